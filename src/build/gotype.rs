@@ -1,0 +1,101 @@
+//! Go names and types of fields, and Go signatures of methods, under the
+//! conventions documented at the top of `options.proto`.
+//!
+//! This is the one place where those conventions live: the Go target uses
+//! the resolved values, and the parity gate checks them against the real Go
+//! interfaces through `list --json`.
+
+use std::collections::HashMap;
+
+use heck::{ToLowerCamelCase, ToUpperCamelCase};
+
+use crate::model::{Cardinality, Field, GoSignature, GoValue, Message, TypeRef};
+
+/// What the defaults need to know about other types: the `go_type` of every
+/// message and enum, by full name.
+pub struct GoTypes<'a> {
+    pub messages: HashMap<&'a str, &'a str>,
+    pub enums: HashMap<&'a str, &'a str>,
+}
+
+/// The default Go name of a field: UpperCamelCase for struct fields (messages
+/// that mirror a Go type), lowerCamelCase for parameters and results.
+pub fn default_go_name(field_name: &str, in_model_message: bool) -> String {
+    if in_model_message { field_name.to_upper_camel_case() } else { field_name.to_lower_camel_case() }
+}
+
+/// The default Go type of a field; empty when it has none.
+pub fn default_go_type(field: &Field, types: &GoTypes) -> String {
+    let elem = element(&field.ty, types);
+    if elem.is_empty() {
+        return String::new();
+    }
+    match field.cardinality {
+        Cardinality::Repeated => format!("[]{elem}"),
+        Cardinality::Map => {
+            let key = field.map_key.as_ref().map(|k| element(k, types)).unwrap_or_default();
+            format!("map[{key}]{elem}")
+        }
+        Cardinality::Optional => match &field.ty {
+            TypeRef::Scalar(s) if s != "bytes" => format!("*{elem}"),
+            _ => elem,
+        },
+        Cardinality::Singular => elem,
+    }
+}
+
+/// The Go type of one value of a proto type.
+fn element(ty: &TypeRef, types: &GoTypes) -> String {
+    match ty {
+        TypeRef::Scalar(s) => scalar(s).to_string(),
+        TypeRef::Message(name) => match name.as_str() {
+            "google.protobuf.Struct" => "map[string]any".to_string(),
+            "google.protobuf.Value" => "any".to_string(),
+            "google.protobuf.ListValue" => "[]any".to_string(),
+            _ => types.messages.get(name.as_str()).map(|t| format!("*{t}")).unwrap_or_default(),
+        },
+        TypeRef::Enum(name) => types.enums.get(name.as_str()).map(|t| t.to_string()).unwrap_or_default(),
+    }
+}
+
+fn scalar(s: &str) -> &'static str {
+    match s {
+        "string" => "string",
+        "bool" => "bool",
+        "bytes" => "[]byte",
+        "double" => "float64",
+        "float" => "float32",
+        "int32" | "sint32" | "sfixed32" => "int32",
+        "int64" | "sint64" | "sfixed64" => "int64",
+        "uint32" | "fixed32" => "uint32",
+        "uint64" | "fixed64" => "uint64",
+        _ => "",
+    }
+}
+
+/// The Go signature an RPC stands for: parameters are the request fields in
+/// order, with response fields marked `go_param` put at their positions;
+/// results are the other response fields from number 2 in number order, then
+/// field 1 (the error) when present.
+pub fn signature(request: &Message, response: &Message) -> GoSignature {
+    let value = |f: &Field, message: &str| GoValue {
+        name: f.go_name.clone(),
+        go_type: f.go_type.clone(),
+        message: message.to_string(),
+        field: f.name.clone(),
+    };
+    let mut params: Vec<GoValue> = request.fields.iter().map(|f| value(f, "request")).collect();
+    let mut outputs: Vec<&Field> = response.fields.iter().filter(|f| f.go_param > 0).collect();
+    outputs.sort_by_key(|f| f.go_param);
+    for f in outputs {
+        let at = (f.go_param as usize - 1).min(params.len());
+        params.insert(at, value(f, "response"));
+    }
+    let mut results: Vec<&Field> = response.fields.iter().filter(|f| f.go_param == 0 && f.number != 1).collect();
+    results.sort_by_key(|f| f.number);
+    let mut results: Vec<GoValue> = results.into_iter().map(|f| value(f, "response")).collect();
+    if let Some(error) = response.fields.iter().find(|f| f.number == 1 && f.go_param == 0) {
+        results.push(value(error, "response"));
+    }
+    GoSignature { params, results }
+}

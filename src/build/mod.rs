@@ -1,0 +1,235 @@
+//! Stage 2, build: descriptors to the plain model.
+//!
+//! Options are decoded here, once, and every Go name and type is resolved,
+//! so that no later stage needs prost-reflect. Only the files under the proto
+//! root are turned into model elements; imports (well-known types, the
+//! option vocabulary when it comes from the binary) are referred to by name.
+
+mod gotype;
+pub mod options;
+mod source;
+
+use std::collections::{BTreeMap, HashMap};
+
+use prost_reflect::{Cardinality as PCard, EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor};
+
+use crate::load::Loaded;
+use crate::model::{self, Cardinality, Enum, EnumValue, Field, File, GoImport, Message, Method, Model, Service, Streaming, TypeRef};
+use options::Extensions;
+use source::SourceInfo;
+
+pub use gotype::default_go_name;
+
+/// Builds the model of the loaded files.
+pub fn build(loaded: &Loaded) -> Model {
+    let ext = Extensions::new(&loaded.pool);
+    let mut files = Vec::new();
+    let mut imports = BTreeMap::new();
+    let mut messages = Vec::new();
+    let mut enums = Vec::new();
+    let mut services = Vec::new();
+
+    for name in &loaded.files {
+        let fd = loaded.pool.get_file_by_name(name).expect("loaded files are in the pool");
+        let src = SourceInfo::new(&fd);
+        let proto = fd.file_descriptor_proto();
+        files.push(File {
+            path: name.clone(),
+            package: fd.package_name().to_string(),
+            go_package: proto.options.as_ref().and_then(|o| o.go_package.clone()),
+        });
+        for i in ext.file(&fd.options()).go_import {
+            imports.insert((i.alias.clone(), i.path.clone()), GoImport { alias: i.alias, path: i.path });
+        }
+        for m in fd.messages() {
+            collect_message(&m, &ext, &src, &mut messages, &mut enums);
+        }
+        for e in fd.enums() {
+            enums.push(build_enum(&e, &ext, &src));
+        }
+        for s in fd.services() {
+            let (location, comments) = src.get(s.path());
+            let opts = ext.service(&s.options());
+            let methods = s
+                .methods()
+                .map(|m| {
+                    let (location, comments) = src.get(m.path());
+                    let opts = ext.method(&m.options());
+                    let streaming = match (m.is_client_streaming(), m.is_server_streaming()) {
+                        (false, false) => Streaming::Unary,
+                        (true, false) => Streaming::Client,
+                        (false, true) => Streaming::Server,
+                        (true, true) => Streaming::Bidi,
+                    };
+                    Method {
+                        name: m.name().to_string(),
+                        go_name: non_empty(opts.go_name).unwrap_or_else(|| m.name().to_string()),
+                        request: m.input().full_name().to_string(),
+                        response: m.output().full_name().to_string(),
+                        streaming,
+                        location,
+                        comments,
+                        min_server_version: opts.min_server_version,
+                        tags: opts.tags,
+                        deprecated: opts.deprecated,
+                        experimental: opts.experimental,
+                        go: Default::default(),
+                    }
+                })
+                .collect();
+            services.push(Service {
+                name: s.name().to_string(),
+                full_name: s.full_name().to_string(),
+                file: name.clone(),
+                location,
+                comments,
+                go_interface: non_empty(opts.go_interface),
+                methods,
+            });
+        }
+    }
+
+    resolve_go_types(&mut messages, &enums);
+    let by_name: HashMap<&str, &Message> = messages.iter().map(|m| (m.full_name.as_str(), m)).collect();
+    for service in &mut services {
+        if service.go_interface.is_none() {
+            continue;
+        }
+        for method in &mut service.methods {
+            if let (Some(req), Some(resp)) = (by_name.get(method.request.as_str()), by_name.get(method.response.as_str())) {
+                method.go = gotype::signature(req, resp);
+            }
+        }
+    }
+
+    Model { files, go_imports: imports.into_values().collect(), services, messages, enums }
+}
+
+/// Adds a message, its nested messages (not map entries) and nested enums.
+fn collect_message(m: &MessageDescriptor, ext: &Extensions, src: &SourceInfo, out: &mut Vec<Message>, enums: &mut Vec<Enum>) {
+    if m.is_map_entry() {
+        return;
+    }
+    let (location, comments) = src.get(m.path());
+    let opts = ext.message(&m.options());
+    let oneofs = m.oneofs().filter(|o| !o.is_synthetic()).map(|o| o.name().to_string()).collect();
+    let model_message = !opts.go_type.is_empty();
+    let fields = m.fields().map(|f| build_field(&f, ext, src, model_message)).collect();
+    out.push(Message {
+        name: m.name().to_string(),
+        full_name: m.full_name().to_string(),
+        file: m.parent_file().name().to_string(),
+        location,
+        comments,
+        go_type: non_empty(opts.go_type),
+        json: opts.json,
+        skipped: opts.skip.into_iter().map(|s| model::SkippedField { go_name: s.go_name, reason: s.reason }).collect(),
+        fields,
+        oneofs,
+    });
+    for nested in m.child_messages() {
+        collect_message(&nested, ext, src, out, enums);
+    }
+    for e in m.child_enums() {
+        enums.push(build_enum(&e, ext, src));
+    }
+}
+
+fn build_field(f: &FieldDescriptor, ext: &Extensions, src: &SourceInfo, model_message: bool) -> Field {
+    let (location, comments) = src.get(f.path());
+    let opts = ext.field(&f.options());
+    let (cardinality, ty, map_key) = if f.is_map() {
+        let Kind::Message(entry) = f.kind() else { unreachable!("map fields have an entry message") };
+        (Cardinality::Map, type_ref(&entry.map_entry_value_field()), Some(type_ref(&entry.map_entry_key_field())))
+    } else if f.is_list() {
+        (Cardinality::Repeated, type_ref(f), None)
+    } else if f.supports_presence() && f.cardinality() != PCard::Required {
+        (Cardinality::Optional, type_ref(f), None)
+    } else {
+        (Cardinality::Singular, type_ref(f), None)
+    };
+    let oneof = f.containing_oneof().filter(|o| !o.is_synthetic()).map(|o| o.name().to_string());
+    let go_type_explicit = !opts.go_type.is_empty();
+    Field {
+        name: f.name().to_string(),
+        number: f.number(),
+        location,
+        comments,
+        cardinality,
+        ty,
+        map_key,
+        oneof,
+        go_name: non_empty(opts.go_name).unwrap_or_else(|| gotype::default_go_name(f.name(), model_message)),
+        go_type: opts.go_type,
+        go_type_explicit,
+        go_param: opts.go_param,
+    }
+}
+
+fn type_ref(f: &FieldDescriptor) -> TypeRef {
+    match f.kind() {
+        Kind::Message(m) => TypeRef::Message(m.full_name().to_string()),
+        Kind::Enum(e) => TypeRef::Enum(e.full_name().to_string()),
+        k => TypeRef::Scalar(scalar_name(&k).to_string()),
+    }
+}
+
+fn scalar_name(k: &Kind) -> &'static str {
+    match k {
+        Kind::Double => "double",
+        Kind::Float => "float",
+        Kind::Int32 => "int32",
+        Kind::Int64 => "int64",
+        Kind::Uint32 => "uint32",
+        Kind::Uint64 => "uint64",
+        Kind::Sint32 => "sint32",
+        Kind::Sint64 => "sint64",
+        Kind::Fixed32 => "fixed32",
+        Kind::Fixed64 => "fixed64",
+        Kind::Sfixed32 => "sfixed32",
+        Kind::Sfixed64 => "sfixed64",
+        Kind::Bool => "bool",
+        Kind::String => "string",
+        Kind::Bytes => "bytes",
+        Kind::Message(_) | Kind::Enum(_) => unreachable!("not a scalar"),
+    }
+}
+
+fn build_enum(e: &EnumDescriptor, ext: &Extensions, src: &SourceInfo) -> Enum {
+    let (location, comments) = src.get(e.path());
+    Enum {
+        name: e.name().to_string(),
+        full_name: e.full_name().to_string(),
+        file: e.parent_file().name().to_string(),
+        location,
+        comments,
+        go_type: non_empty(ext.enumeration(&e.options()).go_type),
+        values: e
+            .values()
+            .map(|v| EnumValue { name: v.name().to_string(), number: v.number(), comments: src.get(v.path()).1 })
+            .collect(),
+    }
+}
+
+/// Fills in the default Go type of every field without an explicit one.
+fn resolve_go_types(messages: &mut [Message], enums: &[Enum]) {
+    let message_types: Vec<(String, String)> =
+        messages.iter().filter_map(|m| m.go_type.clone().map(|t| (m.full_name.clone(), t))).collect();
+    let types = gotype::GoTypes {
+        messages: message_types.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect(),
+        enums: enums.iter().filter_map(|e| e.go_type.as_deref().map(|t| (e.full_name.as_str(), t))).collect(),
+    };
+    let defaults: Vec<Vec<String>> =
+        messages.iter().map(|m| m.fields.iter().map(|f| gotype::default_go_type(f, &types)).collect()).collect();
+    for (m, defaults) in messages.iter_mut().zip(defaults) {
+        for (f, default) in m.fields.iter_mut().zip(defaults) {
+            if !f.go_type_explicit {
+                f.go_type = default;
+            }
+        }
+    }
+}
+
+fn non_empty(s: String) -> Option<String> {
+    if s.is_empty() { None } else { Some(s) }
+}

@@ -1,0 +1,226 @@
+//! The model: what the proto files say, as plain Rust data.
+//!
+//! This is the contract between `build` and every later stage. Nothing here
+//! refers to descriptor types; every option is already decoded into a typed
+//! field, and every Go name and Go type is resolved (explicit option or the
+//! documented default). `mm-bindgen list --json` prints this structure, so
+//! field names are part of the documented JSON format (see README).
+
+use serde::Serialize;
+
+/// Everything loaded from the proto root.
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    /// The proto files under the root, sorted by path.
+    pub files: Vec<File>,
+    /// Go import aliases declared through the `(mmbindgen.v1.file).go_import` option, sorted by alias.
+    pub go_imports: Vec<GoImport>,
+    /// Services in file order, then declaration order.
+    pub services: Vec<Service>,
+    /// Messages (nested ones included, map entries excluded) in file and declaration order.
+    pub messages: Vec<Message>,
+    /// Enums (nested ones included) in file and declaration order.
+    pub enums: Vec<Enum>,
+}
+
+/// A proto file under the root.
+#[derive(Debug, Clone, Serialize)]
+pub struct File {
+    /// Path relative to the proto root, with `/` separators.
+    pub path: String,
+    pub package: String,
+    /// The standard `go_package` option, if set.
+    pub go_package: Option<String>,
+}
+
+/// A Go import alias that `go_type` expressions may use.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GoImport {
+    pub alias: String,
+    pub path: String,
+}
+
+/// Where an element is declared. Lines and columns are 1-based.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
+pub struct Location {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// The comments attached to an element, with the comment markers and the
+/// single leading space of each line removed. Line ends are normalised to LF.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Comments {
+    pub leading: String,
+    pub trailing: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
+    pub name: String,
+    pub full_name: String,
+    pub file: String,
+    pub location: Location,
+    pub comments: Comments,
+    /// The Go interface the service mirrors (`plugin.API`), if declared.
+    pub go_interface: Option<String>,
+    pub methods: Vec<Method>,
+}
+
+/// How an RPC streams.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Streaming {
+    Unary,
+    Client,
+    Server,
+    Bidi,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Method {
+    pub name: String,
+    /// The Go method name (the `go_name` option, else the RPC name).
+    pub go_name: String,
+    /// Full name of the request message.
+    pub request: String,
+    /// Full name of the response message.
+    pub response: String,
+    pub streaming: Streaming,
+    pub location: Location,
+    pub comments: Comments,
+    /// First server version offering the method, empty when not declared.
+    pub min_server_version: String,
+    pub tags: Vec<String>,
+    /// Deprecation note; empty when the method is not deprecated.
+    pub deprecated: String,
+    pub experimental: bool,
+    /// The Go signature the RPC stands for, derived from the request and
+    /// response fields under the conventions of `options.proto`.
+    pub go: GoSignature,
+}
+
+/// A Go method signature: parameters and results, in Go order.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct GoSignature {
+    pub params: Vec<GoValue>,
+    /// Results in Go order; the error, when there is one, is last.
+    pub results: Vec<GoValue>,
+}
+
+/// One Go parameter or result and the proto field that carries it.
+#[derive(Debug, Clone, Serialize)]
+pub struct GoValue {
+    pub name: String,
+    /// The Go type expression, e.g. `*model.Post`. Empty when the field's
+    /// type has no Go counterpart (a protocol message without `go_type`).
+    pub go_type: String,
+    /// `request` or `response`: which message holds the field.
+    pub message: String,
+    /// The proto field name.
+    pub field: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Message {
+    pub name: String,
+    pub full_name: String,
+    pub file: String,
+    pub location: Location,
+    pub comments: Comments,
+    /// The Go type the message mirrors (`model.Post`), if declared.
+    pub go_type: Option<String>,
+    /// The Go value travels as JSON in the single `bytes json = 1` field.
+    pub json: bool,
+    /// Exported Go fields deliberately not carried, with reasons.
+    pub skipped: Vec<SkippedField>,
+    pub fields: Vec<Field>,
+    /// Real oneofs (proto3 `optional` is not listed here).
+    pub oneofs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedField {
+    pub go_name: String,
+    pub reason: String,
+}
+
+/// How many values a field holds.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Cardinality {
+    /// A plain proto3 field: always present, zero value when unset.
+    Singular,
+    /// Explicit presence: proto3 `optional` or a message-typed field.
+    Optional,
+    Repeated,
+    Map,
+}
+
+/// A proto type: a scalar keyword (`string`, `int64`, ...) or the full name of
+/// a message or enum.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum TypeRef {
+    Scalar(String),
+    Message(String),
+    Enum(String),
+}
+
+impl TypeRef {
+    /// The name as written in a proto file: the scalar keyword or the full name.
+    pub fn name(&self) -> &str {
+        match self {
+            TypeRef::Scalar(n) | TypeRef::Message(n) | TypeRef::Enum(n) => n,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Field {
+    pub name: String,
+    pub number: u32,
+    pub location: Location,
+    pub comments: Comments,
+    pub cardinality: Cardinality,
+    /// The element type (the value type for maps).
+    pub ty: TypeRef,
+    /// The key type for maps.
+    pub map_key: Option<TypeRef>,
+    /// The real oneof this field belongs to.
+    pub oneof: Option<String>,
+    /// The Go name (struct field, parameter or result name).
+    pub go_name: String,
+    /// The resolved Go type; empty when there is none (see `GoValue`).
+    pub go_type: String,
+    /// Whether `go_type` came from the option rather than the default.
+    pub go_type_explicit: bool,
+    /// In a response: the 1-based Go parameter position this field fills.
+    pub go_param: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Enum {
+    pub name: String,
+    pub full_name: String,
+    pub file: String,
+    pub location: Location,
+    pub comments: Comments,
+    pub go_type: Option<String>,
+    pub values: Vec<EnumValue>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EnumValue {
+    pub name: String,
+    pub number: i32,
+    pub comments: Comments,
+}
+
+impl Model {
+    /// Looks a message up by full name.
+    pub fn message(&self, full_name: &str) -> Option<&Message> {
+        self.messages.iter().find(|m| m.full_name == full_name)
+    }
+}

@@ -1,0 +1,148 @@
+//! Stage 5, render: views through tera templates into file contents.
+//!
+//! Templates are embedded in the binary; `--templates DIR` replaces the whole
+//! set. Autoescaping is off (no target is HTML) and an undefined variable is
+//! an error, so a misspelt name fails the run instead of printing nothing
+//! (tera checks `{{ }}`; [`strict`] checks `{% if %}` conditions).
+
+mod strict;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use include_dir::{Dir, include_dir};
+
+use crate::diag::{Diagnostic, Failure, Result};
+use crate::lower::OutputFile;
+
+static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// Where templates come from.
+pub enum Templates<'a> {
+    Embedded,
+    Dir(&'a Path),
+}
+
+/// The loaded templates and the conditions each one reads.
+pub struct Engine {
+    tera: tera::Tera,
+    conditions: BTreeMap<String, strict::Conditions>,
+}
+
+/// Loads the templates.
+pub fn engine(source: Templates) -> Result<Engine> {
+    let mut sources: Vec<(String, String)> = Vec::new();
+    match source {
+        Templates::Embedded => collect_embedded(&EMBEDDED, &mut sources),
+        Templates::Dir(dir) => {
+            if !dir.is_dir() {
+                return Err(Failure::one(Diagnostic::new("the templates directory does not exist").at(dir.display().to_string())));
+            }
+            for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+                let entry = entry.map_err(|e| anyhow::anyhow!("reading {}: {e}", dir.display()))?;
+                let path = entry.path();
+                if entry.file_type().is_file() && path.extension().is_some_and(|x| x == "tera") {
+                    let name = path.strip_prefix(dir).expect("under dir").components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                    let text = std::fs::read_to_string(path).map_err(|e| Failure::one(Diagnostic::new(format!("cannot read template: {e}")).at(path.display().to_string())))?;
+                    sources.push((name, text));
+                }
+            }
+        }
+    }
+    let mut tera = tera::Tera::new();
+    tera.autoescape_on(Vec::<&str>::new());
+    let mut conditions = BTreeMap::new();
+    for (name, text) in &sources {
+        tera.add_raw_template(name, text).map_err(|e| template_error(name, &e))?;
+        conditions.insert(name.clone(), strict::scan(text));
+    }
+    Ok(Engine { tera, conditions })
+}
+
+fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
+    for file in dir.files() {
+        if file.path().extension().is_some_and(|x| x == "tera") {
+            let name = file.path().to_string_lossy().replace('\\', "/");
+            out.push((name, file.contents_utf8().expect("templates are UTF-8").to_string()));
+        }
+    }
+    for sub in dir.dirs() {
+        collect_embedded(sub, out);
+    }
+}
+
+/// Renders every output file; the map is keyed and so sorted by path.
+pub fn render(engine: &Engine, files: &[OutputFile]) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let mut problems = Vec::new();
+    for f in files {
+        let undefined = undefined_conditions(engine, f);
+        if !undefined.is_empty() {
+            let names = undefined.join("`, `");
+            problems.push(Diagnostic::new(format!("condition reads undefined `{names}`")).element(format!("template `{}`", f.template)));
+            continue;
+        }
+        let context = tera::Context::from_serialize(&f.view).map_err(|e| anyhow::anyhow!("view of {}: {e}", f.path))?;
+        match engine.tera.render(f.template, &context) {
+            Ok(text) => {
+                // Every file ends with exactly one line end, whatever the
+                // whitespace control of the template's last tags left.
+                let text = format!("{}\n", text.trim_end_matches('\n'));
+                if out.insert(f.path.clone(), text).is_some() {
+                    return Err(anyhow::anyhow!("two outputs share the path {}", f.path).into());
+                }
+            }
+            Err(e) => problems.push(template_error(f.template, &e).note(format!("while rendering {}", f.path))),
+        }
+    }
+    if problems.is_empty() { Ok(out) } else { Err(Failure::Input(problems)) }
+}
+
+/// Names read by the conditions of the file's root template, or of the
+/// partials (`_name`) of its folder, that its view does not define.
+fn undefined_conditions(engine: &Engine, f: &OutputFile) -> Vec<String> {
+    let folder = f.template.rsplit_once('/').map_or("", |(d, _)| d);
+    let mut undefined = Vec::new();
+    for (name, conditions) in &engine.conditions {
+        let (dir, file) = name.rsplit_once('/').unwrap_or(("", name));
+        if name == f.template || (dir == folder && file.starts_with('_')) {
+            undefined.extend(strict::undefined(conditions, &f.view));
+        }
+    }
+    undefined
+}
+
+/// A template error as a diagnostic: tera's message names the template and
+/// the line; its causes are kept as notes.
+fn template_error(name: &str, e: &tera::Error) -> Diagnostic {
+    let mut d = Diagnostic::new(e.to_string()).element(format!("template `{name}`"));
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        d = d.note(s.to_string());
+        source = s.source();
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    fn render_one(template: &str, view: serde_json::Value) -> std::result::Result<String, String> {
+        let mut tera = tera::Tera::new();
+        tera.autoescape_on(Vec::<&str>::new());
+        tera.add_raw_template("t", template).map_err(|e| e.to_string())?;
+        let ctx = tera::Context::from_serialize(&view).unwrap();
+        tera.render("t", &ctx).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn undefined_is_an_error() {
+        assert!(render_one("{{ missing }}", serde_json::json!({})).is_err());
+        assert!(render_one("{{ a.missing }}", serde_json::json!({"a": {}})).is_err());
+        assert!(render_one("{% for x in xs %}{{ x.missing }}{% endfor %}", serde_json::json!({"xs": [{}]})).is_err());
+    }
+
+    #[test]
+    fn no_autoescape() {
+        assert_eq!(render_one("{{ s }}", serde_json::json!({"s": "<&>\"'"})).unwrap(), "<&>\"'");
+    }
+}

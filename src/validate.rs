@@ -1,0 +1,241 @@
+//! Stage 3, validate: what the compiler accepts but the conventions forbid.
+//!
+//! Every rule reports the element and its `file:line:col`; all problems are
+//! collected so a run shows them at once.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use heck::{ToLowerCamelCase, ToSnakeCase};
+
+use crate::diag::{Diagnostic, Failure, Result};
+use crate::model::{Cardinality, Field, Location, Message, Model, TypeRef};
+
+/// Go types that need no import.
+const GO_BUILTIN_PREFIXES: &[&str] = &["[]", "*", "...", "map["];
+
+/// Checks the model; `root` is used to print places.
+pub fn validate(model: &Model, root: &Path) -> Result<()> {
+    let mut v = Validator { root, problems: Vec::new() };
+    v.imports(model);
+    let responses = v.services(model);
+    for m in &model.messages {
+        v.message(m, &responses, model);
+    }
+    if v.problems.is_empty() { Ok(()) } else { Err(Failure::Input(v.problems)) }
+}
+
+struct Validator<'a> {
+    root: &'a Path,
+    problems: Vec<Diagnostic>,
+}
+
+impl Validator<'_> {
+    fn place(&self, l: &Location) -> String {
+        format!("{}:{}:{}", self.root.join(&l.file).display(), l.line, l.column)
+    }
+
+    fn report(&mut self, at: &Location, element: String, message: String) {
+        let d = Diagnostic::new(message).at(self.place(at)).element(element);
+        self.problems.push(d);
+    }
+
+    fn imports(&mut self, model: &Model) {
+        let mut seen: HashMap<&str, &str> = HashMap::new();
+        for i in &model.go_imports {
+            if let Some(other) = seen.insert(&i.alias, &i.path) {
+                let d = Diagnostic::new(format!("Go import alias `{}` is declared with two paths: {other:?} and {:?}", i.alias, i.path))
+                    .element("option `(mmbindgen.v1.file).go_import`");
+                self.problems.push(d);
+            }
+        }
+    }
+
+    /// Checks services that mirror a Go interface; returns the full names of
+    /// their response messages (where `go_param` is allowed).
+    fn services(&mut self, model: &Model) -> HashSet<String> {
+        let mut responses = HashSet::new();
+        let mut used: HashMap<String, String> = HashMap::new();
+        for s in &model.services {
+            let mut python_names: HashMap<String, &str> = HashMap::new();
+            for m in &s.methods {
+                let element = format!("method `{}.{}`", s.full_name, m.name);
+                if let Some(other) = python_names.insert(m.name.to_snake_case(), &m.name) {
+                    self.report(&m.location, element.clone(), format!("its snake_case name collides with method `{other}`"));
+                }
+                if !m.min_server_version.is_empty() && !is_version(&m.min_server_version) {
+                    self.report(
+                        &m.location,
+                        element.clone(),
+                        format!("min_server_version {:?} is not a version like \"5.2\" or \"9.11.1\"", m.min_server_version),
+                    );
+                }
+                if s.go_interface.is_none() {
+                    continue;
+                }
+                for (role, name) in [("request", &m.request), ("response", &m.response)] {
+                    if model.message(name).is_none() {
+                        self.report(&m.location, element.clone(), format!("its {role} `{name}` is not declared under the proto root"));
+                    }
+                }
+                responses.insert(m.response.clone());
+                for name in [&m.request, &m.response] {
+                    if let Some(other) = used.insert(name.clone(), m.name.clone()) {
+                        self.report(
+                            &m.location,
+                            element.clone(),
+                            format!("message `{name}` is already used by RPC `{other}`: every RPC has its own request and response"),
+                        );
+                    }
+                }
+                for v in m.go.params.iter().chain(&m.go.results) {
+                    if v.go_type.is_empty() {
+                        self.report(
+                            &m.location,
+                            element.clone(),
+                            format!("{} field `{}` has no Go type: give it a `go_type` option or use a message that declares one", v.message, v.field),
+                        );
+                    }
+                }
+                if let Some(resp) = model.message(&m.response) {
+                    if let Some(error) = resp.fields.iter().find(|f| f.number == 1 && f.go_param == 0) {
+                        if error.go_type != "*model.AppError" && error.go_type != "error" {
+                            self.report(
+                                &error.location,
+                                format!("field `{}.{}`", resp.full_name, error.name),
+                                format!("field 1 of a response is the error: its Go type must be `*model.AppError` or `error`, not `{}`", error.go_type),
+                            );
+                        }
+                    }
+                    let params = m.go.params.len() as u32;
+                    let mut positions = HashSet::new();
+                    for f in resp.fields.iter().filter(|f| f.go_param > 0) {
+                        if f.go_param > params || !positions.insert(f.go_param) {
+                            self.report(
+                                &f.location,
+                                format!("field `{}.{}`", resp.full_name, f.name),
+                                format!("go_param {} is out of range or taken (the Go method has {params} parameters)", f.go_param),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        responses
+    }
+
+    fn message(&mut self, m: &Message, responses: &HashSet<String>, model: &Model) {
+        let element = |f: &Field| format!("field `{}.{}`", m.full_name, f.name);
+        let mut go_names: HashMap<&str, &str> = HashMap::new();
+        let mut camel: HashMap<String, &str> = HashMap::new();
+        for f in &m.fields {
+            if let Some(other) = go_names.insert(&f.go_name, &f.name) {
+                self.report(&f.location, element(f), format!("its Go name `{}` is also the Go name of field `{other}`", f.go_name));
+            }
+            if let Some(other) = camel.insert(f.name.to_lower_camel_case(), &f.name) {
+                self.report(&f.location, element(f), format!("its camelCase name collides with field `{other}`"));
+            }
+            if f.go_param > 0 && !responses.contains(&m.full_name) {
+                self.report(&f.location, element(f), "go_param is only meaningful in the response of an RPC that mirrors a Go method".into());
+            }
+            self.go_type_aliases(&f.go_type, &f.location, element(f), model);
+        }
+        if let Some(t) = &m.go_type {
+            self.go_type_aliases(t, &m.location, format!("message `{}`", m.full_name), model);
+        }
+        let msg_element = format!("message `{}`", m.full_name);
+        if m.json {
+            let ok = matches!(m.fields.as_slice(), [f] if f.name == "json" && f.number == 1 && f.ty == TypeRef::Scalar("bytes".into()) && f.cardinality == Cardinality::Singular);
+            if !ok {
+                self.report(&m.location, msg_element.clone(), "a message carried as JSON must have exactly one field, `bytes json = 1`".into());
+            }
+            if m.go_type.is_none() {
+                self.report(&m.location, msg_element.clone(), "a message carried as JSON needs the Go type it carries (`go_type`)".into());
+            }
+        }
+        let mut skipped = HashSet::new();
+        for s in &m.skipped {
+            if s.go_name.is_empty() || s.reason.trim().is_empty() {
+                self.report(&m.location, msg_element.clone(), "every skipped field needs a Go name and a reason".into());
+            } else if !skipped.insert(s.go_name.as_str()) {
+                self.report(&m.location, msg_element.clone(), format!("Go field `{}` is skipped twice", s.go_name));
+            } else if go_names.contains_key(s.go_name.as_str()) {
+                self.report(&m.location, msg_element.clone(), format!("Go field `{}` is both mapped and skipped", s.go_name));
+            }
+        }
+    }
+
+    /// Every `alias.` in a Go type expression must be a declared import.
+    fn go_type_aliases(&mut self, go_type: &str, at: &Location, element: String, model: &Model) {
+        for alias in qualifiers(go_type) {
+            if !model.go_imports.iter().any(|i| i.alias == alias) {
+                self.report(
+                    at,
+                    element.clone(),
+                    format!("Go type `{go_type}` uses `{alias}`, which no `(mmbindgen.v1.file).go_import` declares"),
+                );
+            }
+        }
+    }
+}
+
+/// The package qualifiers in a Go type expression: `map[string]*model.Post`
+/// gives `model`.
+pub fn qualifiers(go_type: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = go_type;
+    while !rest.is_empty() {
+        if let Some(p) = GO_BUILTIN_PREFIXES.iter().find(|p| rest.starts_with(**p)) {
+            rest = &rest[p.len()..];
+            continue;
+        }
+        let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        if end == 0 {
+            rest = &rest[1..];
+            continue;
+        }
+        if rest[end..].starts_with('.') {
+            out.push(&rest[..end]);
+            rest = &rest[end + 1..];
+        } else {
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+fn is_version(v: &str) -> bool {
+    let parts: Vec<&str> = v.split('.').collect();
+    (2..=3).contains(&parts.len()) && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qualifiers_of_go_types() {
+        let cases: &[(&str, &[&str])] = &[
+            ("string", &[]),
+            ("*model.Post", &["model"]),
+            ("[]*model.Post", &["model"]),
+            ("map[string]*model.Post", &["model"]),
+            ("map[model.Id]json.RawMessage", &["model", "json"]),
+            ("...any", &[]),
+            ("http.ResponseWriter", &["http"]),
+        ];
+        for (t, want) in cases {
+            assert_eq!(qualifiers(t), *want, "{t}");
+        }
+    }
+
+    #[test]
+    fn versions() {
+        for ok in ["5.2", "10.11", "9.11.1"] {
+            assert!(is_version(ok), "{ok}");
+        }
+        for bad in ["", "5", "five", "5.", "5.2.1.0", "v5.2"] {
+            assert!(!is_version(bad), "{bad}");
+        }
+    }
+}
