@@ -78,7 +78,7 @@ impl Validator<'_> {
                         self.report(&m.location, element.clone(), format!("its {role} `{name}` is not declared under the proto root"));
                     }
                 }
-                responses.insert(m.response.clone());
+                let first_use = responses.insert(m.response.clone());
                 for name in [&m.request, &m.response] {
                     if let Some(other) = used.insert(name.clone(), m.name.clone()) {
                         self.report(
@@ -97,7 +97,7 @@ impl Validator<'_> {
                         );
                     }
                 }
-                if let Some(resp) = model.message(&m.response) {
+                if let Some(resp) = model.message(&m.response).filter(|_| first_use) {
                     if let Some(error) = resp.fields.iter().find(|f| f.number == 1 && f.go_param == 0) {
                         if error.go_type != "*model.AppError" && error.go_type != "error" {
                             self.report(

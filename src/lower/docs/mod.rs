@@ -80,7 +80,8 @@ struct ServiceView {
     name: String,
     description: String,
     go_interface: String,
-    rpcs: usize,
+    /// "1 RPC", "12 RPCs".
+    rpc_count: String,
     groups: Vec<Group>,
     methods: Vec<MethodView>,
     show_go: bool,
@@ -146,7 +147,10 @@ fn service(model: &Model, s: &Service) -> ServiceView {
         name: s.name.clone(),
         description: markdown::paragraphs(&s.comments.leading),
         go_interface: s.go_interface.as_deref().map(markdown::code).unwrap_or_default(),
-        rpcs: s.methods.len(),
+        rpc_count: match s.methods.len() {
+            1 => "1 RPC".to_string(),
+            n => format!("{n} RPCs"),
+        },
         groups,
         methods: s.methods.iter().map(|m| method(model, m, package, show_go)).collect(),
         show_go,
