@@ -13,5 +13,6 @@ pub mod lower;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod plugins;
 pub mod render;
 pub mod validate;

@@ -45,9 +45,7 @@ pub fn load(root: &Path) -> Result<Loaded> {
 /// Lists the `.proto` files under `root` as import names, sorted.
 fn discover(root: &Path) -> Result<Vec<String>> {
     if !root.is_dir() {
-        return Err(Failure::one(
-            Diagnostic::new("the proto root is not a directory").at(root.display().to_string()),
-        ));
+        return Err(Failure::one(Diagnostic::new("the proto root is not a directory").at(root.display().to_string())));
     }
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
@@ -92,7 +90,7 @@ fn protox_diagnostic(root: &Path, err: &protox::Error) -> Diagnostic {
                 let (line, col) = (contents.line() + 1, contents.column() + 1);
                 d = d.at(format!("{file}:{line}:{col}"));
                 if let Some(text) = source_line(source, span.offset()) {
-                    d = d.note(format!("{line:>4} | {text}")).note(format!("     | {}^", " ".repeat(col as usize - 1)));
+                    d = d.note(format!("{line:>4} | {text}")).note(format!("     | {}^", " ".repeat(col - 1)));
                 }
             }
             Err(_) => d = d.at(file),

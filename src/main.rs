@@ -34,6 +34,10 @@ struct Cli {
     /// The output directory [default: generated]
     #[arg(long, global = true, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Do not run the protoc plugins of mm-bindgen.toml; their files are then
+    /// neither written nor checked, and left alone
+    #[arg(long, global = true)]
+    skip_plugins: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -72,15 +76,20 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<u8> {
-    let config = Config::resolve(Path::new("."), cli.proto, cli.templates, cli.out)?;
+    let mut config = Config::resolve(Path::new("."), cli.proto, cli.templates, cli.out)?;
+    if cli.skip_plugins {
+        config.plugins.clear();
+    }
     let templates = || match &config.templates {
         Some(dir) => Templates::Dir(dir),
         None => Templates::Embedded,
     };
+    let markers: Vec<String> = config.plugins.iter().map(|p| p.marker()).collect();
+    let generate = || pipeline::generate(&config.proto, templates(), &config.plugins, &config.dir);
     match cli.command {
         Command::Generate => {
-            let rendered = pipeline::generate(&config.proto, templates())?;
-            let changes = output::plan(&config.out, &rendered)?;
+            let rendered = generate()?;
+            let changes = output::plan(&config.out, &rendered, &markers)?;
             output::apply(&config.out, &rendered, &changes)?;
             for change in &changes {
                 eprintln!("{}", output::summary(change).replace("would be ", ""));
@@ -89,8 +98,8 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(EXIT_OK)
         }
         Command::Check => {
-            let rendered = pipeline::generate(&config.proto, templates())?;
-            let changes = output::plan(&config.out, &rendered)?;
+            let rendered = generate()?;
+            let changes = output::plan(&config.out, &rendered, &markers)?;
             let mut stdout = std::io::stdout().lock();
             for change in &changes {
                 write!(stdout, "{}", output::diff(change, &rendered)).map_err(anyhow::Error::from)?;
@@ -102,7 +111,12 @@ fn run(cli: Cli) -> Result<u8> {
                 eprintln!("{}: {} files up to date", config.out.display(), rendered.len());
                 Ok(EXIT_OK)
             } else {
-                eprintln!("{}: {} of {} files differ; run `mm-bindgen generate`", config.out.display(), changes.len(), rendered.len());
+                eprintln!(
+                    "{}: {} of {} files differ; run `mm-bindgen generate`",
+                    config.out.display(),
+                    changes.len(),
+                    rendered.len()
+                );
                 Ok(EXIT_DIFFERENCES)
             }
         }
@@ -126,7 +140,8 @@ fn table(model: &Model) -> String {
     let mut rows = vec![["SERVICE".to_string(), "RPC".into(), "STREAMING".into(), "MIN".into(), "TAGS".into()]];
     for s in &model.services {
         for m in &s.methods {
-            let streaming = serde_json::to_value(m.streaming).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+            let streaming =
+                serde_json::to_value(m.streaming).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
             rows.push([s.name.clone(), m.name.clone(), streaming, m.min_server_version.clone(), m.tags.join(",")]);
         }
     }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::diag::Result;
 use crate::model::Model;
+use crate::plugins::{self, Plugin};
 use crate::render::Templates;
 use crate::{build, load, lower, render, validate};
 
@@ -16,10 +17,24 @@ pub fn model(proto: &Path) -> Result<Model> {
     Ok(model)
 }
 
-/// Runs every stage up to rendering; nothing touches the output directory.
-pub fn generate(proto: &Path, templates: Templates) -> Result<BTreeMap<String, String>> {
-    let model = model(proto)?;
+/// Runs every stage up to rendering, and the protoc plugins; nothing touches
+/// the output directory. `dir` is where plugin commands run.
+pub fn generate(
+    proto: &Path,
+    templates: Templates,
+    plugins: &[Plugin],
+    dir: &Path,
+) -> Result<BTreeMap<String, String>> {
+    let loaded = load::load(proto)?;
+    let model = build::build(&loaded);
+    validate::validate(&model, proto)?;
     let files = lower::lower(&model)?;
     let engine = render::engine(templates)?;
-    render::render(&engine, &files)
+    let mut rendered = render::render(&engine, &files)?;
+    for (path, text) in plugins::run(plugins, &loaded, dir)? {
+        if rendered.insert(path.clone(), text).is_some() {
+            return Err(anyhow::anyhow!("a plugin and a template both produce {path}").into());
+        }
+    }
+    Ok(rendered)
 }

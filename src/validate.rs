@@ -44,8 +44,11 @@ impl Validator<'_> {
         let mut seen: HashMap<&str, &str> = HashMap::new();
         for i in &model.go_imports {
             if let Some(other) = seen.insert(&i.alias, &i.path) {
-                let d = Diagnostic::new(format!("Go import alias `{}` is declared with two paths: {other:?} and {:?}", i.alias, i.path))
-                    .element("option `(mmbindgen.v1.file).go_import`");
+                let d = Diagnostic::new(format!(
+                    "Go import alias `{}` is declared with two paths: {other:?} and {:?}",
+                    i.alias, i.path
+                ))
+                .element("option `(mmbindgen.v1.file).go_import`");
                 self.problems.push(d);
             }
         }
@@ -61,13 +64,20 @@ impl Validator<'_> {
             for m in &s.methods {
                 let element = format!("method `{}.{}`", s.full_name, m.name);
                 if let Some(other) = python_names.insert(m.name.to_snake_case(), &m.name) {
-                    self.report(&m.location, element.clone(), format!("its snake_case name collides with method `{other}`"));
+                    self.report(
+                        &m.location,
+                        element.clone(),
+                        format!("its snake_case name collides with method `{other}`"),
+                    );
                 }
                 if !m.min_server_version.is_empty() && !is_version(&m.min_server_version) {
                     self.report(
                         &m.location,
                         element.clone(),
-                        format!("min_server_version {:?} is not a version like \"5.2\" or \"9.11.1\"", m.min_server_version),
+                        format!(
+                            "min_server_version {:?} is not a version like \"5.2\" or \"9.11.1\"",
+                            m.min_server_version
+                        ),
                     );
                 }
                 if s.go_interface.is_none() {
@@ -75,7 +85,11 @@ impl Validator<'_> {
                 }
                 for (role, name) in [("request", &m.request), ("response", &m.response)] {
                     if model.message(name).is_none() {
-                        self.report(&m.location, element.clone(), format!("its {role} `{name}` is not declared under the proto root"));
+                        self.report(
+                            &m.location,
+                            element.clone(),
+                            format!("its {role} `{name}` is not declared under the proto root"),
+                        );
                     }
                 }
                 let first_use = responses.insert(m.response.clone());
@@ -98,14 +112,15 @@ impl Validator<'_> {
                     }
                 }
                 if let Some(resp) = model.message(&m.response).filter(|_| first_use) {
-                    if let Some(error) = resp.fields.iter().find(|f| f.number == 1 && f.go_param == 0) {
-                        if error.go_type != "*model.AppError" && error.go_type != "error" {
-                            self.report(
+                    if let Some(error) = resp.fields.iter().find(|f| f.number == 1 && f.go_param == 0)
+                        && error.go_type != "*model.AppError"
+                        && error.go_type != "error"
+                    {
+                        self.report(
                                 &error.location,
                                 format!("field `{}.{}`", resp.full_name, error.name),
                                 format!("field 1 of a response is the error: its Go type must be `*model.AppError` or `error`, not `{}`", error.go_type),
                             );
-                        }
                     }
                     let params = m.go.params.len() as u32;
                     let mut positions = HashSet::new();
@@ -114,7 +129,10 @@ impl Validator<'_> {
                             self.report(
                                 &f.location,
                                 format!("field `{}.{}`", resp.full_name, f.name),
-                                format!("go_param {} is out of range or taken (the Go method has {params} parameters)", f.go_param),
+                                format!(
+                                    "go_param {} is out of range or taken (the Go method has {params} parameters)",
+                                    f.go_param
+                                ),
                             );
                         }
                     }
@@ -130,13 +148,21 @@ impl Validator<'_> {
         let mut camel: HashMap<String, &str> = HashMap::new();
         for f in &m.fields {
             if let Some(other) = go_names.insert(&f.go_name, &f.name) {
-                self.report(&f.location, element(f), format!("its Go name `{}` is also the Go name of field `{other}`", f.go_name));
+                self.report(
+                    &f.location,
+                    element(f),
+                    format!("its Go name `{}` is also the Go name of field `{other}`", f.go_name),
+                );
             }
             if let Some(other) = camel.insert(f.name.to_lower_camel_case(), &f.name) {
                 self.report(&f.location, element(f), format!("its camelCase name collides with field `{other}`"));
             }
             if f.go_param > 0 && !responses.contains(&m.full_name) {
-                self.report(&f.location, element(f), "go_param is only meaningful in the response of an RPC that mirrors a Go method".into());
+                self.report(
+                    &f.location,
+                    element(f),
+                    "go_param is only meaningful in the response of an RPC that mirrors a Go method".into(),
+                );
             }
             self.go_type_aliases(&f.go_type, &f.location, element(f), model);
         }
@@ -147,20 +173,36 @@ impl Validator<'_> {
         if m.json {
             let ok = matches!(m.fields.as_slice(), [f] if f.name == "json" && f.number == 1 && f.ty == TypeRef::Scalar("bytes".into()) && f.cardinality == Cardinality::Singular);
             if !ok {
-                self.report(&m.location, msg_element.clone(), "a message carried as JSON must have exactly one field, `bytes json = 1`".into());
+                self.report(
+                    &m.location,
+                    msg_element.clone(),
+                    "a message carried as JSON must have exactly one field, `bytes json = 1`".into(),
+                );
             }
             if m.go_type.is_none() {
-                self.report(&m.location, msg_element.clone(), "a message carried as JSON needs the Go type it carries (`go_type`)".into());
+                self.report(
+                    &m.location,
+                    msg_element.clone(),
+                    "a message carried as JSON needs the Go type it carries (`go_type`)".into(),
+                );
             }
         }
         let mut skipped = HashSet::new();
         for s in &m.skipped {
             if s.go_name.is_empty() || s.reason.trim().is_empty() {
-                self.report(&m.location, msg_element.clone(), "every skipped field needs a Go name and a reason".into());
+                self.report(
+                    &m.location,
+                    msg_element.clone(),
+                    "every skipped field needs a Go name and a reason".into(),
+                );
             } else if !skipped.insert(s.go_name.as_str()) {
                 self.report(&m.location, msg_element.clone(), format!("Go field `{}` is skipped twice", s.go_name));
             } else if go_names.contains_key(s.go_name.as_str()) {
-                self.report(&m.location, msg_element.clone(), format!("Go field `{}` is both mapped and skipped", s.go_name));
+                self.report(
+                    &m.location,
+                    msg_element.clone(),
+                    format!("Go field `{}` is both mapped and skipped", s.go_name),
+                );
             }
         }
     }

@@ -52,7 +52,12 @@ fn scratch() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
 #[test]
 fn committed_tree_is_up_to_date() {
     let c = run(&["check"]);
-    assert_eq!(c.status.code(), Some(0), "generated/ is stale; run `mm-bindgen generate`:\n{}", String::from_utf8_lossy(&c.stdout));
+    assert_eq!(
+        c.status.code(),
+        Some(0),
+        "generated/ is stale; run `mm-bindgen generate`:\n{}",
+        String::from_utf8_lossy(&c.stdout)
+    );
 }
 
 #[test]
@@ -158,7 +163,8 @@ fn templates_can_be_overridden_and_template_errors_name_the_template() {
     assert!(stderr.contains("docs/index.md.tera"), "{stderr}");
     assert!(!out.exists(), "nothing written");
 
-    fs::write(&index, text.replace("{% for s in services -%}", "{% if servics %}{% endif %}{% for s in services -%}")).unwrap();
+    fs::write(&index, text.replace("{% for s in services -%}", "{% if servics %}{% endif %}{% for s in services -%}"))
+        .unwrap();
     let r = run(&["--templates", templates.to_str().unwrap(), "--out", out.to_str().unwrap(), "generate"]);
     let stderr = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(2), "a misspelt condition fails: {stderr}");

@@ -21,11 +21,8 @@ const ROOT: &str = "tests/golden";
 #[test]
 fn golden_cases() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
-    let mut cases: Vec<PathBuf> = fs::read_dir(ROOT)
-        .expect("tests/golden exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
+    let mut cases: Vec<PathBuf> =
+        fs::read_dir(ROOT).expect("tests/golden exists").map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     cases.sort();
     assert!(!cases.is_empty(), "no golden cases under {ROOT}");
 
@@ -49,18 +46,26 @@ fn golden_cases() {
             failures.push(format!("case {name}:\n  {}", problems.join("\n  ")));
         }
     }
-    assert!(failures.is_empty(), "{} of {} golden cases failed (UPDATE_GOLDEN=1 rewrites them):\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} golden cases failed (UPDATE_GOLDEN=1 rewrites them):\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
     println!("{} golden cases passed", cases.len());
 }
 
 /// Runs `list --json` and `generate` on the case; returns the tree that
 /// `expected/` should hold.
 fn run_case(case: &Path) -> BTreeMap<String, Vec<u8>> {
-    let input = case.join("input");
-    assert!(input.is_dir(), "{} has no input/ directory", case.display());
+    assert!(case.join("input").is_dir(), "{} has no input/ directory", case.display());
     let out = tempfile::tempdir().unwrap();
+    // Run inside the case directory: no mm-bindgen.toml applies there, and
+    // places in messages read `input/...`.
     let generate = Command::new(BIN)
-        .args(["--proto", input.to_str().unwrap(), "--out", out.path().to_str().unwrap(), "generate"])
+        .current_dir(case)
+        .args(["--proto", "input", "--out", out.path().to_str().unwrap(), "generate"])
         .output()
         .unwrap();
     let code = generate.status.code().expect("not killed by a signal");
@@ -76,7 +81,7 @@ fn run_case(case: &Path) -> BTreeMap<String, Vec<u8>> {
         return tree;
     }
     let mut tree = read_tree(out.path());
-    let list = Command::new(BIN).args(["--proto", input.to_str().unwrap(), "list", "--json"]).output().unwrap();
+    let list = Command::new(BIN).current_dir(case).args(["--proto", "input", "list", "--json"]).output().unwrap();
     assert!(list.status.success(), "{}: list --json failed: {}", case.display(), String::from_utf8_lossy(&list.stderr));
     tree.insert("model.json".to_string(), list.stdout);
     tree
@@ -104,10 +109,11 @@ fn compare(expected: &BTreeMap<String, Vec<u8>>, actual: &BTreeMap<String, Vec<u
         match expected.get(path) {
             None => problems.push(format!("missing expected file {path}")),
             Some(want) if want != bytes => {
-                let diff = similar::TextDiff::from_lines(&*String::from_utf8_lossy(want), &*String::from_utf8_lossy(bytes))
-                    .unified_diff()
-                    .header(&format!("expected/{path}"), &format!("actual/{path}"))
-                    .to_string();
+                let diff =
+                    similar::TextDiff::from_lines(&*String::from_utf8_lossy(want), &*String::from_utf8_lossy(bytes))
+                        .unified_diff()
+                        .header(&format!("expected/{path}"), &format!("actual/{path}"))
+                        .to_string();
                 problems.push(format!("{path} differs:\n{diff}"));
             }
             Some(_) => {}
@@ -121,7 +127,9 @@ fn compare(expected: &BTreeMap<String, Vec<u8>>, actual: &BTreeMap<String, Vec<u
 
 #[test]
 fn compare_reports_every_kind_of_difference() {
-    let tree = |items: &[(&str, &str)]| -> BTreeMap<String, Vec<u8>> { items.iter().map(|(p, b)| (p.to_string(), b.as_bytes().to_vec())).collect() };
+    let tree = |items: &[(&str, &str)]| -> BTreeMap<String, Vec<u8>> {
+        items.iter().map(|(p, b)| (p.to_string(), b.as_bytes().to_vec())).collect()
+    };
     let expected = tree(&[("same", "x\n"), ("changed", "old\n"), ("stale", "gone\n")]);
     let actual = tree(&[("same", "x\n"), ("changed", "new\n"), ("new", "fresh\n")]);
     let problems = compare(&expected, &actual);

@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, HashMap};
 use prost_reflect::{Cardinality as PCard, EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor};
 
 use crate::load::Loaded;
-use crate::model::{self, Cardinality, Enum, EnumValue, Field, File, GoImport, Message, Method, Model, Service, Streaming, TypeRef};
+use crate::model::{
+    self, Cardinality, Enum, EnumValue, Field, File, GoImport, Message, Method, Model, Service, Streaming, TypeRef,
+};
 use options::Extensions;
 use source::SourceInfo;
 
@@ -96,7 +98,9 @@ pub fn build(loaded: &Loaded) -> Model {
             continue;
         }
         for method in &mut service.methods {
-            if let (Some(req), Some(resp)) = (by_name.get(method.request.as_str()), by_name.get(method.response.as_str())) {
+            if let (Some(req), Some(resp)) =
+                (by_name.get(method.request.as_str()), by_name.get(method.response.as_str()))
+            {
                 method.go = gotype::signature(req, resp);
             }
         }
@@ -106,7 +110,13 @@ pub fn build(loaded: &Loaded) -> Model {
 }
 
 /// Adds a message, its nested messages (not map entries) and nested enums.
-fn collect_message(m: &MessageDescriptor, ext: &Extensions, src: &SourceInfo, out: &mut Vec<Message>, enums: &mut Vec<Enum>) {
+fn collect_message(
+    m: &MessageDescriptor,
+    ext: &Extensions,
+    src: &SourceInfo,
+    out: &mut Vec<Message>,
+    enums: &mut Vec<Enum>,
+) {
     if m.is_map_entry() {
         return;
     }

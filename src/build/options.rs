@@ -152,7 +152,10 @@ mod tests {
             ("GoImport", &[("alias", 1), ("path", 2)]),
             ("FileOptions", &[("go_import", 1)]),
             ("ServiceOptions", &[("go_interface", 1)]),
-            ("MethodOptions", &[("go_name", 1), ("min_server_version", 2), ("tags", 3), ("deprecated", 4), ("experimental", 5)]),
+            (
+                "MethodOptions",
+                &[("go_name", 1), ("min_server_version", 2), ("tags", 3), ("deprecated", 4), ("experimental", 5)],
+            ),
             ("SkippedField", &[("go_name", 1), ("reason", 2)]),
             ("MessageOptions", &[("go_type", 1), ("json", 2), ("skip", 3)]),
             ("FieldOptions", &[("go_name", 1), ("go_type", 2), ("go_param", 3)]),

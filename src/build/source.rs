@@ -51,7 +51,8 @@ impl SourceInfo {
 fn clean(raw: Option<&str>) -> String {
     let Some(raw) = raw else { return String::new() };
     let text = raw.replace("\r\n", "\n").replace('\r', "\n");
-    let lines: Vec<&str> = text.strip_suffix('\n').unwrap_or(&text).split('\n').map(|l| l.strip_prefix(' ').unwrap_or(l)).collect();
+    let lines: Vec<&str> =
+        text.strip_suffix('\n').unwrap_or(&text).split('\n').map(|l| l.strip_prefix(' ').unwrap_or(l)).collect();
     lines.join("\n").trim_end().to_string()
 }
 

@@ -36,14 +36,26 @@ pub fn engine(source: Templates) -> Result<Engine> {
         Templates::Embedded => collect_embedded(&EMBEDDED, &mut sources),
         Templates::Dir(dir) => {
             if !dir.is_dir() {
-                return Err(Failure::one(Diagnostic::new("the templates directory does not exist").at(dir.display().to_string())));
+                return Err(Failure::one(
+                    Diagnostic::new("the templates directory does not exist").at(dir.display().to_string()),
+                ));
             }
             for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
                 let entry = entry.map_err(|e| anyhow::anyhow!("reading {}: {e}", dir.display()))?;
                 let path = entry.path();
                 if entry.file_type().is_file() && path.extension().is_some_and(|x| x == "tera") {
-                    let name = path.strip_prefix(dir).expect("under dir").components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-                    let text = std::fs::read_to_string(path).map_err(|e| Failure::one(Diagnostic::new(format!("cannot read template: {e}")).at(path.display().to_string())))?;
+                    let name = path
+                        .strip_prefix(dir)
+                        .expect("under dir")
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy())
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    let text = std::fs::read_to_string(path).map_err(|e| {
+                        Failure::one(
+                            Diagnostic::new(format!("cannot read template: {e}")).at(path.display().to_string()),
+                        )
+                    })?;
                     sources.push((name, text));
                 }
             }
@@ -79,7 +91,10 @@ pub fn render(engine: &Engine, files: &[OutputFile]) -> Result<BTreeMap<String, 
         let undefined = undefined_conditions(engine, f);
         if !undefined.is_empty() {
             let names = undefined.join("`, `");
-            problems.push(Diagnostic::new(format!("condition reads undefined `{names}`")).element(format!("template `{}`", f.template)));
+            problems.push(
+                Diagnostic::new(format!("condition reads undefined `{names}`"))
+                    .element(format!("template `{}`", f.template)),
+            );
             continue;
         }
         let context = tera::Context::from_serialize(&f.view).map_err(|e| anyhow::anyhow!("view of {}: {e}", f.path))?;
@@ -115,7 +130,8 @@ fn undefined_conditions(engine: &Engine, f: &OutputFile) -> Vec<String> {
 /// A template error as a diagnostic: tera's message names the template and
 /// the line; its causes are kept as notes.
 fn template_error(name: &str, e: &tera::Error) -> Diagnostic {
-    let mut d = Diagnostic::new(e.to_string()).element(format!("template `{name}`"));
+    let text = e.to_string();
+    let mut d = Diagnostic::new(text.trim_start_matches("error: ")).element(format!("template `{name}`"));
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         d = d.note(s.to_string());

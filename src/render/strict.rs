@@ -29,10 +29,10 @@ pub fn scan(source: &str) -> Conditions {
         rest = &after[end + 2..];
         if let Some(expr) = tag.strip_prefix("if ").or_else(|| tag.strip_prefix("elif ")) {
             out.paths.extend(paths(expr));
-        } else if let Some(header) = tag.strip_prefix("for ") {
-            if let Some((vars, _)) = header.split_once(" in ") {
-                out.loop_vars.extend(vars.split(',').map(|v| v.trim().to_string()));
-            }
+        } else if let Some(header) = tag.strip_prefix("for ")
+            && let Some((vars, _)) = header.split_once(" in ")
+        {
+            out.loop_vars.extend(vars.split(',').map(|v| v.trim().to_string()));
         }
     }
     out
@@ -129,7 +129,9 @@ mod tests {
 
     #[test]
     fn scans_conditions_and_loops() {
-        let c = scan("{% if a and not b.c %}{%- elif d | length > 0 %}{% endif %}{% for x in xs -%}{% if x.y is defined and 'e' in s %}{% endif %}{% endfor %}");
+        let c = scan(
+            "{% if a and not b.c %}{%- elif d | length > 0 %}{% endif %}{% for x in xs -%}{% if x.y is defined and 'e' in s %}{% endif %}{% endfor %}",
+        );
         let paths: Vec<String> = c.paths.iter().map(|p| p.join(".")).collect();
         assert_eq!(paths, ["a", "b.c", "d", "x.y", "s"]);
         assert_eq!(c.loop_vars.iter().collect::<Vec<_>>(), ["x"]);
@@ -137,7 +139,9 @@ mod tests {
 
     #[test]
     fn finds_undefined_names() {
-        let c = scan("{% if title %}{% endif %}{% if titel %}{% endif %}{% for m in ms %}{% if m.ok %}{% endif %}{% if m.okk %}{% endif %}{% endfor %}");
+        let c = scan(
+            "{% if title %}{% endif %}{% if titel %}{% endif %}{% for m in ms %}{% if m.ok %}{% endif %}{% if m.okk %}{% endif %}{% endfor %}",
+        );
         let view = json!({"title": "", "ms": [{"ok": true}]});
         assert_eq!(undefined(&c, &view), ["titel", "m.okk"]);
     }
