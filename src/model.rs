@@ -21,6 +21,9 @@ pub struct Model {
     pub messages: Vec<Message>,
     /// Enums (nested ones included) in file and declaration order.
     pub enums: Vec<Enum>,
+    /// Position of each message in `messages`, by full name.
+    #[serde(skip)]
+    pub message_index: std::collections::HashMap<String, usize>,
 }
 
 /// A proto file under the root.
@@ -96,9 +99,28 @@ pub struct Method {
     /// Deprecation note; empty when the method is not deprecated.
     pub deprecated: String,
     pub experimental: bool,
+    /// Hooks: the answer when the plugin does not implement the hook.
+    pub not_implemented: Option<HookFallback>,
+    /// Hooks: the answer when the call fails.
+    pub unavailable: Option<HookFallback>,
     /// The Go signature the RPC stands for, derived from the request and
     /// response fields under the conventions of `options.proto`.
     pub go: GoSignature,
+}
+
+/// A hook result the hooks client decides without the plugin; unset fields
+/// mean zero values.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct HookFallback {
+    /// Return an AppError (`plugin.bridge.<hook>.not_implemented` or `.unavailable`).
+    pub error: bool,
+    /// Return this request field as the first result.
+    pub echo: String,
+    /// The value of a bool result.
+    pub bool_result: bool,
+    /// HTTP hooks: the status answered when nothing was written yet.
+    pub http_status: u32,
+    pub reason: String,
 }
 
 /// A Go method signature: parameters and results, in Go order.
@@ -221,6 +243,11 @@ pub struct EnumValue {
 impl Model {
     /// Looks a message up by full name.
     pub fn message(&self, full_name: &str) -> Option<&Message> {
-        self.messages.iter().find(|m| m.full_name == full_name)
+        self.message_index.get(full_name).map(|&i| &self.messages[i])
+    }
+
+    /// Rebuilds the name index after `messages` changed.
+    pub fn index(&mut self) {
+        self.message_index = self.messages.iter().enumerate().map(|(i, m)| (m.full_name.clone(), i)).collect();
     }
 }

@@ -59,7 +59,17 @@ impl Validator<'_> {
     fn services(&mut self, model: &Model) -> HashSet<String> {
         let mut responses = HashSet::new();
         let mut used: HashMap<String, String> = HashMap::new();
+        let mut short_names: HashMap<String, &str> = HashMap::new();
         for s in &model.services {
+            if let Some(other) = short_names.insert(s.name.to_snake_case(), &s.full_name) {
+                self.report(
+                    &s.location,
+                    format!("service `{}`", s.full_name),
+                    format!(
+                        "its name collides with service `{other}`: outputs are named after the service's short name"
+                    ),
+                );
+            }
             let mut python_names: HashMap<String, &str> = HashMap::new();
             for m in &s.methods {
                 let element = format!("method `{}.{}`", s.full_name, m.name);

@@ -75,6 +75,8 @@ pub fn build(loaded: &Loaded) -> Model {
                         tags: opts.tags,
                         deprecated: opts.deprecated,
                         experimental: opts.experimental,
+                        not_implemented: opts.not_implemented.map(fallback),
+                        unavailable: opts.unavailable.map(fallback),
                         go: Default::default(),
                     }
                 })
@@ -106,7 +108,16 @@ pub fn build(loaded: &Loaded) -> Model {
         }
     }
 
-    Model { files, go_imports: imports.into_values().collect(), services, messages, enums }
+    let mut model = Model {
+        files,
+        go_imports: imports.into_values().collect(),
+        services,
+        messages,
+        enums,
+        message_index: HashMap::new(),
+    };
+    model.index();
+    model
 }
 
 /// Adds a message, its nested messages (not map entries) and nested enums.
@@ -237,6 +248,16 @@ fn resolve_go_types(messages: &mut [Message], enums: &[Enum]) {
                 f.go_type = default;
             }
         }
+    }
+}
+
+fn fallback(f: options::HookFallback) -> model::HookFallback {
+    model::HookFallback {
+        error: f.error,
+        echo: f.echo,
+        bool_result: f.bool_result,
+        http_status: f.http_status,
+        reason: f.reason,
     }
 }
 

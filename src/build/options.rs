@@ -39,6 +39,24 @@ pub struct MethodOptions {
     pub deprecated: String,
     #[prost(bool, tag = "5")]
     pub experimental: bool,
+    #[prost(message, optional, tag = "6")]
+    pub not_implemented: Option<HookFallback>,
+    #[prost(message, optional, tag = "7")]
+    pub unavailable: Option<HookFallback>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct HookFallback {
+    #[prost(bool, tag = "1")]
+    pub error: bool,
+    #[prost(string, tag = "2")]
+    pub echo: String,
+    #[prost(bool, tag = "3")]
+    pub bool_result: bool,
+    #[prost(uint32, tag = "4")]
+    pub http_status: u32,
+    #[prost(string, tag = "5")]
+    pub reason: String,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -154,8 +172,17 @@ mod tests {
             ("ServiceOptions", &[("go_interface", 1)]),
             (
                 "MethodOptions",
-                &[("go_name", 1), ("min_server_version", 2), ("tags", 3), ("deprecated", 4), ("experimental", 5)],
+                &[
+                    ("go_name", 1),
+                    ("min_server_version", 2),
+                    ("tags", 3),
+                    ("deprecated", 4),
+                    ("experimental", 5),
+                    ("not_implemented", 6),
+                    ("unavailable", 7),
+                ],
             ),
+            ("HookFallback", &[("error", 1), ("echo", 2), ("bool_result", 3), ("http_status", 4), ("reason", 5)]),
             ("SkippedField", &[("go_name", 1), ("reason", 2)]),
             ("MessageOptions", &[("go_type", 1), ("json", 2), ("skip", 3)]),
             ("FieldOptions", &[("go_name", 1), ("go_type", 2), ("go_param", 3)]),

@@ -202,7 +202,14 @@ type MethodOptions struct {
 	// Set when the method is deprecated; the text says what to use instead.
 	Deprecated string `protobuf:"bytes,4,opt,name=deprecated,proto3" json:"deprecated,omitempty"`
 	// The method may change without notice.
-	Experimental  bool `protobuf:"varint,5,opt,name=experimental,proto3" json:"experimental,omitempty"`
+	Experimental bool `protobuf:"varint,5,opt,name=experimental,proto3" json:"experimental,omitempty"`
+	// Hooks only: what the hooks client answers without asking the plugin,
+	// because the plugin does not implement the hook.
+	NotImplemented *HookFallback `protobuf:"bytes,6,opt,name=not_implemented,json=notImplemented,proto3" json:"not_implemented,omitempty"`
+	// Hooks only: what the hooks client answers when the call fails (deadline,
+	// lost connection, a status other than OK, an answer that cannot be
+	// converted).
+	Unavailable   *HookFallback `protobuf:"bytes,7,opt,name=unavailable,proto3" json:"unavailable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -272,6 +279,107 @@ func (x *MethodOptions) GetExperimental() bool {
 	return false
 }
 
+func (x *MethodOptions) GetNotImplemented() *HookFallback {
+	if x != nil {
+		return x.NotImplemented
+	}
+	return nil
+}
+
+func (x *MethodOptions) GetUnavailable() *HookFallback {
+	if x != nil {
+		return x.Unavailable
+	}
+	return nil
+}
+
+// A hook result decided by the hooks client instead of the plugin. Unset
+// fields mean zero values: no-op, nil, "", 0, false.
+type HookFallback struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Return an error: in the hook's `error` result, or else in its
+	// `*model.AppError` result. It is an AppError with the id
+	// `plugin.bridge.<hook_in_snake_case>.not_implemented` (status 501) or
+	// `.unavailable` (status 503).
+	Error bool `protobuf:"varint,1,opt,name=error,proto3" json:"error,omitempty"`
+	// Return this request field (the value the server passed in) as the first
+	// result.
+	Echo string `protobuf:"bytes,2,opt,name=echo,proto3" json:"echo,omitempty"`
+	// The value of the hook's bool result.
+	BoolResult bool `protobuf:"varint,3,opt,name=bool_result,json=boolResult,proto3" json:"bool_result,omitempty"`
+	// HTTP hooks: the status to answer with when nothing was written yet.
+	HttpStatus uint32 `protobuf:"varint,4,opt,name=http_status,json=httpStatus,proto3" json:"http_status,omitempty"`
+	// Why this answer is the right one; shown in the docs.
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HookFallback) Reset() {
+	*x = HookFallback{}
+	mi := &file_mmbindgen_v1_options_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HookFallback) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HookFallback) ProtoMessage() {}
+
+func (x *HookFallback) ProtoReflect() protoreflect.Message {
+	mi := &file_mmbindgen_v1_options_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HookFallback.ProtoReflect.Descriptor instead.
+func (*HookFallback) Descriptor() ([]byte, []int) {
+	return file_mmbindgen_v1_options_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *HookFallback) GetError() bool {
+	if x != nil {
+		return x.Error
+	}
+	return false
+}
+
+func (x *HookFallback) GetEcho() string {
+	if x != nil {
+		return x.Echo
+	}
+	return ""
+}
+
+func (x *HookFallback) GetBoolResult() bool {
+	if x != nil {
+		return x.BoolResult
+	}
+	return false
+}
+
+func (x *HookFallback) GetHttpStatus() uint32 {
+	if x != nil {
+		return x.HttpStatus
+	}
+	return 0
+}
+
+func (x *HookFallback) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // A Go struct field that the proto message deliberately does not carry.
 type SkippedField struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -285,7 +393,7 @@ type SkippedField struct {
 
 func (x *SkippedField) Reset() {
 	*x = SkippedField{}
-	mi := &file_mmbindgen_v1_options_proto_msgTypes[4]
+	mi := &file_mmbindgen_v1_options_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -297,7 +405,7 @@ func (x *SkippedField) String() string {
 func (*SkippedField) ProtoMessage() {}
 
 func (x *SkippedField) ProtoReflect() protoreflect.Message {
-	mi := &file_mmbindgen_v1_options_proto_msgTypes[4]
+	mi := &file_mmbindgen_v1_options_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -310,7 +418,7 @@ func (x *SkippedField) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SkippedField.ProtoReflect.Descriptor instead.
 func (*SkippedField) Descriptor() ([]byte, []int) {
-	return file_mmbindgen_v1_options_proto_rawDescGZIP(), []int{4}
+	return file_mmbindgen_v1_options_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SkippedField) GetGoName() string {
@@ -344,7 +452,7 @@ type MessageOptions struct {
 
 func (x *MessageOptions) Reset() {
 	*x = MessageOptions{}
-	mi := &file_mmbindgen_v1_options_proto_msgTypes[5]
+	mi := &file_mmbindgen_v1_options_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -356,7 +464,7 @@ func (x *MessageOptions) String() string {
 func (*MessageOptions) ProtoMessage() {}
 
 func (x *MessageOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_mmbindgen_v1_options_proto_msgTypes[5]
+	mi := &file_mmbindgen_v1_options_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -369,7 +477,7 @@ func (x *MessageOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageOptions.ProtoReflect.Descriptor instead.
 func (*MessageOptions) Descriptor() ([]byte, []int) {
-	return file_mmbindgen_v1_options_proto_rawDescGZIP(), []int{5}
+	return file_mmbindgen_v1_options_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *MessageOptions) GetGoType() string {
@@ -399,6 +507,9 @@ type FieldOptions struct {
 	// The Go name: of the struct field (model messages), of the parameter
 	// (requests) or of the named result (responses), when the default
 	// (UpperCamelCase for struct fields, lowerCamelCase otherwise) is wrong.
+	// In a model message, a name starting with a lower-case letter maps an
+	// unexported Go field; such a message cannot be converted field by field
+	// and its converters are hand-written runtime code.
 	GoName string `protobuf:"bytes,1,opt,name=go_name,json=goName,proto3" json:"go_name,omitempty"`
 	// The Go type when it is not the default for the proto type: "int",
 	// "model.ChannelType", "model.PluginKVSetOptions" (a value, not a
@@ -414,7 +525,7 @@ type FieldOptions struct {
 
 func (x *FieldOptions) Reset() {
 	*x = FieldOptions{}
-	mi := &file_mmbindgen_v1_options_proto_msgTypes[6]
+	mi := &file_mmbindgen_v1_options_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -426,7 +537,7 @@ func (x *FieldOptions) String() string {
 func (*FieldOptions) ProtoMessage() {}
 
 func (x *FieldOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_mmbindgen_v1_options_proto_msgTypes[6]
+	mi := &file_mmbindgen_v1_options_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -439,7 +550,7 @@ func (x *FieldOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldOptions.ProtoReflect.Descriptor instead.
 func (*FieldOptions) Descriptor() ([]byte, []int) {
-	return file_mmbindgen_v1_options_proto_rawDescGZIP(), []int{6}
+	return file_mmbindgen_v1_options_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *FieldOptions) GetGoName() string {
@@ -474,7 +585,7 @@ type EnumOptions struct {
 
 func (x *EnumOptions) Reset() {
 	*x = EnumOptions{}
-	mi := &file_mmbindgen_v1_options_proto_msgTypes[7]
+	mi := &file_mmbindgen_v1_options_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -486,7 +597,7 @@ func (x *EnumOptions) String() string {
 func (*EnumOptions) ProtoMessage() {}
 
 func (x *EnumOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_mmbindgen_v1_options_proto_msgTypes[7]
+	mi := &file_mmbindgen_v1_options_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -499,7 +610,7 @@ func (x *EnumOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnumOptions.ProtoReflect.Descriptor instead.
 func (*EnumOptions) Descriptor() ([]byte, []int) {
-	return file_mmbindgen_v1_options_proto_rawDescGZIP(), []int{7}
+	return file_mmbindgen_v1_options_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *EnumOptions) GetGoType() string {
@@ -607,7 +718,7 @@ const file_mmbindgen_v1_options_proto_rawDesc = "" +
 	"\vFileOptions\x123\n" +
 	"\tgo_import\x18\x01 \x03(\v2\x16.mmbindgen.v1.GoImportR\bgoImport\"3\n" +
 	"\x0eServiceOptions\x12!\n" +
-	"\fgo_interface\x18\x01 \x01(\tR\vgoInterface\"\xae\x01\n" +
+	"\fgo_interface\x18\x01 \x01(\tR\vgoInterface\"\xb1\x02\n" +
 	"\rMethodOptions\x12\x17\n" +
 	"\ago_name\x18\x01 \x01(\tR\x06goName\x12,\n" +
 	"\x12min_server_version\x18\x02 \x01(\tR\x10minServerVersion\x12\x12\n" +
@@ -615,7 +726,17 @@ const file_mmbindgen_v1_options_proto_rawDesc = "" +
 	"\n" +
 	"deprecated\x18\x04 \x01(\tR\n" +
 	"deprecated\x12\"\n" +
-	"\fexperimental\x18\x05 \x01(\bR\fexperimental\"?\n" +
+	"\fexperimental\x18\x05 \x01(\bR\fexperimental\x12C\n" +
+	"\x0fnot_implemented\x18\x06 \x01(\v2\x1a.mmbindgen.v1.HookFallbackR\x0enotImplemented\x12<\n" +
+	"\vunavailable\x18\a \x01(\v2\x1a.mmbindgen.v1.HookFallbackR\vunavailable\"\x92\x01\n" +
+	"\fHookFallback\x12\x14\n" +
+	"\x05error\x18\x01 \x01(\bR\x05error\x12\x12\n" +
+	"\x04echo\x18\x02 \x01(\tR\x04echo\x12\x1f\n" +
+	"\vbool_result\x18\x03 \x01(\bR\n" +
+	"boolResult\x12\x1f\n" +
+	"\vhttp_status\x18\x04 \x01(\rR\n" +
+	"httpStatus\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"?\n" +
 	"\fSkippedField\x12\x17\n" +
 	"\ago_name\x18\x01 \x01(\tR\x06goName\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"m\n" +
@@ -648,43 +769,46 @@ func file_mmbindgen_v1_options_proto_rawDescGZIP() []byte {
 	return file_mmbindgen_v1_options_proto_rawDescData
 }
 
-var file_mmbindgen_v1_options_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_mmbindgen_v1_options_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_mmbindgen_v1_options_proto_goTypes = []any{
 	(*GoImport)(nil),                    // 0: mmbindgen.v1.GoImport
 	(*FileOptions)(nil),                 // 1: mmbindgen.v1.FileOptions
 	(*ServiceOptions)(nil),              // 2: mmbindgen.v1.ServiceOptions
 	(*MethodOptions)(nil),               // 3: mmbindgen.v1.MethodOptions
-	(*SkippedField)(nil),                // 4: mmbindgen.v1.SkippedField
-	(*MessageOptions)(nil),              // 5: mmbindgen.v1.MessageOptions
-	(*FieldOptions)(nil),                // 6: mmbindgen.v1.FieldOptions
-	(*EnumOptions)(nil),                 // 7: mmbindgen.v1.EnumOptions
-	(*descriptorpb.FileOptions)(nil),    // 8: google.protobuf.FileOptions
-	(*descriptorpb.ServiceOptions)(nil), // 9: google.protobuf.ServiceOptions
-	(*descriptorpb.MethodOptions)(nil),  // 10: google.protobuf.MethodOptions
-	(*descriptorpb.MessageOptions)(nil), // 11: google.protobuf.MessageOptions
-	(*descriptorpb.FieldOptions)(nil),   // 12: google.protobuf.FieldOptions
-	(*descriptorpb.EnumOptions)(nil),    // 13: google.protobuf.EnumOptions
+	(*HookFallback)(nil),                // 4: mmbindgen.v1.HookFallback
+	(*SkippedField)(nil),                // 5: mmbindgen.v1.SkippedField
+	(*MessageOptions)(nil),              // 6: mmbindgen.v1.MessageOptions
+	(*FieldOptions)(nil),                // 7: mmbindgen.v1.FieldOptions
+	(*EnumOptions)(nil),                 // 8: mmbindgen.v1.EnumOptions
+	(*descriptorpb.FileOptions)(nil),    // 9: google.protobuf.FileOptions
+	(*descriptorpb.ServiceOptions)(nil), // 10: google.protobuf.ServiceOptions
+	(*descriptorpb.MethodOptions)(nil),  // 11: google.protobuf.MethodOptions
+	(*descriptorpb.MessageOptions)(nil), // 12: google.protobuf.MessageOptions
+	(*descriptorpb.FieldOptions)(nil),   // 13: google.protobuf.FieldOptions
+	(*descriptorpb.EnumOptions)(nil),    // 14: google.protobuf.EnumOptions
 }
 var file_mmbindgen_v1_options_proto_depIdxs = []int32{
 	0,  // 0: mmbindgen.v1.FileOptions.go_import:type_name -> mmbindgen.v1.GoImport
-	4,  // 1: mmbindgen.v1.MessageOptions.skip:type_name -> mmbindgen.v1.SkippedField
-	8,  // 2: mmbindgen.v1.file:extendee -> google.protobuf.FileOptions
-	9,  // 3: mmbindgen.v1.service:extendee -> google.protobuf.ServiceOptions
-	10, // 4: mmbindgen.v1.method:extendee -> google.protobuf.MethodOptions
-	11, // 5: mmbindgen.v1.message:extendee -> google.protobuf.MessageOptions
-	12, // 6: mmbindgen.v1.field:extendee -> google.protobuf.FieldOptions
-	13, // 7: mmbindgen.v1.enum:extendee -> google.protobuf.EnumOptions
-	1,  // 8: mmbindgen.v1.file:type_name -> mmbindgen.v1.FileOptions
-	2,  // 9: mmbindgen.v1.service:type_name -> mmbindgen.v1.ServiceOptions
-	3,  // 10: mmbindgen.v1.method:type_name -> mmbindgen.v1.MethodOptions
-	5,  // 11: mmbindgen.v1.message:type_name -> mmbindgen.v1.MessageOptions
-	6,  // 12: mmbindgen.v1.field:type_name -> mmbindgen.v1.FieldOptions
-	7,  // 13: mmbindgen.v1.enum:type_name -> mmbindgen.v1.EnumOptions
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	8,  // [8:14] is the sub-list for extension type_name
-	2,  // [2:8] is the sub-list for extension extendee
-	0,  // [0:2] is the sub-list for field type_name
+	4,  // 1: mmbindgen.v1.MethodOptions.not_implemented:type_name -> mmbindgen.v1.HookFallback
+	4,  // 2: mmbindgen.v1.MethodOptions.unavailable:type_name -> mmbindgen.v1.HookFallback
+	5,  // 3: mmbindgen.v1.MessageOptions.skip:type_name -> mmbindgen.v1.SkippedField
+	9,  // 4: mmbindgen.v1.file:extendee -> google.protobuf.FileOptions
+	10, // 5: mmbindgen.v1.service:extendee -> google.protobuf.ServiceOptions
+	11, // 6: mmbindgen.v1.method:extendee -> google.protobuf.MethodOptions
+	12, // 7: mmbindgen.v1.message:extendee -> google.protobuf.MessageOptions
+	13, // 8: mmbindgen.v1.field:extendee -> google.protobuf.FieldOptions
+	14, // 9: mmbindgen.v1.enum:extendee -> google.protobuf.EnumOptions
+	1,  // 10: mmbindgen.v1.file:type_name -> mmbindgen.v1.FileOptions
+	2,  // 11: mmbindgen.v1.service:type_name -> mmbindgen.v1.ServiceOptions
+	3,  // 12: mmbindgen.v1.method:type_name -> mmbindgen.v1.MethodOptions
+	6,  // 13: mmbindgen.v1.message:type_name -> mmbindgen.v1.MessageOptions
+	7,  // 14: mmbindgen.v1.field:type_name -> mmbindgen.v1.FieldOptions
+	8,  // 15: mmbindgen.v1.enum:type_name -> mmbindgen.v1.EnumOptions
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	10, // [10:16] is the sub-list for extension type_name
+	4,  // [4:10] is the sub-list for extension extendee
+	0,  // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_mmbindgen_v1_options_proto_init() }
@@ -698,7 +822,7 @@ func file_mmbindgen_v1_options_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mmbindgen_v1_options_proto_rawDesc), len(file_mmbindgen_v1_options_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 6,
 			NumServices:   0,
 		},

@@ -44,8 +44,9 @@ type AppError struct {
 	StatusCode int64 `protobuf:"varint,5,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
 	// The function that raised the error, as `Struct.Func`.
 	Where string `protobuf:"bytes,6,opt,name=where,proto3" json:"where,omitempty"`
-	// The translation parameters (unexported in Go, read through the
-	// accessors where the model offers them).
+	// The translation parameters. Go keeps them in the unexported field
+	// `params`: the bridge reads them through SystemMessage and sets them
+	// through NewAppError, so this message is converted by hand-written code.
 	Params        *structpb.Struct `protobuf:"bytes,7,opt,name=params,proto3" json:"params,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -496,7 +497,7 @@ var File_mattermost_plugin_v1_common_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_v1_common_proto_rawDesc = "" +
 	"\n" +
-	"!mattermost/plugin/v1/common.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1ammbindgen/v1/options.proto\"\xe6\x01\n" +
+	"!mattermost/plugin/v1/common.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1ammbindgen/v1/options.proto\"\xe8\x01\n" +
 	"\bAppError\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12%\n" +
@@ -505,8 +506,8 @@ const file_mattermost_plugin_v1_common_proto_rawDesc = "" +
 	"request_id\x18\x04 \x01(\tR\trequestId\x12!\n" +
 	"\vstatus_code\x18\x05 \x01(\x03B\x00R\n" +
 	"statusCode\x12\x14\n" +
-	"\x05where\x18\x06 \x01(\tR\x05where\x12/\n" +
-	"\x06params\x18\a \x01(\v2\x17.google.protobuf.StructR\x06params:\x00\"\xdd\x01\n" +
+	"\x05where\x18\x06 \x01(\tR\x05where\x121\n" +
+	"\x06params\x18\a \x01(\v2\x17.google.protobuf.StructB\x00R\x06params:\x00\"\xdd\x01\n" +
 	"\rPluginContext\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12#\n" +
