@@ -92,7 +92,7 @@ const (
 // Implemented. What the bridge answers when the plugin does not implement a
 // hook, or when a call fails on the way (timeout, lost connection, non-OK
 // gRPC status), is the hook policy documented next to these protos
-// (HOOK_POLICY.md). Hook outcomes that Go returns as a value (a rejection
+// (design/hook-policy.md). Hook outcomes that Go returns as a value (a rejection
 // reason, a replacement object, an error) always travel in the response
 // message; a non-OK gRPC status means that no answer was produced.
 type PluginHooksClient interface {
@@ -876,7 +876,7 @@ func (c *pluginHooksClient) DraftWillBeUpserted(ctx context.Context, in *DraftWi
 // Implemented. What the bridge answers when the plugin does not implement a
 // hook, or when a call fails on the way (timeout, lost connection, non-OK
 // gRPC status), is the hook policy documented next to these protos
-// (HOOK_POLICY.md). Hook outcomes that Go returns as a value (a rejection
+// (design/hook-policy.md). Hook outcomes that Go returns as a value (a rejection
 // reason, a replacement object, an error) always travel in the response
 // message; a non-OK gRPC status means that no answer was produced.
 type PluginHooksServer interface {
