@@ -123,11 +123,16 @@ impl Validator<'_> {
                 }
                 for fallback in [&m.not_implemented, &m.unavailable].into_iter().flatten() {
                     let req = model.message(&m.request);
-                    if !fallback.echo.is_empty() && !req.is_some_and(|r| r.fields.iter().any(|f| f.name == fallback.echo)) {
+                    if !fallback.echo.is_empty()
+                        && !req.is_some_and(|r| r.fields.iter().any(|f| f.name == fallback.echo))
+                    {
                         self.report(
                             &m.location,
                             element.clone(),
-                            format!("hook fallback echoes `{}`, which is not a field of `{}`", fallback.echo, m.request),
+                            format!(
+                                "hook fallback echoes `{}`, which is not a field of `{}`",
+                                fallback.echo, m.request
+                            ),
                         );
                     }
                 }

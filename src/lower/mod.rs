@@ -6,6 +6,7 @@
 //! its templates, and one line in [`targets`].
 
 mod docs;
+mod go;
 
 use serde::Serialize;
 
@@ -56,7 +57,7 @@ pub trait Target {
 
 /// Every target, in output order.
 pub fn targets() -> Vec<Box<dyn Target>> {
-    vec![Box::new(docs::Docs)]
+    vec![Box::new(docs::Docs), Box::new(go::Go)]
 }
 
 /// Lowers the model for every target.

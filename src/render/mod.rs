@@ -113,18 +113,22 @@ pub fn render(engine: &Engine, files: &[OutputFile]) -> Result<BTreeMap<String, 
     if problems.is_empty() { Ok(out) } else { Err(Failure::Input(problems)) }
 }
 
-/// Names read by the conditions of the file's root template, or of the
-/// partials (`_name`) of its folder, that its view does not define.
+/// Names read by the conditions of the file's root template, and of the
+/// templates it includes, that its view does not define.
 fn undefined_conditions(engine: &Engine, f: &OutputFile) -> Vec<String> {
-    let folder = f.template.rsplit_once('/').map_or("", |(d, _)| d);
-    let mut undefined = Vec::new();
-    for (name, conditions) in &engine.conditions {
-        let (dir, file) = name.rsplit_once('/').unwrap_or(("", name));
-        if name == f.template || (dir == folder && file.starts_with('_')) {
-            undefined.extend(strict::undefined(conditions, &f.view));
+    let mut all = strict::Conditions::default();
+    let mut pending = vec![f.template.to_string()];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        if let Some(c) = engine.conditions.get(&name) {
+            all.merge(c);
+            pending.extend(c.includes.iter().cloned());
         }
     }
-    undefined
+    strict::undefined(&all, &f.view)
 }
 
 /// A template error as a diagnostic: tera's message names the template and

@@ -15,7 +15,18 @@ const KEYWORDS: &[&str] = &["and", "or", "not", "in", "is", "true", "false", "no
 #[derive(Debug, Default, PartialEq)]
 pub struct Conditions {
     pub paths: Vec<Vec<String>>,
+    /// Names bound by `{% for %}` and `{% set %}`.
     pub loop_vars: BTreeSet<String>,
+    /// Templates pulled in with `{% include %}`.
+    pub includes: Vec<String>,
+}
+
+impl Conditions {
+    /// Adds what another template (an included one) reads and binds.
+    pub fn merge(&mut self, other: &Conditions) {
+        self.paths.extend(other.paths.iter().cloned());
+        self.loop_vars.extend(other.loop_vars.iter().cloned());
+    }
 }
 
 /// Scans a template source.

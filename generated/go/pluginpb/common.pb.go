@@ -282,6 +282,9 @@ func (x *HTTPHeader) GetValues() []string {
 // head (method, URL, headers, ...) and possibly the first body chunk; later
 // frames carry only body chunks of at most 64 KiB. `body_end` marks the last
 // frame.
+//
+// The frames are a protocol of their own, not a mirror of http.Request: the
+// fields that carry them say `go_type: "*http.Request"`.
 type HTTPRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The request method, e.g. "POST". Set in the first frame only.
@@ -412,6 +415,9 @@ func (x *HTTPRequest) GetBodyEnd() bool {
 // status and headers; later frames carry body chunks of at most 64 KiB.
 // `flush` asks the receiver to flush what it has written so far; `body_end`
 // marks the last frame.
+//
+// The frames are a protocol of their own, not a mirror of http.Response: the
+// fields that carry them say which Go value they stand for.
 type HTTPResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The status code. First frame only.
@@ -522,7 +528,7 @@ const file_mattermost_plugin_v1_common_proto_rawDesc = "" +
 	"\n" +
 	"HTTPHeader\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
-	"\x06values\x18\x02 \x03(\tR\x06values\"\xb7\x02\n" +
+	"\x06values\x18\x02 \x03(\tR\x06values\"\xb5\x02\n" +
 	"\vHTTPRequest\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x14\n" +
@@ -536,14 +542,14 @@ const file_mattermost_plugin_v1_common_proto_rawDesc = "" +
 	"\x0econtent_length\x18\b \x01(\x03R\rcontentLength\x12\x12\n" +
 	"\x04body\x18\t \x01(\fR\x04body\x12\x19\n" +
 	"\bbody_end\x18\n" +
-	" \x01(\bR\abodyEnd:\x00\"\xb2\x01\n" +
+	" \x01(\bR\abodyEnd\"\xb0\x01\n" +
 	"\fHTTPResponse\x12\x1f\n" +
 	"\vstatus_code\x18\x01 \x01(\x05R\n" +
 	"statusCode\x12:\n" +
 	"\aheaders\x18\x02 \x03(\v2 .mattermost.plugin.v1.HTTPHeaderR\aheaders\x12\x12\n" +
 	"\x04body\x18\x03 \x01(\fR\x04body\x12\x14\n" +
 	"\x05flush\x18\x04 \x01(\bR\x05flush\x12\x19\n" +
-	"\bbody_end\x18\x05 \x01(\bR\abodyEnd:\x00B%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"\bbody_end\x18\x05 \x01(\bR\abodyEndB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_common_proto_rawDescOnce sync.Once

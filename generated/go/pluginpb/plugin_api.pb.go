@@ -27925,11 +27925,11 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x19PermanentDeleteBotRequest\x12\x1e\n" +
 	"\vbot_user_id\x18\x01 \x01(\tR\tbotUserId\"R\n" +
 	"\x1aPermanentDeleteBotResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"P\n" +
-	"\x11PluginHTTPRequest\x12;\n" +
-	"\arequest\x18\x01 \x01(\v2!.mattermost.plugin.v1.HTTPRequestR\arequest\"T\n" +
-	"\x12PluginHTTPResponse\x12>\n" +
-	"\bresponse\x18\x02 \x01(\v2\".mattermost.plugin.v1.HTTPResponseR\bresponse\"q\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"R\n" +
+	"\x11PluginHTTPRequest\x12=\n" +
+	"\arequest\x18\x01 \x01(\v2!.mattermost.plugin.v1.HTTPRequestB\x00R\arequest\"V\n" +
+	"\x12PluginHTTPResponse\x12@\n" +
+	"\bresponse\x18\x02 \x01(\v2\".mattermost.plugin.v1.HTTPResponseB\x00R\bresponse\"q\n" +
 	"\x18PublishUserTypingRequest\x12\x19\n" +
 	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12\x1d\n" +
 	"\n" +

@@ -49,7 +49,8 @@ mod tests {
             ("fooBar", "FooBar"),
             ("FOO", "FOO"),
             ("mfa_used_timestamps", "MfaUsedTimestamps"),
-            ("a.b_c", "A_BC"),
+            ("a.b_c", "ABC"),
+            ("a.B", "A_B"),
         ];
         for (input, want) in cases {
             assert_eq!(go_camel_case(input), want, "{input}");
