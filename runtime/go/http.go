@@ -761,15 +761,16 @@ type httpFrameWriter struct {
 	header http.Header
 	isHead bool // a HEAD request: the body is discarded
 
-	mu       sync.Mutex
-	status   int         // 0 until WriteHeader
-	snapshot http.Header // the header at WriteHeader
-	noBody   bool        // the status allows no body
-	headSent bool
-	flushed  bool
-	buf      []byte
-	err      error // the first send error, sticky
-	done     bool  // the handler returned
+	mu        sync.Mutex
+	status    int         // 0 until WriteHeader
+	snapshot  http.Header // the header at WriteHeader
+	noBody    bool        // the status allows no body
+	headSent  bool
+	flushed   bool
+	streaming bool // a full chunk was buffered
+	buf       []byte
+	err       error // the first send error, sticky
+	done      bool  // the handler returned
 }
 
 func (w *httpFrameWriter) Header() http.Header { return w.header }
@@ -826,13 +827,20 @@ func (w *httpFrameWriter) Write(p []byte) (int, error) {
 		}
 		n := min(ChunkSize-len(w.buf), len(p))
 		if cap(w.buf)-len(w.buf) < n {
-			grown := make([]byte, len(w.buf), min(ChunkSize, max(2*cap(w.buf), len(w.buf)+n, 4<<10)))
+			// Small bodies get a small buffer; once a full chunk went out,
+			// every buffer is a full chunk.
+			size := ChunkSize
+			if !w.streaming {
+				size = min(ChunkSize, max(2*cap(w.buf), len(w.buf)+n, 4<<10))
+			}
+			grown := make([]byte, len(w.buf), size)
 			copy(grown, w.buf)
 			w.buf = grown
 		}
 		w.buf = append(w.buf, p[:n]...)
 		p, written = p[n:], written+n
 		if len(w.buf) == ChunkSize {
+			w.streaming = true
 			if err := w.sendBufLocked(false, false); err != nil {
 				return written, err
 			}

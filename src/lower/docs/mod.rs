@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{Header, OutputFile, Target};
 use crate::diag::Result;
-use crate::model::{Cardinality, Field, GoSignature, Method, Model, Service, Streaming, TypeRef};
+use crate::model::{Cardinality, Field, GoSignature, HookFallback, Method, Model, Service, Streaming, TypeRef};
 
 pub struct Docs;
 
@@ -174,6 +174,12 @@ fn method(model: &Model, m: &Method, package: &str, show_go: bool) -> MethodView
     if show_go {
         facts.push(Fact { label: "Go", value: markdown::cell_code(&go_signature(&m.go_name, &m.go)) });
     }
+    if let Some(f) = &m.not_implemented {
+        facts.push(Fact { label: "If the plugin does not implement it", value: fallback(m, f, "not_implemented") });
+    }
+    if let Some(f) = &m.unavailable {
+        facts.push(Fact { label: "If the call fails", value: fallback(m, f, "unavailable") });
+    }
     let table = |title, name: &str| FieldTable {
         title,
         message: markdown::code(short_name(name, package)),
@@ -230,6 +236,27 @@ fn streaming(s: Streaming) -> &'static str {
         Streaming::Server => "server stream",
         Streaming::Bidi => "bidirectional stream",
     }
+}
+
+/// What a hooks client answers instead of the plugin, in words.
+fn fallback(m: &Method, f: &HookFallback, reason: &str) -> String {
+    use heck::ToSnakeCase;
+    let answer = if f.http_status != 0 {
+        format!("answers HTTP {}", f.http_status)
+    } else if f.error {
+        let status = if reason == "not_implemented" { 501 } else { 503 };
+        format!("returns the AppError `plugin.bridge.{}.{reason}` ({status})", m.go_name.to_snake_case())
+    } else if !f.echo.is_empty() {
+        format!("returns `{}` unchanged", f.echo)
+    } else if f.bool_result {
+        "returns true".to_string()
+    } else if m.go.results.is_empty() {
+        "does nothing".to_string()
+    } else {
+        "returns zero values".to_string()
+    };
+    let text = if f.reason.is_empty() { answer } else { format!("{answer}. {}", f.reason) };
+    markdown::cell(&text)
 }
 
 /// `Name(a T, b U) (R, error)`.

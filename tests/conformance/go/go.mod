@@ -54,6 +54,7 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1 // indirect
 	gopkg.in/yaml.v2 v2.4.0 // indirect
+	mmbindgen.dev/generated/go v0.0.0
 )
 
 replace mmbindgen.dev/generated/go => ../../../generated/go
