@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::diag::Result;
+use crate::load::Loaded;
 use crate::model::Model;
 use crate::plugins::{self, Plugin};
 use crate::render::Templates;
@@ -11,27 +12,33 @@ use crate::{build, load, lower, render, validate};
 
 /// Loads, builds and validates the model of the proto root.
 pub fn model(proto: &Path) -> Result<Model> {
+    Ok(checked(proto)?.1)
+}
+
+fn checked(proto: &Path) -> Result<(Loaded, Model)> {
     let loaded = load::load(proto)?;
     let model = build::build(&loaded);
     validate::validate(&model, proto)?;
-    Ok(model)
+    Ok((loaded, model))
 }
 
-/// Runs every stage up to rendering, and the protoc plugins; nothing touches
-/// the output directory. `dir` is where plugin commands run.
+/// Runs every stage up to rendering, and the protoc plugins (in parallel
+/// with the rendering: they are the slow part); nothing touches the output
+/// directory. `dir` is where plugin commands run.
 pub fn generate(
     proto: &Path,
     templates: Templates,
     plugins: &[Plugin],
     dir: &Path,
 ) -> Result<BTreeMap<String, String>> {
-    let loaded = load::load(proto)?;
-    let model = build::build(&loaded);
-    validate::validate(&model, proto)?;
-    let files = lower::lower(&model)?;
-    let engine = render::engine(templates)?;
-    let mut rendered = render::render(&engine, &files)?;
-    for (path, text) in plugins::run(plugins, &loaded, dir)? {
+    let (loaded, model) = checked(proto)?;
+    let (ours, theirs) = std::thread::scope(|scope| {
+        let theirs = scope.spawn(|| plugins::run(plugins, &loaded, dir));
+        let ours = lower::lower(&model).and_then(|files| render::render(&render::engine(templates)?, &files));
+        (ours, theirs.join().expect("the plugin thread does not panic"))
+    });
+    let mut rendered = ours?;
+    for (path, text) in theirs? {
         if rendered.insert(path.clone(), text).is_some() {
             return Err(anyhow::anyhow!("a plugin and a template both produce {path}").into());
         }

@@ -4,6 +4,7 @@
 package bridge
 
 import (
+	"context"
 	"io"
 	"net/http"
 
@@ -4805,7 +4806,11 @@ func (x *APIClient) PermanentDeleteBot(a0 string) (r0 *model.AppError) {
 // PluginHTTP calls the PluginHTTP RPC.
 func (x *APIClient) PluginHTTP(a0 *http.Request) (r0 *http.Response) {
 
-	stream, err := x.client.PluginHTTP(a0.Context())
+	// The response body streams after the return: the exchange cancels the
+	// context itself when it ends.
+	ctx, cancel := context.WithCancel(a0.Context())
+	ctx = withHTTPStreamCancel(ctx, cancel)
+	stream, err := x.client.PluginHTTP(ctx)
 	if err == nil {
 		send := func(f *pluginpb.HTTPRequest) error {
 			return stream.Send(&pluginpb.PluginHTTPRequest{Request: f})
@@ -4814,9 +4819,10 @@ func (x *APIClient) PluginHTTP(a0 *http.Request) (r0 *http.Response) {
 			m, err := stream.Recv()
 			return m.GetResponse(), err
 		}
-		r0, err = roundTripHTTP(a0.Context(), send, stream.CloseSend, recv, a0)
+		r0, err = roundTripHTTP(ctx, send, stream.CloseSend, recv, a0)
 	}
 	if err != nil {
+		cancel()
 		x.report("PluginHTTP", err)
 		return badGateway(a0)
 	}

@@ -452,7 +452,7 @@ func (x *httpExchange) sendRequestFrames(r *http.Request, sendFirst, send func(*
 	}
 	buf := make([]byte, ChunkSize)
 	for {
-		n, err, ok := x.readBody(buf)
+		n, ok, err := x.readBody(buf)
 		if !ok {
 			return nil // the exchange ended: send no more
 		}
@@ -476,16 +476,16 @@ func (x *httpExchange) sendRequestFrames(r *http.Request, sendFirst, send func(*
 }
 
 // readBody reads the request body once, unless the exchange has ended.
-func (x *httpExchange) readBody(buf []byte) (int, error, bool) {
+func (x *httpExchange) readBody(buf []byte) (n int, ok bool, err error) {
 	x.bodyMu.Lock()
 	defer x.bodyMu.Unlock()
 	select {
 	case <-x.done:
-		return 0, nil, false
+		return 0, false, nil
 	default:
 	}
-	n, err := x.body.Read(buf)
-	return n, err, true
+	n, err = x.body.Read(buf)
+	return n, true, err
 }
 
 // httpSendErr drops io.EOF: a send fails with it when the serving side ended

@@ -4,8 +4,8 @@
 //! For every service that mirrors a Go interface (`go_interface`) in a file
 //! with a `go_package`, it renders a gRPC server calling a Go implementation
 //! and a Go implementation calling the gRPC service; converters for every
-//! model message; `go.mod`; and the hand-written runtime of `runtime/go/`,
-//! copied beside them.
+//! model message; `go.mod`; and the hand-written runtime of `runtime/go/`
+//! with its tests, copied beside them.
 
 mod conv;
 mod convert;
@@ -112,7 +112,8 @@ impl Target for Go {
         }
         for f in RUNTIME.files() {
             let name = f.path().to_string_lossy().replace('\\', "/");
-            if name.ends_with(".go") && !name.ends_with("_test.go") {
+            // Tests ship too, so the runtime is tested where it runs.
+            if name.ends_with(".go") {
                 let text = f.contents_utf8().expect("runtime sources are UTF-8").to_string();
                 let source = format!("runtime/go/{name}");
                 files.push(file(

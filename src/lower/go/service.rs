@@ -174,6 +174,9 @@ fn method(
         return Err(problems);
     }
     let shape = shape(m, &params, &results).map_err(|e| vec![format!("{}: {e}", m.name)])?;
+    if shape == Shape::HttpCall {
+        client.add("context");
+    }
     let snake = m.go_name.to_snake_case();
     let mut view = MethodView {
         name: m.name.clone(),
