@@ -16,6 +16,9 @@ use serde::Deserialize;
 use crate::diag::{Diagnostic, Failure, Result};
 use crate::load::Loaded;
 
+/// The field number of `CodeGeneratorRequest.proto_file`.
+const PROTO_FILE_TAG: u32 = 15;
+
 /// One plugin, as configured in `mm-bindgen.toml` (`[[plugins]]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,19 +49,29 @@ pub fn run(plugins: &[Plugin], loaded: &Loaded, dir: &Path) -> Result<BTreeMap<S
     if plugins.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let request = CodeGeneratorRequest {
-        file_to_generate: loaded.files.clone(),
-        parameter: None,
-        proto_file: loaded.pool.file_descriptor_protos().cloned().collect(),
-        compiler_version: None,
-    };
+    // The descriptors are appended already encoded: prost_types would drop
+    // custom options (extensions), which the plugins must see as protoc
+    // gives them.
+    let mut files = Vec::new();
+    for file in loaded.pool.files() {
+        let bytes = file.encode_to_vec();
+        prost::encoding::encode_key(PROTO_FILE_TAG, prost::encoding::WireType::LengthDelimited, &mut files);
+        prost::encoding::encode_varint(bytes.len() as u64, &mut files);
+        files.extend_from_slice(&bytes);
+    }
     let results: Vec<Result<Vec<(String, String)>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = plugins
             .iter()
             .map(|plugin| {
-                let mut request = request.clone();
-                request.parameter = Some(plugin.parameter.clone()).filter(|p| !p.is_empty());
-                scope.spawn(move || run_one(plugin, &request, dir))
+                let head = CodeGeneratorRequest {
+                    file_to_generate: loaded.files.clone(),
+                    parameter: Some(plugin.parameter.clone()).filter(|p| !p.is_empty()),
+                    proto_file: Vec::new(),
+                    compiler_version: None,
+                };
+                let mut request = head.encode_to_vec();
+                request.extend_from_slice(&files);
+                scope.spawn(move || run_one(plugin, request, dir))
             })
             .collect();
         handles.into_iter().map(|h| h.join().expect("plugin threads do not panic")).collect()
@@ -75,7 +88,7 @@ pub fn run(plugins: &[Plugin], loaded: &Loaded, dir: &Path) -> Result<BTreeMap<S
     if problems.is_empty() { Ok(files) } else { Err(Failure::Input(problems)) }
 }
 
-fn run_one(plugin: &Plugin, request: &CodeGeneratorRequest, dir: &Path) -> Result<Vec<(String, String)>> {
+fn run_one(plugin: &Plugin, input: Vec<u8>, dir: &Path) -> Result<Vec<(String, String)>> {
     let fail = |msg: String| Failure::one(Diagnostic::new(msg).element(format!("plugin `{}`", plugin.name)));
     let (program, args) = plugin.command.split_first().ok_or_else(|| fail("its command is empty".into()))?;
     let mut child = Command::new(program)
@@ -86,7 +99,6 @@ fn run_one(plugin: &Plugin, request: &CodeGeneratorRequest, dir: &Path) -> Resul
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| fail(format!("cannot start `{}`: {e}", plugin.command.join(" "))))?;
-    let input = request.encode_to_vec();
     let mut stdin = child.stdin.take().expect("stdin is piped");
     // Write from a thread so a plugin that starts answering before it has
     // read everything cannot deadlock us.

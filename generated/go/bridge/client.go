@@ -8,6 +8,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -85,27 +86,37 @@ func (c *Converter) structInto(s *structpb.Struct, dest any) {
 	}
 }
 
-// hookGate remembers which hooks the plugin implements, asking once.
+// hookGate remembers which hooks the plugin implements.
 type hookGate struct {
-	once  sync.Once
+	mu    sync.Mutex
 	hooks map[string]bool
 }
 
-// has asks the plugin's Implemented list on first use; when that fails, no
-// hook counts as implemented.
-func (g *hookGate) has(hook string, implemented func() ([]string, error), report func(string, error)) bool {
-	g.once.Do(func() {
+// has reports whether the plugin implements hook, asking its Implemented
+// list until it answers once. When asking fails, the error is returned (the
+// caller answers as for an unavailable plugin) and the next call asks
+// again. A plugin without Implemented implements nothing.
+func (g *hookGate) has(hook string, implemented func() ([]string, error)) (bool, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.hooks == nil {
 		names, err := implemented()
-		if err != nil {
-			report("Implemented", err)
-			return
+		var appErr *model.AppError
+		if err != nil && !(errors.As(err, &appErr) && appErr.Id == "plugin.bridge.implemented.not_implemented") {
+			return false, err
 		}
 		g.hooks = make(map[string]bool, len(names))
 		for _, n := range names {
 			g.hooks[n] = true
 		}
-	})
-	return g.hooks[hook]
+	}
+	return g.hooks[hook], nil
+}
+
+// isUnimplemented tells a call the plugin does not serve (status
+// UNIMPLEMENTED) from other failures.
+func isUnimplemented(err error) bool {
+	return status.Code(err) == codes.Unimplemented
 }
 
 // httpError answers with a bare status.

@@ -10,6 +10,7 @@ package bridge
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 
 	"google.golang.org/protobuf/types/known/structpb"
@@ -20,7 +21,8 @@ import (
 // messages. Conversions never stop half-way: a value that cannot be
 // converted (a map holding something JSON cannot carry, JSON bytes that do
 // not decode) becomes its zero value and the first such problem is kept for
-// Err. The zero Converter is ready to use.
+// Err. The zero Converter is ready to use. A result may share slices, maps
+// and byte slices with its input; copy before changing either.
 type Converter struct {
 	err error
 }
@@ -281,6 +283,42 @@ func (c *Converter) toJSON(v any) []byte {
 func (c *Converter) fromJSON(b []byte, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		c.fail("%T from JSON: %w", v, err)
+		return
+	}
+	nullRawToNil(reflect.ValueOf(v))
+}
+
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
+
+// nullRawToNil undoes what encoding/json does to an empty json.RawMessage
+// (it writes null, which decodes as the four bytes "null"), so that a value
+// carried as JSON comes back as it went.
+func nullRawToNil(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			nullRawToNil(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				nullRawToNil(v.Field(i))
+			}
+		}
+	case reflect.Slice:
+		if v.Type() == rawMessageType {
+			if string(v.Bytes()) == "null" && v.CanSet() {
+				v.SetBytes(nil)
+			}
+			return
+		}
+		for i := range v.Len() {
+			nullRawToNil(v.Index(i))
+		}
+	case reflect.Array:
+		for i := range v.Len() {
+			nullRawToNil(v.Index(i))
+		}
 	}
 }
 

@@ -36,7 +36,11 @@ func NewHooksClient(conn grpc.ClientConnInterface) *HooksClient {
 
 // OnActivate calls the OnActivate RPC.
 func (x *HooksClient) OnActivate() (r0 error) {
-	if !x.gate.has("OnActivate", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("OnActivate", x.Implemented); err != nil {
+		x.report("OnActivate", err)
+		r0 = bridgeError("on_activate", "unavailable", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("OnActivate")
@@ -51,6 +55,9 @@ func (x *HooksClient) OnActivate() (r0 error) {
 	resp, err := x.client.OnActivate(ctx, req)
 	if err != nil {
 		x.report("OnActivate", err)
+		if isUnimplemented(err) {
+			return
+		}
 		r0 = bridgeError("on_activate", "unavailable", err)
 		return
 	}
@@ -78,6 +85,10 @@ func (x *HooksClient) Implemented() (r0 []string, r1 error) {
 	resp, err := x.client.Implemented(ctx, req)
 	if err != nil {
 		x.report("Implemented", err)
+		if isUnimplemented(err) {
+			r1 = bridgeError("implemented", "not_implemented", nil)
+			return
+		}
 		r1 = bridgeError("implemented", "unavailable", err)
 		return
 	}
@@ -93,7 +104,11 @@ func (x *HooksClient) Implemented() (r0 []string, r1 error) {
 
 // OnDeactivate calls the OnDeactivate RPC.
 func (x *HooksClient) OnDeactivate() (r0 error) {
-	if !x.gate.has("OnDeactivate", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("OnDeactivate", x.Implemented); err != nil {
+		x.report("OnDeactivate", err)
+		r0 = bridgeError("on_deactivate", "unavailable", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("OnDeactivate")
@@ -108,6 +123,9 @@ func (x *HooksClient) OnDeactivate() (r0 error) {
 	resp, err := x.client.OnDeactivate(ctx, req)
 	if err != nil {
 		x.report("OnDeactivate", err)
+		if isUnimplemented(err) {
+			return
+		}
 		r0 = bridgeError("on_deactivate", "unavailable", err)
 		return
 	}
@@ -122,7 +140,11 @@ func (x *HooksClient) OnDeactivate() (r0 error) {
 
 // OnConfigurationChange calls the OnConfigurationChange RPC.
 func (x *HooksClient) OnConfigurationChange() (r0 error) {
-	if !x.gate.has("OnConfigurationChange", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("OnConfigurationChange", x.Implemented); err != nil {
+		x.report("OnConfigurationChange", err)
+		r0 = bridgeError("on_configuration_change", "unavailable", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("OnConfigurationChange")
@@ -137,6 +159,9 @@ func (x *HooksClient) OnConfigurationChange() (r0 error) {
 	resp, err := x.client.OnConfigurationChange(ctx, req)
 	if err != nil {
 		x.report("OnConfigurationChange", err)
+		if isUnimplemented(err) {
+			return
+		}
 		r0 = bridgeError("on_configuration_change", "unavailable", err)
 		return
 	}
@@ -151,7 +176,11 @@ func (x *HooksClient) OnConfigurationChange() (r0 error) {
 
 // ServeHTTP calls the ServeHTTP RPC.
 func (x *HooksClient) ServeHTTP(a0 *plugin.Context, a1 http.ResponseWriter, a2 *http.Request) {
-	if !x.gate.has("ServeHTTP", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("ServeHTTP", x.Implemented); err != nil {
+		x.report("ServeHTTP", err)
+		httpFailure(a1, false, 502, err)
+		return
+	} else if !implemented {
 		httpError(a1, 404)
 		return
 	}
@@ -177,13 +206,21 @@ func (x *HooksClient) ServeHTTP(a0 *plugin.Context, a1 http.ResponseWriter, a2 *
 	}
 	if err != nil {
 		x.report("ServeHTTP", err)
+		if isUnimplemented(err) && !headWritten {
+			httpError(a1, 404)
+			return
+		}
 		httpFailure(a1, headWritten, 502, err)
 	}
 }
 
 // ExecuteCommand calls the ExecuteCommand RPC.
 func (x *HooksClient) ExecuteCommand(a0 *plugin.Context, a1 *model.CommandArgs) (r0 *model.CommandResponse, r1 *model.AppError) {
-	if !x.gate.has("ExecuteCommand", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("ExecuteCommand", x.Implemented); err != nil {
+		x.report("ExecuteCommand", err)
+		r1 = bridgeError("execute_command", "unavailable", err)
+		return
+	} else if !implemented {
 		r1 = bridgeError("execute_command", "not_implemented", nil)
 		return
 	}
@@ -201,6 +238,10 @@ func (x *HooksClient) ExecuteCommand(a0 *plugin.Context, a1 *model.CommandArgs) 
 	resp, err := x.client.ExecuteCommand(ctx, req)
 	if err != nil {
 		x.report("ExecuteCommand", err)
+		if isUnimplemented(err) {
+			r1 = bridgeError("execute_command", "not_implemented", nil)
+			return
+		}
 		r1 = bridgeError("execute_command", "unavailable", err)
 		return
 	}
@@ -216,7 +257,10 @@ func (x *HooksClient) ExecuteCommand(a0 *plugin.Context, a1 *model.CommandArgs) 
 
 // UserHasBeenCreated calls the UserHasBeenCreated RPC.
 func (x *HooksClient) UserHasBeenCreated(a0 *plugin.Context, a1 *model.User) {
-	if !x.gate.has("UserHasBeenCreated", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("UserHasBeenCreated", x.Implemented); err != nil {
+		x.report("UserHasBeenCreated", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("UserHasBeenCreated")
@@ -232,6 +276,9 @@ func (x *HooksClient) UserHasBeenCreated(a0 *plugin.Context, a1 *model.User) {
 	_, err := x.client.UserHasBeenCreated(ctx, req)
 	if err != nil {
 		x.report("UserHasBeenCreated", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -243,7 +290,10 @@ func (x *HooksClient) UserHasBeenCreated(a0 *plugin.Context, a1 *model.User) {
 
 // UserWillLogIn calls the UserWillLogIn RPC.
 func (x *HooksClient) UserWillLogIn(a0 *plugin.Context, a1 *model.User) (r0 string) {
-	if !x.gate.has("UserWillLogIn", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("UserWillLogIn", x.Implemented); err != nil {
+		x.report("UserWillLogIn", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("UserWillLogIn")
@@ -259,6 +309,9 @@ func (x *HooksClient) UserWillLogIn(a0 *plugin.Context, a1 *model.User) (r0 stri
 	resp, err := x.client.UserWillLogIn(ctx, req)
 	if err != nil {
 		x.report("UserWillLogIn", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	t0 := resp.RejectionReason
@@ -271,7 +324,10 @@ func (x *HooksClient) UserWillLogIn(a0 *plugin.Context, a1 *model.User) (r0 stri
 
 // UserHasLoggedIn calls the UserHasLoggedIn RPC.
 func (x *HooksClient) UserHasLoggedIn(a0 *plugin.Context, a1 *model.User) {
-	if !x.gate.has("UserHasLoggedIn", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("UserHasLoggedIn", x.Implemented); err != nil {
+		x.report("UserHasLoggedIn", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("UserHasLoggedIn")
@@ -287,6 +343,9 @@ func (x *HooksClient) UserHasLoggedIn(a0 *plugin.Context, a1 *model.User) {
 	_, err := x.client.UserHasLoggedIn(ctx, req)
 	if err != nil {
 		x.report("UserHasLoggedIn", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -298,7 +357,11 @@ func (x *HooksClient) UserHasLoggedIn(a0 *plugin.Context, a1 *model.User) {
 
 // MessageWillBePosted calls the MessageWillBePosted RPC.
 func (x *HooksClient) MessageWillBePosted(a0 *plugin.Context, a1 *model.Post) (r0 *model.Post, r1 string) {
-	if !x.gate.has("MessageWillBePosted", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("MessageWillBePosted", x.Implemented); err != nil {
+		x.report("MessageWillBePosted", err)
+		r0 = a1
+		return
+	} else if !implemented {
 		r0 = a1
 		return
 	}
@@ -316,6 +379,10 @@ func (x *HooksClient) MessageWillBePosted(a0 *plugin.Context, a1 *model.Post) (r
 	resp, err := x.client.MessageWillBePosted(ctx, req)
 	if err != nil {
 		x.report("MessageWillBePosted", err)
+		if isUnimplemented(err) {
+			r0 = a1
+			return
+		}
 		r0 = a1
 		return
 	}
@@ -331,7 +398,11 @@ func (x *HooksClient) MessageWillBePosted(a0 *plugin.Context, a1 *model.Post) (r
 
 // MessageWillBeUpdated calls the MessageWillBeUpdated RPC.
 func (x *HooksClient) MessageWillBeUpdated(a0 *plugin.Context, a1 *model.Post, a2 *model.Post) (r0 *model.Post, r1 string) {
-	if !x.gate.has("MessageWillBeUpdated", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("MessageWillBeUpdated", x.Implemented); err != nil {
+		x.report("MessageWillBeUpdated", err)
+		r0 = a1
+		return
+	} else if !implemented {
 		r0 = a1
 		return
 	}
@@ -350,6 +421,10 @@ func (x *HooksClient) MessageWillBeUpdated(a0 *plugin.Context, a1 *model.Post, a
 	resp, err := x.client.MessageWillBeUpdated(ctx, req)
 	if err != nil {
 		x.report("MessageWillBeUpdated", err)
+		if isUnimplemented(err) {
+			r0 = a1
+			return
+		}
 		r0 = a1
 		return
 	}
@@ -365,7 +440,10 @@ func (x *HooksClient) MessageWillBeUpdated(a0 *plugin.Context, a1 *model.Post, a
 
 // MessageHasBeenPosted calls the MessageHasBeenPosted RPC.
 func (x *HooksClient) MessageHasBeenPosted(a0 *plugin.Context, a1 *model.Post) {
-	if !x.gate.has("MessageHasBeenPosted", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("MessageHasBeenPosted", x.Implemented); err != nil {
+		x.report("MessageHasBeenPosted", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("MessageHasBeenPosted")
@@ -381,6 +459,9 @@ func (x *HooksClient) MessageHasBeenPosted(a0 *plugin.Context, a1 *model.Post) {
 	_, err := x.client.MessageHasBeenPosted(ctx, req)
 	if err != nil {
 		x.report("MessageHasBeenPosted", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -392,7 +473,10 @@ func (x *HooksClient) MessageHasBeenPosted(a0 *plugin.Context, a1 *model.Post) {
 
 // MessageHasBeenUpdated calls the MessageHasBeenUpdated RPC.
 func (x *HooksClient) MessageHasBeenUpdated(a0 *plugin.Context, a1 *model.Post, a2 *model.Post) {
-	if !x.gate.has("MessageHasBeenUpdated", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("MessageHasBeenUpdated", x.Implemented); err != nil {
+		x.report("MessageHasBeenUpdated", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("MessageHasBeenUpdated")
@@ -409,6 +493,9 @@ func (x *HooksClient) MessageHasBeenUpdated(a0 *plugin.Context, a1 *model.Post, 
 	_, err := x.client.MessageHasBeenUpdated(ctx, req)
 	if err != nil {
 		x.report("MessageHasBeenUpdated", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -420,7 +507,11 @@ func (x *HooksClient) MessageHasBeenUpdated(a0 *plugin.Context, a1 *model.Post, 
 
 // MessagesWillBeConsumed calls the MessagesWillBeConsumed RPC.
 func (x *HooksClient) MessagesWillBeConsumed(a0 []*model.Post) (r0 []*model.Post) {
-	if !x.gate.has("MessagesWillBeConsumed", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("MessagesWillBeConsumed", x.Implemented); err != nil {
+		x.report("MessagesWillBeConsumed", err)
+		r0 = a0
+		return
+	} else if !implemented {
 		r0 = a0
 		return
 	}
@@ -437,6 +528,10 @@ func (x *HooksClient) MessagesWillBeConsumed(a0 []*model.Post) (r0 []*model.Post
 	resp, err := x.client.MessagesWillBeConsumed(ctx, req)
 	if err != nil {
 		x.report("MessagesWillBeConsumed", err)
+		if isUnimplemented(err) {
+			r0 = a0
+			return
+		}
 		r0 = a0
 		return
 	}
@@ -451,7 +546,11 @@ func (x *HooksClient) MessagesWillBeConsumed(a0 []*model.Post) (r0 []*model.Post
 
 // MessagesWillBeConsumedWithContext calls the MessagesWillBeConsumedWithContext RPC.
 func (x *HooksClient) MessagesWillBeConsumedWithContext(a0 *plugin.Context, a1 []*model.Post) (r0 []*model.Post) {
-	if !x.gate.has("MessagesWillBeConsumedWithContext", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("MessagesWillBeConsumedWithContext", x.Implemented); err != nil {
+		x.report("MessagesWillBeConsumedWithContext", err)
+		r0 = a1
+		return
+	} else if !implemented {
 		r0 = a1
 		return
 	}
@@ -469,6 +568,10 @@ func (x *HooksClient) MessagesWillBeConsumedWithContext(a0 *plugin.Context, a1 [
 	resp, err := x.client.MessagesWillBeConsumedWithContext(ctx, req)
 	if err != nil {
 		x.report("MessagesWillBeConsumedWithContext", err)
+		if isUnimplemented(err) {
+			r0 = a1
+			return
+		}
 		r0 = a1
 		return
 	}
@@ -483,7 +586,10 @@ func (x *HooksClient) MessagesWillBeConsumedWithContext(a0 *plugin.Context, a1 [
 
 // MessageHasBeenDeleted calls the MessageHasBeenDeleted RPC.
 func (x *HooksClient) MessageHasBeenDeleted(a0 *plugin.Context, a1 *model.Post) {
-	if !x.gate.has("MessageHasBeenDeleted", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("MessageHasBeenDeleted", x.Implemented); err != nil {
+		x.report("MessageHasBeenDeleted", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("MessageHasBeenDeleted")
@@ -499,6 +605,9 @@ func (x *HooksClient) MessageHasBeenDeleted(a0 *plugin.Context, a1 *model.Post) 
 	_, err := x.client.MessageHasBeenDeleted(ctx, req)
 	if err != nil {
 		x.report("MessageHasBeenDeleted", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -510,7 +619,10 @@ func (x *HooksClient) MessageHasBeenDeleted(a0 *plugin.Context, a1 *model.Post) 
 
 // ChannelHasBeenCreated calls the ChannelHasBeenCreated RPC.
 func (x *HooksClient) ChannelHasBeenCreated(a0 *plugin.Context, a1 *model.Channel) {
-	if !x.gate.has("ChannelHasBeenCreated", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("ChannelHasBeenCreated", x.Implemented); err != nil {
+		x.report("ChannelHasBeenCreated", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("ChannelHasBeenCreated")
@@ -526,6 +638,9 @@ func (x *HooksClient) ChannelHasBeenCreated(a0 *plugin.Context, a1 *model.Channe
 	_, err := x.client.ChannelHasBeenCreated(ctx, req)
 	if err != nil {
 		x.report("ChannelHasBeenCreated", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -537,7 +652,10 @@ func (x *HooksClient) ChannelHasBeenCreated(a0 *plugin.Context, a1 *model.Channe
 
 // ChannelWillBeArchived calls the ChannelWillBeArchived RPC.
 func (x *HooksClient) ChannelWillBeArchived(a0 *plugin.Context, a1 *model.Channel) (r0 string) {
-	if !x.gate.has("ChannelWillBeArchived", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("ChannelWillBeArchived", x.Implemented); err != nil {
+		x.report("ChannelWillBeArchived", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("ChannelWillBeArchived")
@@ -553,6 +671,9 @@ func (x *HooksClient) ChannelWillBeArchived(a0 *plugin.Context, a1 *model.Channe
 	resp, err := x.client.ChannelWillBeArchived(ctx, req)
 	if err != nil {
 		x.report("ChannelWillBeArchived", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	t0 := resp.RejectionReason
@@ -565,7 +686,11 @@ func (x *HooksClient) ChannelWillBeArchived(a0 *plugin.Context, a1 *model.Channe
 
 // ChannelMemberWillBeAdded calls the ChannelMemberWillBeAdded RPC.
 func (x *HooksClient) ChannelMemberWillBeAdded(a0 *plugin.Context, a1 *model.ChannelMember) (r0 *model.ChannelMember, r1 string) {
-	if !x.gate.has("ChannelMemberWillBeAdded", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("ChannelMemberWillBeAdded", x.Implemented); err != nil {
+		x.report("ChannelMemberWillBeAdded", err)
+		r0 = a1
+		return
+	} else if !implemented {
 		r0 = a1
 		return
 	}
@@ -583,6 +708,10 @@ func (x *HooksClient) ChannelMemberWillBeAdded(a0 *plugin.Context, a1 *model.Cha
 	resp, err := x.client.ChannelMemberWillBeAdded(ctx, req)
 	if err != nil {
 		x.report("ChannelMemberWillBeAdded", err)
+		if isUnimplemented(err) {
+			r0 = a1
+			return
+		}
 		r0 = a1
 		return
 	}
@@ -598,7 +727,10 @@ func (x *HooksClient) ChannelMemberWillBeAdded(a0 *plugin.Context, a1 *model.Cha
 
 // UserHasJoinedChannel calls the UserHasJoinedChannel RPC.
 func (x *HooksClient) UserHasJoinedChannel(a0 *plugin.Context, a1 *model.ChannelMember, a2 *model.User) {
-	if !x.gate.has("UserHasJoinedChannel", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("UserHasJoinedChannel", x.Implemented); err != nil {
+		x.report("UserHasJoinedChannel", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("UserHasJoinedChannel")
@@ -615,6 +747,9 @@ func (x *HooksClient) UserHasJoinedChannel(a0 *plugin.Context, a1 *model.Channel
 	_, err := x.client.UserHasJoinedChannel(ctx, req)
 	if err != nil {
 		x.report("UserHasJoinedChannel", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -626,7 +761,10 @@ func (x *HooksClient) UserHasJoinedChannel(a0 *plugin.Context, a1 *model.Channel
 
 // UserHasLeftChannel calls the UserHasLeftChannel RPC.
 func (x *HooksClient) UserHasLeftChannel(a0 *plugin.Context, a1 *model.ChannelMember, a2 *model.User) {
-	if !x.gate.has("UserHasLeftChannel", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("UserHasLeftChannel", x.Implemented); err != nil {
+		x.report("UserHasLeftChannel", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("UserHasLeftChannel")
@@ -643,6 +781,9 @@ func (x *HooksClient) UserHasLeftChannel(a0 *plugin.Context, a1 *model.ChannelMe
 	_, err := x.client.UserHasLeftChannel(ctx, req)
 	if err != nil {
 		x.report("UserHasLeftChannel", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -654,7 +795,11 @@ func (x *HooksClient) UserHasLeftChannel(a0 *plugin.Context, a1 *model.ChannelMe
 
 // TeamMemberWillBeAdded calls the TeamMemberWillBeAdded RPC.
 func (x *HooksClient) TeamMemberWillBeAdded(a0 *plugin.Context, a1 *model.TeamMember) (r0 *model.TeamMember, r1 string) {
-	if !x.gate.has("TeamMemberWillBeAdded", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("TeamMemberWillBeAdded", x.Implemented); err != nil {
+		x.report("TeamMemberWillBeAdded", err)
+		r0 = a1
+		return
+	} else if !implemented {
 		r0 = a1
 		return
 	}
@@ -672,6 +817,10 @@ func (x *HooksClient) TeamMemberWillBeAdded(a0 *plugin.Context, a1 *model.TeamMe
 	resp, err := x.client.TeamMemberWillBeAdded(ctx, req)
 	if err != nil {
 		x.report("TeamMemberWillBeAdded", err)
+		if isUnimplemented(err) {
+			r0 = a1
+			return
+		}
 		r0 = a1
 		return
 	}
@@ -687,7 +836,10 @@ func (x *HooksClient) TeamMemberWillBeAdded(a0 *plugin.Context, a1 *model.TeamMe
 
 // UserHasJoinedTeam calls the UserHasJoinedTeam RPC.
 func (x *HooksClient) UserHasJoinedTeam(a0 *plugin.Context, a1 *model.TeamMember, a2 *model.User) {
-	if !x.gate.has("UserHasJoinedTeam", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("UserHasJoinedTeam", x.Implemented); err != nil {
+		x.report("UserHasJoinedTeam", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("UserHasJoinedTeam")
@@ -704,6 +856,9 @@ func (x *HooksClient) UserHasJoinedTeam(a0 *plugin.Context, a1 *model.TeamMember
 	_, err := x.client.UserHasJoinedTeam(ctx, req)
 	if err != nil {
 		x.report("UserHasJoinedTeam", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -715,7 +870,10 @@ func (x *HooksClient) UserHasJoinedTeam(a0 *plugin.Context, a1 *model.TeamMember
 
 // UserHasLeftTeam calls the UserHasLeftTeam RPC.
 func (x *HooksClient) UserHasLeftTeam(a0 *plugin.Context, a1 *model.TeamMember, a2 *model.User) {
-	if !x.gate.has("UserHasLeftTeam", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("UserHasLeftTeam", x.Implemented); err != nil {
+		x.report("UserHasLeftTeam", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("UserHasLeftTeam")
@@ -732,6 +890,9 @@ func (x *HooksClient) UserHasLeftTeam(a0 *plugin.Context, a1 *model.TeamMember, 
 	_, err := x.client.UserHasLeftTeam(ctx, req)
 	if err != nil {
 		x.report("UserHasLeftTeam", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -743,7 +904,11 @@ func (x *HooksClient) UserHasLeftTeam(a0 *plugin.Context, a1 *model.TeamMember, 
 
 // FileWillBeUploaded calls the FileWillBeUploaded RPC.
 func (x *HooksClient) FileWillBeUploaded(a0 *plugin.Context, a1 *model.FileInfo, a2 io.Reader, a3 io.Writer) (r0 *model.FileInfo, r1 string) {
-	if !x.gate.has("FileWillBeUploaded", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("FileWillBeUploaded", x.Implemented); err != nil {
+		x.report("FileWillBeUploaded", err)
+		r0 = a1
+		return
+	} else if !implemented {
 		r0 = a1
 		return
 	}
@@ -767,6 +932,10 @@ func (x *HooksClient) FileWillBeUploaded(a0 *plugin.Context, a1 *model.FileInfo,
 	}
 	if err != nil {
 		x.report("FileWillBeUploaded", err)
+		if isUnimplemented(err) {
+			r0 = a1
+			return
+		}
 		r0 = a1
 		return
 	}
@@ -782,7 +951,10 @@ func (x *HooksClient) FileWillBeUploaded(a0 *plugin.Context, a1 *model.FileInfo,
 
 // FileWillBeDownloaded calls the FileWillBeDownloaded RPC.
 func (x *HooksClient) FileWillBeDownloaded(a0 *plugin.Context, a1 *model.FileInfo, a2 string, a3 model.FileDownloadType) (r0 string) {
-	if !x.gate.has("FileWillBeDownloaded", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("FileWillBeDownloaded", x.Implemented); err != nil {
+		x.report("FileWillBeDownloaded", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("FileWillBeDownloaded")
@@ -800,6 +972,9 @@ func (x *HooksClient) FileWillBeDownloaded(a0 *plugin.Context, a1 *model.FileInf
 	resp, err := x.client.FileWillBeDownloaded(ctx, req)
 	if err != nil {
 		x.report("FileWillBeDownloaded", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	t0 := resp.RejectionReason
@@ -812,7 +987,10 @@ func (x *HooksClient) FileWillBeDownloaded(a0 *plugin.Context, a1 *model.FileInf
 
 // ReactionHasBeenAdded calls the ReactionHasBeenAdded RPC.
 func (x *HooksClient) ReactionHasBeenAdded(a0 *plugin.Context, a1 *model.Reaction) {
-	if !x.gate.has("ReactionHasBeenAdded", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("ReactionHasBeenAdded", x.Implemented); err != nil {
+		x.report("ReactionHasBeenAdded", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("ReactionHasBeenAdded")
@@ -828,6 +1006,9 @@ func (x *HooksClient) ReactionHasBeenAdded(a0 *plugin.Context, a1 *model.Reactio
 	_, err := x.client.ReactionHasBeenAdded(ctx, req)
 	if err != nil {
 		x.report("ReactionHasBeenAdded", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -839,7 +1020,10 @@ func (x *HooksClient) ReactionHasBeenAdded(a0 *plugin.Context, a1 *model.Reactio
 
 // ReactionHasBeenRemoved calls the ReactionHasBeenRemoved RPC.
 func (x *HooksClient) ReactionHasBeenRemoved(a0 *plugin.Context, a1 *model.Reaction) {
-	if !x.gate.has("ReactionHasBeenRemoved", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("ReactionHasBeenRemoved", x.Implemented); err != nil {
+		x.report("ReactionHasBeenRemoved", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("ReactionHasBeenRemoved")
@@ -855,6 +1039,9 @@ func (x *HooksClient) ReactionHasBeenRemoved(a0 *plugin.Context, a1 *model.React
 	_, err := x.client.ReactionHasBeenRemoved(ctx, req)
 	if err != nil {
 		x.report("ReactionHasBeenRemoved", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -866,7 +1053,10 @@ func (x *HooksClient) ReactionHasBeenRemoved(a0 *plugin.Context, a1 *model.React
 
 // OnPluginClusterEvent calls the OnPluginClusterEvent RPC.
 func (x *HooksClient) OnPluginClusterEvent(a0 *plugin.Context, a1 model.PluginClusterEvent) {
-	if !x.gate.has("OnPluginClusterEvent", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("OnPluginClusterEvent", x.Implemented); err != nil {
+		x.report("OnPluginClusterEvent", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("OnPluginClusterEvent")
@@ -882,6 +1072,9 @@ func (x *HooksClient) OnPluginClusterEvent(a0 *plugin.Context, a1 model.PluginCl
 	_, err := x.client.OnPluginClusterEvent(ctx, req)
 	if err != nil {
 		x.report("OnPluginClusterEvent", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -893,7 +1086,10 @@ func (x *HooksClient) OnPluginClusterEvent(a0 *plugin.Context, a1 model.PluginCl
 
 // OnWebSocketConnect calls the OnWebSocketConnect RPC.
 func (x *HooksClient) OnWebSocketConnect(a0 string, a1 string) {
-	if !x.gate.has("OnWebSocketConnect", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("OnWebSocketConnect", x.Implemented); err != nil {
+		x.report("OnWebSocketConnect", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("OnWebSocketConnect")
@@ -909,6 +1105,9 @@ func (x *HooksClient) OnWebSocketConnect(a0 string, a1 string) {
 	_, err := x.client.OnWebSocketConnect(ctx, req)
 	if err != nil {
 		x.report("OnWebSocketConnect", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -920,7 +1119,10 @@ func (x *HooksClient) OnWebSocketConnect(a0 string, a1 string) {
 
 // OnWebSocketDisconnect calls the OnWebSocketDisconnect RPC.
 func (x *HooksClient) OnWebSocketDisconnect(a0 string, a1 string) {
-	if !x.gate.has("OnWebSocketDisconnect", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("OnWebSocketDisconnect", x.Implemented); err != nil {
+		x.report("OnWebSocketDisconnect", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("OnWebSocketDisconnect")
@@ -936,6 +1138,9 @@ func (x *HooksClient) OnWebSocketDisconnect(a0 string, a1 string) {
 	_, err := x.client.OnWebSocketDisconnect(ctx, req)
 	if err != nil {
 		x.report("OnWebSocketDisconnect", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -947,7 +1152,10 @@ func (x *HooksClient) OnWebSocketDisconnect(a0 string, a1 string) {
 
 // WebSocketMessageHasBeenPosted calls the WebSocketMessageHasBeenPosted RPC.
 func (x *HooksClient) WebSocketMessageHasBeenPosted(a0 string, a1 string, a2 *model.WebSocketRequest) {
-	if !x.gate.has("WebSocketMessageHasBeenPosted", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("WebSocketMessageHasBeenPosted", x.Implemented); err != nil {
+		x.report("WebSocketMessageHasBeenPosted", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("WebSocketMessageHasBeenPosted")
@@ -964,6 +1172,9 @@ func (x *HooksClient) WebSocketMessageHasBeenPosted(a0 string, a1 string, a2 *mo
 	_, err := x.client.WebSocketMessageHasBeenPosted(ctx, req)
 	if err != nil {
 		x.report("WebSocketMessageHasBeenPosted", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -975,7 +1186,11 @@ func (x *HooksClient) WebSocketMessageHasBeenPosted(a0 string, a1 string, a2 *mo
 
 // RunDataRetention calls the RunDataRetention RPC.
 func (x *HooksClient) RunDataRetention(a0 int64, a1 int64) (r0 int64, r1 error) {
-	if !x.gate.has("RunDataRetention", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("RunDataRetention", x.Implemented); err != nil {
+		x.report("RunDataRetention", err)
+		r1 = bridgeError("run_data_retention", "unavailable", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("RunDataRetention")
@@ -992,6 +1207,9 @@ func (x *HooksClient) RunDataRetention(a0 int64, a1 int64) (r0 int64, r1 error) 
 	resp, err := x.client.RunDataRetention(ctx, req)
 	if err != nil {
 		x.report("RunDataRetention", err)
+		if isUnimplemented(err) {
+			return
+		}
 		r1 = bridgeError("run_data_retention", "unavailable", err)
 		return
 	}
@@ -1007,7 +1225,11 @@ func (x *HooksClient) RunDataRetention(a0 int64, a1 int64) (r0 int64, r1 error) 
 
 // OnInstall calls the OnInstall RPC.
 func (x *HooksClient) OnInstall(a0 *plugin.Context, a1 model.OnInstallEvent) (r0 error) {
-	if !x.gate.has("OnInstall", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("OnInstall", x.Implemented); err != nil {
+		x.report("OnInstall", err)
+		r0 = bridgeError("on_install", "unavailable", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("OnInstall")
@@ -1024,6 +1246,9 @@ func (x *HooksClient) OnInstall(a0 *plugin.Context, a1 model.OnInstallEvent) (r0
 	resp, err := x.client.OnInstall(ctx, req)
 	if err != nil {
 		x.report("OnInstall", err)
+		if isUnimplemented(err) {
+			return
+		}
 		r0 = bridgeError("on_install", "unavailable", err)
 		return
 	}
@@ -1038,7 +1263,10 @@ func (x *HooksClient) OnInstall(a0 *plugin.Context, a1 model.OnInstallEvent) (r0
 
 // OnSendDailyTelemetry calls the OnSendDailyTelemetry RPC.
 func (x *HooksClient) OnSendDailyTelemetry() {
-	if !x.gate.has("OnSendDailyTelemetry", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("OnSendDailyTelemetry", x.Implemented); err != nil {
+		x.report("OnSendDailyTelemetry", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("OnSendDailyTelemetry")
@@ -1052,6 +1280,9 @@ func (x *HooksClient) OnSendDailyTelemetry() {
 	_, err := x.client.OnSendDailyTelemetry(ctx, req)
 	if err != nil {
 		x.report("OnSendDailyTelemetry", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -1063,7 +1294,10 @@ func (x *HooksClient) OnSendDailyTelemetry() {
 
 // OnCloudLimitsUpdated calls the OnCloudLimitsUpdated RPC.
 func (x *HooksClient) OnCloudLimitsUpdated(a0 *model.ProductLimits) {
-	if !x.gate.has("OnCloudLimitsUpdated", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("OnCloudLimitsUpdated", x.Implemented); err != nil {
+		x.report("OnCloudLimitsUpdated", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("OnCloudLimitsUpdated")
@@ -1078,6 +1312,9 @@ func (x *HooksClient) OnCloudLimitsUpdated(a0 *model.ProductLimits) {
 	_, err := x.client.OnCloudLimitsUpdated(ctx, req)
 	if err != nil {
 		x.report("OnCloudLimitsUpdated", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -1089,7 +1326,10 @@ func (x *HooksClient) OnCloudLimitsUpdated(a0 *model.ProductLimits) {
 
 // ConfigurationWillBeSaved calls the ConfigurationWillBeSaved RPC.
 func (x *HooksClient) ConfigurationWillBeSaved(a0 *model.Config) (r0 *model.Config, r1 error) {
-	if !x.gate.has("ConfigurationWillBeSaved", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("ConfigurationWillBeSaved", x.Implemented); err != nil {
+		x.report("ConfigurationWillBeSaved", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("ConfigurationWillBeSaved")
@@ -1104,6 +1344,9 @@ func (x *HooksClient) ConfigurationWillBeSaved(a0 *model.Config) (r0 *model.Conf
 	resp, err := x.client.ConfigurationWillBeSaved(ctx, req)
 	if err != nil {
 		x.report("ConfigurationWillBeSaved", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	t0 := c.ConfigFromProto(resp.ReplacementConfig)
@@ -1117,7 +1360,10 @@ func (x *HooksClient) ConfigurationWillBeSaved(a0 *model.Config) (r0 *model.Conf
 
 // EmailNotificationWillBeSent calls the EmailNotificationWillBeSent RPC.
 func (x *HooksClient) EmailNotificationWillBeSent(a0 *model.EmailNotification) (r0 *model.EmailNotificationContent, r1 string) {
-	if !x.gate.has("EmailNotificationWillBeSent", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("EmailNotificationWillBeSent", x.Implemented); err != nil {
+		x.report("EmailNotificationWillBeSent", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("EmailNotificationWillBeSent")
@@ -1132,6 +1378,9 @@ func (x *HooksClient) EmailNotificationWillBeSent(a0 *model.EmailNotification) (
 	resp, err := x.client.EmailNotificationWillBeSent(ctx, req)
 	if err != nil {
 		x.report("EmailNotificationWillBeSent", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	t0 := c.EmailNotificationContentFromProto(resp.ReplacementContent)
@@ -1145,7 +1394,10 @@ func (x *HooksClient) EmailNotificationWillBeSent(a0 *model.EmailNotification) (
 
 // NotificationWillBePushed calls the NotificationWillBePushed RPC.
 func (x *HooksClient) NotificationWillBePushed(a0 *model.PushNotification, a1 string) (r0 *model.PushNotification, r1 string) {
-	if !x.gate.has("NotificationWillBePushed", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("NotificationWillBePushed", x.Implemented); err != nil {
+		x.report("NotificationWillBePushed", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("NotificationWillBePushed")
@@ -1161,6 +1413,9 @@ func (x *HooksClient) NotificationWillBePushed(a0 *model.PushNotification, a1 st
 	resp, err := x.client.NotificationWillBePushed(ctx, req)
 	if err != nil {
 		x.report("NotificationWillBePushed", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	t0 := c.PushNotificationFromProto(resp.ReplacementNotification)
@@ -1174,7 +1429,10 @@ func (x *HooksClient) NotificationWillBePushed(a0 *model.PushNotification, a1 st
 
 // UserHasBeenDeactivated calls the UserHasBeenDeactivated RPC.
 func (x *HooksClient) UserHasBeenDeactivated(a0 *plugin.Context, a1 *model.User) {
-	if !x.gate.has("UserHasBeenDeactivated", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("UserHasBeenDeactivated", x.Implemented); err != nil {
+		x.report("UserHasBeenDeactivated", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("UserHasBeenDeactivated")
@@ -1190,6 +1448,9 @@ func (x *HooksClient) UserHasBeenDeactivated(a0 *plugin.Context, a1 *model.User)
 	_, err := x.client.UserHasBeenDeactivated(ctx, req)
 	if err != nil {
 		x.report("UserHasBeenDeactivated", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -1201,7 +1462,11 @@ func (x *HooksClient) UserHasBeenDeactivated(a0 *plugin.Context, a1 *model.User)
 
 // ServeMetrics calls the ServeMetrics RPC.
 func (x *HooksClient) ServeMetrics(a0 *plugin.Context, a1 http.ResponseWriter, a2 *http.Request) {
-	if !x.gate.has("ServeMetrics", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("ServeMetrics", x.Implemented); err != nil {
+		x.report("ServeMetrics", err)
+		httpFailure(a1, false, 502, err)
+		return
+	} else if !implemented {
 		httpError(a1, 404)
 		return
 	}
@@ -1227,13 +1492,21 @@ func (x *HooksClient) ServeMetrics(a0 *plugin.Context, a1 http.ResponseWriter, a
 	}
 	if err != nil {
 		x.report("ServeMetrics", err)
+		if isUnimplemented(err) && !headWritten {
+			httpError(a1, 404)
+			return
+		}
 		httpFailure(a1, headWritten, 502, err)
 	}
 }
 
 // OnSharedChannelsSyncMsg calls the OnSharedChannelsSyncMsg RPC.
 func (x *HooksClient) OnSharedChannelsSyncMsg(a0 *model.SyncMsg, a1 *model.RemoteCluster) (r0 model.SyncResponse, r1 error) {
-	if !x.gate.has("OnSharedChannelsSyncMsg", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("OnSharedChannelsSyncMsg", x.Implemented); err != nil {
+		x.report("OnSharedChannelsSyncMsg", err)
+		r1 = bridgeError("on_shared_channels_sync_msg", "unavailable", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("OnSharedChannelsSyncMsg")
@@ -1250,6 +1523,9 @@ func (x *HooksClient) OnSharedChannelsSyncMsg(a0 *model.SyncMsg, a1 *model.Remot
 	resp, err := x.client.OnSharedChannelsSyncMsg(ctx, req)
 	if err != nil {
 		x.report("OnSharedChannelsSyncMsg", err)
+		if isUnimplemented(err) {
+			return
+		}
 		r1 = bridgeError("on_shared_channels_sync_msg", "unavailable", err)
 		return
 	}
@@ -1265,7 +1541,10 @@ func (x *HooksClient) OnSharedChannelsSyncMsg(a0 *model.SyncMsg, a1 *model.Remot
 
 // OnSharedChannelsPing calls the OnSharedChannelsPing RPC.
 func (x *HooksClient) OnSharedChannelsPing(a0 *model.RemoteCluster) (r0 bool) {
-	if !x.gate.has("OnSharedChannelsPing", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("OnSharedChannelsPing", x.Implemented); err != nil {
+		x.report("OnSharedChannelsPing", err)
+		return
+	} else if !implemented {
 		r0 = true
 		return
 	}
@@ -1281,6 +1560,10 @@ func (x *HooksClient) OnSharedChannelsPing(a0 *model.RemoteCluster) (r0 bool) {
 	resp, err := x.client.OnSharedChannelsPing(ctx, req)
 	if err != nil {
 		x.report("OnSharedChannelsPing", err)
+		if isUnimplemented(err) {
+			r0 = true
+			return
+		}
 		return
 	}
 	t0 := resp.Healthy
@@ -1293,7 +1576,10 @@ func (x *HooksClient) OnSharedChannelsPing(a0 *model.RemoteCluster) (r0 bool) {
 
 // PreferencesHaveChanged calls the PreferencesHaveChanged RPC.
 func (x *HooksClient) PreferencesHaveChanged(a0 *plugin.Context, a1 []model.Preference) {
-	if !x.gate.has("PreferencesHaveChanged", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("PreferencesHaveChanged", x.Implemented); err != nil {
+		x.report("PreferencesHaveChanged", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("PreferencesHaveChanged")
@@ -1309,6 +1595,9 @@ func (x *HooksClient) PreferencesHaveChanged(a0 *plugin.Context, a1 []model.Pref
 	_, err := x.client.PreferencesHaveChanged(ctx, req)
 	if err != nil {
 		x.report("PreferencesHaveChanged", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	if err := c.Err(); err != nil {
@@ -1320,7 +1609,11 @@ func (x *HooksClient) PreferencesHaveChanged(a0 *plugin.Context, a1 []model.Pref
 
 // OnSharedChannelsAttachmentSyncMsg calls the OnSharedChannelsAttachmentSyncMsg RPC.
 func (x *HooksClient) OnSharedChannelsAttachmentSyncMsg(a0 *model.FileInfo, a1 *model.Post, a2 *model.RemoteCluster) (r0 error) {
-	if !x.gate.has("OnSharedChannelsAttachmentSyncMsg", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("OnSharedChannelsAttachmentSyncMsg", x.Implemented); err != nil {
+		x.report("OnSharedChannelsAttachmentSyncMsg", err)
+		r0 = bridgeError("on_shared_channels_attachment_sync_msg", "unavailable", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("OnSharedChannelsAttachmentSyncMsg")
@@ -1338,6 +1631,9 @@ func (x *HooksClient) OnSharedChannelsAttachmentSyncMsg(a0 *model.FileInfo, a1 *
 	resp, err := x.client.OnSharedChannelsAttachmentSyncMsg(ctx, req)
 	if err != nil {
 		x.report("OnSharedChannelsAttachmentSyncMsg", err)
+		if isUnimplemented(err) {
+			return
+		}
 		r0 = bridgeError("on_shared_channels_attachment_sync_msg", "unavailable", err)
 		return
 	}
@@ -1352,7 +1648,11 @@ func (x *HooksClient) OnSharedChannelsAttachmentSyncMsg(a0 *model.FileInfo, a1 *
 
 // OnSharedChannelsProfileImageSyncMsg calls the OnSharedChannelsProfileImageSyncMsg RPC.
 func (x *HooksClient) OnSharedChannelsProfileImageSyncMsg(a0 *model.User, a1 *model.RemoteCluster) (r0 error) {
-	if !x.gate.has("OnSharedChannelsProfileImageSyncMsg", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("OnSharedChannelsProfileImageSyncMsg", x.Implemented); err != nil {
+		x.report("OnSharedChannelsProfileImageSyncMsg", err)
+		r0 = bridgeError("on_shared_channels_profile_image_sync_msg", "unavailable", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("OnSharedChannelsProfileImageSyncMsg")
@@ -1369,6 +1669,9 @@ func (x *HooksClient) OnSharedChannelsProfileImageSyncMsg(a0 *model.User, a1 *mo
 	resp, err := x.client.OnSharedChannelsProfileImageSyncMsg(ctx, req)
 	if err != nil {
 		x.report("OnSharedChannelsProfileImageSyncMsg", err)
+		if isUnimplemented(err) {
+			return
+		}
 		r0 = bridgeError("on_shared_channels_profile_image_sync_msg", "unavailable", err)
 		return
 	}
@@ -1383,7 +1686,11 @@ func (x *HooksClient) OnSharedChannelsProfileImageSyncMsg(a0 *model.User, a1 *mo
 
 // GenerateSupportData calls the GenerateSupportData RPC.
 func (x *HooksClient) GenerateSupportData(a0 *plugin.Context) (r0 []*model.FileData, r1 error) {
-	if !x.gate.has("GenerateSupportData", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("GenerateSupportData", x.Implemented); err != nil {
+		x.report("GenerateSupportData", err)
+		r1 = bridgeError("generate_support_data", "unavailable", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("GenerateSupportData")
@@ -1399,6 +1706,9 @@ func (x *HooksClient) GenerateSupportData(a0 *plugin.Context) (r0 []*model.FileD
 	resp, err := x.client.GenerateSupportData(ctx, req)
 	if err != nil {
 		x.report("GenerateSupportData", err)
+		if isUnimplemented(err) {
+			return
+		}
 		r1 = bridgeError("generate_support_data", "unavailable", err)
 		return
 	}
@@ -1414,7 +1724,10 @@ func (x *HooksClient) GenerateSupportData(a0 *plugin.Context) (r0 []*model.FileD
 
 // OnSAMLLogin calls the OnSAMLLogin RPC.
 func (x *HooksClient) OnSAMLLogin(a0 *plugin.Context, a1 *model.User, a2 *saml2.AssertionInfo) (r0 error) {
-	if !x.gate.has("OnSAMLLogin", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("OnSAMLLogin", x.Implemented); err != nil {
+		x.report("OnSAMLLogin", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("OnSAMLLogin")
@@ -1431,6 +1744,9 @@ func (x *HooksClient) OnSAMLLogin(a0 *plugin.Context, a1 *model.User, a2 *saml2.
 	resp, err := x.client.OnSAMLLogin(ctx, req)
 	if err != nil {
 		x.report("OnSAMLLogin", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
@@ -1443,7 +1759,10 @@ func (x *HooksClient) OnSAMLLogin(a0 *plugin.Context, a1 *model.User, a2 *saml2.
 
 // ChannelWillBeUpdated calls the ChannelWillBeUpdated RPC.
 func (x *HooksClient) ChannelWillBeUpdated(a0 *plugin.Context, a1 *model.Channel, a2 *model.Channel) (r0 *model.Channel, r1 string) {
-	if !x.gate.has("ChannelWillBeUpdated", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("ChannelWillBeUpdated", x.Implemented); err != nil {
+		x.report("ChannelWillBeUpdated", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("ChannelWillBeUpdated")
@@ -1460,6 +1779,9 @@ func (x *HooksClient) ChannelWillBeUpdated(a0 *plugin.Context, a1 *model.Channel
 	resp, err := x.client.ChannelWillBeUpdated(ctx, req)
 	if err != nil {
 		x.report("ChannelWillBeUpdated", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	t0 := c.ChannelFromProto(resp.ReplacementChannel)
@@ -1473,7 +1795,10 @@ func (x *HooksClient) ChannelWillBeUpdated(a0 *plugin.Context, a1 *model.Channel
 
 // ChannelWillBeRestored calls the ChannelWillBeRestored RPC.
 func (x *HooksClient) ChannelWillBeRestored(a0 *plugin.Context, a1 *model.Channel) (r0 string) {
-	if !x.gate.has("ChannelWillBeRestored", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("ChannelWillBeRestored", x.Implemented); err != nil {
+		x.report("ChannelWillBeRestored", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("ChannelWillBeRestored")
@@ -1489,6 +1814,9 @@ func (x *HooksClient) ChannelWillBeRestored(a0 *plugin.Context, a1 *model.Channe
 	resp, err := x.client.ChannelWillBeRestored(ctx, req)
 	if err != nil {
 		x.report("ChannelWillBeRestored", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	t0 := resp.RejectionReason
@@ -1501,7 +1829,10 @@ func (x *HooksClient) ChannelWillBeRestored(a0 *plugin.Context, a1 *model.Channe
 
 // ScheduledPostWillBeCreated calls the ScheduledPostWillBeCreated RPC.
 func (x *HooksClient) ScheduledPostWillBeCreated(a0 *plugin.Context, a1 *model.ScheduledPost) (r0 *model.ScheduledPost, r1 string) {
-	if !x.gate.has("ScheduledPostWillBeCreated", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("ScheduledPostWillBeCreated", x.Implemented); err != nil {
+		x.report("ScheduledPostWillBeCreated", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("ScheduledPostWillBeCreated")
@@ -1517,6 +1848,9 @@ func (x *HooksClient) ScheduledPostWillBeCreated(a0 *plugin.Context, a1 *model.S
 	resp, err := x.client.ScheduledPostWillBeCreated(ctx, req)
 	if err != nil {
 		x.report("ScheduledPostWillBeCreated", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	t0 := c.ScheduledPostFromProto(resp.ReplacementScheduledPost)
@@ -1530,7 +1864,10 @@ func (x *HooksClient) ScheduledPostWillBeCreated(a0 *plugin.Context, a1 *model.S
 
 // DraftWillBeUpserted calls the DraftWillBeUpserted RPC.
 func (x *HooksClient) DraftWillBeUpserted(a0 *plugin.Context, a1 *model.Draft) (r0 *model.Draft, r1 string) {
-	if !x.gate.has("DraftWillBeUpserted", x.Implemented, x.report) {
+	if implemented, err := x.gate.has("DraftWillBeUpserted", x.Implemented); err != nil {
+		x.report("DraftWillBeUpserted", err)
+		return
+	} else if !implemented {
 		return
 	}
 	ctx, cancel := x.callContext("DraftWillBeUpserted")
@@ -1546,6 +1883,9 @@ func (x *HooksClient) DraftWillBeUpserted(a0 *plugin.Context, a1 *model.Draft) (
 	resp, err := x.client.DraftWillBeUpserted(ctx, req)
 	if err != nil {
 		x.report("DraftWillBeUpserted", err)
+		if isUnimplemented(err) {
+			return
+		}
 		return
 	}
 	t0 := c.DraftFromProto(resp.ReplacementDraft)

@@ -503,28 +503,33 @@ var File_mattermost_plugin_v1_common_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_v1_common_proto_rawDesc = "" +
 	"\n" +
-	"!mattermost/plugin/v1/common.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1ammbindgen/v1/options.proto\"\xe8\x01\n" +
+	"!mattermost/plugin/v1/common.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1ammbindgen/v1/options.proto\"\xef\x02\n" +
 	"\bAppError\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12%\n" +
 	"\x0edetailed_error\x18\x03 \x01(\tR\rdetailedError\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\x12!\n" +
-	"\vstatus_code\x18\x05 \x01(\x03B\x00R\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x12*\n" +
+	"\vstatus_code\x18\x05 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\n" +
 	"statusCode\x12\x14\n" +
-	"\x05where\x18\x06 \x01(\tR\x05where\x121\n" +
-	"\x06params\x18\a \x01(\v2\x17.google.protobuf.StructB\x00R\x06params:\x00\"\xdd\x01\n" +
+	"\x05where\x18\x06 \x01(\tR\x05where\x12=\n" +
+	"\x06params\x18\a \x01(\v2\x17.google.protobuf.StructB\f\x82\x80\x19\b\n" +
+	"\x06paramsR\x06params:r\x82\x80\x19n\n" +
+	"\x0emodel.AppError\x1a\\\n" +
+	"\x0fSkipTranslation\x12Iserver-side switch for the translation step; never meaningful to a plugin\"\x80\x02\n" +
 	"\rPluginContext\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12#\n" +
 	"\rconnection_id\x18\x02 \x01(\tR\fconnectionId\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\x12\x1f\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\x12.\n" +
 	"\n" +
-	"ip_address\x18\x04 \x01(\tB\x00R\tipAddress\x12'\n" +
+	"ip_address\x18\x04 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tIPAddressR\tipAddress\x12'\n" +
 	"\x0faccept_language\x18\x05 \x01(\tR\x0eacceptLanguage\x12\x1d\n" +
 	"\n" +
-	"user_agent\x18\x06 \x01(\tR\tuserAgent:\x00\"8\n" +
+	"user_agent\x18\x06 \x01(\tR\tuserAgent:\x14\x82\x80\x19\x10\n" +
+	"\x0eplugin.Context\"8\n" +
 	"\n" +
 	"HTTPHeader\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
@@ -549,7 +554,21 @@ const file_mattermost_plugin_v1_common_proto_rawDesc = "" +
 	"\aheaders\x18\x02 \x03(\v2 .mattermost.plugin.v1.HTTPHeaderR\aheaders\x12\x12\n" +
 	"\x04body\x18\x03 \x01(\fR\x04body\x12\x14\n" +
 	"\x05flush\x18\x04 \x01(\bR\x05flush\x12\x19\n" +
-	"\bbody_end\x18\x05 \x01(\bR\abodyEndB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"\bbody_end\x18\x05 \x01(\bR\abodyEndB\xc9\x02\x82\x80\x19\x9f\x02\n" +
+	"=\n" +
+	"\x05model\x124github.com/mattermost/mattermost/server/public/model\n" +
+	"?\n" +
+	"\x06plugin\x125github.com/mattermost/mattermost/server/public/plugin\n" +
+	"B\n" +
+	"\x04mlog\x12:github.com/mattermost/mattermost/server/public/shared/mlog\n" +
+	"\x10\n" +
+	"\x04http\x12\bnet/http\n" +
+	"\b\n" +
+	"\x02io\x12\x02io\n" +
+	"\x15\n" +
+	"\x04json\x12\rencoding/json\n" +
+	"&\n" +
+	"\x05saml2\x12\x1dgithub.com/mattermost/gosaml2Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_common_proto_rawDescOnce sync.Once

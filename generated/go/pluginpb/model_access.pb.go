@@ -574,51 +574,60 @@ var File_mattermost_plugin_v1_model_access_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_v1_model_access_proto_rawDesc = "" +
 	"\n" +
-	"'mattermost/plugin/v1/model_access.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a%mattermost/plugin/v1/model_user.proto\x1a\x1ammbindgen/v1/options.proto\"\x97\x03\n" +
-	"\x13AccessControlPolicy\x12\x10\n" +
-	"\x02id\x18\x01 \x01(\tB\x00R\x02id\x12\x12\n" +
+	"'mattermost/plugin/v1/model_access.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a%mattermost/plugin/v1/model_user.proto\x1a\x1ammbindgen/v1/options.proto\"\xf9\x03\n" +
+	"\x13AccessControlPolicy\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\x82\x80\x19\x04\n" +
+	"\x02IDR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x03 \x01(\tR\x04type\x12\x16\n" +
 	"\x06active\x18\x04 \x01(\bR\x06active\x12\x1b\n" +
-	"\tcreate_at\x18\x05 \x01(\x03R\bcreateAt\x12\x1c\n" +
-	"\brevision\x18\x06 \x01(\x03B\x00R\brevision\x12\x18\n" +
+	"\tcreate_at\x18\x05 \x01(\x03R\bcreateAt\x12%\n" +
+	"\brevision\x18\x06 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\brevision\x12\x18\n" +
 	"\aversion\x18\a \x01(\tR\aversion\x12\x14\n" +
 	"\x05roles\x18\b \x03(\tR\x05roles\x12\x18\n" +
-	"\aimports\x18\t \x03(\tR\aimports\x12E\n" +
+	"\aimports\x18\t \x03(\tR\aimports\x12j\n" +
 	"\x05rules\x18\n" +
-	" \x03(\v2-.mattermost.plugin.v1.AccessControlPolicyRuleB\x00R\x05rules\x12\x14\n" +
-	"\x05scope\x18\v \x01(\tR\x05scope\x12\x1b\n" +
-	"\bscope_id\x18\f \x01(\tB\x00R\ascopeId\x12-\n" +
-	"\x05props\x18\r \x01(\v2\x17.google.protobuf.StructR\x05props:\x00\"}\n" +
+	" \x03(\v2-.mattermost.plugin.v1.AccessControlPolicyRuleB%\x82\x80\x19!\x12\x1f[]model.AccessControlPolicyRuleR\x05rules\x12\x14\n" +
+	"\x05scope\x18\v \x01(\tR\x05scope\x12(\n" +
+	"\bscope_id\x18\f \x01(\tB\r\x82\x80\x19\t\n" +
+	"\aScopeIDR\ascopeId\x12-\n" +
+	"\x05props\x18\r \x01(\v2\x17.google.protobuf.StructR\x05props:\x1f\x82\x80\x19\x1b\n" +
+	"\x19model.AccessControlPolicy\"\xa0\x01\n" +
 	"\x17AccessControlPolicyRule\x12\x18\n" +
 	"\aactions\x18\x01 \x03(\tR\aactions\x12\x1e\n" +
 	"\n" +
 	"expression\x18\x02 \x01(\tR\n" +
 	"expression\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x12\n" +
-	"\x04role\x18\x04 \x01(\tR\x04role:\x00\"k\n" +
+	"\x04role\x18\x04 \x01(\tR\x04role:#\x82\x80\x19\x1f\n" +
+	"\x1dmodel.AccessControlPolicyRule\"\x96\x01\n" +
 	"\x1fAccessControlPolicyTestResponse\x120\n" +
 	"\x05users\x18\x01 \x03(\v2\x1a.mattermost.plugin.v1.UserR\x05users\x12\x14\n" +
-	"\x05total\x18\x02 \x01(\x03R\x05total:\x00\"a\n" +
+	"\x05total\x18\x02 \x01(\x03R\x05total:+\x82\x80\x19'\n" +
+	"%model.AccessControlPolicyTestResponse\"{\n" +
 	"\x0eAccessDecision\x12\x1a\n" +
 	"\bdecision\x18\x01 \x01(\bR\bdecision\x121\n" +
-	"\acontext\x18\x02 \x01(\v2\x17.google.protobuf.StructR\acontext:\x00\"`\n" +
-	"\x12CELExpressionError\x12\x14\n" +
-	"\x04line\x18\x01 \x01(\x03B\x00R\x04line\x12\x18\n" +
-	"\x06column\x18\x02 \x01(\x03B\x00R\x06column\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage:\x00\"W\n" +
-	"\x10VisualExpression\x12A\n" +
+	"\acontext\x18\x02 \x01(\v2\x17.google.protobuf.StructR\acontext:\x1a\x82\x80\x19\x16\n" +
+	"\x14model.AccessDecision\"\x90\x01\n" +
+	"\x12CELExpressionError\x12\x1d\n" +
+	"\x04line\x18\x01 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04line\x12!\n" +
+	"\x06column\x18\x02 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x06column\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage:\x1e\x82\x80\x19\x1a\n" +
+	"\x18model.CELExpressionError\"\x8a\x01\n" +
+	"\x10VisualExpression\x12X\n" +
 	"\n" +
-	"conditions\x18\x01 \x03(\v2\x1f.mattermost.plugin.v1.ConditionB\x00R\n" +
-	"conditions:\x00\"\xe9\x01\n" +
+	"conditions\x18\x01 \x03(\v2\x1f.mattermost.plugin.v1.ConditionB\x17\x82\x80\x19\x13\x12\x11[]model.ConditionR\n" +
+	"conditions:\x1c\x82\x80\x19\x18\n" +
+	"\x16model.VisualExpression\"\x93\x02\n" +
 	"\tCondition\x12\x1c\n" +
 	"\tattribute\x18\x01 \x01(\tR\tattribute\x12\x1a\n" +
 	"\boperator\x18\x02 \x01(\tR\boperator\x12,\n" +
-	"\x05value\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\x05value\x12\x1f\n" +
+	"\x05value\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\x05value\x124\n" +
 	"\n" +
-	"value_type\x18\x04 \x01(\x03B\x00R\tvalueType\x12%\n" +
+	"value_type\x18\x04 \x01(\x03B\x15\x82\x80\x19\x11\x12\x0fmodel.ValueTypeR\tvalueType\x12%\n" +
 	"\x0eattribute_type\x18\x05 \x01(\tR\rattributeType\x12*\n" +
-	"\x11has_masked_values\x18\x06 \x01(\bR\x0fhasMaskedValues:\x00B%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"\x11has_masked_values\x18\x06 \x01(\bR\x0fhasMaskedValues:\x15\x82\x80\x19\x11\n" +
+	"\x0fmodel.ConditionB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_model_access_proto_rawDescOnce sync.Once

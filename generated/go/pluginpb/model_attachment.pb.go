@@ -532,7 +532,7 @@ var File_mattermost_plugin_v1_model_attachment_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_v1_model_attachment_proto_rawDesc = "" +
 	"\n" +
-	"+mattermost/plugin/v1/model_attachment.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1ammbindgen/v1/options.proto\"\xcc\x04\n" +
+	"+mattermost/plugin/v1/model_attachment.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1ammbindgen/v1/options.proto\"\x85\x05\n" +
 	"\x11MessageAttachment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x1a\n" +
 	"\bfallback\x18\x02 \x01(\tR\bfallback\x12\x14\n" +
@@ -549,18 +549,24 @@ const file_mattermost_plugin_v1_model_attachment_proto_rawDesc = "" +
 	"title_link\x18\t \x01(\tR\ttitleLink\x12\x12\n" +
 	"\x04text\x18\n" +
 	" \x01(\tR\x04text\x12D\n" +
-	"\x06fields\x18\v \x03(\v2,.mattermost.plugin.v1.MessageAttachmentFieldR\x06fields\x12\x1d\n" +
-	"\timage_url\x18\f \x01(\tB\x00R\bimageUrl\x12\x1d\n" +
-	"\tthumb_url\x18\r \x01(\tB\x00R\bthumbUrl\x12\x16\n" +
+	"\x06fields\x18\v \x03(\v2,.mattermost.plugin.v1.MessageAttachmentFieldR\x06fields\x12+\n" +
+	"\timage_url\x18\f \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bImageURLR\bimageUrl\x12+\n" +
+	"\tthumb_url\x18\r \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bThumbURLR\bthumbUrl\x12\x16\n" +
 	"\x06footer\x18\x0e \x01(\tR\x06footer\x12\x1f\n" +
 	"\vfooter_icon\x18\x0f \x01(\tR\n" +
 	"footerIcon\x124\n" +
 	"\ttimestamp\x18\x10 \x01(\v2\x16.google.protobuf.ValueR\ttimestamp\x12:\n" +
-	"\aactions\x18\x11 \x03(\v2 .mattermost.plugin.v1.PostActionR\aactions:\x00\"v\n" +
+	"\aactions\x18\x11 \x03(\v2 .mattermost.plugin.v1.PostActionR\aactions:\x1d\x82\x80\x19\x19\n" +
+	"\x17model.MessageAttachment\"\xb7\x01\n" +
 	"\x16MessageAttachmentField\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12,\n" +
-	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value\x12\x16\n" +
-	"\x05short\x18\x03 \x01(\bB\x00R\x05short:\x00\"\x84\x03\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value\x125\n" +
+	"\x05short\x18\x03 \x01(\bB\x1f\x82\x80\x19\x1b\x12\x19model.SlackCompatibleBoolR\x05short:\"\x82\x80\x19\x1e\n" +
+	"\x1cmodel.MessageAttachmentField\"\x9a\x03\n" +
 	"\n" +
 	"PostAction\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -575,13 +581,17 @@ const file_mattermost_plugin_v1_model_attachment_proto_rawDesc = "" +
 	"\x0edefault_option\x18\t \x01(\tR\rdefaultOption\x12M\n" +
 	"\vintegration\x18\n" +
 	" \x01(\v2+.mattermost.plugin.v1.PostActionIntegrationR\vintegration\x12\x16\n" +
-	"\x06cookie\x18\v \x01(\tR\x06cookie:\x00\"?\n" +
+	"\x06cookie\x18\v \x01(\tR\x06cookie:\x16\x82\x80\x19\x12\n" +
+	"\x10model.PostAction\"\\\n" +
 	"\x11PostActionOptions\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x00\"`\n" +
-	"\x15PostActionIntegration\x12\x12\n" +
-	"\x03url\x18\x01 \x01(\tB\x00R\x03url\x121\n" +
-	"\acontext\x18\x02 \x01(\v2\x17.google.protobuf.StructR\acontext:\x00B%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"\x05value\x18\x02 \x01(\tR\x05value:\x1d\x82\x80\x19\x19\n" +
+	"\x17model.PostActionOptions\"\x8a\x01\n" +
+	"\x15PostActionIntegration\x12\x1b\n" +
+	"\x03url\x18\x01 \x01(\tB\t\x82\x80\x19\x05\n" +
+	"\x03URLR\x03url\x121\n" +
+	"\acontext\x18\x02 \x01(\v2\x17.google.protobuf.StructR\acontext:!\x82\x80\x19\x1d\n" +
+	"\x1bmodel.PostActionIntegrationB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_model_attachment_proto_rawDescOnce sync.Once

@@ -942,14 +942,15 @@ var File_mattermost_plugin_v1_model_channel_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_v1_model_channel_proto_rawDesc = "" +
 	"\n" +
-	"(mattermost/plugin/v1/model_channel.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1ammbindgen/v1/options.proto\"\xe9\t\n" +
+	"(mattermost/plugin/v1/model_channel.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1ammbindgen/v1/options.proto\"\xb6\n" +
+	"\n" +
 	"\aChannel\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tcreate_at\x18\x02 \x01(\x03R\bcreateAt\x12\x1b\n" +
 	"\tupdate_at\x18\x03 \x01(\x03R\bupdateAt\x12\x1b\n" +
 	"\tdelete_at\x18\x04 \x01(\x03R\bdeleteAt\x12\x17\n" +
-	"\ateam_id\x18\x05 \x01(\tR\x06teamId\x12\x14\n" +
-	"\x04type\x18\x06 \x01(\tB\x00R\x04type\x12!\n" +
+	"\ateam_id\x18\x05 \x01(\tR\x06teamId\x12+\n" +
+	"\x04type\x18\x06 \x01(\tB\x17\x82\x80\x19\x13\x12\x11model.ChannelTypeR\x04type\x12!\n" +
 	"\fdisplay_name\x18\a \x01(\tR\vdisplayName\x12\x12\n" +
 	"\x04name\x18\b \x01(\tR\x04name\x12\x16\n" +
 	"\x06header\x18\t \x01(\tR\x06header\x12\x18\n" +
@@ -966,34 +967,38 @@ const file_mattermost_plugin_v1_model_channel_proto_rawDesc = "" +
 	"\x11group_constrained\x18\x11 \x01(\bH\x01R\x10groupConstrained\x88\x01\x01\x12)\n" +
 	"\x10auto_translation\x18\x12 \x01(\bR\x0fautoTranslation\x12\x1b\n" +
 	"\x06shared\x18\x13 \x01(\bH\x02R\x06shared\x88\x01\x01\x12/\n" +
-	"\x14total_msg_count_root\x18\x14 \x01(\x03R\x11totalMsgCountRoot\x12\"\n" +
-	"\tpolicy_id\x18\x15 \x01(\tB\x00H\x03R\bpolicyId\x88\x01\x01\x12)\n" +
+	"\x14total_msg_count_root\x18\x14 \x01(\x03R\x11totalMsgCountRoot\x120\n" +
+	"\tpolicy_id\x18\x15 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bPolicyIDH\x03R\bpolicyId\x88\x01\x01\x12)\n" +
 	"\x11last_root_post_at\x18\x16 \x01(\x03R\x0elastRootPostAt\x12H\n" +
 	"\vbanner_info\x18\x17 \x01(\v2'.mattermost.plugin.v1.ChannelBannerInfoR\n" +
 	"bannerInfo\x12'\n" +
-	"\x0fpolicy_enforced\x18\x18 \x01(\bR\x0epolicyEnforced\x12Y\n" +
-	"\x0epolicy_actions\x18\x19 \x03(\v20.mattermost.plugin.v1.Channel.PolicyActionsEntryB\x00R\rpolicyActions\x12(\n" +
+	"\x0fpolicy_enforced\x18\x18 \x01(\bR\x0epolicyEnforced\x12n\n" +
+	"\x0epolicy_actions\x18\x19 \x03(\v20.mattermost.plugin.v1.Channel.PolicyActionsEntryB\x15\x82\x80\x19\x11\x12\x0fmap[string]boolR\rpolicyActions\x12(\n" +
 	"\x10policy_is_active\x18\x1a \x01(\bR\x0epolicyIsActive\x122\n" +
 	"\x15default_category_name\x18\x1b \x01(\tR\x13defaultCategoryName\x122\n" +
 	"\x15managed_category_name\x18\x1c \x01(\tR\x13managedCategoryName\x12\"\n" +
 	"\fdiscoverable\x18\x1d \x01(\bR\fdiscoverable\x1a@\n" +
 	"\x12PolicyActionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\bR\x05value:\x028\x01:\x00B\f\n" +
+	"\x05value\x18\x02 \x01(\bR\x05value:\x028\x01:\x13\x82\x80\x19\x0f\n" +
+	"\rmodel.ChannelB\f\n" +
 	"\n" +
 	"_scheme_idB\x14\n" +
 	"\x12_group_constrainedB\t\n" +
 	"\a_sharedB\f\n" +
 	"\n" +
-	"_policy_id\"\xa7\x01\n" +
+	"_policy_id\"\xc4\x01\n" +
 	"\x11ChannelBannerInfo\x12\x1d\n" +
 	"\aenabled\x18\x01 \x01(\bH\x00R\aenabled\x88\x01\x01\x12\x17\n" +
 	"\x04text\x18\x02 \x01(\tH\x01R\x04text\x88\x01\x01\x12.\n" +
-	"\x10background_color\x18\x03 \x01(\tH\x02R\x0fbackgroundColor\x88\x01\x01:\x00B\n" +
+	"\x10background_color\x18\x03 \x01(\tH\x02R\x0fbackgroundColor\x88\x01\x01:\x1d\x82\x80\x19\x19\n" +
+	"\x17model.ChannelBannerInfoB\n" +
 	"\n" +
 	"\b_enabledB\a\n" +
 	"\x05_textB\x13\n" +
-	"\x11_background_color\"\xd8\x05\n" +
+	"\x11_background_color\"\x86\x06\n" +
 	"\rChannelMember\x12\x1d\n" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x17\n" +
@@ -1004,9 +1009,9 @@ const file_mattermost_plugin_v1_model_channel_proto_rawDesc = "" +
 	"\rmention_count\x18\x06 \x01(\x03R\fmentionCount\x12,\n" +
 	"\x12mention_count_root\x18\a \x01(\x03R\x10mentionCountRoot\x120\n" +
 	"\x14urgent_mention_count\x18\b \x01(\x03R\x12urgentMentionCount\x12$\n" +
-	"\x0emsg_count_root\x18\t \x01(\x03R\fmsgCountRoot\x12Y\n" +
+	"\x0emsg_count_root\x18\t \x01(\x03R\fmsgCountRoot\x12n\n" +
 	"\fnotify_props\x18\n" +
-	" \x03(\v24.mattermost.plugin.v1.ChannelMember.NotifyPropsEntryB\x00R\vnotifyProps\x12$\n" +
+	" \x03(\v24.mattermost.plugin.v1.ChannelMember.NotifyPropsEntryB\x15\x82\x80\x19\x11\x12\x0fmodel.StringMapR\vnotifyProps\x12$\n" +
 	"\x0elast_update_at\x18\v \x01(\x03R\flastUpdateAt\x12!\n" +
 	"\fscheme_guest\x18\f \x01(\bR\vschemeGuest\x12\x1f\n" +
 	"\vscheme_user\x18\r \x01(\bR\n" +
@@ -1016,11 +1021,13 @@ const file_mattermost_plugin_v1_model_channel_proto_rawDesc = "" +
 	"\x19auto_translation_disabled\x18\x10 \x01(\bR\x17autoTranslationDisabled\x1a>\n" +
 	"\x10NotifyPropsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:\x00\"S\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:\x19\x82\x80\x19\x15\n" +
+	"\x13model.ChannelMember\"v\n" +
 	"\x17ChannelMemberIdentifier\x12\x1d\n" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x17\n" +
-	"\auser_id\x18\x02 \x01(\tR\x06userId:\x00\"\xc0\x01\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId:#\x82\x80\x19\x1f\n" +
+	"\x1dmodel.ChannelMemberIdentifier\"\xd8\x01\n" +
 	"\fChannelStats\x12\x1d\n" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tR\tchannelId\x12!\n" +
@@ -1029,26 +1036,30 @@ const file_mattermost_plugin_v1_model_channel_proto_rawDesc = "" +
 	"guestCount\x12*\n" +
 	"\x11pinned_post_count\x18\x04 \x01(\x03R\x0fpinnedPostCount\x12\x1f\n" +
 	"\vfiles_count\x18\x05 \x01(\x03R\n" +
-	"filesCount:\x00\"\xfd\x01\n" +
+	"filesCount:\x18\x82\x80\x19\x14\n" +
+	"\x12model.ChannelStats\"\xd9\x02\n" +
 	"\x0fSidebarCategory\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x17\n" +
 	"\ateam_id\x18\x03 \x01(\tR\x06teamId\x12\x1d\n" +
 	"\n" +
-	"sort_order\x18\x04 \x01(\x03R\tsortOrder\x12\x1a\n" +
-	"\asorting\x18\x05 \x01(\tB\x00R\asorting\x12\x14\n" +
-	"\x04type\x18\x06 \x01(\tB\x00R\x04type\x12!\n" +
+	"sort_order\x18\x04 \x01(\x03R\tsortOrder\x12<\n" +
+	"\asorting\x18\x05 \x01(\tB\"\x82\x80\x19\x1e\x12\x1cmodel.SidebarCategorySortingR\asorting\x123\n" +
+	"\x04type\x18\x06 \x01(\tB\x1f\x82\x80\x19\x1b\x12\x19model.SidebarCategoryTypeR\x04type\x12!\n" +
 	"\fdisplay_name\x18\a \x01(\tR\vdisplayName\x12\x14\n" +
 	"\x05muted\x18\b \x01(\bR\x05muted\x12\x1c\n" +
-	"\tcollapsed\x18\t \x01(\bR\tcollapsed:\x00\"\x8f\x01\n" +
-	"\x1bSidebarCategoryWithChannels\x12R\n" +
-	"\x10sidebar_category\x18\x01 \x01(\v2%.mattermost.plugin.v1.SidebarCategoryB\x00R\x0fsidebarCategory\x12\x1a\n" +
-	"\bchannels\x18\x02 \x03(\tR\bchannels:\x00\"\x89\x01\n" +
-	"\x18OrderedSidebarCategories\x12S\n" +
+	"\tcollapsed\x18\t \x01(\bR\tcollapsed:\x1b\x82\x80\x19\x17\n" +
+	"\x15model.SidebarCategory\"\xd1\x01\n" +
+	"\x1bSidebarCategoryWithChannels\x12m\n" +
+	"\x10sidebar_category\x18\x01 \x01(\v2%.mattermost.plugin.v1.SidebarCategoryB\x1b\x82\x80\x19\x17\x12\x15model.SidebarCategoryR\x0fsidebarCategory\x12\x1a\n" +
+	"\bchannels\x18\x02 \x03(\tR\bchannels:'\x82\x80\x19#\n" +
+	"!model.SidebarCategoryWithChannels\"\xf6\x01\n" +
+	"\x18OrderedSidebarCategories\x12|\n" +
 	"\n" +
-	"categories\x18\x01 \x03(\v21.mattermost.plugin.v1.SidebarCategoryWithChannelsB\x00R\n" +
-	"categories\x12\x16\n" +
-	"\x05order\x18\x02 \x03(\tB\x00R\x05order:\x00B%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"categories\x18\x01 \x03(\v21.mattermost.plugin.v1.SidebarCategoryWithChannelsB)\x82\x80\x19%\x12#model.SidebarCategoriesWithChannelsR\n" +
+	"categories\x126\n" +
+	"\x05order\x18\x02 \x03(\tB \x82\x80\x19\x1c\x12\x1amodel.SidebarCategoryOrderR\x05order:$\x82\x80\x19 \n" +
+	"\x1emodel.OrderedSidebarCategoriesB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_model_channel_proto_rawDescOnce sync.Once

@@ -1224,7 +1224,7 @@ var File_mattermost_plugin_v1_model_command_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_v1_model_command_proto_rawDesc = "" +
 	"\n" +
-	"(mattermost/plugin/v1/model_command.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a+mattermost/plugin/v1/model_attachment.proto\x1a\x1ammbindgen/v1/options.proto\"\xad\x05\n" +
+	"(mattermost/plugin/v1/model_command.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a+mattermost/plugin/v1/model_attachment.proto\x1a\x1ammbindgen/v1/options.proto\"\xd6\x05\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\x12\x1b\n" +
@@ -1237,30 +1237,36 @@ const file_mattermost_plugin_v1_model_command_proto_rawDesc = "" +
 	"\atrigger\x18\b \x01(\tR\atrigger\x12\x16\n" +
 	"\x06method\x18\t \x01(\tR\x06method\x12\x1a\n" +
 	"\busername\x18\n" +
-	" \x01(\tR\busername\x12\x1b\n" +
-	"\bicon_url\x18\v \x01(\tB\x00R\aiconUrl\x12#\n" +
+	" \x01(\tR\busername\x12(\n" +
+	"\bicon_url\x18\v \x01(\tB\r\x82\x80\x19\t\n" +
+	"\aIconURLR\aiconUrl\x12#\n" +
 	"\rauto_complete\x18\f \x01(\bR\fautoComplete\x12,\n" +
 	"\x12auto_complete_desc\x18\r \x01(\tR\x10autoCompleteDesc\x12,\n" +
 	"\x12auto_complete_hint\x18\x0e \x01(\tR\x10autoCompleteHint\x12!\n" +
 	"\fdisplay_name\x18\x0f \x01(\tR\vdisplayName\x12 \n" +
-	"\vdescription\x18\x10 \x01(\tR\vdescription\x12\x12\n" +
-	"\x03url\x18\x11 \x01(\tB\x00R\x03url\x12\x1b\n" +
+	"\vdescription\x18\x10 \x01(\tR\vdescription\x12\x1b\n" +
+	"\x03url\x18\x11 \x01(\tB\t\x82\x80\x19\x05\n" +
+	"\x03URLR\x03url\x12\x1b\n" +
 	"\tplugin_id\x18\x12 \x01(\tR\bpluginId\x12S\n" +
 	"\x11autocomplete_data\x18\x13 \x01(\v2&.mattermost.plugin.v1.AutocompleteDataR\x10autocompleteData\x124\n" +
-	"\x16autocomplete_icon_data\x18\x14 \x01(\tR\x14autocompleteIconData:\x00\"\x8a\x02\n" +
+	"\x16autocomplete_icon_data\x18\x14 \x01(\tR\x14autocompleteIconData:\x13\x82\x80\x19\x0f\n" +
+	"\rmodel.Command\"\xb2\x02\n" +
 	"\x10AutocompleteData\x12\x18\n" +
 	"\atrigger\x18\x01 \x01(\tR\atrigger\x12\x12\n" +
 	"\x04hint\x18\x02 \x01(\tR\x04hint\x12\x1b\n" +
-	"\thelp_text\x18\x03 \x01(\tR\bhelpText\x12\x19\n" +
-	"\arole_id\x18\x04 \x01(\tB\x00R\x06roleId\x12C\n" +
+	"\thelp_text\x18\x03 \x01(\tR\bhelpText\x12%\n" +
+	"\arole_id\x18\x04 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06RoleIDR\x06roleId\x12C\n" +
 	"\targuments\x18\x05 \x03(\v2%.mattermost.plugin.v1.AutocompleteArgR\targuments\x12I\n" +
-	"\fsub_commands\x18\x06 \x03(\v2&.mattermost.plugin.v1.AutocompleteDataR\vsubCommands:\x00\"\xa2\x01\n" +
+	"\fsub_commands\x18\x06 \x03(\v2&.mattermost.plugin.v1.AutocompleteDataR\vsubCommands:\x1c\x82\x80\x19\x18\n" +
+	"\x16model.AutocompleteData\"\xdc\x01\n" +
 	"\x0fAutocompleteArg\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
-	"\thelp_text\x18\x02 \x01(\tR\bhelpText\x12\x14\n" +
-	"\x04type\x18\x03 \x01(\tB\x00R\x04type\x12\x1a\n" +
+	"\thelp_text\x18\x02 \x01(\tR\bhelpText\x123\n" +
+	"\x04type\x18\x03 \x01(\tB\x1f\x82\x80\x19\x1b\x12\x19model.AutocompleteArgTypeR\x04type\x12\x1a\n" +
 	"\brequired\x18\x04 \x01(\bR\brequired\x12*\n" +
-	"\x04data\x18\x05 \x01(\v2\x16.google.protobuf.ValueR\x04data:\x00\"\xd7\x04\n" +
+	"\x04data\x18\x05 \x01(\v2\x16.google.protobuf.ValueR\x04data:\x1b\x82\x80\x19\x17\n" +
+	"\x15model.AutocompleteArg\"\x95\x06\n" +
 	"\vCommandArgs\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1d\n" +
 	"\n" +
@@ -1271,50 +1277,60 @@ const file_mattermost_plugin_v1_model_command_proto_rawDesc = "" +
 	"\n" +
 	"trigger_id\x18\x06 \x01(\tR\ttriggerId\x12#\n" +
 	"\rconnection_id\x18\a \x01(\tR\fconnectionId\x12\x18\n" +
-	"\acommand\x18\b \x01(\tR\acommand\x12\x1b\n" +
-	"\bsite_url\x18\t \x01(\tB\x00R\asiteUrl\x12Z\n" +
+	"\acommand\x18\b \x01(\tR\acommand\x12(\n" +
+	"\bsite_url\x18\t \x01(\tB\r\x82\x80\x19\t\n" +
+	"\aSiteURLR\asiteUrl\x12t\n" +
 	"\ruser_mentions\x18\n" +
-	" \x03(\v23.mattermost.plugin.v1.CommandArgs.UserMentionsEntryB\x00R\fuserMentions\x12c\n" +
-	"\x10channel_mentions\x18\v \x03(\v26.mattermost.plugin.v1.CommandArgs.ChannelMentionsEntryB\x00R\x0fchannelMentions\x1a?\n" +
+	" \x03(\v23.mattermost.plugin.v1.CommandArgs.UserMentionsEntryB\x1a\x82\x80\x19\x16\x12\x14model.UserMentionMapR\fuserMentions\x12\x80\x01\n" +
+	"\x10channel_mentions\x18\v \x03(\v26.mattermost.plugin.v1.CommandArgs.ChannelMentionsEntryB\x1d\x82\x80\x19\x19\x12\x17model.ChannelMentionMapR\x0fchannelMentions\x1a?\n" +
 	"\x11UserMentionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aB\n" +
 	"\x14ChannelMentionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:\x00\"\xf6\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:y\x82\x80\x19u\n" +
+	"\x11model.CommandArgs\x1a`\n" +
+	"\x01T\x12[a translation function bound to the user's locale; a function value cannot cross the bridge\"\xb9\x04\n" +
 	"\x0fCommandResponse\x12#\n" +
 	"\rresponse_type\x18\x01 \x01(\tR\fresponseType\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1a\n" +
 	"\busername\x18\x03 \x01(\tR\busername\x12\x1d\n" +
 	"\n" +
-	"channel_id\x18\x04 \x01(\tR\tchannelId\x12\x1b\n" +
-	"\bicon_url\x18\x05 \x01(\tB\x00R\aiconUrl\x12\x12\n" +
-	"\x04type\x18\x06 \x01(\tR\x04type\x12/\n" +
-	"\x05props\x18\a \x01(\v2\x17.google.protobuf.StructB\x00R\x05props\x12#\n" +
+	"channel_id\x18\x04 \x01(\tR\tchannelId\x12(\n" +
+	"\bicon_url\x18\x05 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\aIconURLR\aiconUrl\x12\x12\n" +
+	"\x04type\x18\x06 \x01(\tR\x04type\x12J\n" +
+	"\x05props\x18\a \x01(\v2\x17.google.protobuf.StructB\x1b\x82\x80\x19\x17\x12\x15model.StringInterfaceR\x05props\x12#\n" +
 	"\rgoto_location\x18\b \x01(\tR\fgotoLocation\x12\x1d\n" +
 	"\n" +
 	"trigger_id\x18\t \x01(\tR\ttriggerId\x12,\n" +
 	"\x12skip_slack_parsing\x18\n" +
 	" \x01(\bR\x10skipSlackParsing\x12I\n" +
 	"\vattachments\x18\v \x03(\v2'.mattermost.plugin.v1.MessageAttachmentR\vattachments\x12N\n" +
-	"\x0fextra_responses\x18\f \x03(\v2%.mattermost.plugin.v1.CommandResponseR\x0eextraResponses:\x00\"\x80\x01\n" +
+	"\x0fextra_responses\x18\f \x03(\v2%.mattermost.plugin.v1.CommandResponseR\x0eextraResponses:\x1b\x82\x80\x19\x17\n" +
+	"\x15model.CommandResponse\"\xb8\x01\n" +
 	"\x11OpenDialogRequest\x12\x1d\n" +
 	"\n" +
-	"trigger_id\x18\x01 \x01(\tR\ttriggerId\x12\x12\n" +
-	"\x03url\x18\x02 \x01(\tB\x00R\x03url\x126\n" +
-	"\x06dialog\x18\x03 \x01(\v2\x1c.mattermost.plugin.v1.DialogB\x00R\x06dialog:\x00\"\xd2\x02\n" +
+	"trigger_id\x18\x01 \x01(\tR\ttriggerId\x12\x1b\n" +
+	"\x03url\x18\x02 \x01(\tB\t\x82\x80\x19\x05\n" +
+	"\x03URLR\x03url\x12H\n" +
+	"\x06dialog\x18\x03 \x01(\v2\x1c.mattermost.plugin.v1.DialogB\x12\x82\x80\x19\x0e\x12\fmodel.DialogR\x06dialog:\x1d\x82\x80\x19\x19\n" +
+	"\x17model.OpenDialogRequest\"\x9b\x03\n" +
 	"\x06Dialog\x12\x1f\n" +
 	"\vcallback_id\x18\x01 \x01(\tR\n" +
 	"callbackId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12+\n" +
-	"\x11introduction_text\x18\x03 \x01(\tR\x10introductionText\x12\x1b\n" +
-	"\bicon_url\x18\x04 \x01(\tB\x00R\aiconUrl\x12A\n" +
-	"\belements\x18\x05 \x03(\v2#.mattermost.plugin.v1.DialogElementB\x00R\belements\x12!\n" +
+	"\x11introduction_text\x18\x03 \x01(\tR\x10introductionText\x12(\n" +
+	"\bicon_url\x18\x04 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\aIconURLR\aiconUrl\x12\\\n" +
+	"\belements\x18\x05 \x03(\v2#.mattermost.plugin.v1.DialogElementB\x1b\x82\x80\x19\x17\x12\x15[]model.DialogElementR\belements\x12!\n" +
 	"\fsubmit_label\x18\x06 \x01(\tR\vsubmitLabel\x12(\n" +
 	"\x10notify_on_cancel\x18\a \x01(\bR\x0enotifyOnCancel\x12\x14\n" +
-	"\x05state\x18\b \x01(\tR\x05state\x12\x1f\n" +
+	"\x05state\x18\b \x01(\tR\x05state\x12.\n" +
 	"\n" +
-	"source_url\x18\t \x01(\tB\x00R\tsourceUrl:\x00\"\xc5\x05\n" +
+	"source_url\x18\t \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tSourceURLR\tsourceUrl:\x12\x82\x80\x19\x0e\n" +
+	"\fmodel.Dialog\"\x83\x06\n" +
 	"\rDialogElement\x12!\n" +
 	"\fdisplay_name\x18\x01 \x01(\tR\vdisplayName\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -1323,33 +1339,38 @@ const file_mattermost_plugin_v1_model_command_proto_rawDesc = "" +
 	"\adefault\x18\x05 \x01(\tR\adefault\x12 \n" +
 	"\vplaceholder\x18\x06 \x01(\tR\vplaceholder\x12\x1b\n" +
 	"\thelp_text\x18\a \x01(\tR\bhelpText\x12\x1a\n" +
-	"\boptional\x18\b \x01(\bR\boptional\x12\x1f\n" +
+	"\boptional\x18\b \x01(\bR\boptional\x12(\n" +
 	"\n" +
-	"min_length\x18\t \x01(\x03B\x00R\tminLength\x12\x1f\n" +
+	"min_length\x18\t \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\tminLength\x12(\n" +
 	"\n" +
 	"max_length\x18\n" +
-	" \x01(\x03B\x00R\tmaxLength\x12\x1f\n" +
+	" \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\tmaxLength\x12\x1f\n" +
 	"\vdata_source\x18\v \x01(\tR\n" +
-	"dataSource\x12(\n" +
-	"\x0fdata_source_url\x18\f \x01(\tB\x00R\rdataSourceUrl\x12A\n" +
+	"dataSource\x12;\n" +
+	"\x0fdata_source_url\x18\f \x01(\tB\x13\x82\x80\x19\x0f\n" +
+	"\rDataSourceURLR\rdataSourceUrl\x12A\n" +
 	"\aoptions\x18\r \x03(\v2'.mattermost.plugin.v1.PostActionOptionsR\aoptions\x12!\n" +
 	"\fmulti_select\x18\x0e \x01(\bR\vmultiSelect\x12%\n" +
 	"\x0eallow_multiple\x18\x0f \x01(\bR\rallowMultiple\x12\x18\n" +
 	"\arefresh\x18\x10 \x01(\bR\arefresh\x12T\n" +
 	"\x10date_time_config\x18\x11 \x01(\v2*.mattermost.plugin.v1.DialogDateTimeConfigR\x0edateTimeConfig\x12M\n" +
-	"\raction_button\x18\x12 \x01(\v2(.mattermost.plugin.v1.DialogActionButtonR\factionButton:\x00\"\xce\x01\n" +
+	"\raction_button\x18\x12 \x01(\v2(.mattermost.plugin.v1.DialogActionButtonR\factionButton:\x19\x82\x80\x19\x15\n" +
+	"\x13model.DialogElement\"\xf7\x01\n" +
 	"\x14DialogDateTimeConfig\x12\x19\n" +
 	"\bmin_date\x18\x01 \x01(\tR\aminDate\x12\x19\n" +
-	"\bmax_date\x18\x02 \x01(\tR\amaxDate\x12%\n" +
-	"\rtime_interval\x18\x03 \x01(\x03B\x00R\ftimeInterval\x12+\n" +
+	"\bmax_date\x18\x02 \x01(\tR\amaxDate\x12.\n" +
+	"\rtime_interval\x18\x03 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\ftimeInterval\x12+\n" +
 	"\x11location_timezone\x18\x04 \x01(\tR\x10locationTimezone\x12*\n" +
-	"\x11manual_time_entry\x18\x05 \x01(\bR\x0fmanualTimeEntry:\x00\"\xb7\x01\n" +
-	"\x12DialogActionButton\x12\x12\n" +
-	"\x03url\x18\x01 \x01(\tB\x00R\x03url\x12O\n" +
+	"\x11manual_time_entry\x18\x05 \x01(\bR\x0fmanualTimeEntry: \x82\x80\x19\x1c\n" +
+	"\x1amodel.DialogDateTimeConfig\"\xde\x01\n" +
+	"\x12DialogActionButton\x12\x1b\n" +
+	"\x03url\x18\x01 \x01(\tB\t\x82\x80\x19\x05\n" +
+	"\x03URLR\x03url\x12O\n" +
 	"\acontext\x18\x02 \x03(\v25.mattermost.plugin.v1.DialogActionButton.ContextEntryR\acontext\x1a:\n" +
 	"\fContextEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:\x00B%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:\x1e\x82\x80\x19\x1a\n" +
+	"\x18model.DialogActionButtonB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_model_command_proto_rawDescOnce sync.Once

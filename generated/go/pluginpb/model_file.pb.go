@@ -546,7 +546,7 @@ var File_mattermost_plugin_v1_model_file_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_v1_model_file_proto_rawDesc = "" +
 	"\n" +
-	"%mattermost/plugin/v1/model_file.proto\x12\x14mattermost.plugin.v1\x1a\x1ammbindgen/v1/options.proto\"\x8a\x05\n" +
+	"%mattermost/plugin/v1/model_file.proto\x12\x14mattermost.plugin.v1\x1a\x1ammbindgen/v1/options.proto\"\xbd\x05\n" +
 	"\bFileInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -564,20 +564,22 @@ const file_mattermost_plugin_v1_model_file_proto_rawDesc = "" +
 	"\x04name\x18\v \x01(\tR\x04name\x12\x1c\n" +
 	"\textension\x18\f \x01(\tR\textension\x12\x12\n" +
 	"\x04size\x18\r \x01(\x03R\x04size\x12\x1b\n" +
-	"\tmime_type\x18\x0e \x01(\tR\bmimeType\x12\x16\n" +
-	"\x05width\x18\x0f \x01(\x03B\x00R\x05width\x12\x18\n" +
-	"\x06height\x18\x10 \x01(\x03B\x00R\x06height\x12*\n" +
-	"\x11has_preview_image\x18\x11 \x01(\bR\x0fhasPreviewImage\x12(\n" +
-	"\fmini_preview\x18\x12 \x01(\fB\x00H\x00R\vminiPreview\x88\x01\x01\x12\x18\n" +
+	"\tmime_type\x18\x0e \x01(\tR\bmimeType\x12\x1f\n" +
+	"\x05width\x18\x0f \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x05width\x12!\n" +
+	"\x06height\x18\x10 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x06height\x12*\n" +
+	"\x11has_preview_image\x18\x11 \x01(\bR\x0fhasPreviewImage\x125\n" +
+	"\fmini_preview\x18\x12 \x01(\fB\r\x82\x80\x19\t\x12\a*[]byteH\x00R\vminiPreview\x88\x01\x01\x12\x18\n" +
 	"\acontent\x18\x13 \x01(\tR\acontent\x12 \n" +
 	"\tremote_id\x18\x14 \x01(\tH\x01R\bremoteId\x88\x01\x01\x12\x1a\n" +
-	"\barchived\x18\x15 \x01(\bR\barchived:\x00B\x0f\n" +
+	"\barchived\x18\x15 \x01(\bR\barchived:\x14\x82\x80\x19\x10\n" +
+	"\x0emodel.FileInfoB\x0f\n" +
 	"\r_mini_previewB\f\n" +
 	"\n" +
-	"_remote_id\"<\n" +
+	"_remote_id\"P\n" +
 	"\bFileData\x12\x1a\n" +
 	"\bfilename\x18\x01 \x01(\tR\bfilename\x12\x12\n" +
-	"\x04body\x18\x02 \x01(\fR\x04body:\x00\"\x82\x02\n" +
+	"\x04body\x18\x02 \x01(\fR\x04body:\x14\x82\x80\x19\x10\n" +
+	"\x0emodel.FileData\"\xa1\x02\n" +
 	"\x13GetFileInfosOptions\x12\x19\n" +
 	"\buser_ids\x18\x01 \x03(\tR\auserIds\x12\x1f\n" +
 	"\vchannel_ids\x18\x02 \x03(\tR\n" +
@@ -586,10 +588,11 @@ const file_mattermost_plugin_v1_model_file_proto_rawDesc = "" +
 	"\x0finclude_deleted\x18\x04 \x01(\bR\x0eincludeDeleted\x12\x17\n" +
 	"\asort_by\x18\x05 \x01(\tR\x06sortBy\x12'\n" +
 	"\x0fsort_descending\x18\x06 \x01(\bR\x0esortDescending\x12,\n" +
-	"\x12only_empty_content\x18\a \x01(\bR\x10onlyEmptyContent:\x00\"\xb7\x02\n" +
+	"\x12only_empty_content\x18\a \x01(\bR\x10onlyEmptyContent:\x1f\x82\x80\x19\x1b\n" +
+	"\x19model.GetFileInfosOptions\"\xe6\x02\n" +
 	"\rUploadSession\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x04type\x18\x02 \x01(\tB\x00R\x04type\x12\x1b\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12*\n" +
+	"\x04type\x18\x02 \x01(\tB\x16\x82\x80\x19\x12\x12\x10model.UploadTypeR\x04type\x12\x1b\n" +
 	"\tcreate_at\x18\x03 \x01(\x03R\bcreateAt\x12\x17\n" +
 	"\auser_id\x18\x04 \x01(\tR\x06userId\x12\x1d\n" +
 	"\n" +
@@ -601,7 +604,8 @@ const file_mattermost_plugin_v1_model_file_proto_rawDesc = "" +
 	"fileOffset\x12\x1b\n" +
 	"\tremote_id\x18\n" +
 	" \x01(\tR\bremoteId\x12\x1e\n" +
-	"\vreq_file_id\x18\v \x01(\tR\treqFileId:\x00B%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"\vreq_file_id\x18\v \x01(\tR\treqFileId:\x19\x82\x80\x19\x15\n" +
+	"\x13model.UploadSessionB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_model_file_proto_rawDescOnce sync.Once

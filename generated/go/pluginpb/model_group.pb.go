@@ -756,35 +756,40 @@ var File_mattermost_plugin_v1_model_group_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_v1_model_group_proto_rawDesc = "" +
 	"\n" +
-	"&mattermost/plugin/v1/model_group.proto\x12\x14mattermost.plugin.v1\x1a\x1ammbindgen/v1/options.proto\"\x8b\x05\n" +
+	"&mattermost/plugin/v1/model_group.proto\x12\x14mattermost.plugin.v1\x1a\x1ammbindgen/v1/options.proto\"\xd1\x05\n" +
 	"\x05Group\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
 	"\x04name\x18\x02 \x01(\tH\x00R\x04name\x88\x01\x01\x12!\n" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12 \n" +
-	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x18\n" +
-	"\x06source\x18\x05 \x01(\tB\x00R\x06source\x12 \n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\x12/\n" +
+	"\x06source\x18\x05 \x01(\tB\x17\x82\x80\x19\x13\x12\x11model.GroupSourceR\x06source\x12 \n" +
 	"\tremote_id\x18\x06 \x01(\tH\x01R\bremoteId\x88\x01\x01\x12\x1b\n" +
 	"\tcreate_at\x18\a \x01(\x03R\bcreateAt\x12\x1b\n" +
 	"\tupdate_at\x18\b \x01(\x03R\bupdateAt\x12\x1b\n" +
 	"\tdelete_at\x18\t \x01(\x03R\bdeleteAt\x12#\n" +
 	"\rhas_syncables\x18\n" +
-	" \x01(\bR\fhasSyncables\x12(\n" +
-	"\fmember_count\x18\v \x01(\x03B\x00H\x02R\vmemberCount\x88\x01\x01\x12'\n" +
-	"\x0fallow_reference\x18\f \x01(\bR\x0eallowReference\x127\n" +
-	"\x14channel_member_count\x18\r \x01(\x03B\x00H\x03R\x12channelMemberCount\x88\x01\x01\x12J\n" +
-	"\x1echannel_member_timezones_count\x18\x0e \x01(\x03B\x00H\x04R\x1bchannelMemberTimezonesCount\x88\x01\x01\x12\x1e\n" +
-	"\vmember_i_ds\x18\x0f \x03(\tR\tmemberIDs:\x00B\a\n" +
+	" \x01(\bR\fhasSyncables\x122\n" +
+	"\fmember_count\x18\v \x01(\x03B\n" +
+	"\x82\x80\x19\x06\x12\x04*intH\x02R\vmemberCount\x88\x01\x01\x12'\n" +
+	"\x0fallow_reference\x18\f \x01(\bR\x0eallowReference\x12A\n" +
+	"\x14channel_member_count\x18\r \x01(\x03B\n" +
+	"\x82\x80\x19\x06\x12\x04*intH\x03R\x12channelMemberCount\x88\x01\x01\x12T\n" +
+	"\x1echannel_member_timezones_count\x18\x0e \x01(\x03B\n" +
+	"\x82\x80\x19\x06\x12\x04*intH\x04R\x1bchannelMemberTimezonesCount\x88\x01\x01\x12\x1e\n" +
+	"\vmember_i_ds\x18\x0f \x03(\tR\tmemberIDs:\x11\x82\x80\x19\r\n" +
+	"\vmodel.GroupB\a\n" +
 	"\x05_nameB\f\n" +
 	"\n" +
 	"_remote_idB\x0f\n" +
 	"\r_member_countB\x17\n" +
 	"\x15_channel_member_countB!\n" +
-	"\x1f_channel_member_timezones_count\"}\n" +
+	"\x1f_channel_member_timezones_count\"\x94\x01\n" +
 	"\vGroupMember\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x1b\n" +
 	"\tcreate_at\x18\x03 \x01(\x03R\bcreateAt\x12\x1b\n" +
-	"\tdelete_at\x18\x04 \x01(\x03R\bdeleteAt:\x00\"\xb1\x03\n" +
+	"\tdelete_at\x18\x04 \x01(\x03R\bdeleteAt:\x17\x82\x80\x19\x13\n" +
+	"\x11model.GroupMember\"\xf3\x03\n" +
 	"\rGroupSyncable\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x1f\n" +
 	"\vsyncable_id\x18\x02 \x01(\tR\n" +
@@ -793,14 +798,16 @@ const file_mattermost_plugin_v1_model_group_proto_rawDesc = "" +
 	"\fscheme_admin\x18\x04 \x01(\bR\vschemeAdmin\x12\x1b\n" +
 	"\tcreate_at\x18\x05 \x01(\x03R\bcreateAt\x12\x1b\n" +
 	"\tdelete_at\x18\x06 \x01(\x03R\bdeleteAt\x12\x1b\n" +
-	"\tupdate_at\x18\a \x01(\x03R\bupdateAt\x12\x14\n" +
-	"\x04type\x18\b \x01(\tB\x00R\x04type\x120\n" +
+	"\tupdate_at\x18\a \x01(\x03R\bupdateAt\x121\n" +
+	"\x04type\x18\b \x01(\tB\x1d\x82\x80\x19\x19\x12\x17model.GroupSyncableTypeR\x04type\x120\n" +
 	"\x14channel_display_name\x18\t \x01(\tR\x12channelDisplayName\x12*\n" +
 	"\x11team_display_name\x18\n" +
 	" \x01(\tR\x0fteamDisplayName\x12\x1b\n" +
 	"\tteam_type\x18\v \x01(\tR\bteamType\x12!\n" +
-	"\fchannel_type\x18\f \x01(\tR\vchannelType\x12\x19\n" +
-	"\ateam_id\x18\r \x01(\tB\x00R\x06teamId:\x00\"\xf8\x05\n" +
+	"\fchannel_type\x18\f \x01(\tR\vchannelType\x12%\n" +
+	"\ateam_id\x18\r \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06TeamIDR\x06teamId:\x19\x82\x80\x19\x15\n" +
+	"\x13model.GroupSyncable\"\xaa\x06\n" +
 	"\x0fGroupSearchOpts\x12\f\n" +
 	"\x01q\x18\x01 \x01(\tR\x01q\x123\n" +
 	"\x16not_associated_to_team\x18\x02 \x01(\tR\x13notAssociatedToTeam\x129\n" +
@@ -808,8 +815,8 @@ const file_mattermost_plugin_v1_model_group_proto_rawDesc = "" +
 	"\x14include_member_count\x18\x04 \x01(\bR\x12includeMemberCount\x124\n" +
 	"\x16filter_allow_reference\x18\x05 \x01(\bR\x14filterAllowReference\x12;\n" +
 	"\tpage_opts\x18\x06 \x01(\v2\x1e.mattermost.plugin.v1.PageOptsR\bpageOpts\x12\x14\n" +
-	"\x05since\x18\a \x01(\x03R\x05since\x12\x18\n" +
-	"\x06source\x18\b \x01(\tB\x00R\x06source\x12?\n" +
+	"\x05since\x18\a \x01(\x03R\x05since\x12/\n" +
+	"\x06source\x18\b \x01(\tB\x17\x82\x80\x19\x13\x12\x11model.GroupSourceR\x06source\x12?\n" +
 	"\x1cfilter_parent_team_permitted\x18\t \x01(\bR\x19filterParentTeamPermitted\x12*\n" +
 	"\x11filter_has_member\x18\n" +
 	" \x01(\tR\x0ffilterHasMember\x12?\n" +
@@ -818,16 +825,22 @@ const file_mattermost_plugin_v1_model_group_proto_rawDesc = "" +
 	"\x13include_member_i_ds\x18\r \x01(\bR\x10includeMemberIDs\x12)\n" +
 	"\x10include_archived\x18\x0e \x01(\bR\x0fincludeArchived\x12'\n" +
 	"\x0ffilter_archived\x18\x0f \x01(\bR\x0efilterArchived\x122\n" +
-	"\x15only_syncable_sources\x18\x10 \x01(\bR\x13onlySyncableSources:\x00\"?\n" +
-	"\bPageOpts\x12\x14\n" +
-	"\x04page\x18\x01 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x02 \x01(\x03B\x00R\aperPage:\x00\"\xb5\x02\n" +
+	"\x15only_syncable_sources\x18\x10 \x01(\bR\x13onlySyncableSources:\x1b\x82\x80\x19\x17\n" +
+	"\x15model.GroupSearchOpts\"e\n" +
+	"\bPageOpts\x12\x1d\n" +
+	"\x04page\x18\x01 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x02 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage:\x14\x82\x80\x19\x10\n" +
+	"\x0emodel.PageOpts\"\x97\x03\n" +
 	"\x1dCreateDefaultMembershipParams\x12\x14\n" +
 	"\x05since\x18\x01 \x01(\x03R\x05since\x123\n" +
-	"\x16re_add_removed_members\x18\x02 \x01(\bR\x13reAddRemovedMembers\x12+\n" +
-	"\x0escoped_user_id\x18\x03 \x01(\tB\x00H\x00R\fscopedUserId\x88\x01\x01\x12+\n" +
-	"\x0escoped_team_id\x18\x04 \x01(\tB\x00H\x01R\fscopedTeamId\x88\x01\x01\x121\n" +
-	"\x11scoped_channel_id\x18\x05 \x01(\tB\x00H\x02R\x0fscopedChannelId\x88\x01\x01:\x00B\x11\n" +
+	"\x16re_add_removed_members\x18\x02 \x01(\bR\x13reAddRemovedMembers\x12=\n" +
+	"\x0escoped_user_id\x18\x03 \x01(\tB\x12\x82\x80\x19\x0e\n" +
+	"\fScopedUserIDH\x00R\fscopedUserId\x88\x01\x01\x12=\n" +
+	"\x0escoped_team_id\x18\x04 \x01(\tB\x12\x82\x80\x19\x0e\n" +
+	"\fScopedTeamIDH\x01R\fscopedTeamId\x88\x01\x01\x12F\n" +
+	"\x11scoped_channel_id\x18\x05 \x01(\tB\x15\x82\x80\x19\x11\n" +
+	"\x0fScopedChannelIDH\x02R\x0fscopedChannelId\x88\x01\x01:)\x82\x80\x19%\n" +
+	"#model.CreateDefaultMembershipParamsB\x11\n" +
 	"\x0f_scoped_user_idB\x11\n" +
 	"\x0f_scoped_team_idB\x14\n" +
 	"\x12_scoped_channel_idB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"

@@ -1848,29 +1848,37 @@ var File_mattermost_plugin_v1_model_misc_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_v1_model_misc_proto_rawDesc = "" +
 	"\n" +
-	"%mattermost/plugin/v1/model_misc.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a%mattermost/plugin/v1/model_user.proto\x1a\x1ammbindgen/v1/options.proto\"\x1e\n" +
+	"%mattermost/plugin/v1/model_misc.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a%mattermost/plugin/v1/model_user.proto\x1a\x1ammbindgen/v1/options.proto\"2\n" +
 	"\x06Config\x12\x12\n" +
-	"\x04json\x18\x01 \x01(\fR\x04json:\x00\"\x1f\n" +
+	"\x04json\x18\x01 \x01(\fR\x04json:\x14\x82\x80\x19\x10\n" +
+	"\fmodel.Config\x10\x01\"4\n" +
 	"\aLicense\x12\x12\n" +
-	"\x04json\x18\x01 \x01(\fR\x04json:\x00\")\n" +
+	"\x04json\x18\x01 \x01(\fR\x04json:\x15\x82\x80\x19\x11\n" +
+	"\rmodel.License\x10\x01\"D\n" +
 	"\x11SamlAssertionInfo\x12\x12\n" +
-	"\x04json\x18\x01 \x01(\fR\x04json:\x00\"j\n" +
-	"\bLogLevel\x12\x10\n" +
-	"\x02id\x18\x01 \x01(\x04B\x00R\x02id\x12\x12\n" +
+	"\x04json\x18\x01 \x01(\fR\x04json:\x1b\x82\x80\x19\x17\n" +
+	"\x13saml2.AssertionInfo\x10\x01\"\xa0\x01\n" +
+	"\bLogLevel\x12&\n" +
+	"\x02id\x18\x01 \x01(\x04B\x16\x82\x80\x19\x12\n" +
+	"\x02ID\x12\flogr.LevelIDR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1e\n" +
 	"\n" +
 	"stacktrace\x18\x03 \x01(\bR\n" +
-	"stacktrace\x12\x16\n" +
-	"\x05color\x18\x04 \x01(\rB\x00R\x05color:\x00\"\xb8\x02\n" +
+	"stacktrace\x12&\n" +
+	"\x05color\x18\x04 \x01(\rB\x10\x82\x80\x19\f\x12\n" +
+	"logr.ColorR\x05color:\x10\x82\x80\x19\f\n" +
+	"\n" +
+	"mlog.Level\"\x9f\x03\n" +
 	"\vAuditRecord\x12\x1d\n" +
 	"\n" +
 	"event_name\x18\x01 \x01(\tR\teventName\x12\x16\n" +
-	"\x06status\x18\x02 \x01(\tR\x06status\x12E\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\x12_\n" +
 	"\n" +
-	"event_data\x18\x03 \x01(\v2$.mattermost.plugin.v1.AuditEventDataB\x00R\teventData\x12=\n" +
-	"\x05actor\x18\x04 \x01(\v2%.mattermost.plugin.v1.AuditEventActorB\x00R\x05actor\x12+\n" +
-	"\x04meta\x18\x05 \x01(\v2\x17.google.protobuf.StructR\x04meta\x12=\n" +
-	"\x05error\x18\x06 \x01(\v2%.mattermost.plugin.v1.AuditEventErrorB\x00R\x05error:\x00\"\xe2\x01\n" +
+	"event_data\x18\x03 \x01(\v2$.mattermost.plugin.v1.AuditEventDataB\x1a\x82\x80\x19\x16\x12\x14model.AuditEventDataR\teventData\x12X\n" +
+	"\x05actor\x18\x04 \x01(\v2%.mattermost.plugin.v1.AuditEventActorB\x1b\x82\x80\x19\x17\x12\x15model.AuditEventActorR\x05actor\x12+\n" +
+	"\x04meta\x18\x05 \x01(\v2\x17.google.protobuf.StructR\x04meta\x12X\n" +
+	"\x05error\x18\x06 \x01(\v2%.mattermost.plugin.v1.AuditEventErrorB\x1b\x82\x80\x19\x17\x12\x15model.AuditEventErrorR\x05error:\x17\x82\x80\x19\x13\n" +
+	"\x11model.AuditRecord\"\xfc\x01\n" +
 	"\x0eAuditEventData\x127\n" +
 	"\n" +
 	"parameters\x18\x01 \x01(\v2\x17.google.protobuf.StructR\n" +
@@ -1879,7 +1887,8 @@ const file_mattermost_plugin_v1_model_misc_proto_rawDesc = "" +
 	"priorState\x12:\n" +
 	"\fresult_state\x18\x03 \x01(\v2\x17.google.protobuf.StructR\vresultState\x12\x1f\n" +
 	"\vobject_type\x18\x04 \x01(\tR\n" +
-	"objectType:\x00\"\xaa\x01\n" +
+	"objectType:\x1a\x82\x80\x19\x16\n" +
+	"\x14model.AuditEventData\"\xc5\x01\n" +
 	"\x0fAuditEventActor\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1d\n" +
 	"\n" +
@@ -1887,19 +1896,22 @@ const file_mattermost_plugin_v1_model_misc_proto_rawDesc = "" +
 	"\x06client\x18\x03 \x01(\tR\x06client\x12\x1d\n" +
 	"\n" +
 	"ip_address\x18\x04 \x01(\tR\tipAddress\x12&\n" +
-	"\x0fx_forwarded_for\x18\x05 \x01(\tR\rxForwardedFor:\x00\"K\n" +
+	"\x0fx_forwarded_for\x18\x05 \x01(\tR\rxForwardedFor:\x1b\x82\x80\x19\x17\n" +
+	"\x15model.AuditEventActor\"o\n" +
 	"\x0fAuditEventError\x12 \n" +
-	"\vdescription\x18\x01 \x01(\tR\vdescription\x12\x14\n" +
-	"\x04code\x18\x02 \x01(\x03B\x00R\x04code:\x00\"j\n" +
+	"\vdescription\x18\x01 \x01(\tR\vdescription\x12\x1d\n" +
+	"\x04code\x18\x02 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04code:\x1b\x82\x80\x19\x17\n" +
+	"\x15model.AuditEventError\"\x80\x01\n" +
 	"\n" +
 	"Permission\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x14\n" +
-	"\x05scope\x18\x04 \x01(\tR\x05scope:\x00\"\x9b\x05\n" +
-	"\x12WebsocketBroadcast\x12X\n" +
+	"\x05scope\x18\x04 \x01(\tR\x05scope:\x16\x82\x80\x19\x12\n" +
+	"\x10model.Permission\"\xce\x05\n" +
+	"\x12WebsocketBroadcast\x12m\n" +
 	"\n" +
-	"omit_users\x18\x01 \x03(\v27.mattermost.plugin.v1.WebsocketBroadcast.OmitUsersEntryB\x00R\tomitUsers\x12\x17\n" +
+	"omit_users\x18\x01 \x03(\v27.mattermost.plugin.v1.WebsocketBroadcast.OmitUsersEntryB\x15\x82\x80\x19\x11\x12\x0fmap[string]boolR\tomitUsers\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x1d\n" +
 	"\n" +
 	"channel_id\x18\x03 \x01(\tR\tchannelId\x12\x17\n" +
@@ -1915,13 +1927,16 @@ const file_mattermost_plugin_v1_model_misc_proto_rawDesc = "" +
 	"\x13broadcast_hook_args\x18\f \x03(\v2\x17.google.protobuf.StructR\x11broadcastHookArgs\x1a<\n" +
 	"\x0eOmitUsersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\bR\x05value:\x028\x01:\x00\"\xbe\x01\n" +
+	"\x05value\x18\x02 \x01(\bR\x05value:\x028\x01:\x1e\x82\x80\x19\x1a\n" +
+	"\x18model.WebsocketBroadcast\"\xe7\x02\n" +
 	"\x10WebSocketRequest\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12\x16\n" +
 	"\x06action\x18\x02 \x01(\tR\x06action\x12+\n" +
-	"\x04data\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x04data\x129\n" +
-	"\asession\x18\x04 \x01(\v2\x1d.mattermost.plugin.v1.SessionB\x00R\asession\x12\x16\n" +
-	"\x06locale\x18\x05 \x01(\tR\x06locale:\x00\"\xf2\x06\n" +
+	"\x04data\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x04data\x12L\n" +
+	"\asession\x18\x04 \x01(\v2\x1d.mattermost.plugin.v1.SessionB\x13\x82\x80\x19\x0f\x12\rmodel.SessionR\asession\x12\x16\n" +
+	"\x06locale\x18\x05 \x01(\tR\x06locale:\x95\x01\x82\x80\x19\x90\x01\n" +
+	"\x16model.WebSocketRequest\x1av\n" +
+	"\x01T\x12qa translation function bound to the user's locale, filled by the server; a function value cannot cross the bridge\"\x8e\b\n" +
 	"\x10PushNotification\x12\x15\n" +
 	"\x06ack_id\x18\x01 \x01(\tR\x05ackId\x12\x1a\n" +
 	"\bplatform\x18\x02 \x01(\tR\bplatform\x12\x1b\n" +
@@ -1930,31 +1945,34 @@ const file_mattermost_plugin_v1_model_misc_proto_rawDesc = "" +
 	"\apost_id\x18\x05 \x01(\tR\x06postId\x12\x1a\n" +
 	"\bcategory\x18\x06 \x01(\tR\bcategory\x12\x14\n" +
 	"\x05sound\x18\a \x01(\tR\x05sound\x12\x18\n" +
-	"\amessage\x18\b \x01(\tR\amessage\x12\x16\n" +
-	"\x05badge\x18\t \x01(\x03B\x00R\x05badge\x12-\n" +
+	"\amessage\x18\b \x01(\tR\amessage\x12\x1f\n" +
+	"\x05badge\x18\t \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x05badge\x126\n" +
 	"\x11content_available\x18\n" +
-	" \x01(\x03B\x00R\x10contentAvailable\x12\x17\n" +
+	" \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x10contentAvailable\x12\x17\n" +
 	"\ateam_id\x18\v \x01(\tR\x06teamId\x12\x1d\n" +
 	"\n" +
 	"channel_id\x18\f \x01(\tR\tchannelId\x12\x17\n" +
 	"\aroot_id\x18\r \x01(\tR\x06rootId\x12!\n" +
 	"\fchannel_name\x18\x0e \x01(\tR\vchannelName\x12\x12\n" +
-	"\x04type\x18\x0f \x01(\tR\x04type\x12\x1b\n" +
-	"\bsub_type\x18\x10 \x01(\tB\x00R\asubType\x12\x1e\n" +
-	"\ttransport\x18\x11 \x01(\tB\x00R\ttransport\x12\x1b\n" +
+	"\x04type\x18\x0f \x01(\tR\x04type\x122\n" +
+	"\bsub_type\x18\x10 \x01(\tB\x17\x82\x80\x19\x13\x12\x11model.PushSubTypeR\asubType\x127\n" +
+	"\ttransport\x18\x11 \x01(\tB\x19\x82\x80\x19\x15\x12\x13model.PushTransportR\ttransport\x12\x1b\n" +
 	"\tsender_id\x18\x12 \x01(\tR\bsenderId\x12\x1f\n" +
 	"\vsender_name\x18\x13 \x01(\tR\n" +
 	"senderName\x12+\n" +
-	"\x11override_username\x18\x14 \x01(\tR\x10overrideUsername\x12,\n" +
-	"\x11override_icon_url\x18\x15 \x01(\tB\x00R\x0foverrideIconUrl\x12!\n" +
+	"\x11override_username\x18\x14 \x01(\tR\x10overrideUsername\x12A\n" +
+	"\x11override_icon_url\x18\x15 \x01(\tB\x15\x82\x80\x19\x11\n" +
+	"\x0fOverrideIconURLR\x0foverrideIconUrl\x12!\n" +
 	"\ffrom_webhook\x18\x16 \x01(\tR\vfromWebhook\x12\x18\n" +
-	"\aversion\x18\x17 \x01(\tR\aversion\x12&\n" +
-	"\x0eis_crt_enabled\x18\x18 \x01(\bB\x00R\fisCrtEnabled\x12 \n" +
+	"\aversion\x18\x17 \x01(\tR\aversion\x128\n" +
+	"\x0eis_crt_enabled\x18\x18 \x01(\bB\x12\x82\x80\x19\x0e\n" +
+	"\fIsCRTEnabledR\fisCrtEnabled\x12 \n" +
 	"\fis_id_loaded\x18\x19 \x01(\bR\n" +
 	"isIdLoaded\x12\x1b\n" +
-	"\tpost_type\x18\x1a \x01(\tR\bpostType\x12#\n" +
-	"\fchannel_type\x18\x1b \x01(\tB\x00R\vchannelType\x12\x1c\n" +
-	"\tsignature\x18\x1c \x01(\tR\tsignature:\x00\"\xbd\x05\n" +
+	"\tpost_type\x18\x1a \x01(\tR\bpostType\x12:\n" +
+	"\fchannel_type\x18\x1b \x01(\tB\x17\x82\x80\x19\x13\x12\x11model.ChannelTypeR\vchannelType\x12\x1c\n" +
+	"\tsignature\x18\x1c \x01(\tR\tsignature:\x1c\x82\x80\x19\x18\n" +
+	"\x16model.PushNotification\"\x91\x06\n" +
 	"\x11EmailNotification\x12\x17\n" +
 	"\apost_id\x18\x01 \x01(\tR\x06postId\x12\x1d\n" +
 	"\n" +
@@ -1971,24 +1989,30 @@ const file_mattermost_plugin_v1_model_misc_proto_rawDesc = "" +
 	"\x0fsender_username\x18\v \x01(\tR\x0esenderUsername\x12*\n" +
 	"\x11is_direct_message\x18\f \x01(\bR\x0fisDirectMessage\x12(\n" +
 	"\x10is_group_message\x18\r \x01(\bR\x0eisGroupMessage\x12&\n" +
-	"\x0fis_thread_reply\x18\x0e \x01(\bR\risThreadReply\x12&\n" +
-	"\x0eis_crt_enabled\x18\x0f \x01(\bB\x00R\fisCrtEnabled\x12*\n" +
-	"\x11use_military_time\x18\x10 \x01(\bR\x0fuseMilitaryTime\x12n\n" +
-	"\x1aemail_notification_content\x18\x11 \x01(\v2..mattermost.plugin.v1.EmailNotificationContentB\x00R\x18emailNotificationContent:\x00\"\x94\x02\n" +
+	"\x0fis_thread_reply\x18\x0e \x01(\bR\risThreadReply\x128\n" +
+	"\x0eis_crt_enabled\x18\x0f \x01(\bB\x12\x82\x80\x19\x0e\n" +
+	"\fIsCRTEnabledR\fisCrtEnabled\x12*\n" +
+	"\x11use_military_time\x18\x10 \x01(\bR\x0fuseMilitaryTime\x12\x92\x01\n" +
+	"\x1aemail_notification_content\x18\x11 \x01(\v2..mattermost.plugin.v1.EmailNotificationContentB$\x82\x80\x19 \x12\x1emodel.EmailNotificationContentR\x18emailNotificationContent:\x1d\x82\x80\x19\x19\n" +
+	"\x17model.EmailNotification\"\xd8\x02\n" +
 	"\x18EmailNotificationContent\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1b\n" +
-	"\tsub_title\x18\x03 \x01(\tR\bsubTitle\x12#\n" +
-	"\fmessage_html\x18\x04 \x01(\tB\x00R\vmessageHtml\x12!\n" +
+	"\tsub_title\x18\x03 \x01(\tR\bsubTitle\x124\n" +
+	"\fmessage_html\x18\x04 \x01(\tB\x11\x82\x80\x19\r\n" +
+	"\vMessageHTMLR\vmessageHtml\x12!\n" +
 	"\fmessage_text\x18\x05 \x01(\tR\vmessageText\x12\x1f\n" +
 	"\vbutton_text\x18\x06 \x01(\tR\n" +
-	"buttonText\x12\x1f\n" +
+	"buttonText\x12.\n" +
 	"\n" +
-	"button_url\x18\a \x01(\tB\x00R\tbuttonUrl\x12\x1f\n" +
+	"button_url\x18\a \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tButtonURLR\tbuttonUrl\x12\x1f\n" +
 	"\vfooter_text\x18\b \x01(\tR\n" +
-	"footerText:\x00\"7\n" +
+	"footerText:$\x82\x80\x19 \n" +
+	"\x1emodel.EmailNotificationContent\"Z\n" +
 	"\x17SendToastMessageOptions\x12\x1a\n" +
-	"\bposition\x18\x01 \x01(\tR\bposition:\x00\"\xb9\x03\n" +
+	"\bposition\x18\x01 \x01(\tR\bposition:#\x82\x80\x19\x1f\n" +
+	"\x1dmodel.SendToastMessageOptions\"\x86\x04\n" +
 	"\bOAuthApp\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1997,29 +2021,40 @@ const file_mattermost_plugin_v1_model_misc_proto_rawDesc = "" +
 	"\tupdate_at\x18\x04 \x01(\x03R\bupdateAt\x12#\n" +
 	"\rclient_secret\x18\x05 \x01(\tR\fclientSecret\x12\x12\n" +
 	"\x04name\x18\x06 \x01(\tR\x04name\x12 \n" +
-	"\vdescription\x18\a \x01(\tR\vdescription\x12\x1b\n" +
-	"\bicon_url\x18\b \x01(\tB\x00R\aiconUrl\x12%\n" +
-	"\rcallback_urls\x18\t \x03(\tB\x00R\fcallbackUrls\x12\x1a\n" +
+	"\vdescription\x18\a \x01(\tR\vdescription\x12(\n" +
+	"\bicon_url\x18\b \x01(\tB\r\x82\x80\x19\t\n" +
+	"\aIconURLR\aiconUrl\x12<\n" +
+	"\rcallback_urls\x18\t \x03(\tB\x17\x82\x80\x19\x13\x12\x11model.StringArrayR\fcallbackUrls\x12\x1a\n" +
 	"\bhomepage\x18\n" +
 	" \x01(\tR\bhomepage\x12\x1d\n" +
 	"\n" +
-	"is_trusted\x18\v \x01(\bR\tisTrusted\x12,\n" +
-	"\x11mattermost_app_id\x18\f \x01(\tB\x00R\x0fmattermostAppId\x12:\n" +
-	"\x19is_dynamically_registered\x18\r \x01(\bR\x17isDynamicallyRegistered:\x00\"\xc5\x01\n" +
+	"is_trusted\x18\v \x01(\bR\tisTrusted\x12A\n" +
+	"\x11mattermost_app_id\x18\f \x01(\tB\x15\x82\x80\x19\x11\n" +
+	"\x0fMattermostAppIDR\x0fmattermostAppId\x12:\n" +
+	"\x19is_dynamically_registered\x18\r \x01(\bR\x17isDynamicallyRegistered:\x14\x82\x80\x19\x10\n" +
+	"\x0emodel.OAuthApp\"\xde\x01\n" +
 	"\rProductLimits\x127\n" +
 	"\x05files\x18\x01 \x01(\v2!.mattermost.plugin.v1.FilesLimitsR\x05files\x12@\n" +
 	"\bmessages\x18\x02 \x01(\v2$.mattermost.plugin.v1.MessagesLimitsR\bmessages\x127\n" +
-	"\x05teams\x18\x03 \x01(\v2!.mattermost.plugin.v1.TeamsLimitsR\x05teams:\x00\"K\n" +
+	"\x05teams\x18\x03 \x01(\v2!.mattermost.plugin.v1.TeamsLimitsR\x05teams:\x19\x82\x80\x19\x15\n" +
+	"\x13model.ProductLimits\"b\n" +
 	"\vFilesLimits\x12(\n" +
-	"\rtotal_storage\x18\x01 \x01(\x03H\x00R\ftotalStorage\x88\x01\x01:\x00B\x10\n" +
-	"\x0e_total_storage\"?\n" +
-	"\x0eMessagesLimits\x12\x1f\n" +
-	"\ahistory\x18\x01 \x01(\x03B\x00H\x00R\ahistory\x88\x01\x01:\x00B\n" +
+	"\rtotal_storage\x18\x01 \x01(\x03H\x00R\ftotalStorage\x88\x01\x01:\x17\x82\x80\x19\x13\n" +
+	"\x11model.FilesLimitsB\x10\n" +
+	"\x0e_total_storage\"c\n" +
+	"\x0eMessagesLimits\x12)\n" +
+	"\ahistory\x18\x01 \x01(\x03B\n" +
+	"\x82\x80\x19\x06\x12\x04*intH\x00R\ahistory\x88\x01\x01:\x1a\x82\x80\x19\x16\n" +
+	"\x14model.MessagesLimitsB\n" +
 	"\n" +
-	"\b_history\"9\n" +
-	"\vTeamsLimits\x12\x1d\n" +
-	"\x06active\x18\x01 \x01(\x03B\x00H\x00R\x06active\x88\x01\x01:\x00B\t\n" +
-	"\a_activeB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"\b_history\"Z\n" +
+	"\vTeamsLimits\x12'\n" +
+	"\x06active\x18\x01 \x01(\x03B\n" +
+	"\x82\x80\x19\x06\x12\x04*intH\x00R\x06active\x88\x01\x01:\x17\x82\x80\x19\x13\n" +
+	"\x11model.TeamsLimitsB\t\n" +
+	"\a_activeBP\x82\x80\x19'\n" +
+	"%\n" +
+	"\x04logr\x12\x1dgithub.com/mattermost/logr/v2Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_model_misc_proto_rawDescOnce sync.Once

@@ -994,15 +994,19 @@ var File_mattermost_plugin_v1_model_plugin_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_v1_model_plugin_proto_rawDesc = "" +
 	"\n" +
-	"'mattermost/plugin/v1/model_plugin.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1ammbindgen/v1/options.proto\"\xad\x04\n" +
+	"'mattermost/plugin/v1/model_plugin.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1ammbindgen/v1/options.proto\"\xf7\x04\n" +
 	"\bManifest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
-	"\vdescription\x18\x03 \x01(\tR\vdescription\x12#\n" +
-	"\fhomepage_url\x18\x04 \x01(\tB\x00R\vhomepageUrl\x12!\n" +
-	"\vsupport_url\x18\x05 \x01(\tB\x00R\n" +
-	"supportUrl\x12,\n" +
-	"\x11release_notes_url\x18\x06 \x01(\tB\x00R\x0freleaseNotesUrl\x12\x1b\n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x124\n" +
+	"\fhomepage_url\x18\x04 \x01(\tB\x11\x82\x80\x19\r\n" +
+	"\vHomepageURLR\vhomepageUrl\x121\n" +
+	"\vsupport_url\x18\x05 \x01(\tB\x10\x82\x80\x19\f\n" +
+	"\n" +
+	"SupportURLR\n" +
+	"supportUrl\x12A\n" +
+	"\x11release_notes_url\x18\x06 \x01(\tB\x15\x82\x80\x19\x11\n" +
+	"\x0fReleaseNotesURLR\x0freleaseNotesUrl\x12\x1b\n" +
 	"\ticon_path\x18\a \x01(\tR\biconPath\x12\x18\n" +
 	"\aversion\x18\b \x01(\tR\aversion\x12,\n" +
 	"\x12min_server_version\x18\t \x01(\tR\x10minServerVersion\x12<\n" +
@@ -1010,7 +1014,8 @@ const file_mattermost_plugin_v1_model_plugin_proto_rawDesc = "" +
 	" \x01(\v2$.mattermost.plugin.v1.ManifestServerR\x06server\x12<\n" +
 	"\x06webapp\x18\v \x01(\v2$.mattermost.plugin.v1.ManifestWebappR\x06webapp\x12S\n" +
 	"\x0fsettings_schema\x18\f \x01(\v2*.mattermost.plugin.v1.PluginSettingsSchemaR\x0esettingsSchema\x12-\n" +
-	"\x05props\x18\r \x01(\v2\x17.google.protobuf.StructR\x05props:\x00\"\xcb\x01\n" +
+	"\x05props\x18\r \x01(\v2\x17.google.protobuf.StructR\x05props:\x14\x82\x80\x19\x10\n" +
+	"\x0emodel.Manifest\"\xe5\x01\n" +
 	"\x0eManifestServer\x12W\n" +
 	"\vexecutables\x18\x01 \x03(\v25.mattermost.plugin.v1.ManifestServer.ExecutablesEntryR\vexecutables\x12\x1e\n" +
 	"\n" +
@@ -1018,17 +1023,20 @@ const file_mattermost_plugin_v1_model_plugin_proto_rawDesc = "" +
 	"executable\x1a>\n" +
 	"\x10ExecutablesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:\x00\"T\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:\x1a\x82\x80\x19\x16\n" +
+	"\x14model.ManifestServer\"n\n" +
 	"\x0eManifestWebapp\x12\x1f\n" +
 	"\vbundle_path\x18\x01 \x01(\tR\n" +
 	"bundlePath\x12\x1f\n" +
 	"\vbundle_hash\x18\x02 \x01(\fR\n" +
-	"bundleHash:\x00\"\xd2\x01\n" +
+	"bundleHash:\x1a\x82\x80\x19\x16\n" +
+	"\x14model.ManifestWebapp\"\xf2\x01\n" +
 	"\x14PluginSettingsSchema\x12\x16\n" +
 	"\x06header\x18\x01 \x01(\tR\x06header\x12\x16\n" +
 	"\x06footer\x18\x02 \x01(\tR\x06footer\x12?\n" +
 	"\bsettings\x18\x03 \x03(\v2#.mattermost.plugin.v1.PluginSettingR\bsettings\x12G\n" +
-	"\bsections\x18\x04 \x03(\v2+.mattermost.plugin.v1.PluginSettingsSectionR\bsections:\x00\"\x82\x02\n" +
+	"\bsections\x18\x04 \x03(\v2+.mattermost.plugin.v1.PluginSettingsSectionR\bsections: \x82\x80\x19\x1c\n" +
+	"\x1amodel.PluginSettingsSchema\"\xa3\x02\n" +
 	"\x15PluginSettingsSection\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
@@ -1037,7 +1045,8 @@ const file_mattermost_plugin_v1_model_plugin_proto_rawDesc = "" +
 	"\x06header\x18\x05 \x01(\tR\x06header\x12\x16\n" +
 	"\x06footer\x18\x06 \x01(\tR\x06footer\x12\x16\n" +
 	"\x06custom\x18\a \x01(\bR\x06custom\x12\x1a\n" +
-	"\bfallback\x18\b \x01(\bR\bfallback:\x00\"\xed\x02\n" +
+	"\bfallback\x18\b \x01(\bR\bfallback:!\x82\x80\x19\x1d\n" +
+	"\x1bmodel.PluginSettingsSection\"\x86\x03\n" +
 	"\rPluginSetting\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x12\n" +
@@ -1049,35 +1058,42 @@ const file_mattermost_plugin_v1_model_plugin_proto_rawDesc = "" +
 	"\aoptions\x18\b \x03(\v2\".mattermost.plugin.v1.PluginOptionR\aoptions\x12\x18\n" +
 	"\ahosting\x18\t \x01(\tR\ahosting\x12\x16\n" +
 	"\x06secret\x18\n" +
-	" \x01(\bR\x06secret:\x00\"I\n" +
+	" \x01(\bR\x06secret:\x19\x82\x80\x19\x15\n" +
+	"\x13model.PluginSetting\"a\n" +
 	"\fPluginOption\x12!\n" +
 	"\fdisplay_name\x18\x01 \x01(\tR\vdisplayName\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x00\"\xeb\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x18\x82\x80\x19\x14\n" +
+	"\x12model.PluginOption\"\x8c\x02\n" +
 	"\fPluginStatus\x12\x1b\n" +
 	"\tplugin_id\x18\x01 \x01(\tR\bpluginId\x12\x1d\n" +
 	"\n" +
 	"cluster_id\x18\x02 \x01(\tR\tclusterId\x12\x1f\n" +
 	"\vplugin_path\x18\x03 \x01(\tR\n" +
-	"pluginPath\x12\x16\n" +
-	"\x05state\x18\x04 \x01(\x03B\x00R\x05state\x12\x14\n" +
+	"pluginPath\x12\x1f\n" +
+	"\x05state\x18\x04 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x05state\x12\x14\n" +
 	"\x05error\x18\x05 \x01(\tR\x05error\x12\x12\n" +
 	"\x04name\x18\x06 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\a \x01(\tR\vdescription\x12\x18\n" +
-	"\aversion\x18\b \x01(\tR\aversion:\x00\"\x8a\x01\n" +
+	"\aversion\x18\b \x01(\tR\aversion:\x18\x82\x80\x19\x14\n" +
+	"\x12model.PluginStatus\"\xa8\x01\n" +
 	"\x12PluginKVSetOptions\x12\x16\n" +
 	"\x06atomic\x18\x01 \x01(\bR\x06atomic\x12 \n" +
 	"\told_value\x18\x02 \x01(\fH\x00R\boldValue\x88\x01\x01\x12*\n" +
-	"\x11expire_in_seconds\x18\x03 \x01(\x03R\x0fexpireInSeconds:\x00B\f\n" +
+	"\x11expire_in_seconds\x18\x03 \x01(\x03R\x0fexpireInSeconds:\x1e\x82\x80\x19\x1a\n" +
+	"\x18model.PluginKVSetOptionsB\f\n" +
 	"\n" +
-	"_old_value\":\n" +
+	"_old_value\"X\n" +
 	"\x12PluginClusterEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
-	"\x04data\x18\x02 \x01(\fR\x04data:\x00\"[\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data:\x1e\x82\x80\x19\x1a\n" +
+	"\x18model.PluginClusterEvent\"\x84\x01\n" +
 	"\x1dPluginClusterEventSendOptions\x12\x1b\n" +
 	"\tsend_type\x18\x01 \x01(\tR\bsendType\x12\x1b\n" +
-	"\ttarget_id\x18\x02 \x01(\tR\btargetId:\x00\"+\n" +
+	"\ttarget_id\x18\x02 \x01(\tR\btargetId:)\x82\x80\x19%\n" +
+	"#model.PluginClusterEventSendOptions\"E\n" +
 	"\x0eOnInstallEvent\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId:\x00B%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"\auser_id\x18\x01 \x01(\tR\x06userId:\x1a\x82\x80\x19\x16\n" +
+	"\x14model.OnInstallEventB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_model_plugin_proto_rawDescOnce sync.Once

@@ -1780,7 +1780,7 @@ var File_mattermost_plugin_v1_model_post_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_v1_model_post_proto_rawDesc = "" +
 	"\n" +
-	"%mattermost/plugin/v1/model_post.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a%mattermost/plugin/v1/model_file.proto\x1a%mattermost/plugin/v1/model_user.proto\x1a\x1ammbindgen/v1/options.proto\"\xf1\x06\n" +
+	"%mattermost/plugin/v1/model_post.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a%mattermost/plugin/v1/model_file.proto\x1a%mattermost/plugin/v1/model_user.proto\x1a\x1ammbindgen/v1/options.proto\"\xca\a\n" +
 	"\x04Post\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tcreate_at\x18\x02 \x01(\x03R\bcreateAt\x12\x1b\n" +
@@ -1797,11 +1797,11 @@ const file_mattermost_plugin_v1_model_post_proto_rawDesc = "" +
 	"originalId\x12\x18\n" +
 	"\amessage\x18\v \x01(\tR\amessage\x12%\n" +
 	"\x0emessage_source\x18\f \x01(\tR\rmessageSource\x12\x12\n" +
-	"\x04type\x18\r \x01(\tR\x04type\x12/\n" +
-	"\x05props\x18\x0e \x01(\v2\x17.google.protobuf.StructB\x00R\x05props\x12\x1a\n" +
-	"\bhashtags\x18\x0f \x01(\tR\bhashtags\x12\x1e\n" +
-	"\tfilenames\x18\x10 \x03(\tB\x00R\tfilenames\x12\x1b\n" +
-	"\bfile_ids\x18\x11 \x03(\tB\x00R\afileIds\x12&\n" +
+	"\x04type\x18\r \x01(\tR\x04type\x12J\n" +
+	"\x05props\x18\x0e \x01(\v2\x17.google.protobuf.StructB\x1b\x82\x80\x19\x17\x12\x15model.StringInterfaceR\x05props\x12\x1a\n" +
+	"\bhashtags\x18\x0f \x01(\tR\bhashtags\x125\n" +
+	"\tfilenames\x18\x10 \x03(\tB\x17\x82\x80\x19\x13\x12\x11model.StringArrayR\tfilenames\x122\n" +
+	"\bfile_ids\x18\x11 \x03(\tB\x17\x82\x80\x19\x13\x12\x11model.StringArrayR\afileIds\x12&\n" +
 	"\x0fpending_post_id\x18\x12 \x01(\tR\rpendingPostId\x12#\n" +
 	"\rhas_reactions\x18\x13 \x01(\bR\fhasReactions\x12 \n" +
 	"\tremote_id\x18\x14 \x01(\tH\x00R\bremoteId\x88\x01\x01\x12\x1f\n" +
@@ -1810,15 +1810,17 @@ const file_mattermost_plugin_v1_model_post_proto_rawDesc = "" +
 	"\rlast_reply_at\x18\x16 \x01(\x03R\vlastReplyAt\x12>\n" +
 	"\fparticipants\x18\x17 \x03(\v2\x1a.mattermost.plugin.v1.UserR\fparticipants\x12&\n" +
 	"\fis_following\x18\x18 \x01(\bH\x01R\visFollowing\x88\x01\x01\x12>\n" +
-	"\bmetadata\x18\x19 \x01(\v2\".mattermost.plugin.v1.PostMetadataR\bmetadata:\x00B\f\n" +
+	"\bmetadata\x18\x19 \x01(\v2\".mattermost.plugin.v1.PostMetadataR\bmetadata:\x10\x82\x80\x19\f\n" +
+	"\n" +
+	"model.PostB\f\n" +
 	"\n" +
 	"_remote_idB\x0f\n" +
-	"\r_is_following\"\xde\x06\n" +
+	"\r_is_following\"\xff\x06\n" +
 	"\fPostMetadata\x127\n" +
 	"\x06embeds\x18\x01 \x03(\v2\x1f.mattermost.plugin.v1.PostEmbedR\x06embeds\x123\n" +
 	"\x06emojis\x18\x02 \x03(\v2\x1b.mattermost.plugin.v1.EmojiR\x06emojis\x124\n" +
-	"\x05files\x18\x03 \x03(\v2\x1e.mattermost.plugin.v1.FileInfoR\x05files\x120\n" +
-	"\x13redacted_file_count\x18\x04 \x01(\x03B\x00R\x11redactedFileCount\x12F\n" +
+	"\x05files\x18\x03 \x03(\v2\x1e.mattermost.plugin.v1.FileInfoR\x05files\x129\n" +
+	"\x13redacted_file_count\x18\x04 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x11redactedFileCount\x12F\n" +
 	"\x06images\x18\x05 \x03(\v2..mattermost.plugin.v1.PostMetadata.ImagesEntryR\x06images\x12<\n" +
 	"\treactions\x18\x06 \x03(\v2\x1e.mattermost.plugin.v1.ReactionR\treactions\x12>\n" +
 	"\bpriority\x18\a \x01(\v2\".mattermost.plugin.v1.PostPriorityR\bpriority\x12U\n" +
@@ -1834,43 +1836,50 @@ const file_mattermost_plugin_v1_model_post_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x1f.mattermost.plugin.v1.PostImageR\x05value:\x028\x01\x1af\n" +
 	"\x11TranslationsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12;\n" +
-	"\x05value\x18\x02 \x01(\v2%.mattermost.plugin.v1.PostTranslationR\x05value:\x028\x01:\x00\"c\n" +
-	"\tPostEmbed\x12\x14\n" +
-	"\x04type\x18\x01 \x01(\tB\x00R\x04type\x12\x12\n" +
-	"\x03url\x18\x02 \x01(\tB\x00R\x03url\x12*\n" +
-	"\x04data\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\x04data:\x00\"z\n" +
-	"\tPostImage\x12\x16\n" +
-	"\x05width\x18\x01 \x01(\x03B\x00R\x05width\x12\x18\n" +
-	"\x06height\x18\x02 \x01(\x03B\x00R\x06height\x12\x16\n" +
-	"\x06format\x18\x03 \x01(\tR\x06format\x12!\n" +
-	"\vframe_count\x18\x04 \x01(\x03B\x00R\n" +
-	"frameCount:\x00\"\x8f\x02\n" +
+	"\x05value\x18\x02 \x01(\v2%.mattermost.plugin.v1.PostTranslationR\x05value:\x028\x01:\x18\x82\x80\x19\x14\n" +
+	"\x12model.PostMetadata\"\x9a\x01\n" +
+	"\tPostEmbed\x12-\n" +
+	"\x04type\x18\x01 \x01(\tB\x19\x82\x80\x19\x15\x12\x13model.PostEmbedTypeR\x04type\x12\x1b\n" +
+	"\x03url\x18\x02 \x01(\tB\t\x82\x80\x19\x05\n" +
+	"\x03URLR\x03url\x12*\n" +
+	"\x04data\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\x04data:\x15\x82\x80\x19\x11\n" +
+	"\x0fmodel.PostEmbed\"\xaa\x01\n" +
+	"\tPostImage\x12\x1f\n" +
+	"\x05width\x18\x01 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x05width\x12!\n" +
+	"\x06height\x18\x02 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x06height\x12\x16\n" +
+	"\x06format\x18\x03 \x01(\tR\x06format\x12*\n" +
+	"\vframe_count\x18\x04 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\n" +
+	"frameCount:\x15\x82\x80\x19\x11\n" +
+	"\x0fmodel.PostImage\"\xa7\x02\n" +
 	"\fPostPriority\x12\x1f\n" +
 	"\bpriority\x18\x01 \x01(\tH\x00R\bpriority\x88\x01\x01\x12(\n" +
 	"\rrequested_ack\x18\x02 \x01(\bH\x01R\frequestedAck\x88\x01\x01\x12>\n" +
 	"\x18persistent_notifications\x18\x03 \x01(\bH\x02R\x17persistentNotifications\x88\x01\x01\x12\x17\n" +
 	"\apost_id\x18\x04 \x01(\tR\x06postId\x12\x1d\n" +
 	"\n" +
-	"channel_id\x18\x05 \x01(\tR\tchannelId:\x00B\v\n" +
+	"channel_id\x18\x05 \x01(\tR\tchannelId:\x18\x82\x80\x19\x14\n" +
+	"\x12model.PostPriorityB\v\n" +
 	"\t_priorityB\x10\n" +
 	"\x0e_requested_ackB\x1b\n" +
-	"\x19_persistent_notifications\"\xc1\x01\n" +
+	"\x19_persistent_notifications\"\xe0\x01\n" +
 	"\x13PostAcknowledgement\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x17\n" +
 	"\apost_id\x18\x02 \x01(\tR\x06postId\x12'\n" +
 	"\x0facknowledged_at\x18\x03 \x01(\x03R\x0eacknowledgedAt\x12\x1d\n" +
 	"\n" +
 	"channel_id\x18\x04 \x01(\tR\tchannelId\x12 \n" +
-	"\tremote_id\x18\x05 \x01(\tH\x00R\bremoteId\x88\x01\x01:\x00B\f\n" +
+	"\tremote_id\x18\x05 \x01(\tH\x00R\bremoteId\x88\x01\x01:\x1f\x82\x80\x19\x1b\n" +
+	"\x19model.PostAcknowledgementB\f\n" +
 	"\n" +
-	"_remote_id\"\x8c\x01\n" +
+	"_remote_id\"\xbc\x01\n" +
 	"\x0fPostTranslation\x12\x12\n" +
-	"\x04text\x18\x01 \x01(\tR\x04text\x12\x18\n" +
-	"\x06object\x18\x02 \x01(\fB\x00R\x06object\x12\x12\n" +
+	"\x04text\x18\x01 \x01(\tR\x04text\x12-\n" +
+	"\x06object\x18\x02 \x01(\fB\x15\x82\x80\x19\x11\x12\x0fjson.RawMessageR\x06object\x12\x12\n" +
 	"\x04type\x18\x03 \x01(\tR\x04type\x12\x14\n" +
 	"\x05state\x18\x04 \x01(\tR\x05state\x12\x1f\n" +
 	"\vsource_lang\x18\x05 \x01(\tR\n" +
-	"sourceLang:\x00\"\x83\x02\n" +
+	"sourceLang:\x1b\x82\x80\x19\x17\n" +
+	"\x15model.PostTranslation\"\x97\x02\n" +
 	"\bReaction\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x17\n" +
 	"\apost_id\x18\x02 \x01(\tR\x06postId\x12\x1d\n" +
@@ -1881,9 +1890,10 @@ const file_mattermost_plugin_v1_model_post_proto_rawDesc = "" +
 	"\tdelete_at\x18\x06 \x01(\x03R\bdeleteAt\x12 \n" +
 	"\tremote_id\x18\a \x01(\tH\x00R\bremoteId\x88\x01\x01\x12\x1d\n" +
 	"\n" +
-	"channel_id\x18\b \x01(\tR\tchannelId:\x00B\f\n" +
+	"channel_id\x18\b \x01(\tR\tchannelId:\x14\x82\x80\x19\x10\n" +
+	"\x0emodel.ReactionB\f\n" +
 	"\n" +
-	"_remote_id\"\xa3\x01\n" +
+	"_remote_id\"\xb4\x01\n" +
 	"\x05Emoji\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tcreate_at\x18\x02 \x01(\x03R\bcreateAt\x12\x1b\n" +
@@ -1891,7 +1901,8 @@ const file_mattermost_plugin_v1_model_post_proto_rawDesc = "" +
 	"\tdelete_at\x18\x04 \x01(\x03R\bdeleteAt\x12\x1d\n" +
 	"\n" +
 	"creator_id\x18\x05 \x01(\tR\tcreatorId\x12\x12\n" +
-	"\x04name\x18\x06 \x01(\tR\x04name:\x00\"\xad\x04\n" +
+	"\x04name\x18\x06 \x01(\tR\x04name:\x11\x82\x80\x19\r\n" +
+	"\vmodel.Emoji\"\xc1\x04\n" +
 	"\bPostList\x12\x14\n" +
 	"\x05order\x18\x01 \x03(\tR\x05order\x12?\n" +
 	"\x05posts\x18\x02 \x03(\v2).mattermost.plugin.v1.PostList.PostsEntryR\x05posts\x12 \n" +
@@ -1908,16 +1919,18 @@ const file_mattermost_plugin_v1_model_post_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x05value:\x028\x01\x1a^\n" +
 	"\x14BurnOnReadPostsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x120\n" +
-	"\x05value\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x05value:\x028\x01:\x00B\v\n" +
-	"\t_has_next\"\x8b\x02\n" +
+	"\x05value\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x05value:\x028\x01:\x14\x82\x80\x19\x10\n" +
+	"\x0emodel.PostListB\v\n" +
+	"\t_has_next\"\xc5\x02\n" +
 	"\x11PostSearchResults\x12;\n" +
-	"\tpost_list\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.PostListR\bpostList\x12P\n" +
-	"\amatches\x18\x02 \x03(\v24.mattermost.plugin.v1.PostSearchResults.MatchesEntryB\x00R\amatches\x1ae\n" +
+	"\tpost_list\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.PostListR\bpostList\x12m\n" +
+	"\amatches\x18\x02 \x03(\v24.mattermost.plugin.v1.PostSearchResults.MatchesEntryB\x1d\x82\x80\x19\x19\x12\x17model.PostSearchMatchesR\amatches\x1ae\n" +
 	"\fMatchesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12?\n" +
-	"\x05value\x18\x02 \x01(\v2).mattermost.plugin.v1.PostSearchMatchListR\x05value:\x028\x01:\x00\"-\n" +
+	"\x05value\x18\x02 \x01(\v2).mattermost.plugin.v1.PostSearchMatchListR\x05value:\x028\x01:\x1d\x82\x80\x19\x19\n" +
+	"\x17model.PostSearchResults\"-\n" +
 	"\x13PostSearchMatchList\x12\x16\n" +
-	"\x06values\x18\x01 \x03(\tR\x06values\"\x83\x06\n" +
+	"\x06values\x18\x01 \x03(\tR\x06values\"\xa4\x06\n" +
 	"\fSearchParams\x12\x14\n" +
 	"\x05terms\x18\x01 \x01(\tR\x05terms\x12%\n" +
 	"\x0eexcluded_terms\x18\x02 \x01(\tR\rexcludedTerms\x12\x1d\n" +
@@ -1943,24 +1956,29 @@ const file_mattermost_plugin_v1_model_post_proto_rawDesc = "" +
 	"\aon_date\x18\x0e \x01(\tR\x06onDate\x12#\n" +
 	"\rexcluded_date\x18\x0f \x01(\tR\fexcludedDate\x12\x19\n" +
 	"\bor_terms\x18\x10 \x01(\bR\aorTerms\x128\n" +
-	"\x18include_deleted_channels\x18\x11 \x01(\bR\x16includeDeletedChannels\x12*\n" +
-	"\x10time_zone_offset\x18\x12 \x01(\x03B\x00R\x0etimeZoneOffset\x123\n" +
+	"\x18include_deleted_channels\x18\x11 \x01(\bR\x16includeDeletedChannels\x123\n" +
+	"\x10time_zone_offset\x18\x12 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x0etimeZoneOffset\x123\n" +
 	"\x16search_without_user_id\x18\x13 \x01(\bR\x13searchWithoutUserId\x12\x1a\n" +
-	"\bmodifier\x18\x14 \x01(\tR\bmodifier:\x00\"\xe5\x02\n" +
+	"\bmodifier\x18\x14 \x01(\tR\bmodifier:\x18\x82\x80\x19\x14\n" +
+	"\x12model.SearchParams\"\x9e\x03\n" +
 	"\x0fSearchParameter\x12\x19\n" +
 	"\x05terms\x18\x01 \x01(\tH\x00R\x05terms\x88\x01\x01\x12%\n" +
 	"\fis_or_search\x18\x02 \x01(\bH\x01R\n" +
-	"isOrSearch\x88\x01\x01\x12/\n" +
-	"\x10time_zone_offset\x18\x03 \x01(\x03B\x00H\x02R\x0etimeZoneOffset\x88\x01\x01\x12\x19\n" +
-	"\x04page\x18\x04 \x01(\x03B\x00H\x03R\x04page\x88\x01\x01\x12 \n" +
-	"\bper_page\x18\x05 \x01(\x03B\x00H\x04R\aperPage\x88\x01\x01\x12=\n" +
-	"\x18include_deleted_channels\x18\x06 \x01(\bH\x05R\x16includeDeletedChannels\x88\x01\x01:\x00B\b\n" +
+	"isOrSearch\x88\x01\x01\x129\n" +
+	"\x10time_zone_offset\x18\x03 \x01(\x03B\n" +
+	"\x82\x80\x19\x06\x12\x04*intH\x02R\x0etimeZoneOffset\x88\x01\x01\x12#\n" +
+	"\x04page\x18\x04 \x01(\x03B\n" +
+	"\x82\x80\x19\x06\x12\x04*intH\x03R\x04page\x88\x01\x01\x12*\n" +
+	"\bper_page\x18\x05 \x01(\x03B\n" +
+	"\x82\x80\x19\x06\x12\x04*intH\x04R\aperPage\x88\x01\x01\x12=\n" +
+	"\x18include_deleted_channels\x18\x06 \x01(\bH\x05R\x16includeDeletedChannels\x88\x01\x01:\x1b\x82\x80\x19\x17\n" +
+	"\x15model.SearchParameterB\b\n" +
 	"\x06_termsB\x0f\n" +
 	"\r_is_or_searchB\x13\n" +
 	"\x11_time_zone_offsetB\a\n" +
 	"\x05_pageB\v\n" +
 	"\t_per_pageB\x1b\n" +
-	"\x19_include_deleted_channels\"\xa4\x03\n" +
+	"\x19_include_deleted_channels\"\x82\x04\n" +
 	"\x05Draft\x12\x1b\n" +
 	"\tcreate_at\x18\x01 \x01(\x03R\bcreateAt\x12\x1b\n" +
 	"\tupdate_at\x18\x02 \x01(\x03R\bupdateAt\x12\x1b\n" +
@@ -1970,14 +1988,15 @@ const file_mattermost_plugin_v1_model_post_proto_rawDesc = "" +
 	"channel_id\x18\x05 \x01(\tR\tchannelId\x12\x17\n" +
 	"\aroot_id\x18\x06 \x01(\tR\x06rootId\x12\x18\n" +
 	"\amessage\x18\a \x01(\tR\amessage\x12\x12\n" +
-	"\x04type\x18\b \x01(\tR\x04type\x12/\n" +
-	"\x05props\x18\t \x01(\v2\x17.google.protobuf.StructB\x00R\x05props\x12\x1b\n" +
+	"\x04type\x18\b \x01(\tR\x04type\x12J\n" +
+	"\x05props\x18\t \x01(\v2\x17.google.protobuf.StructB\x1b\x82\x80\x19\x17\x12\x15model.StringInterfaceR\x05props\x122\n" +
 	"\bfile_ids\x18\n" +
-	" \x03(\tB\x00R\afileIds\x12>\n" +
-	"\bmetadata\x18\v \x01(\v2\".mattermost.plugin.v1.PostMetadataR\bmetadata\x125\n" +
-	"\bpriority\x18\f \x01(\v2\x17.google.protobuf.StructB\x00R\bpriority:\x00\"\x85\x02\n" +
-	"\rScheduledPost\x123\n" +
-	"\x05draft\x18\x01 \x01(\v2\x1b.mattermost.plugin.v1.DraftB\x00R\x05draft\x12\x0e\n" +
+	" \x03(\tB\x17\x82\x80\x19\x13\x12\x11model.StringArrayR\afileIds\x12>\n" +
+	"\bmetadata\x18\v \x01(\v2\".mattermost.plugin.v1.PostMetadataR\bmetadata\x12P\n" +
+	"\bpriority\x18\f \x01(\v2\x17.google.protobuf.StructB\x1b\x82\x80\x19\x17\x12\x15model.StringInterfaceR\bpriority:\x11\x82\x80\x19\r\n" +
+	"\vmodel.Draft\"\xaf\x02\n" +
+	"\rScheduledPost\x12D\n" +
+	"\x05draft\x18\x01 \x01(\v2\x1b.mattermost.plugin.v1.DraftB\x11\x82\x80\x19\r\x12\vmodel.DraftR\x05draft\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12!\n" +
 	"\fscheduled_at\x18\x03 \x01(\x03R\vscheduledAt\x12!\n" +
 	"\fprocessed_at\x18\x04 \x01(\x03R\vprocessedAt\x12\x1d\n" +
@@ -1985,7 +2004,8 @@ const file_mattermost_plugin_v1_model_post_proto_rawDesc = "" +
 	"error_code\x18\x05 \x01(\tR\terrorCode\x12\x1f\n" +
 	"\vrepeat_type\x18\x06 \x01(\tR\n" +
 	"repeatType\x12'\n" +
-	"\x0frepeat_timezone\x18\a \x01(\tR\x0erepeatTimezone:\x00B%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"\x0frepeat_timezone\x18\a \x01(\tR\x0erepeatTimezone:\x19\x82\x80\x19\x15\n" +
+	"\x13model.ScheduledPostB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_model_post_proto_rawDescOnce sync.Once

@@ -884,48 +884,61 @@ var File_mattermost_plugin_v1_model_property_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_v1_model_property_proto_rawDesc = "" +
 	"\n" +
-	")mattermost/plugin/v1/model_property.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1ammbindgen/v1/options.proto\"|\n" +
-	"\rPropertyGroup\x12\x10\n" +
-	"\x02id\x18\x01 \x01(\tB\x00R\x02id\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
-	"\aversion\x18\x03 \x01(\x03B\x00R\aversion\x12'\n" +
-	"\x0eschema_version\x18\x04 \x01(\x03B\x00R\rschemaVersion:\x00\"\xd0\x05\n" +
-	"\rPropertyField\x12\x10\n" +
-	"\x02id\x18\x01 \x01(\tB\x00R\x02id\x12\x1b\n" +
-	"\bgroup_id\x18\x02 \x01(\tB\x00R\agroupId\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\x12\x14\n" +
-	"\x04type\x18\x04 \x01(\tB\x00R\x04type\x12/\n" +
-	"\x05attrs\x18\x05 \x01(\v2\x17.google.protobuf.StructB\x00R\x05attrs\x12\x1d\n" +
-	"\ttarget_id\x18\x06 \x01(\tB\x00R\btargetId\x12\x1f\n" +
+	")mattermost/plugin/v1/model_property.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1ammbindgen/v1/options.proto\"\xaf\x01\n" +
+	"\rPropertyGroup\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\x82\x80\x19\x04\n" +
+	"\x02IDR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12#\n" +
+	"\aversion\x18\x03 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aversion\x120\n" +
+	"\x0eschema_version\x18\x04 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\rschemaVersion:\x19\x82\x80\x19\x15\n" +
+	"\x13model.PropertyGroup\"\xab\a\n" +
+	"\rPropertyField\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\x82\x80\x19\x04\n" +
+	"\x02IDR\x02id\x12(\n" +
+	"\bgroup_id\x18\x02 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\aGroupIDR\agroupId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x121\n" +
+	"\x04type\x18\x04 \x01(\tB\x1d\x82\x80\x19\x19\x12\x17model.PropertyFieldTypeR\x04type\x12J\n" +
+	"\x05attrs\x18\x05 \x01(\v2\x17.google.protobuf.StructB\x1b\x82\x80\x19\x17\x12\x15model.StringInterfaceR\x05attrs\x12+\n" +
+	"\ttarget_id\x18\x06 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bTargetIDR\btargetId\x12\x1f\n" +
 	"\vtarget_type\x18\a \x01(\tR\n" +
 	"targetType\x12\x1f\n" +
 	"\vobject_type\x18\b \x01(\tR\n" +
 	"objectType\x12\x1c\n" +
-	"\tprotected\x18\t \x01(\bR\tprotected\x120\n" +
+	"\tprotected\x18\t \x01(\bR\tprotected\x12L\n" +
 	"\x10permission_field\x18\n" +
-	" \x01(\tB\x00H\x00R\x0fpermissionField\x88\x01\x01\x122\n" +
-	"\x11permission_values\x18\v \x01(\tB\x00H\x01R\x10permissionValues\x88\x01\x01\x124\n" +
-	"\x12permission_options\x18\f \x01(\tB\x00H\x02R\x11permissionOptions\x88\x01\x01\x12-\n" +
-	"\x0flinked_field_id\x18\r \x01(\tB\x00H\x03R\rlinkedFieldId\x88\x01\x01\x12\x1b\n" +
+	" \x01(\tB\x1c\x82\x80\x19\x18\x12\x16*model.PermissionLevelH\x00R\x0fpermissionField\x88\x01\x01\x12N\n" +
+	"\x11permission_values\x18\v \x01(\tB\x1c\x82\x80\x19\x18\x12\x16*model.PermissionLevelH\x01R\x10permissionValues\x88\x01\x01\x12P\n" +
+	"\x12permission_options\x18\f \x01(\tB\x1c\x82\x80\x19\x18\x12\x16*model.PermissionLevelH\x02R\x11permissionOptions\x88\x01\x01\x12@\n" +
+	"\x0flinked_field_id\x18\r \x01(\tB\x13\x82\x80\x19\x0f\n" +
+	"\rLinkedFieldIDH\x03R\rlinkedFieldId\x88\x01\x01\x12\x1b\n" +
 	"\tcreate_at\x18\x0e \x01(\x03R\bcreateAt\x12\x1b\n" +
 	"\tupdate_at\x18\x0f \x01(\x03R\bupdateAt\x12\x1b\n" +
 	"\tdelete_at\x18\x10 \x01(\x03R\bdeleteAt\x12\x1d\n" +
 	"\n" +
 	"created_by\x18\x11 \x01(\tR\tcreatedBy\x12\x1d\n" +
 	"\n" +
-	"updated_by\x18\x12 \x01(\tR\tupdatedBy:\x00B\x13\n" +
+	"updated_by\x18\x12 \x01(\tR\tupdatedBy:\x19\x82\x80\x19\x15\n" +
+	"\x13model.PropertyFieldB\x13\n" +
 	"\x11_permission_fieldB\x14\n" +
 	"\x12_permission_valuesB\x15\n" +
 	"\x13_permission_optionsB\x12\n" +
-	"\x10_linked_field_id\"\xca\x02\n" +
-	"\rPropertyValue\x12\x10\n" +
-	"\x02id\x18\x01 \x01(\tB\x00R\x02id\x12\x1d\n" +
-	"\ttarget_id\x18\x02 \x01(\tB\x00R\btargetId\x12\x1f\n" +
+	"\x10_linked_field_id\"\xa8\x03\n" +
+	"\rPropertyValue\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\x82\x80\x19\x04\n" +
+	"\x02IDR\x02id\x12+\n" +
+	"\ttarget_id\x18\x02 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bTargetIDR\btargetId\x12\x1f\n" +
 	"\vtarget_type\x18\x03 \x01(\tR\n" +
-	"targetType\x12\x1b\n" +
-	"\bgroup_id\x18\x04 \x01(\tB\x00R\agroupId\x12\x1b\n" +
-	"\bfield_id\x18\x05 \x01(\tB\x00R\afieldId\x12\x16\n" +
-	"\x05value\x18\x06 \x01(\fB\x00R\x05value\x12\x1b\n" +
+	"targetType\x12(\n" +
+	"\bgroup_id\x18\x04 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\aGroupIDR\agroupId\x12(\n" +
+	"\bfield_id\x18\x05 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\aFieldIDR\afieldId\x12+\n" +
+	"\x05value\x18\x06 \x01(\fB\x15\x82\x80\x19\x11\x12\x0fjson.RawMessageR\x05value\x12\x1b\n" +
 	"\tcreate_at\x18\a \x01(\x03R\bcreateAt\x12\x1b\n" +
 	"\tupdate_at\x18\b \x01(\x03R\bupdateAt\x12\x1b\n" +
 	"\tdelete_at\x18\t \x01(\x03R\bdeleteAt\x12\x1d\n" +
@@ -933,45 +946,59 @@ const file_mattermost_plugin_v1_model_property_proto_rawDesc = "" +
 	"created_by\x18\n" +
 	" \x01(\tR\tcreatedBy\x12\x1d\n" +
 	"\n" +
-	"updated_by\x18\v \x01(\tR\tupdatedBy:\x00\"\xdc\x03\n" +
-	"\x17PropertyFieldSearchOpts\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x1f\n" +
+	"updated_by\x18\v \x01(\tR\tupdatedBy:\x19\x82\x80\x19\x15\n" +
+	"\x13model.PropertyValue\"\xe8\x04\n" +
+	"\x17PropertyFieldSearchOpts\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\aGroupIDR\agroupId\x12\x1f\n" +
 	"\vobject_type\x18\x02 \x01(\tR\n" +
 	"objectType\x12!\n" +
 	"\fobject_types\x18\x03 \x03(\tR\vobjectTypes\x12\x1f\n" +
 	"\vtarget_type\x18\x04 \x01(\tR\n" +
 	"targetType\x12\x1e\n" +
-	"\vtarget_i_ds\x18\x05 \x03(\tR\ttargetIDs\x12\x1f\n" +
+	"\vtarget_i_ds\x18\x05 \x03(\tR\ttargetIDs\x12.\n" +
 	"\n" +
-	"channel_id\x18\x06 \x01(\tB\x00R\tchannelId\x12\x19\n" +
-	"\ateam_id\x18\a \x01(\tB\x00R\x06teamId\x12(\n" +
-	"\x0flinked_field_id\x18\b \x01(\tB\x00R\rlinkedFieldId\x12&\n" +
+	"channel_id\x18\x06 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tChannelIDR\tchannelId\x12%\n" +
+	"\ateam_id\x18\a \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06TeamIDR\x06teamId\x12;\n" +
+	"\x0flinked_field_id\x18\b \x01(\tB\x13\x82\x80\x19\x0f\n" +
+	"\rLinkedFieldIDR\rlinkedFieldId\x12&\n" +
 	"\x0fsince_update_at\x18\t \x01(\x03R\rsinceUpdateAt\x12'\n" +
 	"\x0finclude_deleted\x18\n" +
-	" \x01(\bR\x0eincludeDeleted\x12I\n" +
-	"\x06cursor\x18\v \x01(\v2/.mattermost.plugin.v1.PropertyFieldSearchCursorB\x00R\x06cursor\x12\x1b\n" +
-	"\bper_page\x18\f \x01(\x03B\x00R\aperPage:\x00\"\x85\x01\n" +
-	"\x19PropertyFieldSearchCursor\x12,\n" +
-	"\x11property_field_id\x18\x01 \x01(\tB\x00R\x0fpropertyFieldId\x12\x1b\n" +
+	" \x01(\bR\x0eincludeDeleted\x12n\n" +
+	"\x06cursor\x18\v \x01(\v2/.mattermost.plugin.v1.PropertyFieldSearchCursorB%\x82\x80\x19!\x12\x1fmodel.PropertyFieldSearchCursorR\x06cursor\x12$\n" +
+	"\bper_page\x18\f \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage:#\x82\x80\x19\x1f\n" +
+	"\x1dmodel.PropertyFieldSearchOpts\"\xbf\x01\n" +
+	"\x19PropertyFieldSearchCursor\x12A\n" +
+	"\x11property_field_id\x18\x01 \x01(\tB\x15\x82\x80\x19\x11\n" +
+	"\x0fPropertyFieldIDR\x0fpropertyFieldId\x12\x1b\n" +
 	"\tcreate_at\x18\x02 \x01(\x03R\bcreateAt\x12\x1b\n" +
-	"\tupdate_at\x18\x03 \x01(\x03R\bupdateAt:\x00\"\xe7\x02\n" +
-	"\x17PropertyValueSearchOpts\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x1f\n" +
+	"\tupdate_at\x18\x03 \x01(\x03R\bupdateAt:%\x82\x80\x19!\n" +
+	"\x1fmodel.PropertyFieldSearchCursor\"\xe7\x03\n" +
+	"\x17PropertyValueSearchOpts\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\aGroupIDR\agroupId\x12\x1f\n" +
 	"\vtarget_type\x18\x02 \x01(\tR\n" +
 	"targetType\x12\x1e\n" +
-	"\vtarget_i_ds\x18\x03 \x03(\tR\ttargetIDs\x12\x1b\n" +
-	"\bfield_id\x18\x04 \x01(\tB\x00R\afieldId\x12&\n" +
+	"\vtarget_i_ds\x18\x03 \x03(\tR\ttargetIDs\x12(\n" +
+	"\bfield_id\x18\x04 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\aFieldIDR\afieldId\x12&\n" +
 	"\x0fsince_update_at\x18\x05 \x01(\x03R\rsinceUpdateAt\x12'\n" +
-	"\x0finclude_deleted\x18\x06 \x01(\bR\x0eincludeDeleted\x12I\n" +
-	"\x06cursor\x18\a \x01(\v2/.mattermost.plugin.v1.PropertyValueSearchCursorB\x00R\x06cursor\x12\x1b\n" +
-	"\bper_page\x18\b \x01(\x03B\x00R\aperPage\x12\x16\n" +
-	"\x05value\x18\t \x01(\fB\x00R\x05value:\x00\"\x85\x01\n" +
-	"\x19PropertyValueSearchCursor\x12,\n" +
-	"\x11property_value_id\x18\x01 \x01(\tB\x00R\x0fpropertyValueId\x12\x1b\n" +
+	"\x0finclude_deleted\x18\x06 \x01(\bR\x0eincludeDeleted\x12n\n" +
+	"\x06cursor\x18\a \x01(\v2/.mattermost.plugin.v1.PropertyValueSearchCursorB%\x82\x80\x19!\x12\x1fmodel.PropertyValueSearchCursorR\x06cursor\x12$\n" +
+	"\bper_page\x18\b \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\x12+\n" +
+	"\x05value\x18\t \x01(\fB\x15\x82\x80\x19\x11\x12\x0fjson.RawMessageR\x05value:#\x82\x80\x19\x1f\n" +
+	"\x1dmodel.PropertyValueSearchOpts\"\xbf\x01\n" +
+	"\x19PropertyValueSearchCursor\x12A\n" +
+	"\x11property_value_id\x18\x01 \x01(\tB\x15\x82\x80\x19\x11\n" +
+	"\x0fPropertyValueIDR\x0fpropertyValueId\x12\x1b\n" +
 	"\tcreate_at\x18\x02 \x01(\x03R\bcreateAt\x12\x1b\n" +
-	"\tupdate_at\x18\x03 \x01(\x03R\bupdateAt:\x00\"B\n" +
+	"\tupdate_at\x18\x03 \x01(\x03R\bupdateAt:%\x82\x80\x19!\n" +
+	"\x1fmodel.PropertyValueSearchCursor\"d\n" +
 	"\x16PropertyRequestOptions\x12&\n" +
-	"\x0facting_as_scope\x18\x01 \x01(\tR\ractingAsScope:\x00B%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"\x0facting_as_scope\x18\x01 \x01(\tR\ractingAsScope:\"\x82\x80\x19\x1e\n" +
+	"\x1cmodel.PropertyRequestOptionsB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_model_property_proto_rawDescOnce sync.Once

@@ -873,7 +873,7 @@ var File_mattermost_plugin_v1_model_shared_channel_proto protoreflect.FileDescri
 
 const file_mattermost_plugin_v1_model_shared_channel_proto_rawDesc = "" +
 	"\n" +
-	"/mattermost/plugin/v1/model_shared_channel.proto\x12\x14mattermost.plugin.v1\x1a%mattermost/plugin/v1/model_post.proto\x1a%mattermost/plugin/v1/model_user.proto\x1a\x1ammbindgen/v1/options.proto\"\x9b\x03\n" +
+	"/mattermost/plugin/v1/model_shared_channel.proto\x12\x14mattermost.plugin.v1\x1a%mattermost/plugin/v1/model_post.proto\x1a%mattermost/plugin/v1/model_user.proto\x1a\x1ammbindgen/v1/options.proto\"\xcb\x03\n" +
 	"\rSharedChannel\x12\x1d\n" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x17\n" +
@@ -890,14 +890,16 @@ const file_mattermost_plugin_v1_model_shared_channel_proto_rawDesc = "" +
 	"\tcreate_at\x18\n" +
 	" \x01(\x03R\bcreateAt\x12\x1b\n" +
 	"\tupdate_at\x18\v \x01(\x03R\bupdateAt\x12\x1b\n" +
-	"\tremote_id\x18\f \x01(\tR\bremoteId\x12\x14\n" +
-	"\x04type\x18\r \x01(\tB\x00R\x04type:\x00\"\x8f\x04\n" +
+	"\tremote_id\x18\f \x01(\tR\bremoteId\x12+\n" +
+	"\x04type\x18\r \x01(\tB\x17\x82\x80\x19\x13\x12\x11model.ChannelTypeR\x04type:\x19\x82\x80\x19\x15\n" +
+	"\x13model.SharedChannel\"\xd6\x04\n" +
 	"\rRemoteCluster\x12\x1b\n" +
 	"\tremote_id\x18\x01 \x01(\tR\bremoteId\x12$\n" +
 	"\x0eremote_team_id\x18\x02 \x01(\tR\fremoteTeamId\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12!\n" +
-	"\fdisplay_name\x18\x04 \x01(\tR\vdisplayName\x12\x1b\n" +
-	"\bsite_url\x18\x05 \x01(\tB\x00R\asiteUrl\x12&\n" +
+	"\fdisplay_name\x18\x04 \x01(\tR\vdisplayName\x12(\n" +
+	"\bsite_url\x18\x05 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\aSiteURLR\asiteUrl\x12&\n" +
 	"\x0fdefault_team_id\x18\x06 \x01(\tR\rdefaultTeamId\x12\x1b\n" +
 	"\tcreate_at\x18\a \x01(\x03R\bcreateAt\x12\x1b\n" +
 	"\tdelete_at\x18\b \x01(\x03R\bdeleteAt\x12 \n" +
@@ -909,17 +911,25 @@ const file_mattermost_plugin_v1_model_shared_channel_proto_rawDesc = "" +
 	"\fremote_token\x18\f \x01(\tR\vremoteToken\x12\x16\n" +
 	"\x06topics\x18\r \x01(\tR\x06topics\x12\x1d\n" +
 	"\n" +
-	"creator_id\x18\x0e \x01(\tR\tcreatorId\x12\x1d\n" +
-	"\tplugin_id\x18\x0f \x01(\tB\x00R\bpluginId\x12\x1a\n" +
-	"\aoptions\x18\x10 \x01(\rB\x00R\aoptions:\x00\"\xdf\x01\n" +
-	"\x12RegisterPluginOpts\x12 \n" +
-	"\vdisplayname\x18\x01 \x01(\tR\vdisplayname\x12\x1d\n" +
-	"\tplugin_id\x18\x02 \x01(\tB\x00R\bpluginId\x12\x1f\n" +
+	"creator_id\x18\x0e \x01(\tR\tcreatorId\x12+\n" +
+	"\tplugin_id\x18\x0f \x01(\tB\x0e\x82\x80\x19\n" +
 	"\n" +
-	"creator_id\x18\x03 \x01(\tB\x00R\tcreatorId\x12%\n" +
+	"\bPluginIDR\bpluginId\x12-\n" +
+	"\aoptions\x18\x10 \x01(\rB\x13\x82\x80\x19\x0f\x12\rmodel.BitmaskR\aoptions:\x19\x82\x80\x19\x15\n" +
+	"\x13model.RemoteCluster\"\xa7\x02\n" +
+	"\x12RegisterPluginOpts\x12 \n" +
+	"\vdisplayname\x18\x01 \x01(\tR\vdisplayname\x12+\n" +
+	"\tplugin_id\x18\x02 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bPluginIDR\bpluginId\x12.\n" +
+	"\n" +
+	"creator_id\x18\x03 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tCreatorIDR\tcreatorId\x12%\n" +
 	"\x0fauto_share_d_ms\x18\x04 \x01(\bR\fautoShareDMs\x12!\n" +
-	"\fauto_invited\x18\x05 \x01(\bR\vautoInvited\x12\x1b\n" +
-	"\bsite_url\x18\x06 \x01(\tB\x00R\asiteUrl:\x00\"\xd6\x05\n" +
+	"\fauto_invited\x18\x05 \x01(\bR\vautoInvited\x12(\n" +
+	"\bsite_url\x18\x06 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\aSiteURLR\asiteUrl:\x1e\x82\x80\x19\x1a\n" +
+	"\x18model.RegisterPluginOpts\"\xe9\x05\n" +
 	"\aSyncMsg\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -937,7 +947,8 @@ const file_mattermost_plugin_v1_model_shared_channel_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x05value:\x028\x01\x1aD\n" +
 	"\x16MentionTransformsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:\x00\"\x87\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:\x13\x82\x80\x19\x0f\n" +
+	"\rmodel.SyncMsg\"\x9f\x04\n" +
 	"\fSyncResponse\x12/\n" +
 	"\x14users_last_update_at\x18\x01 \x01(\x03R\x11usersLastUpdateAt\x12\x1f\n" +
 	"\vuser_errors\x18\x02 \x03(\tR\n" +
@@ -953,7 +964,8 @@ const file_mattermost_plugin_v1_model_shared_channel_proto_rawDesc = "" +
 	"\x16acknowledgement_errors\x18\t \x03(\tR\x15acknowledgementErrors\x12#\n" +
 	"\rstatus_errors\x18\n" +
 	" \x03(\tR\fstatusErrors\x12+\n" +
-	"\x11membership_errors\x18\v \x03(\tR\x10membershipErrors:\x00\"\xa4\x01\n" +
+	"\x11membership_errors\x18\v \x03(\tR\x10membershipErrors:\x18\x82\x80\x19\x14\n" +
+	"\x12model.SyncResponse\"\xc3\x01\n" +
 	"\x13MembershipChangeMsg\x12\x1d\n" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x17\n" +
@@ -961,12 +973,16 @@ const file_mattermost_plugin_v1_model_shared_channel_proto_rawDesc = "" +
 	"\x06is_add\x18\x03 \x01(\bR\x05isAdd\x12\x1b\n" +
 	"\tremote_id\x18\x04 \x01(\tR\bremoteId\x12\x1f\n" +
 	"\vchange_time\x18\x05 \x01(\x03R\n" +
-	"changeTime:\x00\"\xde\x01\n" +
+	"changeTime:\x1f\x82\x80\x19\x1b\n" +
+	"\x19model.MembershipChangeMsg\"\xb0\x02\n" +
 	"\x1aGetPostsSinceForSyncCursor\x12-\n" +
-	"\x13last_post_update_at\x18\x01 \x01(\x03R\x10lastPostUpdateAt\x12/\n" +
-	"\x13last_post_update_id\x18\x02 \x01(\tB\x00R\x10lastPostUpdateId\x12-\n" +
-	"\x13last_post_create_at\x18\x03 \x01(\x03R\x10lastPostCreateAt\x12/\n" +
-	"\x13last_post_create_id\x18\x04 \x01(\tB\x00R\x10lastPostCreateId:\x00B%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"\x13last_post_update_at\x18\x01 \x01(\x03R\x10lastPostUpdateAt\x12E\n" +
+	"\x13last_post_update_id\x18\x02 \x01(\tB\x16\x82\x80\x19\x12\n" +
+	"\x10LastPostUpdateIDR\x10lastPostUpdateId\x12-\n" +
+	"\x13last_post_create_at\x18\x03 \x01(\x03R\x10lastPostCreateAt\x12E\n" +
+	"\x13last_post_create_id\x18\x04 \x01(\tB\x16\x82\x80\x19\x12\n" +
+	"\x10LastPostCreateIDR\x10lastPostCreateId:&\x82\x80\x19\"\n" +
+	" model.GetPostsSinceForSyncCursorB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_model_shared_channel_proto_rawDescOnce sync.Once

@@ -623,7 +623,7 @@ var File_mattermost_plugin_v1_model_team_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_v1_model_team_proto_rawDesc = "" +
 	"\n" +
-	"%mattermost/plugin/v1/model_team.proto\x12\x14mattermost.plugin.v1\x1a!mattermost/plugin/v1/common.proto\x1a\x1ammbindgen/v1/options.proto\"\xa7\a\n" +
+	"%mattermost/plugin/v1/model_team.proto\x12\x14mattermost.plugin.v1\x1a!mattermost/plugin/v1/common.proto\x1a\x1ammbindgen/v1/options.proto\"\xda\a\n" +
 	"\x04Team\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tcreate_at\x18\x02 \x01(\x03R\bcreateAt\x12\x1b\n" +
@@ -641,21 +641,25 @@ const file_mattermost_plugin_v1_model_team_proto_rawDesc = "" +
 	"\x11allow_open_invite\x18\r \x01(\bR\x0fallowOpenInvite\x121\n" +
 	"\x15last_team_icon_update\x18\x0e \x01(\x03R\x12lastTeamIconUpdate\x12 \n" +
 	"\tscheme_id\x18\x0f \x01(\tH\x00R\bschemeId\x88\x01\x01\x120\n" +
-	"\x11group_constrained\x18\x10 \x01(\bH\x01R\x10groupConstrained\x88\x01\x01\x12\"\n" +
-	"\tpolicy_id\x18\x11 \x01(\tB\x00H\x02R\bpolicyId\x88\x01\x01\x122\n" +
+	"\x11group_constrained\x18\x10 \x01(\bH\x01R\x10groupConstrained\x88\x01\x01\x120\n" +
+	"\tpolicy_id\x18\x11 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bPolicyIDH\x02R\bpolicyId\x88\x01\x01\x122\n" +
 	"\x15cloud_limits_archived\x18\x12 \x01(\bR\x13cloudLimitsArchived\x12'\n" +
-	"\x0fpolicy_enforced\x18\x13 \x01(\bR\x0epolicyEnforced\x12V\n" +
-	"\x0epolicy_actions\x18\x14 \x03(\v2-.mattermost.plugin.v1.Team.PolicyActionsEntryB\x00R\rpolicyActions\x12(\n" +
+	"\x0fpolicy_enforced\x18\x13 \x01(\bR\x0epolicyEnforced\x12k\n" +
+	"\x0epolicy_actions\x18\x14 \x03(\v2-.mattermost.plugin.v1.Team.PolicyActionsEntryB\x15\x82\x80\x19\x11\x12\x0fmap[string]boolR\rpolicyActions\x12(\n" +
 	"\x10policy_is_active\x18\x15 \x01(\bR\x0epolicyIsActive\x12 \n" +
 	"\vrecommended\x18\x16 \x01(\bR\vrecommended\x1a@\n" +
 	"\x12PolicyActionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\bR\x05value:\x028\x01:\x00B\f\n" +
+	"\x05value\x18\x02 \x01(\bR\x05value:\x028\x01:\x10\x82\x80\x19\f\n" +
+	"\n" +
+	"model.TeamB\f\n" +
 	"\n" +
 	"_scheme_idB\x14\n" +
 	"\x12_group_constrainedB\f\n" +
 	"\n" +
-	"_policy_id\"\x9e\x02\n" +
+	"_policy_id\"\xb4\x02\n" +
 	"\n" +
 	"TeamMember\x12\x17\n" +
 	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12\x17\n" +
@@ -667,15 +671,18 @@ const file_mattermost_plugin_v1_model_team_proto_rawDesc = "" +
 	"schemeUser\x12!\n" +
 	"\fscheme_admin\x18\a \x01(\bR\vschemeAdmin\x12%\n" +
 	"\x0eexplicit_roles\x18\b \x01(\tR\rexplicitRoles\x12\x1b\n" +
-	"\tcreate_at\x18\t \x01(\x03R\bcreateAt:\x00\"\xa0\x01\n" +
+	"\tcreate_at\x18\t \x01(\x03R\bcreateAt:\x16\x82\x80\x19\x12\n" +
+	"\x10model.TeamMember\"\xbf\x01\n" +
 	"\x13TeamMemberWithError\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x128\n" +
 	"\x06member\x18\x02 \x01(\v2 .mattermost.plugin.v1.TeamMemberR\x06member\x124\n" +
-	"\x05error\x18\x03 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error:\x00\"\x84\x01\n" +
+	"\x05error\x18\x03 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error:\x1f\x82\x80\x19\x1b\n" +
+	"\x19model.TeamMemberWithError\"\x99\x01\n" +
 	"\tTeamStats\x12\x17\n" +
 	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12,\n" +
 	"\x12total_member_count\x18\x02 \x01(\x03R\x10totalMemberCount\x12.\n" +
-	"\x13active_member_count\x18\x03 \x01(\x03R\x11activeMemberCount:\x00\"\xd1\x02\n" +
+	"\x13active_member_count\x18\x03 \x01(\x03R\x11activeMemberCount:\x15\x82\x80\x19\x11\n" +
+	"\x0fmodel.TeamStats\"\xe7\x02\n" +
 	"\n" +
 	"TeamUnread\x12\x17\n" +
 	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12\x1b\n" +
@@ -685,7 +692,8 @@ const file_mattermost_plugin_v1_model_team_proto_rawDesc = "" +
 	"\x0emsg_count_root\x18\x05 \x01(\x03R\fmsgCountRoot\x12!\n" +
 	"\fthread_count\x18\x06 \x01(\x03R\vthreadCount\x120\n" +
 	"\x14thread_mention_count\x18\a \x01(\x03R\x12threadMentionCount\x12=\n" +
-	"\x1bthread_urgent_mention_count\x18\b \x01(\x03R\x18threadUrgentMentionCount:\x00B%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"\x1bthread_urgent_mention_count\x18\b \x01(\x03R\x18threadUrgentMentionCount:\x16\x82\x80\x19\x12\n" +
+	"\x10model.TeamUnreadB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_model_team_proto_rawDescOnce sync.Once

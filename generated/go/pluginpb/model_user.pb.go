@@ -1656,7 +1656,7 @@ var File_mattermost_plugin_v1_model_user_proto protoreflect.FileDescriptor
 
 const file_mattermost_plugin_v1_model_user_proto_rawDesc = "" +
 	"\n" +
-	"%mattermost/plugin/v1/model_user.proto\x12\x14mattermost.plugin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%mattermost/plugin/v1/model_team.proto\x1a\x1ammbindgen/v1/options.proto\"\x98\f\n" +
+	"%mattermost/plugin/v1/model_user.proto\x12\x14mattermost.plugin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%mattermost/plugin/v1/model_team.proto\x1a\x1ammbindgen/v1/options.proto\"\x87\r\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tcreate_at\x18\x02 \x01(\x03R\bcreateAt\x12\x1b\n" +
@@ -1675,14 +1675,14 @@ const file_mattermost_plugin_v1_model_user_proto_rawDesc = "" +
 	"\tlast_name\x18\r \x01(\tR\blastName\x12\x1a\n" +
 	"\bposition\x18\x0e \x01(\tR\bposition\x12\x14\n" +
 	"\x05roles\x18\x0f \x01(\tR\x05roles\x12'\n" +
-	"\x0fallow_marketing\x18\x10 \x01(\bR\x0eallowMarketing\x12=\n" +
-	"\x05props\x18\x11 \x03(\v2%.mattermost.plugin.v1.User.PropsEntryB\x00R\x05props\x12P\n" +
-	"\fnotify_props\x18\x12 \x03(\v2+.mattermost.plugin.v1.User.NotifyPropsEntryB\x00R\vnotifyProps\x120\n" +
+	"\x0fallow_marketing\x18\x10 \x01(\bR\x0eallowMarketing\x12R\n" +
+	"\x05props\x18\x11 \x03(\v2%.mattermost.plugin.v1.User.PropsEntryB\x15\x82\x80\x19\x11\x12\x0fmodel.StringMapR\x05props\x12e\n" +
+	"\fnotify_props\x18\x12 \x03(\v2+.mattermost.plugin.v1.User.NotifyPropsEntryB\x15\x82\x80\x19\x11\x12\x0fmodel.StringMapR\vnotifyProps\x120\n" +
 	"\x14last_password_update\x18\x13 \x01(\x03R\x12lastPasswordUpdate\x12.\n" +
-	"\x13last_picture_update\x18\x14 \x01(\x03R\x11lastPictureUpdate\x12)\n" +
-	"\x0ffailed_attempts\x18\x15 \x01(\x03B\x00R\x0efailedAttempts\x12\x16\n" +
-	"\x06locale\x18\x16 \x01(\tR\x06locale\x12F\n" +
-	"\btimezone\x18\x17 \x03(\v2(.mattermost.plugin.v1.User.TimezoneEntryB\x00R\btimezone\x12\x1d\n" +
+	"\x13last_picture_update\x18\x14 \x01(\x03R\x11lastPictureUpdate\x122\n" +
+	"\x0ffailed_attempts\x18\x15 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x0efailedAttempts\x12\x16\n" +
+	"\x06locale\x18\x16 \x01(\tR\x06locale\x12[\n" +
+	"\btimezone\x18\x17 \x03(\v2(.mattermost.plugin.v1.User.TimezoneEntryB\x15\x82\x80\x19\x11\x12\x0fmodel.StringMapR\btimezone\x12\x1d\n" +
 	"\n" +
 	"mfa_active\x18\x18 \x01(\bR\tmfaActive\x12\x1d\n" +
 	"\n" +
@@ -1696,8 +1696,8 @@ const file_mattermost_plugin_v1_model_user_proto_rawDesc = "" +
 	"\x1aterms_of_service_create_at\x18  \x01(\x03R\x16termsOfServiceCreateAt\x122\n" +
 	"\x15disable_welcome_email\x18! \x01(\bR\x13disableWelcomeEmail\x12\x1d\n" +
 	"\n" +
-	"last_login\x18\" \x01(\x03R\tlastLogin\x120\n" +
-	"\x13mfa_used_timestamps\x18# \x03(\tB\x00R\x11mfaUsedTimestamps\x1a8\n" +
+	"last_login\x18\" \x01(\x03R\tlastLogin\x12G\n" +
+	"\x13mfa_used_timestamps\x18# \x03(\tB\x17\x82\x80\x19\x13\x12\x11model.StringArrayR\x11mfaUsedTimestamps\x1a8\n" +
 	"\n" +
 	"PropsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1707,16 +1707,19 @@ const file_mattermost_plugin_v1_model_user_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a;\n" +
 	"\rTimezoneEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:\x00B\f\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:\x10\x82\x80\x19\f\n" +
+	"\n" +
+	"model.UserB\f\n" +
 	"\n" +
 	"_auth_dataB\f\n" +
 	"\n" +
-	"_remote_id\"_\n" +
+	"_remote_id\"s\n" +
 	"\bUserAuth\x12 \n" +
 	"\tauth_data\x18\x01 \x01(\tH\x00R\bauthData\x88\x01\x01\x12!\n" +
-	"\fauth_service\x18\x02 \x01(\tR\vauthService:\x00B\f\n" +
+	"\fauth_service\x18\x02 \x01(\tR\vauthService:\x14\x82\x80\x19\x10\n" +
+	"\x0emodel.UserAuthB\f\n" +
 	"\n" +
-	"_auth_data\"\xa3\x05\n" +
+	"_auth_data\"\xcf\x05\n" +
 	"\x0eUserGetOptions\x12\x1c\n" +
 	"\n" +
 	"in_team_id\x18\x01 \x01(\tR\binTeamId\x12#\n" +
@@ -1736,10 +1739,11 @@ const file_mattermost_plugin_v1_model_user_proto_rawDesc = "" +
 	"\n" +
 	"team_roles\x18\x0e \x03(\tR\tteamRoles\x12\x12\n" +
 	"\x04sort\x18\x0f \x01(\tR\x04sort\x12X\n" +
-	"\x11view_restrictions\x18\x10 \x01(\v2+.mattermost.plugin.v1.ViewUsersRestrictionsR\x10viewRestrictions\x12\x14\n" +
-	"\x04page\x18\x11 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x12 \x01(\x03B\x00R\aperPage\x12#\n" +
-	"\rupdated_after\x18\x13 \x01(\x03R\fupdatedAfter:\x00\"\xf3\x03\n" +
+	"\x11view_restrictions\x18\x10 \x01(\v2+.mattermost.plugin.v1.ViewUsersRestrictionsR\x10viewRestrictions\x12\x1d\n" +
+	"\x04page\x18\x11 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x12 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\x12#\n" +
+	"\rupdated_after\x18\x13 \x01(\x03R\fupdatedAfter:\x1a\x82\x80\x19\x16\n" +
+	"\x14model.UserGetOptions\"\x92\x04\n" +
 	"\n" +
 	"UserSearch\x12\x12\n" +
 	"\x04term\x18\x01 \x01(\tR\x04term\x12\x17\n" +
@@ -1750,18 +1754,20 @@ const file_mattermost_plugin_v1_model_user_proto_rawDesc = "" +
 	"\vin_group_id\x18\x06 \x01(\tR\tinGroupId\x12+\n" +
 	"\x11group_constrained\x18\a \x01(\bR\x10groupConstrained\x12%\n" +
 	"\x0eallow_inactive\x18\b \x01(\bR\rallowInactive\x12!\n" +
-	"\fwithout_team\x18\t \x01(\bR\vwithoutTeam\x12\x16\n" +
+	"\fwithout_team\x18\t \x01(\bR\vwithoutTeam\x12\x1f\n" +
 	"\x05limit\x18\n" +
-	" \x01(\x03B\x00R\x05limit\x12\x12\n" +
+	" \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x05limit\x12\x12\n" +
 	"\x04role\x18\v \x01(\tR\x04role\x12\x14\n" +
 	"\x05roles\x18\f \x03(\tR\x05roles\x12#\n" +
 	"\rchannel_roles\x18\r \x03(\tR\fchannelRoles\x12\x1d\n" +
 	"\n" +
 	"team_roles\x18\x0e \x03(\tR\tteamRoles\x12%\n" +
-	"\x0fnot_in_group_id\x18\x0f \x01(\tR\fnotInGroupId:\x00\"K\n" +
+	"\x0fnot_in_group_id\x18\x0f \x01(\tR\fnotInGroupId:\x16\x82\x80\x19\x12\n" +
+	"\x10model.UserSearch\"l\n" +
 	"\x15ViewUsersRestrictions\x12\x14\n" +
 	"\x05teams\x18\x01 \x03(\tR\x05teams\x12\x1a\n" +
-	"\bchannels\x18\x02 \x03(\tR\bchannels:\x00\"\xf4\x01\n" +
+	"\bchannels\x18\x02 \x03(\tR\bchannels:!\x82\x80\x19\x1d\n" +
+	"\x1bmodel.ViewUsersRestrictions\"\x8f\x02\n" +
 	"\x0fUserAccessToken\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\x12\x17\n" +
@@ -1770,8 +1776,9 @@ const file_mattermost_plugin_v1_model_user_proto_rawDesc = "" +
 	"\tis_active\x18\x05 \x01(\bR\bisActive\x12\x1d\n" +
 	"\n" +
 	"expires_at\x18\x06 \x01(\x03R\texpiresAt\x12-\n" +
-	"\x10last_notified_at\x18\a \x01(\x03H\x00R\x0elastNotifiedAt\x88\x01\x01:\x00B\x13\n" +
-	"\x11_last_notified_at\"\xa6\x04\n" +
+	"\x10last_notified_at\x18\a \x01(\x03H\x00R\x0elastNotifiedAt\x88\x01\x01:\x1b\x82\x80\x19\x17\n" +
+	"\x15model.UserAccessTokenB\x13\n" +
+	"\x11_last_notified_at\"\xed\x04\n" +
 	"\aSession\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\x12\x1b\n" +
@@ -1780,41 +1787,49 @@ const file_mattermost_plugin_v1_model_user_proto_rawDesc = "" +
 	"expires_at\x18\x04 \x01(\x03R\texpiresAt\x12(\n" +
 	"\x10last_activity_at\x18\x05 \x01(\x03R\x0elastActivityAt\x12\x17\n" +
 	"\auser_id\x18\x06 \x01(\tR\x06userId\x12\x1b\n" +
-	"\tdevice_id\x18\a \x01(\tR\bdeviceId\x12&\n" +
-	"\x0evoip_device_id\x18\b \x01(\tB\x00R\fvoipDeviceId\x12\x14\n" +
-	"\x05roles\x18\t \x01(\tR\x05roles\x12\x1b\n" +
+	"\tdevice_id\x18\a \x01(\tR\bdeviceId\x128\n" +
+	"\x0evoip_device_id\x18\b \x01(\tB\x12\x82\x80\x19\x0e\n" +
+	"\fVoIPDeviceIdR\fvoipDeviceId\x12\x14\n" +
+	"\x05roles\x18\t \x01(\tR\x05roles\x12(\n" +
 	"\bis_oauth\x18\n" +
-	" \x01(\bB\x00R\aisOauth\x12%\n" +
-	"\x0eexpired_notify\x18\v \x01(\bR\rexpiredNotify\x12@\n" +
-	"\x05props\x18\f \x03(\v2(.mattermost.plugin.v1.Session.PropsEntryB\x00R\x05props\x12C\n" +
+	" \x01(\bB\r\x82\x80\x19\t\n" +
+	"\aIsOAuthR\aisOauth\x12%\n" +
+	"\x0eexpired_notify\x18\v \x01(\bR\rexpiredNotify\x12U\n" +
+	"\x05props\x18\f \x03(\v2(.mattermost.plugin.v1.Session.PropsEntryB\x15\x82\x80\x19\x11\x12\x0fmodel.StringMapR\x05props\x12C\n" +
 	"\fteam_members\x18\r \x03(\v2 .mattermost.plugin.v1.TeamMemberR\vteamMembers\x12\x14\n" +
 	"\x05local\x18\x0e \x01(\bR\x05local\x1a8\n" +
 	"\n" +
 	"PropsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:\x00\"\xe9\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:\x13\x82\x80\x19\x0f\n" +
+	"\rmodel.Session\"\x8b\x02\n" +
 	"\x06Status\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x16\n" +
 	"\x06manual\x18\x03 \x01(\bR\x06manual\x12(\n" +
 	"\x10last_activity_at\x18\x04 \x01(\x03R\x0elastActivityAt\x12%\n" +
-	"\x0eactive_channel\x18\x05 \x01(\tR\ractiveChannel\x12\"\n" +
-	"\fdnd_end_time\x18\x06 \x01(\x03B\x00R\n" +
+	"\x0eactive_channel\x18\x05 \x01(\tR\ractiveChannel\x122\n" +
+	"\fdnd_end_time\x18\x06 \x01(\x03B\x10\x82\x80\x19\f\n" +
+	"\n" +
+	"DNDEndTimeR\n" +
 	"dndEndTime\x12\x1f\n" +
 	"\vprev_status\x18\a \x01(\tR\n" +
-	"prevStatus:\x00\"\x93\x01\n" +
+	"prevStatus:\x12\x82\x80\x19\x0e\n" +
+	"\fmodel.Status\"\xba\x01\n" +
 	"\fCustomStatus\x12\x14\n" +
 	"\x05emoji\x18\x01 \x01(\tR\x05emoji\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1a\n" +
-	"\bduration\x18\x03 \x01(\tR\bduration\x12;\n" +
+	"\bduration\x18\x03 \x01(\tR\bduration\x12J\n" +
 	"\n" +
-	"expires_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x00R\texpiresAt:\x00\"m\n" +
+	"expires_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x0f\x82\x80\x19\v\x12\ttime.TimeR\texpiresAt:\x18\x82\x80\x19\x14\n" +
+	"\x12model.CustomStatus\"\x83\x01\n" +
 	"\n" +
 	"Preference\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1a\n" +
 	"\bcategory\x18\x02 \x01(\tR\bcategory\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x04 \x01(\tR\x05value:\x00\"\x9d\x02\n" +
+	"\x05value\x18\x04 \x01(\tR\x05value:\x16\x82\x80\x19\x12\n" +
+	"\x10model.Preference\"\xac\x02\n" +
 	"\x03Bot\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1a\n" +
 	"\busername\x18\x02 \x01(\tR\busername\x12!\n" +
@@ -1824,20 +1839,25 @@ const file_mattermost_plugin_v1_model_user_proto_rawDesc = "" +
 	"\x10last_icon_update\x18\x06 \x01(\x03R\x0elastIconUpdate\x12\x1b\n" +
 	"\tcreate_at\x18\a \x01(\x03R\bcreateAt\x12\x1b\n" +
 	"\tupdate_at\x18\b \x01(\x03R\bupdateAt\x12\x1b\n" +
-	"\tdelete_at\x18\t \x01(\x03R\bdeleteAt:\x00\"\xaa\x01\n" +
+	"\tdelete_at\x18\t \x01(\x03R\bdeleteAt:\x0f\x82\x80\x19\v\n" +
+	"\tmodel.Bot\"\xbe\x01\n" +
 	"\bBotPatch\x12\x1f\n" +
 	"\busername\x18\x01 \x01(\tH\x00R\busername\x88\x01\x01\x12&\n" +
 	"\fdisplay_name\x18\x02 \x01(\tH\x01R\vdisplayName\x88\x01\x01\x12%\n" +
-	"\vdescription\x18\x03 \x01(\tH\x02R\vdescription\x88\x01\x01:\x00B\v\n" +
+	"\vdescription\x18\x03 \x01(\tH\x02R\vdescription\x88\x01\x01:\x14\x82\x80\x19\x10\n" +
+	"\x0emodel.BotPatchB\v\n" +
 	"\t_usernameB\x0f\n" +
 	"\r_display_nameB\x0e\n" +
-	"\f_description\"\xad\x01\n" +
+	"\f_description\"\xd8\x01\n" +
 	"\rBotGetOptions\x12\x19\n" +
 	"\bowner_id\x18\x01 \x01(\tR\aownerId\x12'\n" +
 	"\x0finclude_deleted\x18\x02 \x01(\bR\x0eincludeDeleted\x12#\n" +
-	"\ronly_orphaned\x18\x03 \x01(\bR\fonlyOrphaned\x12\x14\n" +
-	"\x04page\x18\x04 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x05 \x01(\x03B\x00R\aperPage:\x00B%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"\ronly_orphaned\x18\x03 \x01(\bR\fonlyOrphaned\x12\x1d\n" +
+	"\x04page\x18\x04 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x05 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage:\x19\x82\x80\x19\x15\n" +
+	"\x13model.BotGetOptionsB7\x82\x80\x19\x0e\n" +
+	"\f\n" +
+	"\x04time\x12\x04timeZ#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_model_user_proto_rawDescOnce sync.Once

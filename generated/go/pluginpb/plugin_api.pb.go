@@ -26987,23 +26987,25 @@ var File_mattermost_plugin_v1_plugin_api_proto protoreflect.FileDescriptor
 const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\n" +
 	"%mattermost/plugin/v1/plugin_api.proto\x12\x14mattermost.plugin.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1ammbindgen/v1/options.proto\x1a!mattermost/plugin/v1/common.proto\x1a'mattermost/plugin/v1/model_access.proto\x1a(mattermost/plugin/v1/model_channel.proto\x1a(mattermost/plugin/v1/model_command.proto\x1a%mattermost/plugin/v1/model_file.proto\x1a&mattermost/plugin/v1/model_group.proto\x1a%mattermost/plugin/v1/model_misc.proto\x1a'mattermost/plugin/v1/model_plugin.proto\x1a%mattermost/plugin/v1/model_post.proto\x1a)mattermost/plugin/v1/model_property.proto\x1a/mattermost/plugin/v1/model_shared_channel.proto\x1a%mattermost/plugin/v1/model_team.proto\x1a%mattermost/plugin/v1/model_user.proto\" \n" +
-	"\x1eLoadPluginConfigurationRequest\"\x8c\x01\n" +
-	"\x1fLoadPluginConfigurationResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x121\n" +
-	"\x06config\x18\x02 \x01(\v2\x17.google.protobuf.StructB\x00R\x06config\"Q\n" +
+	"\x1eLoadPluginConfigurationRequest\"\xa8\x01\n" +
+	"\x1fLoadPluginConfigurationResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12B\n" +
+	"\x06config\x18\x02 \x01(\v2\x17.google.protobuf.StructB\x11\x82\x80\x19\r\n" +
+	"\x04dest\x12\x03any\x18\x01R\x06config\"Q\n" +
 	"\x16RegisterCommandRequest\x127\n" +
-	"\acommand\x18\x01 \x01(\v2\x1d.mattermost.plugin.v1.CommandR\acommand\"Q\n" +
-	"\x17RegisterCommandResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"O\n" +
-	"\x18UnregisterCommandRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12\x18\n" +
-	"\atrigger\x18\x02 \x01(\tR\atrigger\"S\n" +
-	"\x19UnregisterCommandResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"b\n" +
+	"\acommand\x18\x01 \x01(\v2\x1d.mattermost.plugin.v1.CommandR\acommand\"\\\n" +
+	"\x17RegisterCommandResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"[\n" +
+	"\x18UnregisterCommandRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12\x18\n" +
+	"\atrigger\x18\x02 \x01(\tR\atrigger\"^\n" +
+	"\x19UnregisterCommandResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"b\n" +
 	"\x1aExecuteSlashCommandRequest\x12D\n" +
-	"\fcommand_args\x18\x01 \x01(\v2!.mattermost.plugin.v1.CommandArgsR\vcommandArgs\"\x98\x01\n" +
-	"\x1bExecuteSlashCommandResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12A\n" +
+	"\fcommand_args\x18\x01 \x01(\v2!.mattermost.plugin.v1.CommandArgsR\vcommandArgs\"\xa3\x01\n" +
+	"\x1bExecuteSlashCommandResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12A\n" +
 	"\bresponse\x18\x02 \x01(\v2%.mattermost.plugin.v1.CommandResponseR\bresponse\"\x12\n" +
 	"\x10GetConfigRequest\"I\n" +
 	"\x11GetConfigResponse\x124\n" +
@@ -27022,9 +27024,9 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x06config\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x06config\"P\n" +
 	"\x18SavePluginConfigResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\x16\n" +
-	"\x14GetBundlePathRequest\"c\n" +
-	"\x15GetBundlePathResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12\x12\n" +
+	"\x14GetBundlePathRequest\"n\n" +
+	"\x15GetBundlePathResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\"\x13\n" +
 	"\x11GetLicenseRequest\"M\n" +
 	"\x12GetLicenseResponse\x127\n" +
@@ -27049,23 +27051,26 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x04user\x18\x01 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x04user\"z\n" +
 	"\x12CreateUserResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12.\n" +
-	"\x04user\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x04user\".\n" +
-	"\x11DeleteUserRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\"J\n" +
+	"\x04user\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x04user\":\n" +
+	"\x11DeleteUserRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"J\n" +
 	"\x12DeleteUserResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"Q\n" +
 	"\x0fGetUsersRequest\x12>\n" +
 	"\aoptions\x18\x01 \x01(\v2$.mattermost.plugin.v1.UserGetOptionsR\aoptions\"z\n" +
 	"\x10GetUsersResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x120\n" +
-	"\x05users\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.UserR\x05users\"3\n" +
-	"\x14GetUsersByIdsRequest\x12\x1b\n" +
-	"\buser_ids\x18\x01 \x03(\tB\x00R\auserIds\"\x7f\n" +
+	"\x05users\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.UserR\x05users\"@\n" +
+	"\x14GetUsersByIdsRequest\x12(\n" +
+	"\buser_ids\x18\x01 \x03(\tB\r\x82\x80\x19\t\n" +
+	"\auserIDsR\auserIds\"\x7f\n" +
 	"\x15GetUsersByIdsResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x120\n" +
-	"\x05users\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.UserR\x05users\"+\n" +
-	"\x0eGetUserRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\"w\n" +
+	"\x05users\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.UserR\x05users\"7\n" +
+	"\x0eGetUserRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"w\n" +
 	"\x0fGetUserResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12.\n" +
 	"\x04user\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x04user\"-\n" +
@@ -27083,41 +27088,47 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\tusernames\x18\x01 \x03(\tR\tusernames\"\x85\x01\n" +
 	"\x1bGetUsersByUsernamesResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x120\n" +
-	"\x05users\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.UserR\x05users\"e\n" +
-	"\x15GetUsersInTeamRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12\x14\n" +
-	"\x04page\x18\x02 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x03 \x01(\x03B\x00R\aperPage\"\x80\x01\n" +
+	"\x05users\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.UserR\x05users\"\x83\x01\n" +
+	"\x15GetUsersInTeamRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12\x1d\n" +
+	"\x04page\x18\x02 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x03 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\"\x80\x01\n" +
 	"\x16GetUsersInTeamResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x120\n" +
-	"\x05users\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.UserR\x05users\"h\n" +
-	"\x1bGetPreferenceForUserRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12\x1a\n" +
+	"\x05users\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.UserR\x05users\"t\n" +
+	"\x1bGetPreferenceForUserRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\x1a\n" +
 	"\bcategory\x18\x02 \x01(\tR\bcategory\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"\x98\x01\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\xae\x01\n" +
 	"\x1cGetPreferenceForUserResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12B\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12X\n" +
 	"\n" +
-	"preference\x18\x02 \x01(\v2 .mattermost.plugin.v1.PreferenceB\x00R\n" +
-	"preference\"9\n" +
-	"\x1cGetPreferencesForUserRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\"\x9b\x01\n" +
+	"preference\x18\x02 \x01(\v2 .mattermost.plugin.v1.PreferenceB\x16\x82\x80\x19\x12\x12\x10model.PreferenceR\n" +
+	"preference\"E\n" +
+	"\x1cGetPreferencesForUserRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"\xb3\x01\n" +
 	"\x1dGetPreferencesForUserResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12D\n" +
-	"\vpreferences\x18\x02 \x03(\v2 .mattermost.plugin.v1.PreferenceB\x00R\vpreferences\"\x82\x01\n" +
-	"\x1fUpdatePreferencesForUserRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12D\n" +
-	"\vpreferences\x18\x02 \x03(\v2 .mattermost.plugin.v1.PreferenceB\x00R\vpreferences\"X\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12\\\n" +
+	"\vpreferences\x18\x02 \x03(\v2 .mattermost.plugin.v1.PreferenceB\x18\x82\x80\x19\x14\x12\x12[]model.PreferenceR\vpreferences\"\xa6\x01\n" +
+	"\x1fUpdatePreferencesForUserRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\\\n" +
+	"\vpreferences\x18\x02 \x03(\v2 .mattermost.plugin.v1.PreferenceB\x18\x82\x80\x19\x14\x12\x12[]model.PreferenceR\vpreferences\"X\n" +
 	" UpdatePreferencesForUserResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\x82\x01\n" +
-	"\x1fDeletePreferencesForUserRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12D\n" +
-	"\vpreferences\x18\x02 \x03(\v2 .mattermost.plugin.v1.PreferenceB\x00R\vpreferences\"X\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\xa6\x01\n" +
+	"\x1fDeletePreferencesForUserRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\\\n" +
+	"\vpreferences\x18\x02 \x03(\v2 .mattermost.plugin.v1.PreferenceB\x18\x82\x80\x19\x14\x12\x12[]model.PreferenceR\vpreferences\"X\n" +
 	" DeletePreferencesForUserResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"4\n" +
-	"\x11GetSessionRequest\x12\x1f\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"C\n" +
+	"\x11GetSessionRequest\x12.\n" +
 	"\n" +
-	"session_id\x18\x01 \x01(\tB\x00R\tsessionId\"\x83\x01\n" +
+	"session_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tsessionIDR\tsessionId\"\x83\x01\n" +
 	"\x12GetSessionResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x127\n" +
 	"\asession\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.SessionR\asession\"O\n" +
@@ -27125,49 +27136,56 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\asession\x18\x01 \x01(\v2\x1d.mattermost.plugin.v1.SessionR\asession\"\x86\x01\n" +
 	"\x15CreateSessionResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x127\n" +
-	"\asession\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.SessionR\asession\"\\\n" +
-	"\x1aExtendSessionExpiryRequest\x12\x1f\n" +
+	"\asession\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.SessionR\asession\"k\n" +
+	"\x1aExtendSessionExpiryRequest\x12.\n" +
 	"\n" +
-	"session_id\x18\x01 \x01(\tB\x00R\tsessionId\x12\x1d\n" +
+	"session_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tsessionIDR\tsessionId\x12\x1d\n" +
 	"\n" +
 	"new_expiry\x18\x02 \x01(\x03R\tnewExpiry\"S\n" +
 	"\x1bExtendSessionExpiryResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"7\n" +
-	"\x14RevokeSessionRequest\x12\x1f\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"F\n" +
+	"\x14RevokeSessionRequest\x12.\n" +
 	"\n" +
-	"session_id\x18\x01 \x01(\tB\x00R\tsessionId\"M\n" +
+	"session_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tsessionIDR\tsessionId\"M\n" +
 	"\x15RevokeSessionResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"[\n" +
 	"\x1cCreateUserAccessTokenRequest\x12;\n" +
 	"\x05token\x18\x01 \x01(\v2%.mattermost.plugin.v1.UserAccessTokenR\x05token\"\x92\x01\n" +
 	"\x1dCreateUserAccessTokenResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12;\n" +
-	"\x05token\x18\x02 \x01(\v2%.mattermost.plugin.v1.UserAccessTokenR\x05token\";\n" +
-	"\x1cRevokeUserAccessTokenRequest\x12\x1b\n" +
-	"\btoken_id\x18\x01 \x01(\tB\x00R\atokenId\"U\n" +
+	"\x05token\x18\x02 \x01(\v2%.mattermost.plugin.v1.UserAccessTokenR\x05token\"H\n" +
+	"\x1cRevokeUserAccessTokenRequest\x12(\n" +
+	"\btoken_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\atokenIDR\atokenId\"U\n" +
 	"\x1dRevokeUserAccessTokenResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"/\n" +
-	"\x12GetTeamIconRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\"_\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\";\n" +
+	"\x12GetTeamIconRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\"_\n" +
 	"\x13GetTeamIconResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12\x12\n" +
-	"\x04icon\x18\x02 \x01(\fR\x04icon\"C\n" +
-	"\x12SetTeamIconRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12\x12\n" +
+	"\x04icon\x18\x02 \x01(\fR\x04icon\"O\n" +
+	"\x12SetTeamIconRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\"K\n" +
 	"\x13SetTeamIconResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"2\n" +
-	"\x15RemoveTeamIconRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\"N\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\">\n" +
+	"\x15RemoveTeamIconRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\"N\n" +
 	"\x16RemoveTeamIconResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"C\n" +
 	"\x11UpdateUserRequest\x12.\n" +
 	"\x04user\x18\x01 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x04user\"z\n" +
 	"\x12UpdateUserResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12.\n" +
-	"\x04user\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x04user\"1\n" +
-	"\x14GetUserStatusRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\"\x83\x01\n" +
+	"\x04user\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x04user\"=\n" +
+	"\x14GetUserStatusRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"\x83\x01\n" +
 	"\x15GetUserStatusResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x124\n" +
 	"\x06status\x18\x02 \x01(\v2\x1c.mattermost.plugin.v1.StatusR\x06status\"8\n" +
@@ -27175,9 +27193,10 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\buser_ids\x18\x01 \x03(\tR\auserIds\"\x8e\x01\n" +
 	"\x1cGetUserStatusesByIdsResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x128\n" +
-	"\bstatuses\x18\x02 \x03(\v2\x1c.mattermost.plugin.v1.StatusR\bstatuses\"L\n" +
-	"\x17UpdateUserStatusRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12\x16\n" +
+	"\bstatuses\x18\x02 \x03(\v2\x1c.mattermost.plugin.v1.StatusR\bstatuses\"X\n" +
+	"\x17UpdateUserStatusRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\"\x86\x01\n" +
 	"\x18UpdateUserStatusResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x124\n" +
@@ -27187,32 +27206,37 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\aendtime\x18\x02 \x01(\x03R\aendtime\"\x8b\x01\n" +
 	"\x1dSetUserStatusTimedDNDResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x124\n" +
-	"\x06status\x18\x02 \x01(\v2\x1c.mattermost.plugin.v1.StatusR\x06status\"L\n" +
-	"\x17UpdateUserActiveRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\v2\x1c.mattermost.plugin.v1.StatusR\x06status\"X\n" +
+	"\x17UpdateUserActiveRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\x16\n" +
 	"\x06active\x18\x02 \x01(\bR\x06active\"P\n" +
 	"\x18UpdateUserActiveResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\x83\x01\n" +
-	"\x1dUpdateUserCustomStatusRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12G\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\x8f\x01\n" +
+	"\x1dUpdateUserCustomStatusRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12G\n" +
 	"\rcustom_status\x18\x02 \x01(\v2\".mattermost.plugin.v1.CustomStatusR\fcustomStatus\"V\n" +
 	"\x1eUpdateUserCustomStatusResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\":\n" +
-	"\x1dRemoveUserCustomStatusRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\"V\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"F\n" +
+	"\x1dRemoveUserCustomStatusRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"V\n" +
 	"\x1eRemoveUserCustomStatusResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\x87\x01\n" +
-	"\x18GetUsersInChannelRequest\x12\x1f\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\xa8\x01\n" +
+	"\x18GetUsersInChannelRequest\x12.\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tB\x00R\tchannelId\x12\x17\n" +
-	"\asort_by\x18\x02 \x01(\tR\x06sortBy\x12\x14\n" +
-	"\x04page\x18\x03 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x04 \x01(\x03B\x00R\aperPage\"\x83\x01\n" +
+	"channel_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tchannelIDR\tchannelId\x12\x17\n" +
+	"\asort_by\x18\x02 \x01(\tR\x06sortBy\x12\x1d\n" +
+	"\x04page\x18\x03 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x04 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\"\x83\x01\n" +
 	"\x19GetUsersInChannelResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x120\n" +
-	"\x05users\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.UserR\x05users\"Y\n" +
-	"\x1cGetLDAPUserAttributesRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12\x1e\n" +
+	"\x05users\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.UserR\x05users\"e\n" +
+	"\x1cGetLDAPUserAttributesRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\x1e\n" +
 	"\n" +
 	"attributes\x18\x02 \x03(\tR\n" +
 	"attributes\"\xf9\x01\n" +
@@ -27228,17 +27252,19 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x04team\x18\x01 \x01(\v2\x1a.mattermost.plugin.v1.TeamR\x04team\"z\n" +
 	"\x12CreateTeamResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12.\n" +
-	"\x04team\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.TeamR\x04team\".\n" +
-	"\x11DeleteTeamRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\"J\n" +
+	"\x04team\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.TeamR\x04team\":\n" +
+	"\x11DeleteTeamRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\"J\n" +
 	"\x12DeleteTeamResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\x11\n" +
 	"\x0fGetTeamsRequest\"z\n" +
 	"\x10GetTeamsResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x120\n" +
-	"\x05teams\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.TeamR\x05teams\"+\n" +
-	"\x0eGetTeamRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\"w\n" +
+	"\x05teams\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.TeamR\x05teams\"7\n" +
+	"\x0eGetTeamRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\"w\n" +
 	"\x0fGetTeamResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12.\n" +
 	"\x04team\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.TeamR\x04team\"*\n" +
@@ -27246,9 +27272,10 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"}\n" +
 	"\x15GetTeamByNameResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12.\n" +
-	"\x04team\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.TeamR\x04team\"9\n" +
-	"\x1cGetTeamsUnreadForUserRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\"\x9a\x01\n" +
+	"\x04team\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.TeamR\x04team\"E\n" +
+	"\x1cGetTeamsUnreadForUserRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"\x9a\x01\n" +
 	"\x1dGetTeamsUnreadForUserResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12C\n" +
 	"\fteams_unread\x18\x02 \x03(\v2 .mattermost.plugin.v1.TeamUnreadR\vteamsUnread\"C\n" +
@@ -27261,63 +27288,76 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x04term\x18\x01 \x01(\tR\x04term\"}\n" +
 	"\x13SearchTeamsResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x120\n" +
-	"\x05teams\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.TeamR\x05teams\"3\n" +
-	"\x16GetTeamsForUserRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\"\x81\x01\n" +
+	"\x05teams\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.TeamR\x05teams\"?\n" +
+	"\x16GetTeamsForUserRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"\x81\x01\n" +
 	"\x17GetTeamsForUserResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x120\n" +
-	"\x05teams\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.TeamR\x05teams\"O\n" +
-	"\x17CreateTeamMemberRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\"\x93\x01\n" +
+	"\x05teams\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.TeamR\x05teams\"g\n" +
+	"\x17CreateTeamMemberRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"\x93\x01\n" +
 	"\x18CreateTeamMemberResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12A\n" +
 	"\vteam_member\x18\x02 \x01(\v2 .mattermost.plugin.v1.TeamMemberR\n" +
-	"teamMember\"s\n" +
-	"\x18CreateTeamMembersRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12\x19\n" +
+	"teamMember\"\x7f\n" +
+	"\x18CreateTeamMembersRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12\x19\n" +
 	"\buser_ids\x18\x02 \x03(\tR\auserIds\x12!\n" +
 	"\frequestor_id\x18\x03 \x01(\tR\vrequestorId\"\x96\x01\n" +
 	"\x19CreateTeamMembersResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12C\n" +
-	"\fteam_members\x18\x02 \x03(\v2 .mattermost.plugin.v1.TeamMemberR\vteamMembers\"}\n" +
-	"\"CreateTeamMembersGracefullyRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12\x19\n" +
+	"\fteam_members\x18\x02 \x03(\v2 .mattermost.plugin.v1.TeamMemberR\vteamMembers\"\x89\x01\n" +
+	"\"CreateTeamMembersGracefullyRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12\x19\n" +
 	"\buser_ids\x18\x02 \x03(\tR\auserIds\x12!\n" +
 	"\frequestor_id\x18\x03 \x01(\tR\vrequestorId\"\xa9\x01\n" +
 	"#CreateTeamMembersGracefullyResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12L\n" +
-	"\fteam_members\x18\x02 \x03(\v2).mattermost.plugin.v1.TeamMemberWithErrorR\vteamMembers\"r\n" +
-	"\x17DeleteTeamMemberRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\x12!\n" +
+	"\fteam_members\x18\x02 \x03(\v2).mattermost.plugin.v1.TeamMemberWithErrorR\vteamMembers\"\x8a\x01\n" +
+	"\x17DeleteTeamMemberRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12!\n" +
 	"\frequestor_id\x18\x03 \x01(\tR\vrequestorId\"P\n" +
 	"\x18DeleteTeamMemberResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"e\n" +
-	"\x15GetTeamMembersRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12\x14\n" +
-	"\x04page\x18\x02 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x03 \x01(\x03B\x00R\aperPage\"\x93\x01\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\x83\x01\n" +
+	"\x15GetTeamMembersRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12\x1d\n" +
+	"\x04page\x18\x02 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x03 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\"\x93\x01\n" +
 	"\x16GetTeamMembersResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12C\n" +
-	"\fteam_members\x18\x02 \x03(\v2 .mattermost.plugin.v1.TeamMemberR\vteamMembers\"L\n" +
-	"\x14GetTeamMemberRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\"\x90\x01\n" +
+	"\fteam_members\x18\x02 \x03(\v2 .mattermost.plugin.v1.TeamMemberR\vteamMembers\"d\n" +
+	"\x14GetTeamMemberRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"\x90\x01\n" +
 	"\x15GetTeamMemberResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12A\n" +
 	"\vteam_member\x18\x02 \x01(\v2 .mattermost.plugin.v1.TeamMemberR\n" +
-	"teamMember\"l\n" +
-	"\x1cGetTeamMembersForUserRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12\x14\n" +
-	"\x04page\x18\x02 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x03 \x01(\x03B\x00R\aperPage\"\x9a\x01\n" +
+	"teamMember\"\x8a\x01\n" +
+	"\x1cGetTeamMembersForUserRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\x1d\n" +
+	"\x04page\x18\x02 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x03 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\"\x9a\x01\n" +
 	"\x1dGetTeamMembersForUserResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12C\n" +
-	"\fteam_members\x18\x02 \x03(\v2 .mattermost.plugin.v1.TeamMemberR\vteamMembers\"q\n" +
-	"\x1cUpdateTeamMemberRolesRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\x12\x1b\n" +
+	"\fteam_members\x18\x02 \x03(\v2 .mattermost.plugin.v1.TeamMemberR\vteamMembers\"\x89\x01\n" +
+	"\x1cUpdateTeamMemberRolesRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\x1b\n" +
 	"\tnew_roles\x18\x03 \x01(\tR\bnewRoles\"\x98\x01\n" +
 	"\x1dUpdateTeamMemberRolesResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12A\n" +
@@ -27337,18 +27377,19 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tR\tchannelId\"N\n" +
 	"\x16RestoreChannelResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"]\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"t\n" +
 	"\x17GetChannelOfTypeRequest\x12\x1d\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tR\tchannelId\x12#\n" +
-	"\fchannel_type\x18\x02 \x01(\tB\x00R\vchannelType\"\x89\x01\n" +
+	"channel_id\x18\x01 \x01(\tR\tchannelId\x12:\n" +
+	"\fchannel_type\x18\x02 \x01(\tB\x17\x82\x80\x19\x13\x12\x11model.ChannelTypeR\vchannelType\"\x89\x01\n" +
 	"\x18GetChannelOfTypeResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x127\n" +
-	"\achannel\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.ChannelR\achannel\"o\n" +
-	"\x1fGetPublicChannelsForTeamRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12\x14\n" +
-	"\x04page\x18\x02 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x03 \x01(\x03B\x00R\aperPage\"\x93\x01\n" +
+	"\achannel\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.ChannelR\achannel\"\x8d\x01\n" +
+	"\x1fGetPublicChannelsForTeamRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12\x1d\n" +
+	"\x04page\x18\x02 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x03 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\"\x93\x01\n" +
 	" GetPublicChannelsForTeamResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x129\n" +
 	"\bchannels\x18\x02 \x03(\v2\x1d.mattermost.plugin.v1.ChannelR\bchannels\"2\n" +
@@ -27357,9 +27398,10 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"channel_id\x18\x01 \x01(\tR\tchannelId\"\x83\x01\n" +
 	"\x12GetChannelResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x127\n" +
-	"\achannel\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.ChannelR\achannel\"q\n" +
-	"\x17GetChannelByNameRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12\x12\n" +
+	"\achannel\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.ChannelR\achannel\"}\n" +
+	"\x17GetChannelByNameRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12'\n" +
 	"\x0finclude_deleted\x18\x03 \x01(\bR\x0eincludeDeleted\"\x89\x01\n" +
 	"\x18GetChannelByNameResponse\x124\n" +
@@ -27371,10 +27413,12 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x0finclude_deleted\x18\x03 \x01(\bR\x0eincludeDeleted\"\x94\x01\n" +
 	"#GetChannelByNameForTeamNameResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x127\n" +
-	"\achannel\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.ChannelR\achannel\"\x81\x01\n" +
-	" GetChannelsForTeamForUserRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\x12'\n" +
+	"\achannel\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.ChannelR\achannel\"\x99\x01\n" +
+	" GetChannelsForTeamForUserRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12'\n" +
 	"\x0finclude_deleted\x18\x03 \x01(\bR\x0eincludeDeleted\"\x94\x01\n" +
 	"!GetChannelsForTeamForUserResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x129\n" +
@@ -27400,41 +27444,50 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\achannel\x18\x01 \x01(\v2\x1d.mattermost.plugin.v1.ChannelR\achannel\"\x86\x01\n" +
 	"\x15UpdateChannelResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x127\n" +
-	"\achannel\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.ChannelR\achannel\">\n" +
-	"\x1bRegisterChannelGuardRequest\x12\x1f\n" +
+	"\achannel\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.ChannelR\achannel\"M\n" +
+	"\x1bRegisterChannelGuardRequest\x12.\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tB\x00R\tchannelId\"T\n" +
+	"channel_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tchannelIDR\tchannelId\"T\n" +
 	"\x1cRegisterChannelGuardResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"@\n" +
-	"\x1dUnregisterChannelGuardRequest\x12\x1f\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"O\n" +
+	"\x1dUnregisterChannelGuardRequest\x12.\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tB\x00R\tchannelId\"V\n" +
+	"channel_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tchannelIDR\tchannelId\"V\n" +
 	"\x1eUnregisterChannelGuardResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"F\n" +
-	"\x15SearchChannelsRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12\x12\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"R\n" +
+	"\x15SearchChannelsRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\tR\x04term\"\x89\x01\n" +
 	"\x16SearchChannelsResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x129\n" +
-	"\bchannels\x18\x02 \x03(\v2\x1d.mattermost.plugin.v1.ChannelR\bchannels\"\xb1\x01\n" +
-	"#CreateChannelSidebarCategoryRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12\x19\n" +
-	"\ateam_id\x18\x02 \x01(\tB\x00R\x06teamId\x12T\n" +
+	"\bchannels\x18\x02 \x03(\v2\x1d.mattermost.plugin.v1.ChannelR\bchannels\"\xc9\x01\n" +
+	"#CreateChannelSidebarCategoryRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12%\n" +
+	"\ateam_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12T\n" +
 	"\fnew_category\x18\x03 \x01(\v21.mattermost.plugin.v1.SidebarCategoryWithChannelsR\vnewCategory\"\xab\x01\n" +
 	"$CreateChannelSidebarCategoryResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12M\n" +
-	"\bcategory\x18\x02 \x01(\v21.mattermost.plugin.v1.SidebarCategoryWithChannelsR\bcategory\"Z\n" +
-	"\"GetChannelSidebarCategoriesRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12\x19\n" +
-	"\ateam_id\x18\x02 \x01(\tB\x00R\x06teamId\"\xab\x01\n" +
+	"\bcategory\x18\x02 \x01(\v21.mattermost.plugin.v1.SidebarCategoryWithChannelsR\bcategory\"r\n" +
+	"\"GetChannelSidebarCategoriesRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12%\n" +
+	"\ateam_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\"\xab\x01\n" +
 	"#GetChannelSidebarCategoriesResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12N\n" +
 	"\n" +
 	"categories\x18\x02 \x01(\v2..mattermost.plugin.v1.OrderedSidebarCategoriesR\n" +
-	"categories\"\xb0\x01\n" +
-	"%UpdateChannelSidebarCategoriesRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12\x19\n" +
-	"\ateam_id\x18\x02 \x01(\tB\x00R\x06teamId\x12Q\n" +
+	"categories\"\xc8\x01\n" +
+	"%UpdateChannelSidebarCategoriesRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12%\n" +
+	"\ateam_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12Q\n" +
 	"\n" +
 	"categories\x18\x03 \x03(\v21.mattermost.plugin.v1.SidebarCategoryWithChannelsR\n" +
 	"categories\"\xb1\x01\n" +
@@ -27447,79 +27500,89 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x06search\x18\x01 \x01(\v2 .mattermost.plugin.v1.UserSearchR\x06search\"}\n" +
 	"\x13SearchUsersResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x120\n" +
-	"\x05users\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.UserR\x05users\"z\n" +
-	"\x18SearchPostsInTeamRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12C\n" +
+	"\x05users\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.UserR\x05users\"\x86\x01\n" +
+	"\x18SearchPostsInTeamRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12C\n" +
 	"\vparams_list\x18\x02 \x03(\v2\".mattermost.plugin.v1.SearchParamsR\n" +
 	"paramsList\"\x83\x01\n" +
 	"\x19SearchPostsInTeamResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x120\n" +
-	"\x05posts\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.PostR\x05posts\"\xa5\x01\n" +
-	"\x1fSearchPostsInTeamForUserRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\x12L\n" +
-	"\rsearch_params\x18\x03 \x01(\v2%.mattermost.plugin.v1.SearchParameterB\x00R\fsearchParams\"\xb1\x01\n" +
+	"\x05posts\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.PostR\x05posts\"\xd8\x01\n" +
+	"\x1fSearchPostsInTeamForUserRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12g\n" +
+	"\rsearch_params\x18\x03 \x01(\v2%.mattermost.plugin.v1.SearchParameterB\x1b\x82\x80\x19\x17\x12\x15model.SearchParameterR\fsearchParams\"\xb1\x01\n" +
 	" SearchPostsInTeamForUserResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12W\n" +
-	"\x13post_search_results\x18\x02 \x01(\v2'.mattermost.plugin.v1.PostSearchResultsR\x11postSearchResults\"S\n" +
+	"\x13post_search_results\x18\x02 \x01(\v2'.mattermost.plugin.v1.PostSearchResultsR\x11postSearchResults\"_\n" +
 	"\x17AddChannelMemberRequest\x12\x1d\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\"\x9c\x01\n" +
+	"channel_id\x18\x01 \x01(\tR\tchannelId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"\x9c\x01\n" +
 	"\x18AddChannelMemberResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12J\n" +
-	"\x0echannel_member\x18\x02 \x01(\v2#.mattermost.plugin.v1.ChannelMemberR\rchannelMember\"q\n" +
+	"\x0echannel_member\x18\x02 \x01(\v2#.mattermost.plugin.v1.ChannelMemberR\rchannelMember\"}\n" +
 	"\x17AddUserToChannelRequest\x12\x1d\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\x12\x1c\n" +
+	"channel_id\x18\x01 \x01(\tR\tchannelId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\x1c\n" +
 	"\n" +
 	"as_user_id\x18\x03 \x01(\tR\basUserId\"\x9c\x01\n" +
 	"\x18AddUserToChannelResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12J\n" +
-	"\x0echannel_member\x18\x02 \x01(\v2#.mattermost.plugin.v1.ChannelMemberR\rchannelMember\"S\n" +
+	"\x0echannel_member\x18\x02 \x01(\v2#.mattermost.plugin.v1.ChannelMemberR\rchannelMember\"_\n" +
 	"\x17GetChannelMemberRequest\x12\x1d\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\"\x9c\x01\n" +
+	"channel_id\x18\x01 \x01(\tR\tchannelId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"\x9c\x01\n" +
 	"\x18GetChannelMemberResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12J\n" +
-	"\x0echannel_member\x18\x02 \x01(\v2#.mattermost.plugin.v1.ChannelMemberR\rchannelMember\"l\n" +
+	"\x0echannel_member\x18\x02 \x01(\v2#.mattermost.plugin.v1.ChannelMemberR\rchannelMember\"~\n" +
 	"\x18GetChannelMembersRequest\x12\x1d\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x14\n" +
-	"\x04page\x18\x02 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x03 \x01(\x03B\x00R\aperPage\"\xa1\x01\n" +
+	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x1d\n" +
+	"\x04page\x18\x02 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x03 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\"\xbb\x01\n" +
 	"\x19GetChannelMembersResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12N\n" +
-	"\x0fchannel_members\x18\x02 \x03(\v2#.mattermost.plugin.v1.ChannelMemberB\x00R\x0echannelMembers\"Y\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12h\n" +
+	"\x0fchannel_members\x18\x02 \x03(\v2#.mattermost.plugin.v1.ChannelMemberB\x1a\x82\x80\x19\x16\x12\x14model.ChannelMembersR\x0echannelMembers\"Y\n" +
 	"\x1dGetChannelMembersByIdsRequest\x12\x1d\n" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x19\n" +
-	"\buser_ids\x18\x02 \x03(\tR\auserIds\"\xa6\x01\n" +
+	"\buser_ids\x18\x02 \x03(\tR\auserIds\"\xc0\x01\n" +
 	"\x1eGetChannelMembersByIdsResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12N\n" +
-	"\x0fchannel_members\x18\x02 \x03(\v2#.mattermost.plugin.v1.ChannelMemberB\x00R\x0echannelMembers\"\x8a\x01\n" +
-	"\x1fGetChannelMembersForUserRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\x12\x14\n" +
-	"\x04page\x18\x03 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x04 \x01(\x03B\x00R\aperPage\"\xa6\x01\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12h\n" +
+	"\x0fchannel_members\x18\x02 \x03(\v2#.mattermost.plugin.v1.ChannelMemberB\x1a\x82\x80\x19\x16\x12\x14model.ChannelMembersR\x0echannelMembers\"\xb4\x01\n" +
+	"\x1fGetChannelMembersForUserRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\x1d\n" +
+	"\x04page\x18\x03 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x04 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\"\xa6\x01\n" +
 	" GetChannelMembersForUserResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12L\n" +
-	"\x0fchannel_members\x18\x02 \x03(\v2#.mattermost.plugin.v1.ChannelMemberR\x0echannelMembers\"x\n" +
+	"\x0fchannel_members\x18\x02 \x03(\v2#.mattermost.plugin.v1.ChannelMemberR\x0echannelMembers\"\x84\x01\n" +
 	"\x1fUpdateChannelMemberRolesRequest\x12\x1d\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\x12\x1b\n" +
+	"channel_id\x18\x01 \x01(\tR\tchannelId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\x1b\n" +
 	"\tnew_roles\x18\x03 \x01(\tR\bnewRoles\"\xa4\x01\n" +
 	" UpdateChannelMemberRolesResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12J\n" +
-	"\x0echannel_member\x18\x02 \x01(\v2#.mattermost.plugin.v1.ChannelMemberR\rchannelMember\"\x9d\x02\n" +
+	"\x0echannel_member\x18\x02 \x01(\v2#.mattermost.plugin.v1.ChannelMemberR\rchannelMember\"\xa9\x02\n" +
 	"'UpdateChannelMemberNotificationsRequest\x12\x1d\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\x12v\n" +
+	"channel_id\x18\x01 \x01(\tR\tchannelId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12v\n" +
 	"\rnotifications\x18\x03 \x03(\v2P.mattermost.plugin.v1.UpdateChannelMemberNotificationsRequest.NotificationsEntryR\rnotifications\x1a@\n" +
 	"\x12NotificationsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -27544,28 +27607,31 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x81\x01\n" +
 	"\x16GetGroupByNameResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x121\n" +
-	"\x05group\x18\x02 \x01(\v2\x1b.mattermost.plugin.v1.GroupR\x05group\"l\n" +
-	"\x1aGetGroupMemberUsersRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x14\n" +
-	"\x04page\x18\x02 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x03 \x01(\x03B\x00R\aperPage\"\x85\x01\n" +
+	"\x05group\x18\x02 \x01(\v2\x1b.mattermost.plugin.v1.GroupR\x05group\"\x8b\x01\n" +
+	"\x1aGetGroupMemberUsersRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12\x1d\n" +
+	"\x04page\x18\x02 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x03 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\"\x85\x01\n" +
 	"\x1bGetGroupMemberUsersResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x120\n" +
-	"\x05users\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.UserR\x05users\"?\n" +
-	"\x18GetGroupsBySourceRequest\x12#\n" +
-	"\fgroup_source\x18\x01 \x01(\tB\x00R\vgroupSource\"\x86\x01\n" +
+	"\x05users\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.UserR\x05users\"V\n" +
+	"\x18GetGroupsBySourceRequest\x12:\n" +
+	"\fgroup_source\x18\x01 \x01(\tB\x17\x82\x80\x19\x13\x12\x11model.GroupSourceR\vgroupSource\"\x86\x01\n" +
 	"\x19GetGroupsBySourceResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x123\n" +
-	"\x06groups\x18\x02 \x03(\v2\x1b.mattermost.plugin.v1.GroupR\x06groups\"4\n" +
-	"\x17GetGroupsForUserRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\"\x85\x01\n" +
+	"\x06groups\x18\x02 \x03(\v2\x1b.mattermost.plugin.v1.GroupR\x06groups\"@\n" +
+	"\x17GetGroupsForUserRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"\x85\x01\n" +
 	"\x18GetGroupsForUserResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x123\n" +
-	"\x06groups\x18\x02 \x03(\v2\x1b.mattermost.plugin.v1.GroupR\x06groups\"V\n" +
+	"\x06groups\x18\x02 \x03(\v2\x1b.mattermost.plugin.v1.GroupR\x06groups\"b\n" +
 	"\x1aDeleteChannelMemberRequest\x12\x1d\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\"S\n" +
+	"channel_id\x18\x01 \x01(\tR\tchannelId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"S\n" +
 	"\x1bDeleteChannelMemberResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"C\n" +
 	"\x11CreatePostRequest\x12.\n" +
@@ -27586,19 +27652,22 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\apost_id\x18\x01 \x01(\tR\x06postId\"\x8a\x01\n" +
 	"\x14GetReactionsResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12<\n" +
-	"\treactions\x18\x02 \x03(\v2\x1e.mattermost.plugin.v1.ReactionR\treactions\"e\n" +
-	"\x18SendEphemeralPostRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12.\n" +
+	"\treactions\x18\x02 \x03(\v2\x1e.mattermost.plugin.v1.ReactionR\treactions\"q\n" +
+	"\x18SendEphemeralPostRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12.\n" +
 	"\x04post\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x04post\"K\n" +
 	"\x19SendEphemeralPostResponse\x12.\n" +
-	"\x04post\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x04post\"g\n" +
-	"\x1aUpdateEphemeralPostRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12.\n" +
+	"\x04post\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x04post\"s\n" +
+	"\x1aUpdateEphemeralPostRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12.\n" +
 	"\x04post\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x04post\"M\n" +
 	"\x1bUpdateEphemeralPostResponse\x12.\n" +
-	"\x04post\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x04post\"P\n" +
-	"\x1aDeleteEphemeralPostRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12\x17\n" +
+	"\x04post\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x04post\"\\\n" +
+	"\x1aDeleteEphemeralPostRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\x17\n" +
 	"\apost_id\x18\x02 \x01(\tR\x06postId\"\x1d\n" +
 	"\x1bDeleteEphemeralPostResponse\",\n" +
 	"\x11DeletePostRequest\x12\x17\n" +
@@ -27621,35 +27690,36 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x04time\x18\x02 \x01(\x03R\x04time\"\x8a\x01\n" +
 	"\x15GetPostsSinceResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12;\n" +
-	"\tpost_list\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.PostListR\bpostList\"\x81\x01\n" +
+	"\tpost_list\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.PostListR\bpostList\"\x93\x01\n" +
 	"\x14GetPostsAfterRequest\x12\x1d\n" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x17\n" +
-	"\apost_id\x18\x02 \x01(\tR\x06postId\x12\x14\n" +
-	"\x04page\x18\x03 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x04 \x01(\x03B\x00R\aperPage\"\x8a\x01\n" +
+	"\apost_id\x18\x02 \x01(\tR\x06postId\x12\x1d\n" +
+	"\x04page\x18\x03 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x04 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\"\x8a\x01\n" +
 	"\x15GetPostsAfterResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12;\n" +
-	"\tpost_list\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.PostListR\bpostList\"\x82\x01\n" +
+	"\tpost_list\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.PostListR\bpostList\"\x94\x01\n" +
 	"\x15GetPostsBeforeRequest\x12\x1d\n" +
 	"\n" +
 	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x17\n" +
-	"\apost_id\x18\x02 \x01(\tR\x06postId\x12\x14\n" +
-	"\x04page\x18\x03 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x04 \x01(\x03B\x00R\aperPage\"\x8b\x01\n" +
+	"\apost_id\x18\x02 \x01(\tR\x06postId\x12\x1d\n" +
+	"\x04page\x18\x03 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x04 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\"\x8b\x01\n" +
 	"\x16GetPostsBeforeResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12;\n" +
-	"\tpost_list\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.PostListR\bpostList\"m\n" +
+	"\tpost_list\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.PostListR\bpostList\"\x7f\n" +
 	"\x19GetPostsForChannelRequest\x12\x1d\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x14\n" +
-	"\x04page\x18\x02 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x03 \x01(\x03B\x00R\aperPage\"\x8f\x01\n" +
+	"channel_id\x18\x01 \x01(\tR\tchannelId\x12\x1d\n" +
+	"\x04page\x18\x02 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x03 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\"\x8f\x01\n" +
 	"\x1aGetPostsForChannelResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12;\n" +
-	"\tpost_list\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.PostListR\bpostList\"0\n" +
-	"\x13GetTeamStatsRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\"\x8c\x01\n" +
+	"\tpost_list\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.PostListR\bpostList\"<\n" +
+	"\x13GetTeamStatsRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\"\x8c\x01\n" +
 	"\x14GetTeamStatsResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12>\n" +
 	"\n" +
@@ -27658,21 +27728,23 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x04post\x18\x01 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x04post\"z\n" +
 	"\x12UpdatePostResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12.\n" +
-	"\x04post\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x04post\"3\n" +
-	"\x16GetProfileImageRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\"e\n" +
+	"\x04post\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x04post\"?\n" +
+	"\x16GetProfileImageRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"e\n" +
 	"\x17GetProfileImageResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12\x14\n" +
-	"\x05image\x18\x02 \x01(\fR\x05image\"G\n" +
-	"\x16SetProfileImageRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12\x12\n" +
+	"\x05image\x18\x02 \x01(\fR\x05image\"S\n" +
+	"\x16SetProfileImageRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\"O\n" +
 	"\x17SetProfileImageResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"a\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"s\n" +
 	"\x13GetEmojiListRequest\x12\x17\n" +
-	"\asort_by\x18\x01 \x01(\tR\x06sortBy\x12\x14\n" +
-	"\x04page\x18\x02 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x03 \x01(\x03B\x00R\aperPage\"\x81\x01\n" +
+	"\asort_by\x18\x01 \x01(\tR\x06sortBy\x12\x1d\n" +
+	"\x04page\x18\x02 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x03 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\"\x81\x01\n" +
 	"\x14GetEmojiListResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x123\n" +
 	"\x06emojis\x18\x02 \x03(\v2\x1b.mattermost.plugin.v1.EmojiR\x06emojis\"+\n" +
@@ -27685,9 +27757,10 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\bemoji_id\x18\x01 \x01(\tR\aemojiId\"{\n" +
 	"\x10GetEmojiResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x121\n" +
-	"\x05emoji\x18\x02 \x01(\v2\x1b.mattermost.plugin.v1.EmojiR\x05emoji\"L\n" +
-	"\x14CopyFileInfosRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12\x19\n" +
+	"\x05emoji\x18\x02 \x01(\v2\x1b.mattermost.plugin.v1.EmojiR\x05emoji\"X\n" +
+	"\x14CopyFileInfosRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\x19\n" +
 	"\bfile_ids\x18\x02 \x03(\tR\afileIds\"h\n" +
 	"\x15CopyFileInfosResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12\x19\n" +
@@ -27696,15 +27769,16 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\afile_id\x18\x01 \x01(\tR\x06fileId\"\x88\x01\n" +
 	"\x13GetFileInfoResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12;\n" +
-	"\tfile_info\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.FileInfoR\bfileInfo\"V\n" +
-	"\x1fSetFileSearchableContentRequest\x12\x19\n" +
-	"\afile_id\x18\x01 \x01(\tB\x00R\x06fileId\x12\x18\n" +
+	"\tfile_info\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.FileInfoR\bfileInfo\"b\n" +
+	"\x1fSetFileSearchableContentRequest\x12%\n" +
+	"\afile_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06fileIDR\x06fileId\x12\x18\n" +
 	"\acontent\x18\x02 \x01(\tR\acontent\"X\n" +
 	" SetFileSearchableContentResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\x85\x01\n" +
-	"\x13GetFileInfosRequest\x12\x14\n" +
-	"\x04page\x18\x01 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x02 \x01(\x03B\x00R\aperPage\x12;\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\x97\x01\n" +
+	"\x13GetFileInfosRequest\x12\x1d\n" +
+	"\x04page\x18\x01 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x02 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\x12;\n" +
 	"\x03opt\x18\x03 \x01(\v2).mattermost.plugin.v1.GetFileInfosOptionsR\x03opt\"\x8b\x01\n" +
 	"\x14GetFileInfosResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12=\n" +
@@ -27739,16 +27813,18 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\bfilename\x18\x03 \x01(\tR\bfilename\"\x87\x01\n" +
 	"\x12UploadFileResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12;\n" +
-	"\tfile_info\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.FileInfoR\bfileInfo\"a\n" +
-	"\x1cOpenInteractiveDialogRequest\x12A\n" +
-	"\x06dialog\x18\x01 \x01(\v2'.mattermost.plugin.v1.OpenDialogRequestB\x00R\x06dialog\"U\n" +
+	"\tfile_info\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.FileInfoR\bfileInfo\"~\n" +
+	"\x1cOpenInteractiveDialogRequest\x12^\n" +
+	"\x06dialog\x18\x01 \x01(\v2'.mattermost.plugin.v1.OpenDialogRequestB\x1d\x82\x80\x19\x19\x12\x17model.OpenDialogRequestR\x06dialog\"U\n" +
 	"\x1dOpenInteractiveDialogResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\xc0\x01\n" +
-	"\x17SendToastMessageRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12%\n" +
-	"\rconnection_id\x18\x02 \x01(\tB\x00R\fconnectionId\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage\x12I\n" +
-	"\aoptions\x18\x04 \x01(\v2-.mattermost.plugin.v1.SendToastMessageOptionsB\x00R\aoptions\"P\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\x81\x02\n" +
+	"\x17SendToastMessageRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x127\n" +
+	"\rconnection_id\x18\x02 \x01(\tB\x12\x82\x80\x19\x0e\n" +
+	"\fconnectionIDR\fconnectionId\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\x12l\n" +
+	"\aoptions\x18\x04 \x01(\v2-.mattermost.plugin.v1.SendToastMessageOptionsB#\x82\x80\x19\x1f\x12\x1dmodel.SendToastMessageOptionsR\aoptions\"P\n" +
 	"\x18SendToastMessageResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\x13\n" +
 	"\x11GetPluginsRequest\"\x88\x01\n" +
@@ -27771,9 +27847,9 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x98\x01\n" +
 	"\x17GetPluginStatusResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12G\n" +
-	"\rplugin_status\x18\x02 \x01(\v2\".mattermost.plugin.v1.PluginStatusR\fpluginStatus\"F\n" +
-	"\x14InstallPluginRequest\x12\x14\n" +
-	"\x04file\x18\x01 \x01(\fB\x00R\x04file\x12\x18\n" +
+	"\rplugin_status\x18\x02 \x01(\v2\".mattermost.plugin.v1.PluginStatusR\fpluginStatus\"U\n" +
+	"\x14InstallPluginRequest\x12#\n" +
+	"\x04file\x18\x01 \x01(\fB\x0f\x82\x80\x19\v\x12\tio.ReaderR\x04file\x12\x18\n" +
 	"\areplace\x18\x02 \x01(\bR\areplace\"\x89\x01\n" +
 	"\x15InstallPluginResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12:\n" +
@@ -27802,11 +27878,11 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"_old_value\"b\n" +
 	"\x1aKVCompareAndDeleteResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12\x0e\n" +
-	"\x02ok\x18\x02 \x01(\bR\x02ok\"\x96\x01\n" +
+	"\x02ok\x18\x02 \x01(\bR\x02ok\"\xb4\x01\n" +
 	"\x17KVSetWithOptionsRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x19\n" +
-	"\x05value\x18\x02 \x01(\fH\x00R\x05value\x88\x01\x01\x12D\n" +
-	"\aoptions\x18\x03 \x01(\v2(.mattermost.plugin.v1.PluginKVSetOptionsB\x00R\aoptionsB\b\n" +
+	"\x05value\x18\x02 \x01(\fH\x00R\x05value\x88\x01\x01\x12b\n" +
+	"\aoptions\x18\x03 \x01(\v2(.mattermost.plugin.v1.PluginKVSetOptionsB\x1e\x82\x80\x19\x1a\x12\x18model.PluginKVSetOptionsR\aoptionsB\b\n" +
 	"\x06_value\"`\n" +
 	"\x18KVSetWithOptionsResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12\x0e\n" +
@@ -27830,10 +27906,10 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\x14\n" +
 	"\x12KVDeleteAllRequest\"K\n" +
 	"\x13KVDeleteAllResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"B\n" +
-	"\rKVListRequest\x12\x14\n" +
-	"\x04page\x18\x01 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x02 \x01(\x03B\x00R\aperPage\"Z\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"T\n" +
+	"\rKVListRequest\x12\x1d\n" +
+	"\x04page\x18\x01 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x02 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\"Z\n" +
 	"\x0eKVListResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12\x12\n" +
 	"\x04keys\x18\x02 \x03(\tR\x04keys\"\xaf\x01\n" +
@@ -27841,24 +27917,28 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x05event\x18\x01 \x01(\tR\x05event\x121\n" +
 	"\apayload\x18\x02 \x01(\v2\x17.google.protobuf.StructR\apayload\x12F\n" +
 	"\tbroadcast\x18\x03 \x01(\v2(.mattermost.plugin.v1.WebsocketBroadcastR\tbroadcast\"\x1f\n" +
-	"\x1dPublishWebSocketEventResponse\"u\n" +
-	"\x16HasPermissionToRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12@\n" +
+	"\x1dPublishWebSocketEventResponse\"\x81\x01\n" +
+	"\x16HasPermissionToRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12@\n" +
 	"\n" +
 	"permission\x18\x02 \x01(\v2 .mattermost.plugin.v1.PermissionR\n" +
 	"permission\"@\n" +
 	"\x17HasPermissionToResponse\x12%\n" +
-	"\x0ehas_permission\x18\x02 \x01(\bR\rhasPermission\"\x94\x01\n" +
-	"\x1aHasPermissionToTeamRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12\x19\n" +
-	"\ateam_id\x18\x02 \x01(\tB\x00R\x06teamId\x12@\n" +
+	"\x0ehas_permission\x18\x02 \x01(\bR\rhasPermission\"\xac\x01\n" +
+	"\x1aHasPermissionToTeamRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12%\n" +
+	"\ateam_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\x12@\n" +
 	"\n" +
 	"permission\x18\x03 \x01(\v2 .mattermost.plugin.v1.PermissionR\n" +
 	"permission\"D\n" +
 	"\x1bHasPermissionToTeamResponse\x12%\n" +
-	"\x0ehas_permission\x18\x02 \x01(\bR\rhasPermission\"\x9b\x01\n" +
-	"\x1dHasPermissionToChannelRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12\x1d\n" +
+	"\x0ehas_permission\x18\x02 \x01(\bR\rhasPermission\"\xa7\x01\n" +
+	"\x1dHasPermissionToChannelRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\x1d\n" +
 	"\n" +
 	"channel_id\x18\x02 \x01(\tR\tchannelId\x12@\n" +
 	"\n" +
@@ -27871,22 +27951,22 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"role_names\x18\x01 \x03(\tR\troleNames\x12#\n" +
 	"\rpermission_id\x18\x02 \x01(\tR\fpermissionId\"8\n" +
 	"\x1cRolesGrantPermissionResponse\x12\x18\n" +
-	"\agranted\x18\x02 \x01(\bR\agranted\"e\n" +
+	"\agranted\x18\x02 \x01(\bR\agranted\"q\n" +
 	"\x0fLogDebugRequest\x12\x10\n" +
-	"\x03msg\x18\x01 \x01(\tR\x03msg\x12@\n" +
-	"\x0fkey_value_pairs\x18\x02 \x03(\v2\x16.google.protobuf.ValueB\x00R\rkeyValuePairs\"\x12\n" +
-	"\x10LogDebugResponse\"d\n" +
+	"\x03msg\x18\x01 \x01(\tR\x03msg\x12L\n" +
+	"\x0fkey_value_pairs\x18\x02 \x03(\v2\x16.google.protobuf.ValueB\f\x82\x80\x19\b\x12\x06...anyR\rkeyValuePairs\"\x12\n" +
+	"\x10LogDebugResponse\"p\n" +
 	"\x0eLogInfoRequest\x12\x10\n" +
-	"\x03msg\x18\x01 \x01(\tR\x03msg\x12@\n" +
-	"\x0fkey_value_pairs\x18\x02 \x03(\v2\x16.google.protobuf.ValueB\x00R\rkeyValuePairs\"\x11\n" +
-	"\x0fLogInfoResponse\"e\n" +
+	"\x03msg\x18\x01 \x01(\tR\x03msg\x12L\n" +
+	"\x0fkey_value_pairs\x18\x02 \x03(\v2\x16.google.protobuf.ValueB\f\x82\x80\x19\b\x12\x06...anyR\rkeyValuePairs\"\x11\n" +
+	"\x0fLogInfoResponse\"q\n" +
 	"\x0fLogErrorRequest\x12\x10\n" +
-	"\x03msg\x18\x01 \x01(\tR\x03msg\x12@\n" +
-	"\x0fkey_value_pairs\x18\x02 \x03(\v2\x16.google.protobuf.ValueB\x00R\rkeyValuePairs\"\x12\n" +
-	"\x10LogErrorResponse\"d\n" +
+	"\x03msg\x18\x01 \x01(\tR\x03msg\x12L\n" +
+	"\x0fkey_value_pairs\x18\x02 \x03(\v2\x16.google.protobuf.ValueB\f\x82\x80\x19\b\x12\x06...anyR\rkeyValuePairs\"\x12\n" +
+	"\x10LogErrorResponse\"p\n" +
 	"\x0eLogWarnRequest\x12\x10\n" +
-	"\x03msg\x18\x01 \x01(\tR\x03msg\x12@\n" +
-	"\x0fkey_value_pairs\x18\x02 \x03(\v2\x16.google.protobuf.ValueB\x00R\rkeyValuePairs\"\x11\n" +
+	"\x03msg\x18\x01 \x01(\tR\x03msg\x12L\n" +
+	"\x0fkey_value_pairs\x18\x02 \x03(\v2\x16.google.protobuf.ValueB\f\x82\x80\x19\b\x12\x06...anyR\rkeyValuePairs\"\x11\n" +
 	"\x0fLogWarnResponse\"X\n" +
 	"\x0fSendMailRequest\x12\x0e\n" +
 	"\x02to\x18\x01 \x01(\tR\x02to\x12\x18\n" +
@@ -27925,68 +28005,76 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x19PermanentDeleteBotRequest\x12\x1e\n" +
 	"\vbot_user_id\x18\x01 \x01(\tR\tbotUserId\"R\n" +
 	"\x1aPermanentDeleteBotResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"R\n" +
-	"\x11PluginHTTPRequest\x12=\n" +
-	"\arequest\x18\x01 \x01(\v2!.mattermost.plugin.v1.HTTPRequestB\x00R\arequest\"V\n" +
-	"\x12PluginHTTPResponse\x12@\n" +
-	"\bresponse\x18\x02 \x01(\v2\".mattermost.plugin.v1.HTTPResponseB\x00R\bresponse\"q\n" +
-	"\x18PublishUserTypingRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12\x1d\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"e\n" +
+	"\x11PluginHTTPRequest\x12P\n" +
+	"\arequest\x18\x01 \x01(\v2!.mattermost.plugin.v1.HTTPRequestB\x13\x82\x80\x19\x0f\x12\r*http.RequestR\arequest\"j\n" +
+	"\x12PluginHTTPResponse\x12T\n" +
+	"\bresponse\x18\x02 \x01(\v2\".mattermost.plugin.v1.HTTPResponseB\x14\x82\x80\x19\x10\x12\x0e*http.ResponseR\bresponse\"}\n" +
+	"\x18PublishUserTypingRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\x1d\n" +
 	"\n" +
 	"channel_id\x18\x02 \x01(\tR\tchannelId\x12\x1b\n" +
 	"\tparent_id\x18\x03 \x01(\tR\bparentId\"Q\n" +
 	"\x19PublishUserTypingResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"G\n" +
 	"\x14CreateCommandRequest\x12/\n" +
-	"\x03cmd\x18\x01 \x01(\v2\x1d.mattermost.plugin.v1.CommandR\x03cmd\"\x88\x01\n" +
-	"\x15CreateCommandResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x127\n" +
-	"\acommand\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.CommandR\acommand\"0\n" +
-	"\x13ListCommandsRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\"\x89\x01\n" +
-	"\x14ListCommandsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x129\n" +
-	"\bcommands\x18\x02 \x03(\v2\x1d.mattermost.plugin.v1.CommandR\bcommands\"6\n" +
-	"\x19ListCustomCommandsRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\"\x8f\x01\n" +
-	"\x1aListCustomCommandsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x129\n" +
-	"\bcommands\x18\x02 \x03(\v2\x1d.mattermost.plugin.v1.CommandR\bcommands\"6\n" +
-	"\x19ListPluginCommandsRequest\x12\x19\n" +
-	"\ateam_id\x18\x01 \x01(\tB\x00R\x06teamId\"\x8f\x01\n" +
-	"\x1aListPluginCommandsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x129\n" +
+	"\x03cmd\x18\x01 \x01(\v2\x1d.mattermost.plugin.v1.CommandR\x03cmd\"\x93\x01\n" +
+	"\x15CreateCommandResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x127\n" +
+	"\acommand\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.CommandR\acommand\"<\n" +
+	"\x13ListCommandsRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\"\x94\x01\n" +
+	"\x14ListCommandsResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x129\n" +
+	"\bcommands\x18\x02 \x03(\v2\x1d.mattermost.plugin.v1.CommandR\bcommands\"B\n" +
+	"\x19ListCustomCommandsRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\"\x9a\x01\n" +
+	"\x1aListCustomCommandsResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x129\n" +
+	"\bcommands\x18\x02 \x03(\v2\x1d.mattermost.plugin.v1.CommandR\bcommands\"B\n" +
+	"\x19ListPluginCommandsRequest\x12%\n" +
+	"\ateam_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06teamIDR\x06teamId\"\x9a\x01\n" +
+	"\x1aListPluginCommandsResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x129\n" +
 	"\bcommands\x18\x02 \x03(\v2\x1d.mattermost.plugin.v1.CommandR\bcommands\"\x1c\n" +
-	"\x1aListBuiltInCommandsRequest\"\x90\x01\n" +
-	"\x1bListBuiltInCommandsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x129\n" +
-	"\bcommands\x18\x02 \x03(\v2\x1d.mattermost.plugin.v1.CommandR\bcommands\"4\n" +
-	"\x11GetCommandRequest\x12\x1f\n" +
+	"\x1aListBuiltInCommandsRequest\"\x9b\x01\n" +
+	"\x1bListBuiltInCommandsResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x129\n" +
+	"\bcommands\x18\x02 \x03(\v2\x1d.mattermost.plugin.v1.CommandR\bcommands\"C\n" +
+	"\x11GetCommandRequest\x12.\n" +
 	"\n" +
-	"command_id\x18\x01 \x01(\tB\x00R\tcommandId\"\x85\x01\n" +
-	"\x12GetCommandResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x127\n" +
-	"\acommand\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.CommandR\acommand\"w\n" +
-	"\x14UpdateCommandRequest\x12\x1f\n" +
+	"command_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tcommandIDR\tcommandId\"\x90\x01\n" +
+	"\x12GetCommandResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x127\n" +
+	"\acommand\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.CommandR\acommand\"\x86\x01\n" +
+	"\x14UpdateCommandRequest\x12.\n" +
 	"\n" +
-	"command_id\x18\x01 \x01(\tB\x00R\tcommandId\x12>\n" +
+	"command_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tcommandIDR\tcommandId\x12>\n" +
 	"\vupdated_cmd\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.CommandR\n" +
-	"updatedCmd\"\x88\x01\n" +
-	"\x15UpdateCommandResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x127\n" +
-	"\acommand\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.CommandR\acommand\"7\n" +
-	"\x14DeleteCommandRequest\x12\x1f\n" +
+	"updatedCmd\"\x93\x01\n" +
+	"\x15UpdateCommandResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x127\n" +
+	"\acommand\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.CommandR\acommand\"F\n" +
+	"\x14DeleteCommandRequest\x12.\n" +
 	"\n" +
-	"command_id\x18\x01 \x01(\tB\x00R\tcommandId\"O\n" +
-	"\x15DeleteCommandResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"I\n" +
+	"command_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tcommandIDR\tcommandId\"Z\n" +
+	"\x15DeleteCommandResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"I\n" +
 	"\x15CreateOAuthAppRequest\x120\n" +
 	"\x03app\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.OAuthAppR\x03app\"\x80\x01\n" +
 	"\x16CreateOAuthAppResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x120\n" +
-	"\x03app\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.OAuthAppR\x03app\"-\n" +
-	"\x12GetOAuthAppRequest\x12\x17\n" +
-	"\x06app_id\x18\x01 \x01(\tB\x00R\x05appId\"}\n" +
+	"\x03app\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.OAuthAppR\x03app\"8\n" +
+	"\x12GetOAuthAppRequest\x12\"\n" +
+	"\x06app_id\x18\x01 \x01(\tB\v\x82\x80\x19\a\n" +
+	"\x05appIDR\x05appId\"}\n" +
 	"\x13GetOAuthAppResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x120\n" +
 	"\x03app\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.OAuthAppR\x03app\"I\n" +
@@ -27994,156 +28082,199 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x03app\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.OAuthAppR\x03app\"\x80\x01\n" +
 	"\x16UpdateOAuthAppResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x120\n" +
-	"\x03app\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.OAuthAppR\x03app\"0\n" +
-	"\x15DeleteOAuthAppRequest\x12\x17\n" +
-	"\x06app_id\x18\x01 \x01(\tB\x00R\x05appId\"N\n" +
+	"\x03app\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.OAuthAppR\x03app\";\n" +
+	"\x15DeleteOAuthAppRequest\x12\"\n" +
+	"\x06app_id\x18\x01 \x01(\tB\v\x82\x80\x19\a\n" +
+	"\x05appIDR\x05appId\"N\n" +
 	"\x16DeleteOAuthAppResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\xa9\x01\n" +
-	" PublishPluginClusterEventRequest\x12:\n" +
-	"\x02ev\x18\x01 \x01(\v2(.mattermost.plugin.v1.PluginClusterEventB\x00R\x02ev\x12I\n" +
-	"\x04opts\x18\x02 \x01(\v23.mattermost.plugin.v1.PluginClusterEventSendOptionsB\x00R\x04opts\"[\n" +
-	"!PublishPluginClusterEventResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"\xb8\x01\n" +
-	"\x1aRequestTrialLicenseRequest\x12#\n" +
-	"\frequester_id\x18\x01 \x01(\tB\x00R\vrequesterId\x12\x16\n" +
-	"\x05users\x18\x02 \x01(\x03B\x00R\x05users\x12%\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\xf0\x01\n" +
+	" PublishPluginClusterEventRequest\x12X\n" +
+	"\x02ev\x18\x01 \x01(\v2(.mattermost.plugin.v1.PluginClusterEventB\x1e\x82\x80\x19\x1a\x12\x18model.PluginClusterEventR\x02ev\x12r\n" +
+	"\x04opts\x18\x02 \x01(\v23.mattermost.plugin.v1.PluginClusterEventSendOptionsB)\x82\x80\x19%\x12#model.PluginClusterEventSendOptionsR\x04opts\"f\n" +
+	"!PublishPluginClusterEventResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"\xd2\x01\n" +
+	"\x1aRequestTrialLicenseRequest\x124\n" +
+	"\frequester_id\x18\x01 \x01(\tB\x11\x82\x80\x19\r\n" +
+	"\vrequesterIDR\vrequesterId\x12\x1f\n" +
+	"\x05users\x18\x02 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x05users\x12%\n" +
 	"\x0eterms_accepted\x18\x03 \x01(\bR\rtermsAccepted\x126\n" +
 	"\x17receive_emails_accepted\x18\x04 \x01(\bR\x15receiveEmailsAccepted\"S\n" +
 	"\x1bRequestTrialLicenseResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\x17\n" +
-	"\x15GetCloudLimitsRequest\"\x8d\x01\n" +
-	"\x16GetCloudLimitsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12;\n" +
+	"\x15GetCloudLimitsRequest\"\x98\x01\n" +
+	"\x16GetCloudLimitsResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12;\n" +
 	"\x06limits\x18\x02 \x01(\v2#.mattermost.plugin.v1.ProductLimitsR\x06limits\"C\n" +
 	"\x14EnsureBotUserRequest\x12+\n" +
-	"\x03bot\x18\x01 \x01(\v2\x19.mattermost.plugin.v1.BotR\x03bot\"o\n" +
-	"\x15EnsureBotUserResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12\x1e\n" +
+	"\x03bot\x18\x01 \x01(\v2\x19.mattermost.plugin.v1.BotR\x03bot\"z\n" +
+	"\x15EnsureBotUserResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12\x1e\n" +
 	"\vbot_user_id\x18\x02 \x01(\tR\tbotUserId\"k\n" +
 	"!RegisterCollectionAndTopicRequest\x12'\n" +
 	"\x0fcollection_type\x18\x01 \x01(\tR\x0ecollectionType\x12\x1d\n" +
 	"\n" +
-	"topic_type\x18\x02 \x01(\tR\ttopicType\"\\\n" +
-	"\"RegisterCollectionAndTopicResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"Q\n" +
+	"topic_type\x18\x02 \x01(\tR\ttopicType\"g\n" +
+	"\"RegisterCollectionAndTopicResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"Q\n" +
 	"\x1aCreateUploadSessionRequest\x123\n" +
-	"\x02us\x18\x01 \x01(\v2#.mattermost.plugin.v1.UploadSessionR\x02us\"\xa1\x01\n" +
-	"\x1bCreateUploadSessionResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12J\n" +
-	"\x0eupload_session\x18\x02 \x01(\v2#.mattermost.plugin.v1.UploadSessionR\ruploadSession\"Z\n" +
+	"\x02us\x18\x01 \x01(\v2#.mattermost.plugin.v1.UploadSessionR\x02us\"\xac\x01\n" +
+	"\x1bCreateUploadSessionResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12J\n" +
+	"\x0eupload_session\x18\x02 \x01(\v2#.mattermost.plugin.v1.UploadSessionR\ruploadSession\"i\n" +
 	"\x11UploadDataRequest\x123\n" +
-	"\x02us\x18\x01 \x01(\v2#.mattermost.plugin.v1.UploadSessionR\x02us\x12\x10\n" +
-	"\x02rd\x18\x02 \x01(\fB\x00R\x02rd\"\x89\x01\n" +
-	"\x12UploadDataResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12;\n" +
-	"\tfile_info\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.FileInfoR\bfileInfo\"8\n" +
-	"\x17GetUploadSessionRequest\x12\x1d\n" +
-	"\tupload_id\x18\x01 \x01(\tB\x00R\buploadId\"\x9e\x01\n" +
-	"\x18GetUploadSessionResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12J\n" +
-	"\x0eupload_session\x18\x02 \x01(\v2#.mattermost.plugin.v1.UploadSessionR\ruploadSession\"\x84\x01\n" +
+	"\x02us\x18\x01 \x01(\v2#.mattermost.plugin.v1.UploadSessionR\x02us\x12\x1f\n" +
+	"\x02rd\x18\x02 \x01(\fB\x0f\x82\x80\x19\v\x12\tio.ReaderR\x02rd\"\x94\x01\n" +
+	"\x12UploadDataResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12;\n" +
+	"\tfile_info\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.FileInfoR\bfileInfo\"F\n" +
+	"\x17GetUploadSessionRequest\x12+\n" +
+	"\tupload_id\x18\x01 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\buploadIDR\buploadId\"\xa9\x01\n" +
+	"\x18GetUploadSessionResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12J\n" +
+	"\x0eupload_session\x18\x02 \x01(\v2#.mattermost.plugin.v1.UploadSessionR\ruploadSession\"\x90\x01\n" +
 	"\x1bSendPushNotificationRequest\x12J\n" +
-	"\fnotification\x18\x01 \x01(\v2&.mattermost.plugin.v1.PushNotificationR\fnotification\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\"T\n" +
+	"\fnotification\x18\x01 \x01(\v2&.mattermost.plugin.v1.PushNotificationR\fnotification\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"T\n" +
 	"\x1cSendPushNotificationResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"o\n" +
-	"\x15UpdateUserAuthRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12;\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"{\n" +
+	"\x15UpdateUserAuthRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12;\n" +
 	"\tuser_auth\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.UserAuthR\buserAuth\"\x8b\x01\n" +
 	"\x16UpdateUserAuthResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12;\n" +
-	"\tuser_auth\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.UserAuthR\buserAuth\"h\n" +
-	"&RegisterPluginForSharedChannelsRequest\x12>\n" +
-	"\x04opts\x18\x01 \x01(\v2(.mattermost.plugin.v1.RegisterPluginOptsB\x00R\x04opts\"\x80\x01\n" +
-	"'RegisterPluginForSharedChannelsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12\x1d\n" +
-	"\tremote_id\x18\x02 \x01(\tB\x00R\bremoteId\"I\n" +
-	"(UnregisterPluginForSharedChannelsRequest\x12\x1d\n" +
-	"\tplugin_id\x18\x01 \x01(\tB\x00R\bpluginId\"c\n" +
-	")UnregisterPluginForSharedChannelsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"O\n" +
-	".UnregisterPluginRemoteForSharedChannelsRequest\x12\x1d\n" +
-	"\tremote_id\x18\x01 \x01(\tB\x00R\bremoteId\"i\n" +
-	"/UnregisterPluginRemoteForSharedChannelsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"J\n" +
+	"\tuser_auth\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.UserAuthR\buserAuth\"\x86\x01\n" +
+	"&RegisterPluginForSharedChannelsRequest\x12\\\n" +
+	"\x04opts\x18\x01 \x01(\v2(.mattermost.plugin.v1.RegisterPluginOptsB\x1e\x82\x80\x19\x1a\x12\x18model.RegisterPluginOptsR\x04opts\"\x9e\x01\n" +
+	"'RegisterPluginForSharedChannelsResponse\x12F\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x10\x82\x80\x19\f\n" +
+	"\x03err\x12\x05errorR\x05error\x12+\n" +
+	"\tremote_id\x18\x02 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bremoteIDR\bremoteId\"W\n" +
+	"(UnregisterPluginForSharedChannelsRequest\x12+\n" +
+	"\tplugin_id\x18\x01 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bpluginIDR\bpluginId\"n\n" +
+	")UnregisterPluginForSharedChannelsResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"]\n" +
+	".UnregisterPluginRemoteForSharedChannelsRequest\x12+\n" +
+	"\tremote_id\x18\x01 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bremoteIDR\bremoteId\"t\n" +
+	"/UnregisterPluginRemoteForSharedChannelsResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"J\n" +
 	"\x13ShareChannelRequest\x123\n" +
-	"\x02sc\x18\x01 \x01(\v2#.mattermost.plugin.v1.SharedChannelR\x02sc\"\x9a\x01\n" +
-	"\x14ShareChannelResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12J\n" +
+	"\x02sc\x18\x01 \x01(\v2#.mattermost.plugin.v1.SharedChannelR\x02sc\"\xa5\x01\n" +
+	"\x14ShareChannelResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12J\n" +
 	"\x0eshared_channel\x18\x02 \x01(\v2#.mattermost.plugin.v1.SharedChannelR\rsharedChannel\"Q\n" +
 	"\x1aUpdateSharedChannelRequest\x123\n" +
-	"\x02sc\x18\x01 \x01(\v2#.mattermost.plugin.v1.SharedChannelR\x02sc\"\xa1\x01\n" +
-	"\x1bUpdateSharedChannelResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12J\n" +
-	"\x0eshared_channel\x18\x02 \x01(\v2#.mattermost.plugin.v1.SharedChannelR\rsharedChannel\"8\n" +
-	"\x15UnshareChannelRequest\x12\x1f\n" +
+	"\x02sc\x18\x01 \x01(\v2#.mattermost.plugin.v1.SharedChannelR\x02sc\"\xac\x01\n" +
+	"\x1bUpdateSharedChannelResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12J\n" +
+	"\x0eshared_channel\x18\x02 \x01(\v2#.mattermost.plugin.v1.SharedChannelR\rsharedChannel\"G\n" +
+	"\x15UnshareChannelRequest\x12.\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tB\x00R\tchannelId\"n\n" +
-	"\x16UnshareChannelResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12\x1c\n" +
-	"\bunshared\x18\x02 \x01(\bB\x00R\bunshared\"\xae\x01\n" +
-	" UpdateSharedChannelCursorRequest\x12\x1f\n" +
+	"channel_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tchannelIDR\tchannelId\"\x8c\x01\n" +
+	"\x16UnshareChannelResponse\x12F\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x10\x82\x80\x19\f\n" +
+	"\x03err\x12\x05errorR\x05error\x12*\n" +
+	"\bunshared\x18\x02 \x01(\bB\x0e\x82\x80\x19\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tB\x00R\tchannelId\x12\x1d\n" +
-	"\tremote_id\x18\x02 \x01(\tB\x00R\bremoteId\x12J\n" +
-	"\x06cursor\x18\x03 \x01(\v20.mattermost.plugin.v1.GetPostsSinceForSyncCursorB\x00R\x06cursor\"[\n" +
-	"!UpdateSharedChannelCursorResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\";\n" +
-	"\x18SyncSharedChannelRequest\x12\x1f\n" +
+	"\bunsharedR\bunshared\"\xf9\x01\n" +
+	" UpdateSharedChannelCursorRequest\x12.\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tB\x00R\tchannelId\"S\n" +
-	"\x19SyncSharedChannelResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"\xa8\x01\n" +
-	"\x1cInviteRemoteToChannelRequest\x12\x1f\n" +
+	"channel_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tchannelIDR\tchannelId\x12+\n" +
+	"\tremote_id\x18\x02 \x01(\tB\x0e\x82\x80\x19\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tB\x00R\tchannelId\x12\x1d\n" +
-	"\tremote_id\x18\x02 \x01(\tB\x00R\bremoteId\x12\x19\n" +
-	"\auser_id\x18\x03 \x01(\tB\x00R\x06userId\x12-\n" +
-	"\x13share_if_not_shared\x18\x04 \x01(\bR\x10shareIfNotShared\"W\n" +
-	"\x1dInviteRemoteToChannelResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"b\n" +
-	" UninviteRemoteFromChannelRequest\x12\x1f\n" +
+	"\bremoteIDR\bremoteId\x12x\n" +
+	"\x06cursor\x18\x03 \x01(\v20.mattermost.plugin.v1.GetPostsSinceForSyncCursorB.\x82\x80\x19*\n" +
+	"\x06cusror\x12 model.GetPostsSinceForSyncCursorR\x06cursor\"f\n" +
+	"!UpdateSharedChannelCursorResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"J\n" +
+	"\x18SyncSharedChannelRequest\x12.\n" +
 	"\n" +
-	"channel_id\x18\x01 \x01(\tB\x00R\tchannelId\x12\x1d\n" +
-	"\tremote_id\x18\x02 \x01(\tB\x00R\bremoteId\"[\n" +
-	"!UninviteRemoteFromChannelResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"t\n" +
-	"\"ReceiveSharedChannelSyncMsgRequest\x12\x1d\n" +
-	"\tremote_id\x18\x01 \x01(\tB\x00R\bremoteId\x12/\n" +
-	"\x03msg\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.SyncMsgR\x03msg\"\xa8\x01\n" +
-	"#ReceiveSharedChannelSyncMsgResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12I\n" +
-	"\rsync_response\x18\x02 \x01(\v2\".mattermost.plugin.v1.SyncResponseB\x00R\fsyncResponse\"\xb4\x01\n" +
-	",ReceiveSharedChannelAttachmentSyncMsgRequest\x12\x1d\n" +
-	"\tremote_id\x18\x01 \x01(\tB\x00R\bremoteId\x12\x1f\n" +
+	"channel_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tchannelIDR\tchannelId\"^\n" +
+	"\x19SyncSharedChannelResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"\xd1\x01\n" +
+	"\x1cInviteRemoteToChannelRequest\x12.\n" +
 	"\n" +
-	"channel_id\x18\x02 \x01(\tB\x00R\tchannelId\x12.\n" +
-	"\x02fi\x18\x03 \x01(\v2\x1e.mattermost.plugin.v1.FileInfoR\x02fi\x12\x14\n" +
-	"\x04data\x18\x04 \x01(\fB\x00R\x04data\"\xa4\x01\n" +
-	"-ReceiveSharedChannelAttachmentSyncMsgResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12;\n" +
-	"\tfile_info\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.FileInfoR\bfileInfo\"\x80\x01\n" +
-	".ReceiveSharedChannelProfileImageSyncMsgRequest\x12\x1d\n" +
-	"\tremote_id\x18\x01 \x01(\tB\x00R\bremoteId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\x12\x14\n" +
-	"\x05image\x18\x03 \x01(\fR\x05image\"i\n" +
-	"/ReceiveSharedChannelProfileImageSyncMsgResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"R\n" +
-	"\x18UpsertGroupMemberRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\"\x97\x01\n" +
+	"channel_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tchannelIDR\tchannelId\x12+\n" +
+	"\tremote_id\x18\x02 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bremoteIDR\bremoteId\x12%\n" +
+	"\auser_id\x18\x03 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12-\n" +
+	"\x13share_if_not_shared\x18\x04 \x01(\bR\x10shareIfNotShared\"b\n" +
+	"\x1dInviteRemoteToChannelResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"\x7f\n" +
+	" UninviteRemoteFromChannelRequest\x12.\n" +
+	"\n" +
+	"channel_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tchannelIDR\tchannelId\x12+\n" +
+	"\tremote_id\x18\x02 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bremoteIDR\bremoteId\"f\n" +
+	"!UninviteRemoteFromChannelResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"\x82\x01\n" +
+	"\"ReceiveSharedChannelSyncMsgRequest\x12+\n" +
+	"\tremote_id\x18\x01 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bremoteIDR\bremoteId\x12/\n" +
+	"\x03msg\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.SyncMsgR\x03msg\"\xcb\x01\n" +
+	"#ReceiveSharedChannelSyncMsgResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12a\n" +
+	"\rsync_response\x18\x02 \x01(\v2\".mattermost.plugin.v1.SyncResponseB\x18\x82\x80\x19\x14\x12\x12model.SyncResponseR\fsyncResponse\"\xe0\x01\n" +
+	",ReceiveSharedChannelAttachmentSyncMsgRequest\x12+\n" +
+	"\tremote_id\x18\x01 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bremoteIDR\bremoteId\x12.\n" +
+	"\n" +
+	"channel_id\x18\x02 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\tchannelIDR\tchannelId\x12.\n" +
+	"\x02fi\x18\x03 \x01(\v2\x1e.mattermost.plugin.v1.FileInfoR\x02fi\x12#\n" +
+	"\x04data\x18\x04 \x01(\fB\x0f\x82\x80\x19\v\x12\tio.ReaderR\x04data\"\xaf\x01\n" +
+	"-ReceiveSharedChannelAttachmentSyncMsgResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12;\n" +
+	"\tfile_info\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.FileInfoR\bfileInfo\"\x9a\x01\n" +
+	".ReceiveSharedChannelProfileImageSyncMsgRequest\x12+\n" +
+	"\tremote_id\x18\x01 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bremoteIDR\bremoteId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\x14\n" +
+	"\x05image\x18\x03 \x01(\fR\x05image\"t\n" +
+	"/ReceiveSharedChannelProfileImageSyncMsgResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"k\n" +
+	"\x18UpsertGroupMemberRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"\x97\x01\n" +
 	"\x19UpsertGroupMemberResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12D\n" +
-	"\fgroup_member\x18\x02 \x01(\v2!.mattermost.plugin.v1.GroupMemberR\vgroupMember\"U\n" +
-	"\x19UpsertGroupMembersRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x1b\n" +
-	"\buser_ids\x18\x02 \x03(\tB\x00R\auserIds\"\x9a\x01\n" +
+	"\fgroup_member\x18\x02 \x01(\v2!.mattermost.plugin.v1.GroupMemberR\vgroupMember\"o\n" +
+	"\x19UpsertGroupMembersRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12(\n" +
+	"\buser_ids\x18\x02 \x03(\tB\r\x82\x80\x19\t\n" +
+	"\auserIDsR\auserIds\"\x9a\x01\n" +
 	"\x1aUpsertGroupMembersResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12F\n" +
-	"\rgroup_members\x18\x02 \x03(\v2!.mattermost.plugin.v1.GroupMemberR\fgroupMembers\"_\n" +
-	"\x19GetGroupByRemoteIDRequest\x12\x1d\n" +
-	"\tremote_id\x18\x01 \x01(\tB\x00R\bremoteId\x12#\n" +
-	"\fgroup_source\x18\x02 \x01(\tB\x00R\vgroupSource\"\x85\x01\n" +
+	"\rgroup_members\x18\x02 \x03(\v2!.mattermost.plugin.v1.GroupMemberR\fgroupMembers\"\x84\x01\n" +
+	"\x19GetGroupByRemoteIDRequest\x12+\n" +
+	"\tremote_id\x18\x01 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bremoteIDR\bremoteId\x12:\n" +
+	"\fgroup_source\x18\x02 \x01(\tB\x17\x82\x80\x19\x13\x12\x11model.GroupSourceR\vgroupSource\"\x85\x01\n" +
 	"\x1aGetGroupByRemoteIDResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x121\n" +
 	"\x05group\x18\x02 \x01(\v2\x1b.mattermost.plugin.v1.GroupR\x05group\"G\n" +
@@ -28156,34 +28287,42 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x05group\x18\x01 \x01(\v2\x1b.mattermost.plugin.v1.GroupR\x05group\"~\n" +
 	"\x13UpdateGroupResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x121\n" +
-	"\x05group\x18\x02 \x01(\v2\x1b.mattermost.plugin.v1.GroupR\x05group\"1\n" +
-	"\x12DeleteGroupRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\"~\n" +
+	"\x05group\x18\x02 \x01(\v2\x1b.mattermost.plugin.v1.GroupR\x05group\">\n" +
+	"\x12DeleteGroupRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\"~\n" +
 	"\x13DeleteGroupResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x121\n" +
-	"\x05group\x18\x02 \x01(\v2\x1b.mattermost.plugin.v1.GroupR\x05group\"2\n" +
-	"\x13RestoreGroupRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\"\x7f\n" +
+	"\x05group\x18\x02 \x01(\v2\x1b.mattermost.plugin.v1.GroupR\x05group\"?\n" +
+	"\x13RestoreGroupRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\"\x7f\n" +
 	"\x14RestoreGroupResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x121\n" +
-	"\x05group\x18\x02 \x01(\v2\x1b.mattermost.plugin.v1.GroupR\x05group\"R\n" +
-	"\x18DeleteGroupMemberRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\"\x97\x01\n" +
+	"\x05group\x18\x02 \x01(\v2\x1b.mattermost.plugin.v1.GroupR\x05group\"k\n" +
+	"\x18DeleteGroupMemberRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"\x97\x01\n" +
 	"\x19DeleteGroupMemberResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12D\n" +
-	"\fgroup_member\x18\x02 \x01(\v2!.mattermost.plugin.v1.GroupMemberR\vgroupMember\"\x80\x01\n" +
-	"\x17GetGroupSyncableRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12!\n" +
-	"\vsyncable_id\x18\x02 \x01(\tB\x00R\n" +
-	"syncableId\x12%\n" +
-	"\rsyncable_type\x18\x03 \x01(\tB\x00R\fsyncableType\"\x9c\x01\n" +
+	"\fgroup_member\x18\x02 \x01(\v2!.mattermost.plugin.v1.GroupMemberR\vgroupMember\"\xba\x01\n" +
+	"\x17GetGroupSyncableRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x121\n" +
+	"\vsyncable_id\x18\x02 \x01(\tB\x10\x82\x80\x19\f\n" +
+	"\n" +
+	"syncableIDR\n" +
+	"syncableId\x12B\n" +
+	"\rsyncable_type\x18\x03 \x01(\tB\x1d\x82\x80\x19\x19\x12\x17model.GroupSyncableTypeR\fsyncableType\"\x9c\x01\n" +
 	"\x18GetGroupSyncableResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12J\n" +
-	"\x0egroup_syncable\x18\x02 \x01(\v2#.mattermost.plugin.v1.GroupSyncableR\rgroupSyncable\"^\n" +
-	"\x18GetGroupSyncablesRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12%\n" +
-	"\rsyncable_type\x18\x02 \x01(\tB\x00R\fsyncableType\"\x9f\x01\n" +
+	"\x0egroup_syncable\x18\x02 \x01(\v2#.mattermost.plugin.v1.GroupSyncableR\rgroupSyncable\"\x88\x01\n" +
+	"\x18GetGroupSyncablesRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12B\n" +
+	"\rsyncable_type\x18\x02 \x01(\tB\x1d\x82\x80\x19\x19\x12\x17model.GroupSyncableTypeR\fsyncableType\"\x9f\x01\n" +
 	"\x19GetGroupSyncablesResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12L\n" +
 	"\x0fgroup_syncables\x18\x02 \x03(\v2#.mattermost.plugin.v1.GroupSyncableR\x0egroupSyncables\"h\n" +
@@ -28196,223 +28335,267 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x0egroup_syncable\x18\x01 \x01(\v2#.mattermost.plugin.v1.GroupSyncableR\rgroupSyncable\"\x9f\x01\n" +
 	"\x1bUpdateGroupSyncableResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12J\n" +
-	"\x0egroup_syncable\x18\x02 \x01(\v2#.mattermost.plugin.v1.GroupSyncableR\rgroupSyncable\"\x83\x01\n" +
-	"\x1aDeleteGroupSyncableRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12!\n" +
-	"\vsyncable_id\x18\x02 \x01(\tB\x00R\n" +
-	"syncableId\x12%\n" +
-	"\rsyncable_type\x18\x03 \x01(\tB\x00R\fsyncableType\"\x9f\x01\n" +
+	"\x0egroup_syncable\x18\x02 \x01(\v2#.mattermost.plugin.v1.GroupSyncableR\rgroupSyncable\"\xbd\x01\n" +
+	"\x1aDeleteGroupSyncableRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x121\n" +
+	"\vsyncable_id\x18\x02 \x01(\tB\x10\x82\x80\x19\f\n" +
+	"\n" +
+	"syncableIDR\n" +
+	"syncableId\x12B\n" +
+	"\rsyncable_type\x18\x03 \x01(\tB\x1d\x82\x80\x19\x19\x12\x17model.GroupSyncableTypeR\fsyncableType\"\x9f\x01\n" +
 	"\x1bDeleteGroupSyncableResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12J\n" +
-	"\x0egroup_syncable\x18\x02 \x01(\v2#.mattermost.plugin.v1.GroupSyncableR\rgroupSyncable\"P\n" +
-	"\x16UpdateUserRolesRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12\x1b\n" +
+	"\x0egroup_syncable\x18\x02 \x01(\v2#.mattermost.plugin.v1.GroupSyncableR\rgroupSyncable\"\\\n" +
+	"\x16UpdateUserRolesRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12\x1b\n" +
 	"\tnew_roles\x18\x02 \x01(\tR\bnewRoles\"\x7f\n" +
 	"\x17UpdateUserRolesResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12.\n" +
 	"\x04user\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x04user\"\x14\n" +
 	"\x12GetPluginIDRequest\"2\n" +
 	"\x13GetPluginIDResponse\x12\x1b\n" +
-	"\tplugin_id\x18\x02 \x01(\tR\bpluginId\"\xdc\x01\n" +
-	"\x10GetGroupsRequest\x12\x14\n" +
-	"\x04page\x18\x01 \x01(\x03B\x00R\x04page\x12\x1b\n" +
-	"\bper_page\x18\x02 \x01(\x03B\x00R\aperPage\x12;\n" +
-	"\x04opts\x18\x03 \x01(\v2%.mattermost.plugin.v1.GroupSearchOptsB\x00R\x04opts\x12X\n" +
+	"\tplugin_id\x18\x02 \x01(\tR\bpluginId\"\x89\x02\n" +
+	"\x10GetGroupsRequest\x12\x1d\n" +
+	"\x04page\x18\x01 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x04page\x12$\n" +
+	"\bper_page\x18\x02 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\aperPage\x12V\n" +
+	"\x04opts\x18\x03 \x01(\v2%.mattermost.plugin.v1.GroupSearchOptsB\x1b\x82\x80\x19\x17\x12\x15model.GroupSearchOptsR\x04opts\x12X\n" +
 	"\x11view_restrictions\x18\x04 \x01(\v2+.mattermost.plugin.v1.ViewUsersRestrictionsR\x10viewRestrictions\"~\n" +
 	"\x11GetGroupsResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x123\n" +
-	"\x06groups\x18\x02 \x03(\v2\x1b.mattermost.plugin.v1.GroupR\x06groups\"x\n" +
-	"'CreateDefaultSyncableMembershipsRequest\x12M\n" +
-	"\x06params\x18\x01 \x01(\v23.mattermost.plugin.v1.CreateDefaultMembershipParamsB\x00R\x06params\"`\n" +
+	"\x06groups\x18\x02 \x03(\v2\x1b.mattermost.plugin.v1.GroupR\x06groups\"\xa1\x01\n" +
+	"'CreateDefaultSyncableMembershipsRequest\x12v\n" +
+	"\x06params\x18\x01 \x01(\v23.mattermost.plugin.v1.CreateDefaultMembershipParamsB)\x82\x80\x19%\x12#model.CreateDefaultMembershipParamsR\x06params\"`\n" +
 	"(CreateDefaultSyncableMembershipsResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"*\n" +
 	"(DeleteGroupConstrainedMembershipsRequest\"a\n" +
 	")DeleteGroupConstrainedMembershipsResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"W\n" +
 	"\x1aCreatePropertyFieldRequest\x129\n" +
-	"\x05field\x18\x01 \x01(\v2#.mattermost.plugin.v1.PropertyFieldR\x05field\"\xa1\x01\n" +
-	"\x1bCreatePropertyFieldResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12J\n" +
-	"\x0eproperty_field\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyFieldR\rpropertyField\"S\n" +
-	"\x17GetPropertyFieldRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x1b\n" +
-	"\bfield_id\x18\x02 \x01(\tB\x00R\afieldId\"\x9e\x01\n" +
-	"\x18GetPropertyFieldResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12J\n" +
-	"\x0eproperty_field\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyFieldR\rpropertyField\"I\n" +
-	"\x18GetPropertyFieldsRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x10\n" +
-	"\x03ids\x18\x02 \x03(\tR\x03ids\"\xa1\x01\n" +
-	"\x19GetPropertyFieldsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12L\n" +
-	"\x0fproperty_fields\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyFieldR\x0epropertyFields\"t\n" +
-	"\x1aUpdatePropertyFieldRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x129\n" +
-	"\x05field\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyFieldR\x05field\"\xa1\x01\n" +
-	"\x1bUpdatePropertyFieldResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12J\n" +
+	"\x05field\x18\x01 \x01(\v2#.mattermost.plugin.v1.PropertyFieldR\x05field\"\xac\x01\n" +
+	"\x1bCreatePropertyFieldResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12J\n" +
+	"\x0eproperty_field\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyFieldR\rpropertyField\"m\n" +
+	"\x17GetPropertyFieldRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12(\n" +
+	"\bfield_id\x18\x02 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\afieldIDR\afieldId\"\xa9\x01\n" +
+	"\x18GetPropertyFieldResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12J\n" +
 	"\x0eproperty_field\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyFieldR\rpropertyField\"V\n" +
-	"\x1aDeletePropertyFieldRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x1b\n" +
-	"\bfield_id\x18\x02 \x01(\tB\x00R\afieldId\"U\n" +
-	"\x1bDeletePropertyFieldResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"\x7f\n" +
-	"\x1bSearchPropertyFieldsRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12C\n" +
-	"\x04opts\x18\x02 \x01(\v2-.mattermost.plugin.v1.PropertyFieldSearchOptsB\x00R\x04opts\"\xa4\x01\n" +
-	"\x1cSearchPropertyFieldsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12L\n" +
-	"\x0fproperty_fields\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyFieldR\x0epropertyFields\"b\n" +
-	"\x1aCountPropertyFieldsRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12'\n" +
-	"\x0finclude_deleted\x18\x02 \x01(\bR\x0eincludeDeleted\"k\n" +
-	"\x1bCountPropertyFieldsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\x03R\x05count\"\xab\x01\n" +
-	"#CountPropertyFieldsForTargetRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x1f\n" +
+	"\x18GetPropertyFieldsRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12\x10\n" +
+	"\x03ids\x18\x02 \x03(\tR\x03ids\"\xac\x01\n" +
+	"\x19GetPropertyFieldsResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12L\n" +
+	"\x0fproperty_fields\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyFieldR\x0epropertyFields\"\x81\x01\n" +
+	"\x1aUpdatePropertyFieldRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x129\n" +
+	"\x05field\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyFieldR\x05field\"\xac\x01\n" +
+	"\x1bUpdatePropertyFieldResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12J\n" +
+	"\x0eproperty_field\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyFieldR\rpropertyField\"p\n" +
+	"\x1aDeletePropertyFieldRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12(\n" +
+	"\bfield_id\x18\x02 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\afieldIDR\afieldId\"`\n" +
+	"\x1bDeletePropertyFieldResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"\xaf\x01\n" +
+	"\x1bSearchPropertyFieldsRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12f\n" +
+	"\x04opts\x18\x02 \x01(\v2-.mattermost.plugin.v1.PropertyFieldSearchOptsB#\x82\x80\x19\x1f\x12\x1dmodel.PropertyFieldSearchOptsR\x04opts\"\xaf\x01\n" +
+	"\x1cSearchPropertyFieldsResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12L\n" +
+	"\x0fproperty_fields\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyFieldR\x0epropertyFields\"o\n" +
+	"\x1aCountPropertyFieldsRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12'\n" +
+	"\x0finclude_deleted\x18\x02 \x01(\bR\x0eincludeDeleted\"v\n" +
+	"\x1bCountPropertyFieldsResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"\xc6\x01\n" +
+	"#CountPropertyFieldsForTargetRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12\x1f\n" +
 	"\vtarget_type\x18\x02 \x01(\tR\n" +
-	"targetType\x12\x1d\n" +
-	"\ttarget_id\x18\x03 \x01(\tB\x00R\btargetId\x12'\n" +
-	"\x0finclude_deleted\x18\x04 \x01(\bR\x0eincludeDeleted\"t\n" +
-	"$CountPropertyFieldsForTargetResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12\x14\n" +
+	"targetType\x12+\n" +
+	"\ttarget_id\x18\x03 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\btargetIDR\btargetId\x12'\n" +
+	"\x0finclude_deleted\x18\x04 \x01(\bR\x0eincludeDeleted\"\x7f\n" +
+	"$CountPropertyFieldsForTargetResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\x03R\x05count\"W\n" +
 	"\x1aCreatePropertyValueRequest\x129\n" +
-	"\x05value\x18\x01 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\x05value\"\xa1\x01\n" +
-	"\x1bCreatePropertyValueResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12J\n" +
-	"\x0eproperty_value\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\rpropertyValue\"S\n" +
-	"\x17GetPropertyValueRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x1b\n" +
-	"\bvalue_id\x18\x02 \x01(\tB\x00R\avalueId\"\x9e\x01\n" +
-	"\x18GetPropertyValueResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12J\n" +
-	"\x0eproperty_value\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\rpropertyValue\"I\n" +
-	"\x18GetPropertyValuesRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x10\n" +
-	"\x03ids\x18\x02 \x03(\tR\x03ids\"\xa1\x01\n" +
-	"\x19GetPropertyValuesResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12L\n" +
-	"\x0fproperty_values\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyValueR\x0epropertyValues\"t\n" +
-	"\x1aUpdatePropertyValueRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x129\n" +
-	"\x05value\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\x05value\"\xa1\x01\n" +
-	"\x1bUpdatePropertyValueResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12J\n" +
+	"\x05value\x18\x01 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\x05value\"\xac\x01\n" +
+	"\x1bCreatePropertyValueResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12J\n" +
+	"\x0eproperty_value\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\rpropertyValue\"m\n" +
+	"\x17GetPropertyValueRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12(\n" +
+	"\bvalue_id\x18\x02 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\avalueIDR\avalueId\"\xa9\x01\n" +
+	"\x18GetPropertyValueResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12J\n" +
+	"\x0eproperty_value\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\rpropertyValue\"V\n" +
+	"\x18GetPropertyValuesRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12\x10\n" +
+	"\x03ids\x18\x02 \x03(\tR\x03ids\"\xac\x01\n" +
+	"\x19GetPropertyValuesResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12L\n" +
+	"\x0fproperty_values\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyValueR\x0epropertyValues\"\x81\x01\n" +
+	"\x1aUpdatePropertyValueRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x129\n" +
+	"\x05value\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\x05value\"\xac\x01\n" +
+	"\x1bUpdatePropertyValueResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12J\n" +
 	"\x0eproperty_value\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\rpropertyValue\"W\n" +
 	"\x1aUpsertPropertyValueRequest\x129\n" +
-	"\x05value\x18\x01 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\x05value\"\xa1\x01\n" +
-	"\x1bUpsertPropertyValueResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12J\n" +
-	"\x0eproperty_value\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\rpropertyValue\"V\n" +
-	"\x1aDeletePropertyValueRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x1b\n" +
-	"\bvalue_id\x18\x02 \x01(\tB\x00R\avalueId\"U\n" +
-	"\x1bDeletePropertyValueResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"\x7f\n" +
-	"\x1bSearchPropertyValuesRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12C\n" +
-	"\x04opts\x18\x02 \x01(\v2-.mattermost.plugin.v1.PropertyValueSearchOptsB\x00R\x04opts\"\xa4\x01\n" +
-	"\x1cSearchPropertyValuesResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12L\n" +
+	"\x05value\x18\x01 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\x05value\"\xac\x01\n" +
+	"\x1bUpsertPropertyValueResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12J\n" +
+	"\x0eproperty_value\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\rpropertyValue\"p\n" +
+	"\x1aDeletePropertyValueRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12(\n" +
+	"\bvalue_id\x18\x02 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\avalueIDR\avalueId\"`\n" +
+	"\x1bDeletePropertyValueResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"\xaf\x01\n" +
+	"\x1bSearchPropertyValuesRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12f\n" +
+	"\x04opts\x18\x02 \x01(\v2-.mattermost.plugin.v1.PropertyValueSearchOptsB#\x82\x80\x19\x1f\x12\x1dmodel.PropertyValueSearchOptsR\x04opts\"\xaf\x01\n" +
+	"\x1cSearchPropertyValuesResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12L\n" +
 	"\x0fproperty_values\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyValueR\x0epropertyValues\"2\n" +
 	"\x1cRegisterPropertyGroupRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xa3\x01\n" +
-	"\x1dRegisterPropertyGroupResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12J\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xae\x01\n" +
+	"\x1dRegisterPropertyGroupResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12J\n" +
 	"\x0eproperty_group\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyGroupR\rpropertyGroup\"-\n" +
 	"\x17GetPropertyGroupRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\x9e\x01\n" +
-	"\x18GetPropertyGroupResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12J\n" +
-	"\x0eproperty_group\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyGroupR\rpropertyGroup\"o\n" +
-	"\x1dGetPropertyFieldByNameRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x1d\n" +
-	"\ttarget_id\x18\x02 \x01(\tB\x00R\btargetId\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"\xa4\x01\n" +
-	"\x1eGetPropertyFieldByNameResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12J\n" +
-	"\x0eproperty_field\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyFieldR\rpropertyField\"w\n" +
-	"\x1bUpdatePropertyFieldsRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12;\n" +
-	"\x06fields\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyFieldR\x06fields\"\xa4\x01\n" +
-	"\x1cUpdatePropertyFieldsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12L\n" +
-	"\x0fproperty_fields\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyFieldR\x0epropertyFields\"w\n" +
-	"\x1bUpdatePropertyValuesRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12;\n" +
-	"\x06values\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyValueR\x06values\"\xa4\x01\n" +
-	"\x1cUpdatePropertyValuesResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12L\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xa9\x01\n" +
+	"\x18GetPropertyGroupResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12J\n" +
+	"\x0eproperty_group\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyGroupR\rpropertyGroup\"\x8a\x01\n" +
+	"\x1dGetPropertyFieldByNameRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12+\n" +
+	"\ttarget_id\x18\x02 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\btargetIDR\btargetId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\xaf\x01\n" +
+	"\x1eGetPropertyFieldByNameResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12J\n" +
+	"\x0eproperty_field\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyFieldR\rpropertyField\"\x84\x01\n" +
+	"\x1bUpdatePropertyFieldsRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12;\n" +
+	"\x06fields\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyFieldR\x06fields\"\xaf\x01\n" +
+	"\x1cUpdatePropertyFieldsResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12L\n" +
+	"\x0fproperty_fields\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyFieldR\x0epropertyFields\"\x84\x01\n" +
+	"\x1bUpdatePropertyValuesRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12;\n" +
+	"\x06values\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyValueR\x06values\"\xaf\x01\n" +
+	"\x1cUpdatePropertyValuesResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12L\n" +
 	"\x0fproperty_values\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyValueR\x0epropertyValues\"Z\n" +
 	"\x1bUpsertPropertyValuesRequest\x12;\n" +
-	"\x06values\x18\x01 \x03(\v2#.mattermost.plugin.v1.PropertyValueR\x06values\"\xa4\x01\n" +
-	"\x1cUpsertPropertyValuesResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12L\n" +
-	"\x0fproperty_values\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyValueR\x0epropertyValues\"\x83\x01\n" +
-	"$DeletePropertyValuesForTargetRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x1f\n" +
+	"\x06values\x18\x01 \x03(\v2#.mattermost.plugin.v1.PropertyValueR\x06values\"\xaf\x01\n" +
+	"\x1cUpsertPropertyValuesResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12L\n" +
+	"\x0fproperty_values\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyValueR\x0epropertyValues\"\x9e\x01\n" +
+	"$DeletePropertyValuesForTargetRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12\x1f\n" +
 	"\vtarget_type\x18\x02 \x01(\tR\n" +
-	"targetType\x12\x1d\n" +
-	"\ttarget_id\x18\x03 \x01(\tB\x00R\btargetId\"_\n" +
-	"%DeletePropertyValuesForTargetResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"_\n" +
-	"#DeletePropertyValuesForFieldRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x1b\n" +
-	"\bfield_id\x18\x02 \x01(\tB\x00R\afieldId\"^\n" +
-	"$DeletePropertyValuesForFieldResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"\xaf\x01\n" +
+	"targetType\x12+\n" +
+	"\ttarget_id\x18\x03 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\btargetIDR\btargetId\"j\n" +
+	"%DeletePropertyValuesForTargetResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"y\n" +
+	"#DeletePropertyValuesForFieldRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12(\n" +
+	"\bfield_id\x18\x02 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\afieldIDR\afieldId\"i\n" +
+	"$DeletePropertyValuesForFieldResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"\xd1\x01\n" +
 	"&UpsertPropertyValuesWithOptionsRequest\x12;\n" +
-	"\x06values\x18\x01 \x03(\v2#.mattermost.plugin.v1.PropertyValueR\x06values\x12H\n" +
-	"\aoptions\x18\x02 \x01(\v2,.mattermost.plugin.v1.PropertyRequestOptionsB\x00R\aoptions\"\xaf\x01\n" +
-	"'UpsertPropertyValuesWithOptionsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12L\n" +
-	"\x0fproperty_values\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyValueR\x0epropertyValues\"\xac\x01\n" +
+	"\x06values\x18\x01 \x03(\v2#.mattermost.plugin.v1.PropertyValueR\x06values\x12j\n" +
+	"\aoptions\x18\x02 \x01(\v2,.mattermost.plugin.v1.PropertyRequestOptionsB\"\x82\x80\x19\x1e\x12\x1cmodel.PropertyRequestOptionsR\aoptions\"\xba\x01\n" +
+	"'UpsertPropertyValuesWithOptionsResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12L\n" +
+	"\x0fproperty_values\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyValueR\x0epropertyValues\"\xce\x01\n" +
 	"%UpsertPropertyValueWithOptionsRequest\x129\n" +
-	"\x05value\x18\x01 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\x05value\x12H\n" +
-	"\aoptions\x18\x02 \x01(\v2,.mattermost.plugin.v1.PropertyRequestOptionsB\x00R\aoptions\"\xac\x01\n" +
-	"&UpsertPropertyValueWithOptionsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12J\n" +
-	"\x0eproperty_value\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\rpropertyValue\"\xab\x01\n" +
-	"%DeletePropertyValueWithOptionsRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x1b\n" +
-	"\bvalue_id\x18\x02 \x01(\tB\x00R\avalueId\x12H\n" +
-	"\aoptions\x18\x03 \x01(\v2,.mattermost.plugin.v1.PropertyRequestOptionsB\x00R\aoptions\"`\n" +
-	"&DeletePropertyValueWithOptionsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"\xd8\x01\n" +
-	"/DeletePropertyValuesForTargetWithOptionsRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x1f\n" +
+	"\x05value\x18\x01 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\x05value\x12j\n" +
+	"\aoptions\x18\x02 \x01(\v2,.mattermost.plugin.v1.PropertyRequestOptionsB\"\x82\x80\x19\x1e\x12\x1cmodel.PropertyRequestOptionsR\aoptions\"\xb7\x01\n" +
+	"&UpsertPropertyValueWithOptionsResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12J\n" +
+	"\x0eproperty_value\x18\x02 \x01(\v2#.mattermost.plugin.v1.PropertyValueR\rpropertyValue\"\xe7\x01\n" +
+	"%DeletePropertyValueWithOptionsRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12(\n" +
+	"\bvalue_id\x18\x02 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\avalueIDR\avalueId\x12j\n" +
+	"\aoptions\x18\x03 \x01(\v2,.mattermost.plugin.v1.PropertyRequestOptionsB\"\x82\x80\x19\x1e\x12\x1cmodel.PropertyRequestOptionsR\aoptions\"k\n" +
+	"&DeletePropertyValueWithOptionsResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"\x95\x02\n" +
+	"/DeletePropertyValuesForTargetWithOptionsRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12\x1f\n" +
 	"\vtarget_type\x18\x02 \x01(\tR\n" +
-	"targetType\x12\x1d\n" +
-	"\ttarget_id\x18\x03 \x01(\tB\x00R\btargetId\x12H\n" +
-	"\aoptions\x18\x04 \x01(\v2,.mattermost.plugin.v1.PropertyRequestOptionsB\x00R\aoptions\"j\n" +
-	"0DeletePropertyValuesForTargetWithOptionsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"\xb4\x01\n" +
-	".DeletePropertyValuesForFieldWithOptionsRequest\x12\x1b\n" +
-	"\bgroup_id\x18\x01 \x01(\tB\x00R\agroupId\x12\x1b\n" +
-	"\bfield_id\x18\x02 \x01(\tB\x00R\afieldId\x12H\n" +
-	"\aoptions\x18\x03 \x01(\v2,.mattermost.plugin.v1.PropertyRequestOptionsB\x00R\aoptions\"i\n" +
-	"/DeletePropertyValuesForFieldWithOptionsResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"I\n" +
+	"targetType\x12+\n" +
+	"\ttarget_id\x18\x03 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\btargetIDR\btargetId\x12j\n" +
+	"\aoptions\x18\x04 \x01(\v2,.mattermost.plugin.v1.PropertyRequestOptionsB\"\x82\x80\x19\x1e\x12\x1cmodel.PropertyRequestOptionsR\aoptions\"u\n" +
+	"0DeletePropertyValuesForTargetWithOptionsResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"\xf0\x01\n" +
+	".DeletePropertyValuesForFieldWithOptionsRequest\x12(\n" +
+	"\bgroup_id\x18\x01 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\agroupIDR\agroupId\x12(\n" +
+	"\bfield_id\x18\x02 \x01(\tB\r\x82\x80\x19\t\n" +
+	"\afieldIDR\afieldId\x12j\n" +
+	"\aoptions\x18\x03 \x01(\v2,.mattermost.plugin.v1.PropertyRequestOptionsB\"\x82\x80\x19\x1e\x12\x1cmodel.PropertyRequestOptionsR\aoptions\"t\n" +
+	"/DeletePropertyValuesForFieldWithOptionsResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"I\n" +
 	"\x12LogAuditRecRequest\x123\n" +
 	"\x03rec\x18\x01 \x01(\v2!.mattermost.plugin.v1.AuditRecordR\x03rec\"\x15\n" +
-	"\x13LogAuditRecResponse\"\x8a\x01\n" +
+	"\x13LogAuditRecResponse\"\x9a\x01\n" +
 	"\x1bLogAuditRecWithLevelRequest\x123\n" +
-	"\x03rec\x18\x01 \x01(\v2!.mattermost.plugin.v1.AuditRecordR\x03rec\x126\n" +
-	"\x05level\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.LogLevelB\x00R\x05level\"\x1e\n" +
-	"\x1cLogAuditRecWithLevelResponse\"\x99\x01\n" +
-	"\x1cEvaluateAccessControlRequest\x12\x19\n" +
-	"\auser_id\x18\x01 \x01(\tB\x00R\x06userId\x12#\n" +
-	"\rresource_type\x18\x02 \x01(\tR\fresourceType\x12!\n" +
-	"\vresource_id\x18\x03 \x01(\tB\x00R\n" +
+	"\x03rec\x18\x01 \x01(\v2!.mattermost.plugin.v1.AuditRecordR\x03rec\x12F\n" +
+	"\x05level\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.LogLevelB\x10\x82\x80\x19\f\x12\n" +
+	"mlog.LevelR\x05level\"\x1e\n" +
+	"\x1cLogAuditRecWithLevelResponse\"\xb5\x01\n" +
+	"\x1cEvaluateAccessControlRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12#\n" +
+	"\rresource_type\x18\x02 \x01(\tR\fresourceType\x121\n" +
+	"\vresource_id\x18\x03 \x01(\tB\x10\x82\x80\x19\f\n" +
+	"\n" +
+	"resourceIDR\n" +
 	"resourceId\x12\x16\n" +
 	"\x06action\x18\x04 \x01(\tR\x06action\"\xa4\x01\n" +
 	"\x1dEvaluateAccessControlResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12M\n" +
-	"\x0faccess_decision\x18\x02 \x01(\v2$.mattermost.plugin.v1.AccessDecisionR\x0eaccessDecision\"\x8b\x01\n" +
-	"\x1eSaveAccessControlPolicyRequest\x12&\n" +
-	"\x0eacting_user_id\x18\x01 \x01(\tB\x00R\factingUserId\x12A\n" +
+	"\x0faccess_decision\x18\x02 \x01(\v2$.mattermost.plugin.v1.AccessDecisionR\x0eaccessDecision\"\x9d\x01\n" +
+	"\x1eSaveAccessControlPolicyRequest\x128\n" +
+	"\x0eacting_user_id\x18\x01 \x01(\tB\x12\x82\x80\x19\x0e\n" +
+	"\factingUserIDR\factingUserId\x12A\n" +
 	"\x06policy\x18\x02 \x01(\v2).mattermost.plugin.v1.AccessControlPolicyR\x06policy\"\x9a\x01\n" +
 	"\x1fSaveAccessControlPolicyResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12A\n" +
@@ -28421,327 +28604,344 @@ const file_mattermost_plugin_v1_plugin_api_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x99\x01\n" +
 	"\x1eGetAccessControlPolicyResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12A\n" +
-	"\x06policy\x18\x02 \x01(\v2).mattermost.plugin.v1.AccessControlPolicyR\x06policy\"\x7f\n" +
-	" DeleteAccessControlPolicyRequest\x12&\n" +
-	"\x0eacting_user_id\x18\x01 \x01(\tB\x00R\factingUserId\x12#\n" +
+	"\x06policy\x18\x02 \x01(\v2).mattermost.plugin.v1.AccessControlPolicyR\x06policy\"\x91\x01\n" +
+	" DeleteAccessControlPolicyRequest\x128\n" +
+	"\x0eacting_user_id\x18\x01 \x01(\tB\x12\x82\x80\x19\x0e\n" +
+	"\factingUserIDR\factingUserId\x12#\n" +
 	"\rresource_type\x18\x02 \x01(\tR\fresourceType\x12\x0e\n" +
 	"\x02id\x18\x03 \x01(\tR\x02id\"Y\n" +
 	"!DeleteAccessControlPolicyResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\x92\x01\n" +
-	"#CheckAccessControlExpressionRequest\x12&\n" +
-	"\x0eacting_user_id\x18\x01 \x01(\tB\x00R\factingUserId\x12#\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\"\xa4\x01\n" +
+	"#CheckAccessControlExpressionRequest\x128\n" +
+	"\x0eacting_user_id\x18\x01 \x01(\tB\x12\x82\x80\x19\x0e\n" +
+	"\factingUserIDR\factingUserId\x12#\n" +
 	"\rresource_type\x18\x02 \x01(\tR\fresourceType\x12\x1e\n" +
 	"\n" +
 	"expression\x18\x03 \x01(\tR\n" +
-	"expression\"\xb5\x01\n" +
+	"expression\"\xd5\x01\n" +
 	"$CheckAccessControlExpressionResponse\x124\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12W\n" +
-	"\x11expression_errors\x18\x02 \x03(\v2(.mattermost.plugin.v1.CELExpressionErrorB\x00R\x10expressionErrors\"\xe5\x01\n" +
-	"+QueryUsersForAccessControlExpressionRequest\x12&\n" +
-	"\x0eacting_user_id\x18\x01 \x01(\tB\x00R\factingUserId\x12#\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12w\n" +
+	"\x11expression_errors\x18\x02 \x03(\v2(.mattermost.plugin.v1.CELExpressionErrorB \x82\x80\x19\x1c\x12\x1a[]model.CELExpressionErrorR\x10expressionErrors\"\x8e\x02\n" +
+	"+QueryUsersForAccessControlExpressionRequest\x128\n" +
+	"\x0eacting_user_id\x18\x01 \x01(\tB\x12\x82\x80\x19\x0e\n" +
+	"\factingUserIDR\factingUserId\x12#\n" +
 	"\rresource_type\x18\x02 \x01(\tR\fresourceType\x12\x1e\n" +
 	"\n" +
 	"expression\x18\x03 \x01(\tR\n" +
 	"expression\x12\x12\n" +
-	"\x04term\x18\x04 \x01(\tR\x04term\x12\x1d\n" +
-	"\tcursor_id\x18\x05 \x01(\tB\x00R\bcursorId\x12\x16\n" +
-	"\x05limit\x18\x06 \x01(\x03B\x00R\x05limit\"\xb3\x01\n" +
+	"\x04term\x18\x04 \x01(\tR\x04term\x12+\n" +
+	"\tcursor_id\x18\x05 \x01(\tB\x0e\x82\x80\x19\n" +
+	"\n" +
+	"\bcursorIDR\bcursorId\x12\x1f\n" +
+	"\x05limit\x18\x06 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x05limit\"\xb3\x01\n" +
 	",QueryUsersForAccessControlExpressionResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12M\n" +
-	"\x06result\x18\x02 \x01(\v25.mattermost.plugin.v1.AccessControlPolicyTestResponseR\x06result\"\x81\x01\n" +
-	")GetAccessControlFieldsAutocompleteRequest\x12&\n" +
-	"\x0eacting_user_id\x18\x01 \x01(\tB\x00R\factingUserId\x12\x14\n" +
-	"\x05after\x18\x02 \x01(\tR\x05after\x12\x16\n" +
-	"\x05limit\x18\x03 \x01(\x03B\x00R\x05limit\"\xb0\x01\n" +
+	"\x06result\x18\x02 \x01(\v25.mattermost.plugin.v1.AccessControlPolicyTestResponseR\x06result\"\x9c\x01\n" +
+	")GetAccessControlFieldsAutocompleteRequest\x128\n" +
+	"\x0eacting_user_id\x18\x01 \x01(\tB\x12\x82\x80\x19\x0e\n" +
+	"\factingUserIDR\factingUserId\x12\x14\n" +
+	"\x05after\x18\x02 \x01(\tR\x05after\x12\x1f\n" +
+	"\x05limit\x18\x03 \x01(\x03B\t\x82\x80\x19\x05\x12\x03intR\x05limit\"\xb0\x01\n" +
 	"*GetAccessControlFieldsAutocompleteResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12L\n" +
-	"\x0fproperty_fields\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyFieldR\x0epropertyFields\"\x8f\x01\n" +
-	" GetAccessControlVisualASTRequest\x12&\n" +
-	"\x0eacting_user_id\x18\x01 \x01(\tB\x00R\factingUserId\x12#\n" +
+	"\x0fproperty_fields\x18\x02 \x03(\v2#.mattermost.plugin.v1.PropertyFieldR\x0epropertyFields\"\xa1\x01\n" +
+	" GetAccessControlVisualASTRequest\x128\n" +
+	"\x0eacting_user_id\x18\x01 \x01(\tB\x12\x82\x80\x19\x0e\n" +
+	"\factingUserIDR\factingUserId\x12#\n" +
 	"\rresource_type\x18\x02 \x01(\tR\fresourceType\x12\x1e\n" +
 	"\n" +
 	"expression\x18\x03 \x01(\tR\n" +
 	"expression\"\xae\x01\n" +
 	"!GetAccessControlVisualASTResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12S\n" +
-	"\x11visual_expression\x18\x02 \x01(\v2&.mattermost.plugin.v1.VisualExpressionR\x10visualExpression2\xef\xf2\x01\n" +
-	"\tPluginAPI\x12\x88\x01\n" +
-	"\x17LoadPluginConfiguration\x124.mattermost.plugin.v1.LoadPluginConfigurationRequest\x1a5.mattermost.plugin.v1.LoadPluginConfigurationResponse\"\x00\x12p\n" +
-	"\x0fRegisterCommand\x12,.mattermost.plugin.v1.RegisterCommandRequest\x1a-.mattermost.plugin.v1.RegisterCommandResponse\"\x00\x12v\n" +
-	"\x11UnregisterCommand\x12..mattermost.plugin.v1.UnregisterCommandRequest\x1a/.mattermost.plugin.v1.UnregisterCommandResponse\"\x00\x12|\n" +
-	"\x13ExecuteSlashCommand\x120.mattermost.plugin.v1.ExecuteSlashCommandRequest\x1a1.mattermost.plugin.v1.ExecuteSlashCommandResponse\"\x00\x12^\n" +
-	"\tGetConfig\x12&.mattermost.plugin.v1.GetConfigRequest\x1a'.mattermost.plugin.v1.GetConfigResponse\"\x00\x12\x7f\n" +
-	"\x14GetUnsanitizedConfig\x121.mattermost.plugin.v1.GetUnsanitizedConfigRequest\x1a2.mattermost.plugin.v1.GetUnsanitizedConfigResponse\"\x00\x12a\n" +
+	"\x11visual_expression\x18\x02 \x01(\v2&.mattermost.plugin.v1.VisualExpressionR\x10visualExpression2\u009b\x02\n" +
+	"\tPluginAPI\x12\x99\x01\n" +
+	"\x17LoadPluginConfiguration\x124.mattermost.plugin.v1.LoadPluginConfigurationRequest\x1a5.mattermost.plugin.v1.LoadPluginConfigurationResponse\"\x11\x82\x80\x19\r\x12\x035.2\x1a\x06Plugin\x12\x82\x01\n" +
+	"\x0fRegisterCommand\x12,.mattermost.plugin.v1.RegisterCommandRequest\x1a-.mattermost.plugin.v1.RegisterCommandResponse\"\x12\x82\x80\x19\x0e\x12\x035.2\x1a\aCommand\x12\x88\x01\n" +
+	"\x11UnregisterCommand\x12..mattermost.plugin.v1.UnregisterCommandRequest\x1a/.mattermost.plugin.v1.UnregisterCommandResponse\"\x12\x82\x80\x19\x0e\x12\x035.2\x1a\aCommand\x12\x8f\x01\n" +
+	"\x13ExecuteSlashCommand\x120.mattermost.plugin.v1.ExecuteSlashCommandRequest\x1a1.mattermost.plugin.v1.ExecuteSlashCommandResponse\"\x13\x82\x80\x19\x0f\x12\x045.26\x1a\aCommand\x12v\n" +
+	"\tGetConfig\x12&.mattermost.plugin.v1.GetConfigRequest\x1a'.mattermost.plugin.v1.GetConfigResponse\"\x18\x82\x80\x19\x14\x12\x035.2\x1a\rConfiguration\x12\x98\x01\n" +
+	"\x14GetUnsanitizedConfig\x121.mattermost.plugin.v1.GetUnsanitizedConfigRequest\x1a2.mattermost.plugin.v1.GetUnsanitizedConfigResponse\"\x19\x82\x80\x19\x15\x12\x045.16\x1a\rConfiguration\x12y\n" +
 	"\n" +
-	"SaveConfig\x12'.mattermost.plugin.v1.SaveConfigRequest\x1a(.mattermost.plugin.v1.SaveConfigResponse\"\x00\x12p\n" +
-	"\x0fGetPluginConfig\x12,.mattermost.plugin.v1.GetPluginConfigRequest\x1a-.mattermost.plugin.v1.GetPluginConfigResponse\"\x00\x12s\n" +
-	"\x10SavePluginConfig\x12-.mattermost.plugin.v1.SavePluginConfigRequest\x1a..mattermost.plugin.v1.SavePluginConfigResponse\"\x00\x12j\n" +
-	"\rGetBundlePath\x12*.mattermost.plugin.v1.GetBundlePathRequest\x1a+.mattermost.plugin.v1.GetBundlePathResponse\"\x00\x12a\n" +
+	"SaveConfig\x12'.mattermost.plugin.v1.SaveConfigRequest\x1a(.mattermost.plugin.v1.SaveConfigResponse\"\x18\x82\x80\x19\x14\x12\x035.2\x1a\rConfiguration\x12\x81\x01\n" +
+	"\x0fGetPluginConfig\x12,.mattermost.plugin.v1.GetPluginConfigRequest\x1a-.mattermost.plugin.v1.GetPluginConfigResponse\"\x11\x82\x80\x19\r\x12\x035.6\x1a\x06Plugin\x12\x84\x01\n" +
+	"\x10SavePluginConfig\x12-.mattermost.plugin.v1.SavePluginConfigRequest\x1a..mattermost.plugin.v1.SavePluginConfigResponse\"\x11\x82\x80\x19\r\x12\x035.6\x1a\x06Plugin\x12|\n" +
+	"\rGetBundlePath\x12*.mattermost.plugin.v1.GetBundlePathRequest\x1a+.mattermost.plugin.v1.GetBundlePathResponse\"\x12\x82\x80\x19\x0e\x12\x045.10\x1a\x06Plugin\x12s\n" +
 	"\n" +
-	"GetLicense\x12'.mattermost.plugin.v1.GetLicenseRequest\x1a(.mattermost.plugin.v1.GetLicenseResponse\"\x00\x12v\n" +
-	"\x11IsEnterpriseReady\x12..mattermost.plugin.v1.IsEnterpriseReadyRequest\x1a/.mattermost.plugin.v1.IsEnterpriseReadyResponse\"\x00\x12s\n" +
-	"\x10GetServerVersion\x12-.mattermost.plugin.v1.GetServerVersionRequest\x1a..mattermost.plugin.v1.GetServerVersionResponse\"\x00\x12\x7f\n" +
-	"\x14GetSystemInstallDate\x121.mattermost.plugin.v1.GetSystemInstallDateRequest\x1a2.mattermost.plugin.v1.GetSystemInstallDateResponse\"\x00\x12p\n" +
-	"\x0fGetDiagnosticId\x12,.mattermost.plugin.v1.GetDiagnosticIdRequest\x1a-.mattermost.plugin.v1.GetDiagnosticIdResponse\"\x00\x12m\n" +
-	"\x0eGetTelemetryId\x12+.mattermost.plugin.v1.GetTelemetryIdRequest\x1a,.mattermost.plugin.v1.GetTelemetryIdResponse\"\x00\x12a\n" +
+	"GetLicense\x12'.mattermost.plugin.v1.GetLicenseRequest\x1a(.mattermost.plugin.v1.GetLicenseResponse\"\x12\x82\x80\x19\x0e\x12\x045.10\x1a\x06Server\x12\x88\x01\n" +
+	"\x11IsEnterpriseReady\x12..mattermost.plugin.v1.IsEnterpriseReadyRequest\x1a/.mattermost.plugin.v1.IsEnterpriseReadyResponse\"\x12\x82\x80\x19\x0e\x12\x045.10\x1a\x06Server\x12\x84\x01\n" +
+	"\x10GetServerVersion\x12-.mattermost.plugin.v1.GetServerVersionRequest\x1a..mattermost.plugin.v1.GetServerVersionResponse\"\x11\x82\x80\x19\r\x12\x035.4\x1a\x06Server\x12\x91\x01\n" +
+	"\x14GetSystemInstallDate\x121.mattermost.plugin.v1.GetSystemInstallDateRequest\x1a2.mattermost.plugin.v1.GetSystemInstallDateResponse\"\x12\x82\x80\x19\x0e\x12\x045.10\x1a\x06Server\x12\x82\x01\n" +
+	"\x0fGetDiagnosticId\x12,.mattermost.plugin.v1.GetDiagnosticIdRequest\x1a-.mattermost.plugin.v1.GetDiagnosticIdResponse\"\x12\x82\x80\x19\x0e\x12\x045.10\x1a\x06Server\x12\x7f\n" +
+	"\x0eGetTelemetryId\x12+.mattermost.plugin.v1.GetTelemetryIdRequest\x1a,.mattermost.plugin.v1.GetTelemetryIdResponse\"\x12\x82\x80\x19\x0e\x12\x045.28\x1a\x06Server\x12p\n" +
 	"\n" +
-	"CreateUser\x12'.mattermost.plugin.v1.CreateUserRequest\x1a(.mattermost.plugin.v1.CreateUserResponse\"\x00\x12a\n" +
+	"CreateUser\x12'.mattermost.plugin.v1.CreateUserRequest\x1a(.mattermost.plugin.v1.CreateUserResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04User\x12p\n" +
 	"\n" +
-	"DeleteUser\x12'.mattermost.plugin.v1.DeleteUserRequest\x1a(.mattermost.plugin.v1.DeleteUserResponse\"\x00\x12[\n" +
-	"\bGetUsers\x12%.mattermost.plugin.v1.GetUsersRequest\x1a&.mattermost.plugin.v1.GetUsersResponse\"\x00\x12j\n" +
-	"\rGetUsersByIds\x12*.mattermost.plugin.v1.GetUsersByIdsRequest\x1a+.mattermost.plugin.v1.GetUsersByIdsResponse\"\x00\x12X\n" +
-	"\aGetUser\x12$.mattermost.plugin.v1.GetUserRequest\x1a%.mattermost.plugin.v1.GetUserResponse\"\x00\x12m\n" +
-	"\x0eGetUserByEmail\x12+.mattermost.plugin.v1.GetUserByEmailRequest\x1a,.mattermost.plugin.v1.GetUserByEmailResponse\"\x00\x12v\n" +
-	"\x11GetUserByUsername\x12..mattermost.plugin.v1.GetUserByUsernameRequest\x1a/.mattermost.plugin.v1.GetUserByUsernameResponse\"\x00\x12|\n" +
-	"\x13GetUsersByUsernames\x120.mattermost.plugin.v1.GetUsersByUsernamesRequest\x1a1.mattermost.plugin.v1.GetUsersByUsernamesResponse\"\x00\x12m\n" +
-	"\x0eGetUsersInTeam\x12+.mattermost.plugin.v1.GetUsersInTeamRequest\x1a,.mattermost.plugin.v1.GetUsersInTeamResponse\"\x00\x12\x7f\n" +
-	"\x14GetPreferenceForUser\x121.mattermost.plugin.v1.GetPreferenceForUserRequest\x1a2.mattermost.plugin.v1.GetPreferenceForUserResponse\"\x00\x12\x82\x01\n" +
-	"\x15GetPreferencesForUser\x122.mattermost.plugin.v1.GetPreferencesForUserRequest\x1a3.mattermost.plugin.v1.GetPreferencesForUserResponse\"\x00\x12\x8b\x01\n" +
-	"\x18UpdatePreferencesForUser\x125.mattermost.plugin.v1.UpdatePreferencesForUserRequest\x1a6.mattermost.plugin.v1.UpdatePreferencesForUserResponse\"\x00\x12\x8b\x01\n" +
-	"\x18DeletePreferencesForUser\x125.mattermost.plugin.v1.DeletePreferencesForUserRequest\x1a6.mattermost.plugin.v1.DeletePreferencesForUserResponse\"\x00\x12a\n" +
+	"DeleteUser\x12'.mattermost.plugin.v1.DeleteUserRequest\x1a(.mattermost.plugin.v1.DeleteUserResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04User\x12k\n" +
+	"\bGetUsers\x12%.mattermost.plugin.v1.GetUsersRequest\x1a&.mattermost.plugin.v1.GetUsersResponse\"\x10\x82\x80\x19\f\x12\x045.10\x1a\x04User\x12y\n" +
+	"\rGetUsersByIds\x12*.mattermost.plugin.v1.GetUsersByIdsRequest\x1a+.mattermost.plugin.v1.GetUsersByIdsResponse\"\x0f\x82\x80\x19\v\x12\x039.8\x1a\x04User\x12g\n" +
+	"\aGetUser\x12$.mattermost.plugin.v1.GetUserRequest\x1a%.mattermost.plugin.v1.GetUserResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04User\x12|\n" +
+	"\x0eGetUserByEmail\x12+.mattermost.plugin.v1.GetUserByEmailRequest\x1a,.mattermost.plugin.v1.GetUserByEmailResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04User\x12\x85\x01\n" +
+	"\x11GetUserByUsername\x12..mattermost.plugin.v1.GetUserByUsernameRequest\x1a/.mattermost.plugin.v1.GetUserByUsernameResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04User\x12\x8b\x01\n" +
+	"\x13GetUsersByUsernames\x120.mattermost.plugin.v1.GetUsersByUsernamesRequest\x1a1.mattermost.plugin.v1.GetUsersByUsernamesResponse\"\x0f\x82\x80\x19\v\x12\x035.6\x1a\x04User\x12\x82\x01\n" +
+	"\x0eGetUsersInTeam\x12+.mattermost.plugin.v1.GetUsersInTeamRequest\x1a,.mattermost.plugin.v1.GetUsersInTeamResponse\"\x15\x82\x80\x19\x11\x12\x035.6\x1a\x04User\x1a\x04Team\x12\x9a\x01\n" +
+	"\x14GetPreferenceForUser\x121.mattermost.plugin.v1.GetPreferenceForUserRequest\x1a2.mattermost.plugin.v1.GetPreferenceForUserResponse\"\x1b\x82\x80\x19\x17\x12\x039.5\x1a\x04User\x1a\n" +
+	"Preference\x12\x9e\x01\n" +
+	"\x15GetPreferencesForUser\x122.mattermost.plugin.v1.GetPreferencesForUserRequest\x1a3.mattermost.plugin.v1.GetPreferencesForUserResponse\"\x1c\x82\x80\x19\x18\x12\x045.26\x1a\x04User\x1a\n" +
+	"Preference\x12\xa7\x01\n" +
+	"\x18UpdatePreferencesForUser\x125.mattermost.plugin.v1.UpdatePreferencesForUserRequest\x1a6.mattermost.plugin.v1.UpdatePreferencesForUserResponse\"\x1c\x82\x80\x19\x18\x12\x045.26\x1a\x04User\x1a\n" +
+	"Preference\x12\xa7\x01\n" +
+	"\x18DeletePreferencesForUser\x125.mattermost.plugin.v1.DeletePreferencesForUserRequest\x1a6.mattermost.plugin.v1.DeletePreferencesForUserResponse\"\x1c\x82\x80\x19\x18\x12\x045.26\x1a\x04User\x1a\n" +
+	"Preference\x12j\n" +
 	"\n" +
-	"GetSession\x12'.mattermost.plugin.v1.GetSessionRequest\x1a(.mattermost.plugin.v1.GetSessionResponse\"\x00\x12j\n" +
-	"\rCreateSession\x12*.mattermost.plugin.v1.CreateSessionRequest\x1a+.mattermost.plugin.v1.CreateSessionResponse\"\x00\x12|\n" +
-	"\x13ExtendSessionExpiry\x120.mattermost.plugin.v1.ExtendSessionExpiryRequest\x1a1.mattermost.plugin.v1.ExtendSessionExpiryResponse\"\x00\x12j\n" +
-	"\rRevokeSession\x12*.mattermost.plugin.v1.RevokeSessionRequest\x1a+.mattermost.plugin.v1.RevokeSessionResponse\"\x00\x12\x82\x01\n" +
-	"\x15CreateUserAccessToken\x122.mattermost.plugin.v1.CreateUserAccessTokenRequest\x1a3.mattermost.plugin.v1.CreateUserAccessTokenResponse\"\x00\x12\x82\x01\n" +
-	"\x15RevokeUserAccessToken\x122.mattermost.plugin.v1.RevokeUserAccessTokenRequest\x1a3.mattermost.plugin.v1.RevokeUserAccessTokenResponse\"\x00\x12d\n" +
-	"\vGetTeamIcon\x12(.mattermost.plugin.v1.GetTeamIconRequest\x1a).mattermost.plugin.v1.GetTeamIconResponse\"\x00\x12d\n" +
-	"\vSetTeamIcon\x12(.mattermost.plugin.v1.SetTeamIconRequest\x1a).mattermost.plugin.v1.SetTeamIconResponse\"\x00\x12m\n" +
-	"\x0eRemoveTeamIcon\x12+.mattermost.plugin.v1.RemoveTeamIconRequest\x1a,.mattermost.plugin.v1.RemoveTeamIconResponse\"\x00\x12a\n" +
+	"GetSession\x12'.mattermost.plugin.v1.GetSessionRequest\x1a(.mattermost.plugin.v1.GetSessionResponse\"\t\x82\x80\x19\x05\x12\x035.2\x12y\n" +
+	"\rCreateSession\x12*.mattermost.plugin.v1.CreateSessionRequest\x1a+.mattermost.plugin.v1.CreateSessionResponse\"\x0f\x82\x80\x19\v\x12\x036.2\x1a\x04User\x12\x8b\x01\n" +
+	"\x13ExtendSessionExpiry\x120.mattermost.plugin.v1.ExtendSessionExpiryRequest\x1a1.mattermost.plugin.v1.ExtendSessionExpiryResponse\"\x0f\x82\x80\x19\v\x12\x036.2\x1a\x04User\x12y\n" +
+	"\rRevokeSession\x12*.mattermost.plugin.v1.RevokeSessionRequest\x1a+.mattermost.plugin.v1.RevokeSessionResponse\"\x0f\x82\x80\x19\v\x12\x036.2\x1a\x04User\x12\x92\x01\n" +
+	"\x15CreateUserAccessToken\x122.mattermost.plugin.v1.CreateUserAccessTokenRequest\x1a3.mattermost.plugin.v1.CreateUserAccessTokenResponse\"\x10\x82\x80\x19\f\x12\x045.38\x1a\x04User\x12\x92\x01\n" +
+	"\x15RevokeUserAccessToken\x122.mattermost.plugin.v1.RevokeUserAccessTokenRequest\x1a3.mattermost.plugin.v1.RevokeUserAccessTokenResponse\"\x10\x82\x80\x19\f\x12\x045.38\x1a\x04User\x12s\n" +
+	"\vGetTeamIcon\x12(.mattermost.plugin.v1.GetTeamIconRequest\x1a).mattermost.plugin.v1.GetTeamIconResponse\"\x0f\x82\x80\x19\v\x12\x035.6\x1a\x04Team\x12s\n" +
+	"\vSetTeamIcon\x12(.mattermost.plugin.v1.SetTeamIconRequest\x1a).mattermost.plugin.v1.SetTeamIconResponse\"\x0f\x82\x80\x19\v\x12\x035.6\x1a\x04Team\x12|\n" +
+	"\x0eRemoveTeamIcon\x12+.mattermost.plugin.v1.RemoveTeamIconRequest\x1a,.mattermost.plugin.v1.RemoveTeamIconResponse\"\x0f\x82\x80\x19\v\x12\x035.6\x1a\x04Team\x12p\n" +
 	"\n" +
-	"UpdateUser\x12'.mattermost.plugin.v1.UpdateUserRequest\x1a(.mattermost.plugin.v1.UpdateUserResponse\"\x00\x12j\n" +
-	"\rGetUserStatus\x12*.mattermost.plugin.v1.GetUserStatusRequest\x1a+.mattermost.plugin.v1.GetUserStatusResponse\"\x00\x12\x7f\n" +
-	"\x14GetUserStatusesByIds\x121.mattermost.plugin.v1.GetUserStatusesByIdsRequest\x1a2.mattermost.plugin.v1.GetUserStatusesByIdsResponse\"\x00\x12s\n" +
-	"\x10UpdateUserStatus\x12-.mattermost.plugin.v1.UpdateUserStatusRequest\x1a..mattermost.plugin.v1.UpdateUserStatusResponse\"\x00\x12\x82\x01\n" +
-	"\x15SetUserStatusTimedDND\x122.mattermost.plugin.v1.SetUserStatusTimedDNDRequest\x1a3.mattermost.plugin.v1.SetUserStatusTimedDNDResponse\"\x00\x12s\n" +
-	"\x10UpdateUserActive\x12-.mattermost.plugin.v1.UpdateUserActiveRequest\x1a..mattermost.plugin.v1.UpdateUserActiveResponse\"\x00\x12\x85\x01\n" +
-	"\x16UpdateUserCustomStatus\x123.mattermost.plugin.v1.UpdateUserCustomStatusRequest\x1a4.mattermost.plugin.v1.UpdateUserCustomStatusResponse\"\x00\x12\x85\x01\n" +
-	"\x16RemoveUserCustomStatus\x123.mattermost.plugin.v1.RemoveUserCustomStatusRequest\x1a4.mattermost.plugin.v1.RemoveUserCustomStatusResponse\"\x00\x12v\n" +
-	"\x11GetUsersInChannel\x12..mattermost.plugin.v1.GetUsersInChannelRequest\x1a/.mattermost.plugin.v1.GetUsersInChannelResponse\"\x00\x12\x82\x01\n" +
-	"\x15GetLDAPUserAttributes\x122.mattermost.plugin.v1.GetLDAPUserAttributesRequest\x1a3.mattermost.plugin.v1.GetLDAPUserAttributesResponse\"\x00\x12a\n" +
+	"UpdateUser\x12'.mattermost.plugin.v1.UpdateUserRequest\x1a(.mattermost.plugin.v1.UpdateUserResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04User\x12y\n" +
+	"\rGetUserStatus\x12*.mattermost.plugin.v1.GetUserStatusRequest\x1a+.mattermost.plugin.v1.GetUserStatusResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04User\x12\x8e\x01\n" +
+	"\x14GetUserStatusesByIds\x121.mattermost.plugin.v1.GetUserStatusesByIdsRequest\x1a2.mattermost.plugin.v1.GetUserStatusesByIdsResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04User\x12\x82\x01\n" +
+	"\x10UpdateUserStatus\x12-.mattermost.plugin.v1.UpdateUserStatusRequest\x1a..mattermost.plugin.v1.UpdateUserStatusResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04User\x12\x92\x01\n" +
+	"\x15SetUserStatusTimedDND\x122.mattermost.plugin.v1.SetUserStatusTimedDNDRequest\x1a3.mattermost.plugin.v1.SetUserStatusTimedDNDResponse\"\x10\x82\x80\x19\f\x12\x045.35\x1a\x04User\x12\x82\x01\n" +
+	"\x10UpdateUserActive\x12-.mattermost.plugin.v1.UpdateUserActiveRequest\x1a..mattermost.plugin.v1.UpdateUserActiveResponse\"\x0f\x82\x80\x19\v\x12\x035.8\x1a\x04User\x12\x94\x01\n" +
+	"\x16UpdateUserCustomStatus\x123.mattermost.plugin.v1.UpdateUserCustomStatusRequest\x1a4.mattermost.plugin.v1.UpdateUserCustomStatusResponse\"\x0f\x82\x80\x19\v\x12\x036.2\x1a\x04User\x12\x94\x01\n" +
+	"\x16RemoveUserCustomStatus\x123.mattermost.plugin.v1.RemoveUserCustomStatusRequest\x1a4.mattermost.plugin.v1.RemoveUserCustomStatusResponse\"\x0f\x82\x80\x19\v\x12\x036.2\x1a\x04User\x12\x8e\x01\n" +
+	"\x11GetUsersInChannel\x12..mattermost.plugin.v1.GetUsersInChannelRequest\x1a/.mattermost.plugin.v1.GetUsersInChannelResponse\"\x18\x82\x80\x19\x14\x12\x035.6\x1a\x04User\x1a\aChannel\x12\x91\x01\n" +
+	"\x15GetLDAPUserAttributes\x122.mattermost.plugin.v1.GetLDAPUserAttributesRequest\x1a3.mattermost.plugin.v1.GetLDAPUserAttributesResponse\"\x0f\x82\x80\x19\v\x12\x035.3\x1a\x04User\x12p\n" +
 	"\n" +
-	"CreateTeam\x12'.mattermost.plugin.v1.CreateTeamRequest\x1a(.mattermost.plugin.v1.CreateTeamResponse\"\x00\x12a\n" +
+	"CreateTeam\x12'.mattermost.plugin.v1.CreateTeamRequest\x1a(.mattermost.plugin.v1.CreateTeamResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04Team\x12p\n" +
 	"\n" +
-	"DeleteTeam\x12'.mattermost.plugin.v1.DeleteTeamRequest\x1a(.mattermost.plugin.v1.DeleteTeamResponse\"\x00\x12[\n" +
-	"\bGetTeams\x12%.mattermost.plugin.v1.GetTeamsRequest\x1a&.mattermost.plugin.v1.GetTeamsResponse\"\x00\x12X\n" +
-	"\aGetTeam\x12$.mattermost.plugin.v1.GetTeamRequest\x1a%.mattermost.plugin.v1.GetTeamResponse\"\x00\x12j\n" +
-	"\rGetTeamByName\x12*.mattermost.plugin.v1.GetTeamByNameRequest\x1a+.mattermost.plugin.v1.GetTeamByNameResponse\"\x00\x12\x82\x01\n" +
-	"\x15GetTeamsUnreadForUser\x122.mattermost.plugin.v1.GetTeamsUnreadForUserRequest\x1a3.mattermost.plugin.v1.GetTeamsUnreadForUserResponse\"\x00\x12a\n" +
+	"DeleteTeam\x12'.mattermost.plugin.v1.DeleteTeamRequest\x1a(.mattermost.plugin.v1.DeleteTeamResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04Team\x12j\n" +
+	"\bGetTeams\x12%.mattermost.plugin.v1.GetTeamsRequest\x1a&.mattermost.plugin.v1.GetTeamsResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04Team\x12g\n" +
+	"\aGetTeam\x12$.mattermost.plugin.v1.GetTeamRequest\x1a%.mattermost.plugin.v1.GetTeamResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04Team\x12y\n" +
+	"\rGetTeamByName\x12*.mattermost.plugin.v1.GetTeamByNameRequest\x1a+.mattermost.plugin.v1.GetTeamByNameResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04Team\x12\x97\x01\n" +
+	"\x15GetTeamsUnreadForUser\x122.mattermost.plugin.v1.GetTeamsUnreadForUserRequest\x1a3.mattermost.plugin.v1.GetTeamsUnreadForUserResponse\"\x15\x82\x80\x19\x11\x12\x035.6\x1a\x04Team\x1a\x04User\x12p\n" +
 	"\n" +
-	"UpdateTeam\x12'.mattermost.plugin.v1.UpdateTeamRequest\x1a(.mattermost.plugin.v1.UpdateTeamResponse\"\x00\x12d\n" +
-	"\vSearchTeams\x12(.mattermost.plugin.v1.SearchTeamsRequest\x1a).mattermost.plugin.v1.SearchTeamsResponse\"\x00\x12p\n" +
-	"\x0fGetTeamsForUser\x12,.mattermost.plugin.v1.GetTeamsForUserRequest\x1a-.mattermost.plugin.v1.GetTeamsForUserResponse\"\x00\x12s\n" +
-	"\x10CreateTeamMember\x12-.mattermost.plugin.v1.CreateTeamMemberRequest\x1a..mattermost.plugin.v1.CreateTeamMemberResponse\"\x00\x12v\n" +
-	"\x11CreateTeamMembers\x12..mattermost.plugin.v1.CreateTeamMembersRequest\x1a/.mattermost.plugin.v1.CreateTeamMembersResponse\"\x00\x12\x94\x01\n" +
-	"\x1bCreateTeamMembersGracefully\x128.mattermost.plugin.v1.CreateTeamMembersGracefullyRequest\x1a9.mattermost.plugin.v1.CreateTeamMembersGracefullyResponse\"\x00\x12s\n" +
-	"\x10DeleteTeamMember\x12-.mattermost.plugin.v1.DeleteTeamMemberRequest\x1a..mattermost.plugin.v1.DeleteTeamMemberResponse\"\x00\x12m\n" +
-	"\x0eGetTeamMembers\x12+.mattermost.plugin.v1.GetTeamMembersRequest\x1a,.mattermost.plugin.v1.GetTeamMembersResponse\"\x00\x12j\n" +
-	"\rGetTeamMember\x12*.mattermost.plugin.v1.GetTeamMemberRequest\x1a+.mattermost.plugin.v1.GetTeamMemberResponse\"\x00\x12\x82\x01\n" +
-	"\x15GetTeamMembersForUser\x122.mattermost.plugin.v1.GetTeamMembersForUserRequest\x1a3.mattermost.plugin.v1.GetTeamMembersForUserResponse\"\x00\x12\x82\x01\n" +
-	"\x15UpdateTeamMemberRoles\x122.mattermost.plugin.v1.UpdateTeamMemberRolesRequest\x1a3.mattermost.plugin.v1.UpdateTeamMemberRolesResponse\"\x00\x12j\n" +
-	"\rCreateChannel\x12*.mattermost.plugin.v1.CreateChannelRequest\x1a+.mattermost.plugin.v1.CreateChannelResponse\"\x00\x12j\n" +
-	"\rDeleteChannel\x12*.mattermost.plugin.v1.DeleteChannelRequest\x1a+.mattermost.plugin.v1.DeleteChannelResponse\"\x00\x12m\n" +
-	"\x0eRestoreChannel\x12+.mattermost.plugin.v1.RestoreChannelRequest\x1a,.mattermost.plugin.v1.RestoreChannelResponse\"\x00\x12s\n" +
-	"\x10GetChannelOfType\x12-.mattermost.plugin.v1.GetChannelOfTypeRequest\x1a..mattermost.plugin.v1.GetChannelOfTypeResponse\"\x00\x12\x8b\x01\n" +
-	"\x18GetPublicChannelsForTeam\x125.mattermost.plugin.v1.GetPublicChannelsForTeamRequest\x1a6.mattermost.plugin.v1.GetPublicChannelsForTeamResponse\"\x00\x12a\n" +
+	"UpdateTeam\x12'.mattermost.plugin.v1.UpdateTeamRequest\x1a(.mattermost.plugin.v1.UpdateTeamResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04Team\x12s\n" +
+	"\vSearchTeams\x12(.mattermost.plugin.v1.SearchTeamsRequest\x1a).mattermost.plugin.v1.SearchTeamsResponse\"\x0f\x82\x80\x19\v\x12\x035.8\x1a\x04Team\x12\x85\x01\n" +
+	"\x0fGetTeamsForUser\x12,.mattermost.plugin.v1.GetTeamsForUserRequest\x1a-.mattermost.plugin.v1.GetTeamsForUserResponse\"\x15\x82\x80\x19\x11\x12\x035.6\x1a\x04Team\x1a\x04User\x12\x88\x01\n" +
+	"\x10CreateTeamMember\x12-.mattermost.plugin.v1.CreateTeamMemberRequest\x1a..mattermost.plugin.v1.CreateTeamMemberResponse\"\x15\x82\x80\x19\x11\x12\x035.2\x1a\x04Team\x1a\x04User\x12\x8b\x01\n" +
+	"\x11CreateTeamMembers\x12..mattermost.plugin.v1.CreateTeamMembersRequest\x1a/.mattermost.plugin.v1.CreateTeamMembersResponse\"\x15\x82\x80\x19\x11\x12\x035.2\x1a\x04Team\x1a\x04User\x12\xaa\x01\n" +
+	"\x1bCreateTeamMembersGracefully\x128.mattermost.plugin.v1.CreateTeamMembersGracefullyRequest\x1a9.mattermost.plugin.v1.CreateTeamMembersGracefullyResponse\"\x16\x82\x80\x19\x12\x12\x045.20\x1a\x04Team\x1a\x04User\x12\x88\x01\n" +
+	"\x10DeleteTeamMember\x12-.mattermost.plugin.v1.DeleteTeamMemberRequest\x1a..mattermost.plugin.v1.DeleteTeamMemberResponse\"\x15\x82\x80\x19\x11\x12\x035.2\x1a\x04Team\x1a\x04User\x12\x82\x01\n" +
+	"\x0eGetTeamMembers\x12+.mattermost.plugin.v1.GetTeamMembersRequest\x1a,.mattermost.plugin.v1.GetTeamMembersResponse\"\x15\x82\x80\x19\x11\x12\x035.2\x1a\x04Team\x1a\x04User\x12\x7f\n" +
+	"\rGetTeamMember\x12*.mattermost.plugin.v1.GetTeamMemberRequest\x1a+.mattermost.plugin.v1.GetTeamMemberResponse\"\x15\x82\x80\x19\x11\x12\x035.2\x1a\x04Team\x1a\x04User\x12\x98\x01\n" +
+	"\x15GetTeamMembersForUser\x122.mattermost.plugin.v1.GetTeamMembersForUserRequest\x1a3.mattermost.plugin.v1.GetTeamMembersForUserResponse\"\x16\x82\x80\x19\x12\x12\x045.10\x1a\x04Team\x1a\x04User\x12\x97\x01\n" +
+	"\x15UpdateTeamMemberRoles\x122.mattermost.plugin.v1.UpdateTeamMemberRolesRequest\x1a3.mattermost.plugin.v1.UpdateTeamMemberRolesResponse\"\x15\x82\x80\x19\x11\x12\x035.2\x1a\x04Team\x1a\x04User\x12|\n" +
+	"\rCreateChannel\x12*.mattermost.plugin.v1.CreateChannelRequest\x1a+.mattermost.plugin.v1.CreateChannelResponse\"\x12\x82\x80\x19\x0e\x12\x035.2\x1a\aChannel\x12|\n" +
+	"\rDeleteChannel\x12*.mattermost.plugin.v1.DeleteChannelRequest\x1a+.mattermost.plugin.v1.DeleteChannelResponse\"\x12\x82\x80\x19\x0e\x12\x035.2\x1a\aChannel\x12\x81\x01\n" +
+	"\x0eRestoreChannel\x12+.mattermost.plugin.v1.RestoreChannelRequest\x1a,.mattermost.plugin.v1.RestoreChannelResponse\"\x14\x82\x80\x19\x10\x12\x0511.10\x1a\aChannel\x12\x87\x01\n" +
+	"\x10GetChannelOfType\x12-.mattermost.plugin.v1.GetChannelOfTypeRequest\x1a..mattermost.plugin.v1.GetChannelOfTypeResponse\"\x14\x82\x80\x19\x10\x12\x0511.10\x1a\aChannel\x12\xa3\x01\n" +
+	"\x18GetPublicChannelsForTeam\x125.mattermost.plugin.v1.GetPublicChannelsForTeamRequest\x1a6.mattermost.plugin.v1.GetPublicChannelsForTeamResponse\"\x18\x82\x80\x19\x14\x12\x035.2\x1a\aChannel\x1a\x04Team\x12s\n" +
 	"\n" +
-	"GetChannel\x12'.mattermost.plugin.v1.GetChannelRequest\x1a(.mattermost.plugin.v1.GetChannelResponse\"\x00\x12s\n" +
-	"\x10GetChannelByName\x12-.mattermost.plugin.v1.GetChannelByNameRequest\x1a..mattermost.plugin.v1.GetChannelByNameResponse\"\x00\x12\x94\x01\n" +
-	"\x1bGetChannelByNameForTeamName\x128.mattermost.plugin.v1.GetChannelByNameForTeamNameRequest\x1a9.mattermost.plugin.v1.GetChannelByNameForTeamNameResponse\"\x00\x12\x8e\x01\n" +
-	"\x19GetChannelsForTeamForUser\x126.mattermost.plugin.v1.GetChannelsForTeamForUserRequest\x1a7.mattermost.plugin.v1.GetChannelsForTeamForUserResponse\"\x00\x12p\n" +
-	"\x0fGetChannelStats\x12,.mattermost.plugin.v1.GetChannelStatsRequest\x1a-.mattermost.plugin.v1.GetChannelStatsResponse\"\x00\x12s\n" +
-	"\x10GetDirectChannel\x12-.mattermost.plugin.v1.GetDirectChannelRequest\x1a..mattermost.plugin.v1.GetDirectChannelResponse\"\x00\x12p\n" +
-	"\x0fGetGroupChannel\x12,.mattermost.plugin.v1.GetGroupChannelRequest\x1a-.mattermost.plugin.v1.GetGroupChannelResponse\"\x00\x12j\n" +
-	"\rUpdateChannel\x12*.mattermost.plugin.v1.UpdateChannelRequest\x1a+.mattermost.plugin.v1.UpdateChannelResponse\"\x00\x12\x7f\n" +
-	"\x14RegisterChannelGuard\x121.mattermost.plugin.v1.RegisterChannelGuardRequest\x1a2.mattermost.plugin.v1.RegisterChannelGuardResponse\"\x00\x12\x85\x01\n" +
-	"\x16UnregisterChannelGuard\x123.mattermost.plugin.v1.UnregisterChannelGuardRequest\x1a4.mattermost.plugin.v1.UnregisterChannelGuardResponse\"\x00\x12m\n" +
-	"\x0eSearchChannels\x12+.mattermost.plugin.v1.SearchChannelsRequest\x1a,.mattermost.plugin.v1.SearchChannelsResponse\"\x00\x12\x97\x01\n" +
-	"\x1cCreateChannelSidebarCategory\x129.mattermost.plugin.v1.CreateChannelSidebarCategoryRequest\x1a:.mattermost.plugin.v1.CreateChannelSidebarCategoryResponse\"\x00\x12\x94\x01\n" +
-	"\x1bGetChannelSidebarCategories\x128.mattermost.plugin.v1.GetChannelSidebarCategoriesRequest\x1a9.mattermost.plugin.v1.GetChannelSidebarCategoriesResponse\"\x00\x12\x9d\x01\n" +
-	"\x1eUpdateChannelSidebarCategories\x12;.mattermost.plugin.v1.UpdateChannelSidebarCategoriesRequest\x1a<.mattermost.plugin.v1.UpdateChannelSidebarCategoriesResponse\"\x00\x12d\n" +
-	"\vSearchUsers\x12(.mattermost.plugin.v1.SearchUsersRequest\x1a).mattermost.plugin.v1.SearchUsersResponse\"\x00\x12v\n" +
-	"\x11SearchPostsInTeam\x12..mattermost.plugin.v1.SearchPostsInTeamRequest\x1a/.mattermost.plugin.v1.SearchPostsInTeamResponse\"\x00\x12\x8b\x01\n" +
-	"\x18SearchPostsInTeamForUser\x125.mattermost.plugin.v1.SearchPostsInTeamForUserRequest\x1a6.mattermost.plugin.v1.SearchPostsInTeamForUserResponse\"\x00\x12s\n" +
-	"\x10AddChannelMember\x12-.mattermost.plugin.v1.AddChannelMemberRequest\x1a..mattermost.plugin.v1.AddChannelMemberResponse\"\x00\x12s\n" +
-	"\x10AddUserToChannel\x12-.mattermost.plugin.v1.AddUserToChannelRequest\x1a..mattermost.plugin.v1.AddUserToChannelResponse\"\x00\x12s\n" +
-	"\x10GetChannelMember\x12-.mattermost.plugin.v1.GetChannelMemberRequest\x1a..mattermost.plugin.v1.GetChannelMemberResponse\"\x00\x12v\n" +
-	"\x11GetChannelMembers\x12..mattermost.plugin.v1.GetChannelMembersRequest\x1a/.mattermost.plugin.v1.GetChannelMembersResponse\"\x00\x12\x85\x01\n" +
-	"\x16GetChannelMembersByIds\x123.mattermost.plugin.v1.GetChannelMembersByIdsRequest\x1a4.mattermost.plugin.v1.GetChannelMembersByIdsResponse\"\x00\x12\x8b\x01\n" +
-	"\x18GetChannelMembersForUser\x125.mattermost.plugin.v1.GetChannelMembersForUserRequest\x1a6.mattermost.plugin.v1.GetChannelMembersForUserResponse\"\x00\x12\x8b\x01\n" +
-	"\x18UpdateChannelMemberRoles\x125.mattermost.plugin.v1.UpdateChannelMemberRolesRequest\x1a6.mattermost.plugin.v1.UpdateChannelMemberRolesResponse\"\x00\x12\xa3\x01\n" +
-	" UpdateChannelMemberNotifications\x12=.mattermost.plugin.v1.UpdateChannelMemberNotificationsRequest\x1a>.mattermost.plugin.v1.UpdateChannelMemberNotificationsResponse\"\x00\x12\xa3\x01\n" +
-	" PatchChannelMembersNotifications\x12=.mattermost.plugin.v1.PatchChannelMembersNotificationsRequest\x1a>.mattermost.plugin.v1.PatchChannelMembersNotificationsResponse\"\x00\x12[\n" +
-	"\bGetGroup\x12%.mattermost.plugin.v1.GetGroupRequest\x1a&.mattermost.plugin.v1.GetGroupResponse\"\x00\x12m\n" +
-	"\x0eGetGroupByName\x12+.mattermost.plugin.v1.GetGroupByNameRequest\x1a,.mattermost.plugin.v1.GetGroupByNameResponse\"\x00\x12|\n" +
-	"\x13GetGroupMemberUsers\x120.mattermost.plugin.v1.GetGroupMemberUsersRequest\x1a1.mattermost.plugin.v1.GetGroupMemberUsersResponse\"\x00\x12v\n" +
-	"\x11GetGroupsBySource\x12..mattermost.plugin.v1.GetGroupsBySourceRequest\x1a/.mattermost.plugin.v1.GetGroupsBySourceResponse\"\x00\x12s\n" +
-	"\x10GetGroupsForUser\x12-.mattermost.plugin.v1.GetGroupsForUserRequest\x1a..mattermost.plugin.v1.GetGroupsForUserResponse\"\x00\x12|\n" +
-	"\x13DeleteChannelMember\x120.mattermost.plugin.v1.DeleteChannelMemberRequest\x1a1.mattermost.plugin.v1.DeleteChannelMemberResponse\"\x00\x12a\n" +
+	"GetChannel\x12'.mattermost.plugin.v1.GetChannelRequest\x1a(.mattermost.plugin.v1.GetChannelResponse\"\x12\x82\x80\x19\x0e\x12\x035.2\x1a\aChannel\x12\x85\x01\n" +
+	"\x10GetChannelByName\x12-.mattermost.plugin.v1.GetChannelByNameRequest\x1a..mattermost.plugin.v1.GetChannelByNameResponse\"\x12\x82\x80\x19\x0e\x12\x035.2\x1a\aChannel\x12\xac\x01\n" +
+	"\x1bGetChannelByNameForTeamName\x128.mattermost.plugin.v1.GetChannelByNameForTeamNameRequest\x1a9.mattermost.plugin.v1.GetChannelByNameForTeamNameResponse\"\x18\x82\x80\x19\x14\x12\x035.2\x1a\aChannel\x1a\x04Team\x12\xac\x01\n" +
+	"\x19GetChannelsForTeamForUser\x126.mattermost.plugin.v1.GetChannelsForTeamForUserRequest\x1a7.mattermost.plugin.v1.GetChannelsForTeamForUserResponse\"\x1e\x82\x80\x19\x1a\x12\x035.6\x1a\aChannel\x1a\x04Team\x1a\x04User\x12\x82\x01\n" +
+	"\x0fGetChannelStats\x12,.mattermost.plugin.v1.GetChannelStatsRequest\x1a-.mattermost.plugin.v1.GetChannelStatsResponse\"\x12\x82\x80\x19\x0e\x12\x035.6\x1a\aChannel\x12\x8b\x01\n" +
+	"\x10GetDirectChannel\x12-.mattermost.plugin.v1.GetDirectChannelRequest\x1a..mattermost.plugin.v1.GetDirectChannelResponse\"\x18\x82\x80\x19\x14\x12\x035.2\x1a\aChannel\x1a\x04User\x12\x88\x01\n" +
+	"\x0fGetGroupChannel\x12,.mattermost.plugin.v1.GetGroupChannelRequest\x1a-.mattermost.plugin.v1.GetGroupChannelResponse\"\x18\x82\x80\x19\x14\x12\x035.2\x1a\aChannel\x1a\x04User\x12|\n" +
+	"\rUpdateChannel\x12*.mattermost.plugin.v1.UpdateChannelRequest\x1a+.mattermost.plugin.v1.UpdateChannelResponse\"\x12\x82\x80\x19\x0e\x12\x035.2\x1a\aChannel\x12\x92\x01\n" +
+	"\x14RegisterChannelGuard\x121.mattermost.plugin.v1.RegisterChannelGuardRequest\x1a2.mattermost.plugin.v1.RegisterChannelGuardResponse\"\x13\x82\x80\x19\x0f\x12\x0411.9\x1a\aChannel\x12\x98\x01\n" +
+	"\x16UnregisterChannelGuard\x123.mattermost.plugin.v1.UnregisterChannelGuardRequest\x1a4.mattermost.plugin.v1.UnregisterChannelGuardResponse\"\x13\x82\x80\x19\x0f\x12\x0411.9\x1a\aChannel\x12\x7f\n" +
+	"\x0eSearchChannels\x12+.mattermost.plugin.v1.SearchChannelsRequest\x1a,.mattermost.plugin.v1.SearchChannelsResponse\"\x12\x82\x80\x19\x0e\x12\x035.6\x1a\aChannel\x12\xb1\x01\n" +
+	"\x1cCreateChannelSidebarCategory\x129.mattermost.plugin.v1.CreateChannelSidebarCategoryRequest\x1a:.mattermost.plugin.v1.CreateChannelSidebarCategoryResponse\"\x1a\x82\x80\x19\x16\x12\x045.38\x1a\x0eChannelSidebar\x12\xae\x01\n" +
+	"\x1bGetChannelSidebarCategories\x128.mattermost.plugin.v1.GetChannelSidebarCategoriesRequest\x1a9.mattermost.plugin.v1.GetChannelSidebarCategoriesResponse\"\x1a\x82\x80\x19\x16\x12\x045.38\x1a\x0eChannelSidebar\x12\xb7\x01\n" +
+	"\x1eUpdateChannelSidebarCategories\x12;.mattermost.plugin.v1.UpdateChannelSidebarCategoriesRequest\x1a<.mattermost.plugin.v1.UpdateChannelSidebarCategoriesResponse\"\x1a\x82\x80\x19\x16\x12\x045.38\x1a\x0eChannelSidebar\x12s\n" +
+	"\vSearchUsers\x12(.mattermost.plugin.v1.SearchUsersRequest\x1a).mattermost.plugin.v1.SearchUsersResponse\"\x0f\x82\x80\x19\v\x12\x035.6\x1a\x04User\x12\x8c\x01\n" +
+	"\x11SearchPostsInTeam\x12..mattermost.plugin.v1.SearchPostsInTeamRequest\x1a/.mattermost.plugin.v1.SearchPostsInTeamResponse\"\x16\x82\x80\x19\x12\x12\x045.10\x1a\x04Post\x1a\x04Team\x12\x9b\x01\n" +
+	"\x18SearchPostsInTeamForUser\x125.mattermost.plugin.v1.SearchPostsInTeamForUserRequest\x1a6.mattermost.plugin.v1.SearchPostsInTeamForUserResponse\"\x10\x82\x80\x19\f\x12\x045.26\x1a\x04Post\x12\x8b\x01\n" +
+	"\x10AddChannelMember\x12-.mattermost.plugin.v1.AddChannelMemberRequest\x1a..mattermost.plugin.v1.AddChannelMemberResponse\"\x18\x82\x80\x19\x14\x12\x035.2\x1a\aChannel\x1a\x04User\x12\x8c\x01\n" +
+	"\x10AddUserToChannel\x12-.mattermost.plugin.v1.AddUserToChannelRequest\x1a..mattermost.plugin.v1.AddUserToChannelResponse\"\x19\x82\x80\x19\x15\x12\x045.18\x1a\x04User\x1a\aChannel\x12\x8b\x01\n" +
+	"\x10GetChannelMember\x12-.mattermost.plugin.v1.GetChannelMemberRequest\x1a..mattermost.plugin.v1.GetChannelMemberResponse\"\x18\x82\x80\x19\x14\x12\x035.2\x1a\aChannel\x1a\x04User\x12\x8e\x01\n" +
+	"\x11GetChannelMembers\x12..mattermost.plugin.v1.GetChannelMembersRequest\x1a/.mattermost.plugin.v1.GetChannelMembersResponse\"\x18\x82\x80\x19\x14\x12\x035.6\x1a\aChannel\x1a\x04User\x12\x9d\x01\n" +
+	"\x16GetChannelMembersByIds\x123.mattermost.plugin.v1.GetChannelMembersByIdsRequest\x1a4.mattermost.plugin.v1.GetChannelMembersByIdsResponse\"\x18\x82\x80\x19\x14\x12\x035.6\x1a\aChannel\x1a\x04User\x12\xa4\x01\n" +
+	"\x18GetChannelMembersForUser\x125.mattermost.plugin.v1.GetChannelMembersForUserRequest\x1a6.mattermost.plugin.v1.GetChannelMembersForUserResponse\"\x19\x82\x80\x19\x15\x12\x045.10\x1a\aChannel\x1a\x04User\x12\xa3\x01\n" +
+	"\x18UpdateChannelMemberRoles\x125.mattermost.plugin.v1.UpdateChannelMemberRolesRequest\x1a6.mattermost.plugin.v1.UpdateChannelMemberRolesResponse\"\x18\x82\x80\x19\x14\x12\x035.2\x1a\aChannel\x1a\x04User\x12\xbb\x01\n" +
+	" UpdateChannelMemberNotifications\x12=.mattermost.plugin.v1.UpdateChannelMemberNotificationsRequest\x1a>.mattermost.plugin.v1.UpdateChannelMemberNotificationsResponse\"\x18\x82\x80\x19\x14\x12\x035.2\x1a\aChannel\x1a\x04User\x12\xbb\x01\n" +
+	" PatchChannelMembersNotifications\x12=.mattermost.plugin.v1.PatchChannelMembersNotificationsRequest\x1a>.mattermost.plugin.v1.PatchChannelMembersNotificationsResponse\"\x18\x82\x80\x19\x14\x12\x039.5\x1a\aChannel\x1a\x04User\x12l\n" +
+	"\bGetGroup\x12%.mattermost.plugin.v1.GetGroupRequest\x1a&.mattermost.plugin.v1.GetGroupResponse\"\x11\x82\x80\x19\r\x12\x045.18\x1a\x05Group\x12~\n" +
+	"\x0eGetGroupByName\x12+.mattermost.plugin.v1.GetGroupByNameRequest\x1a,.mattermost.plugin.v1.GetGroupByNameResponse\"\x11\x82\x80\x19\r\x12\x045.18\x1a\x05Group\x12\x8d\x01\n" +
+	"\x13GetGroupMemberUsers\x120.mattermost.plugin.v1.GetGroupMemberUsersRequest\x1a1.mattermost.plugin.v1.GetGroupMemberUsersResponse\"\x11\x82\x80\x19\r\x12\x045.35\x1a\x05Group\x12\x87\x01\n" +
+	"\x11GetGroupsBySource\x12..mattermost.plugin.v1.GetGroupsBySourceRequest\x1a/.mattermost.plugin.v1.GetGroupsBySourceResponse\"\x11\x82\x80\x19\r\x12\x045.35\x1a\x05Group\x12\x8a\x01\n" +
+	"\x10GetGroupsForUser\x12-.mattermost.plugin.v1.GetGroupsForUserRequest\x1a..mattermost.plugin.v1.GetGroupsForUserResponse\"\x17\x82\x80\x19\x13\x12\x045.18\x1a\x05Group\x1a\x04User\x12\x94\x01\n" +
+	"\x13DeleteChannelMember\x120.mattermost.plugin.v1.DeleteChannelMemberRequest\x1a1.mattermost.plugin.v1.DeleteChannelMemberResponse\"\x18\x82\x80\x19\x14\x12\x035.2\x1a\aChannel\x1a\x04User\x12p\n" +
 	"\n" +
-	"CreatePost\x12'.mattermost.plugin.v1.CreatePostRequest\x1a(.mattermost.plugin.v1.CreatePostResponse\"\x00\x12d\n" +
-	"\vAddReaction\x12(.mattermost.plugin.v1.AddReactionRequest\x1a).mattermost.plugin.v1.AddReactionResponse\"\x00\x12m\n" +
-	"\x0eRemoveReaction\x12+.mattermost.plugin.v1.RemoveReactionRequest\x1a,.mattermost.plugin.v1.RemoveReactionResponse\"\x00\x12g\n" +
-	"\fGetReactions\x12).mattermost.plugin.v1.GetReactionsRequest\x1a*.mattermost.plugin.v1.GetReactionsResponse\"\x00\x12v\n" +
-	"\x11SendEphemeralPost\x12..mattermost.plugin.v1.SendEphemeralPostRequest\x1a/.mattermost.plugin.v1.SendEphemeralPostResponse\"\x00\x12|\n" +
-	"\x13UpdateEphemeralPost\x120.mattermost.plugin.v1.UpdateEphemeralPostRequest\x1a1.mattermost.plugin.v1.UpdateEphemeralPostResponse\"\x00\x12|\n" +
-	"\x13DeleteEphemeralPost\x120.mattermost.plugin.v1.DeleteEphemeralPostRequest\x1a1.mattermost.plugin.v1.DeleteEphemeralPostResponse\"\x00\x12a\n" +
+	"CreatePost\x12'.mattermost.plugin.v1.CreatePostRequest\x1a(.mattermost.plugin.v1.CreatePostResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04Post\x12s\n" +
+	"\vAddReaction\x12(.mattermost.plugin.v1.AddReactionRequest\x1a).mattermost.plugin.v1.AddReactionResponse\"\x0f\x82\x80\x19\v\x12\x035.3\x1a\x04Post\x12|\n" +
+	"\x0eRemoveReaction\x12+.mattermost.plugin.v1.RemoveReactionRequest\x1a,.mattermost.plugin.v1.RemoveReactionResponse\"\x0f\x82\x80\x19\v\x12\x035.3\x1a\x04Post\x12v\n" +
+	"\fGetReactions\x12).mattermost.plugin.v1.GetReactionsRequest\x1a*.mattermost.plugin.v1.GetReactionsResponse\"\x0f\x82\x80\x19\v\x12\x035.3\x1a\x04Post\x12\x85\x01\n" +
+	"\x11SendEphemeralPost\x12..mattermost.plugin.v1.SendEphemeralPostRequest\x1a/.mattermost.plugin.v1.SendEphemeralPostResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04Post\x12\x8d\x01\n" +
+	"\x13UpdateEphemeralPost\x120.mattermost.plugin.v1.UpdateEphemeralPostRequest\x1a1.mattermost.plugin.v1.UpdateEphemeralPostResponse\"\x11\x82\x80\x19\r\x12\x035.2\x1a\x04Post(\x01\x12\x8d\x01\n" +
+	"\x13DeleteEphemeralPost\x120.mattermost.plugin.v1.DeleteEphemeralPostRequest\x1a1.mattermost.plugin.v1.DeleteEphemeralPostResponse\"\x11\x82\x80\x19\r\x12\x035.2\x1a\x04Post(\x01\x12p\n" +
 	"\n" +
-	"DeletePost\x12'.mattermost.plugin.v1.DeletePostRequest\x1a(.mattermost.plugin.v1.DeletePostResponse\"\x00\x12j\n" +
-	"\rGetPostThread\x12*.mattermost.plugin.v1.GetPostThreadRequest\x1a+.mattermost.plugin.v1.GetPostThreadResponse\"\x00\x12X\n" +
-	"\aGetPost\x12$.mattermost.plugin.v1.GetPostRequest\x1a%.mattermost.plugin.v1.GetPostResponse\"\x00\x12j\n" +
-	"\rGetPostsSince\x12*.mattermost.plugin.v1.GetPostsSinceRequest\x1a+.mattermost.plugin.v1.GetPostsSinceResponse\"\x00\x12j\n" +
-	"\rGetPostsAfter\x12*.mattermost.plugin.v1.GetPostsAfterRequest\x1a+.mattermost.plugin.v1.GetPostsAfterResponse\"\x00\x12m\n" +
-	"\x0eGetPostsBefore\x12+.mattermost.plugin.v1.GetPostsBeforeRequest\x1a,.mattermost.plugin.v1.GetPostsBeforeResponse\"\x00\x12y\n" +
-	"\x12GetPostsForChannel\x12/.mattermost.plugin.v1.GetPostsForChannelRequest\x1a0.mattermost.plugin.v1.GetPostsForChannelResponse\"\x00\x12g\n" +
-	"\fGetTeamStats\x12).mattermost.plugin.v1.GetTeamStatsRequest\x1a*.mattermost.plugin.v1.GetTeamStatsResponse\"\x00\x12a\n" +
+	"DeletePost\x12'.mattermost.plugin.v1.DeletePostRequest\x1a(.mattermost.plugin.v1.DeletePostResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04Post\x12y\n" +
+	"\rGetPostThread\x12*.mattermost.plugin.v1.GetPostThreadRequest\x1a+.mattermost.plugin.v1.GetPostThreadResponse\"\x0f\x82\x80\x19\v\x12\x035.6\x1a\x04Post\x12g\n" +
+	"\aGetPost\x12$.mattermost.plugin.v1.GetPostRequest\x1a%.mattermost.plugin.v1.GetPostResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04Post\x12\x82\x01\n" +
+	"\rGetPostsSince\x12*.mattermost.plugin.v1.GetPostsSinceRequest\x1a+.mattermost.plugin.v1.GetPostsSinceResponse\"\x18\x82\x80\x19\x14\x12\x035.6\x1a\x04Post\x1a\aChannel\x12\x82\x01\n" +
+	"\rGetPostsAfter\x12*.mattermost.plugin.v1.GetPostsAfterRequest\x1a+.mattermost.plugin.v1.GetPostsAfterResponse\"\x18\x82\x80\x19\x14\x12\x035.6\x1a\x04Post\x1a\aChannel\x12\x85\x01\n" +
+	"\x0eGetPostsBefore\x12+.mattermost.plugin.v1.GetPostsBeforeRequest\x1a,.mattermost.plugin.v1.GetPostsBeforeResponse\"\x18\x82\x80\x19\x14\x12\x035.6\x1a\x04Post\x1a\aChannel\x12\x91\x01\n" +
+	"\x12GetPostsForChannel\x12/.mattermost.plugin.v1.GetPostsForChannelRequest\x1a0.mattermost.plugin.v1.GetPostsForChannelResponse\"\x18\x82\x80\x19\x14\x12\x035.6\x1a\x04Post\x1a\aChannel\x12v\n" +
+	"\fGetTeamStats\x12).mattermost.plugin.v1.GetTeamStatsRequest\x1a*.mattermost.plugin.v1.GetTeamStatsResponse\"\x0f\x82\x80\x19\v\x12\x035.8\x1a\x04Team\x12p\n" +
 	"\n" +
-	"UpdatePost\x12'.mattermost.plugin.v1.UpdatePostRequest\x1a(.mattermost.plugin.v1.UpdatePostResponse\"\x00\x12p\n" +
-	"\x0fGetProfileImage\x12,.mattermost.plugin.v1.GetProfileImageRequest\x1a-.mattermost.plugin.v1.GetProfileImageResponse\"\x00\x12p\n" +
-	"\x0fSetProfileImage\x12,.mattermost.plugin.v1.SetProfileImageRequest\x1a-.mattermost.plugin.v1.SetProfileImageResponse\"\x00\x12g\n" +
-	"\fGetEmojiList\x12).mattermost.plugin.v1.GetEmojiListRequest\x1a*.mattermost.plugin.v1.GetEmojiListResponse\"\x00\x12m\n" +
-	"\x0eGetEmojiByName\x12+.mattermost.plugin.v1.GetEmojiByNameRequest\x1a,.mattermost.plugin.v1.GetEmojiByNameResponse\"\x00\x12[\n" +
-	"\bGetEmoji\x12%.mattermost.plugin.v1.GetEmojiRequest\x1a&.mattermost.plugin.v1.GetEmojiResponse\"\x00\x12j\n" +
-	"\rCopyFileInfos\x12*.mattermost.plugin.v1.CopyFileInfosRequest\x1a+.mattermost.plugin.v1.CopyFileInfosResponse\"\x00\x12d\n" +
-	"\vGetFileInfo\x12(.mattermost.plugin.v1.GetFileInfoRequest\x1a).mattermost.plugin.v1.GetFileInfoResponse\"\x00\x12\x8b\x01\n" +
-	"\x18SetFileSearchableContent\x125.mattermost.plugin.v1.SetFileSearchableContentRequest\x1a6.mattermost.plugin.v1.SetFileSearchableContentResponse\"\x00\x12g\n" +
-	"\fGetFileInfos\x12).mattermost.plugin.v1.GetFileInfosRequest\x1a*.mattermost.plugin.v1.GetFileInfosResponse\"\x00\x12X\n" +
-	"\aGetFile\x12$.mattermost.plugin.v1.GetFileRequest\x1a%.mattermost.plugin.v1.GetFileResponse\"\x00\x12d\n" +
-	"\vGetFileLink\x12(.mattermost.plugin.v1.GetFileLinkRequest\x1a).mattermost.plugin.v1.GetFileLinkResponse\"\x00\x12[\n" +
-	"\bReadFile\x12%.mattermost.plugin.v1.ReadFileRequest\x1a&.mattermost.plugin.v1.ReadFileResponse\"\x00\x12j\n" +
-	"\rGetEmojiImage\x12*.mattermost.plugin.v1.GetEmojiImageRequest\x1a+.mattermost.plugin.v1.GetEmojiImageResponse\"\x00\x12a\n" +
+	"UpdatePost\x12'.mattermost.plugin.v1.UpdatePostRequest\x1a(.mattermost.plugin.v1.UpdatePostResponse\"\x0f\x82\x80\x19\v\x12\x035.2\x1a\x04Post\x12\x7f\n" +
+	"\x0fGetProfileImage\x12,.mattermost.plugin.v1.GetProfileImageRequest\x1a-.mattermost.plugin.v1.GetProfileImageResponse\"\x0f\x82\x80\x19\v\x12\x035.6\x1a\x04User\x12\x7f\n" +
+	"\x0fSetProfileImage\x12,.mattermost.plugin.v1.SetProfileImageRequest\x1a-.mattermost.plugin.v1.SetProfileImageResponse\"\x0f\x82\x80\x19\v\x12\x035.6\x1a\x04User\x12w\n" +
+	"\fGetEmojiList\x12).mattermost.plugin.v1.GetEmojiListRequest\x1a*.mattermost.plugin.v1.GetEmojiListResponse\"\x10\x82\x80\x19\f\x12\x035.6\x1a\x05Emoji\x12}\n" +
+	"\x0eGetEmojiByName\x12+.mattermost.plugin.v1.GetEmojiByNameRequest\x1a,.mattermost.plugin.v1.GetEmojiByNameResponse\"\x10\x82\x80\x19\f\x12\x035.6\x1a\x05Emoji\x12k\n" +
+	"\bGetEmoji\x12%.mattermost.plugin.v1.GetEmojiRequest\x1a&.mattermost.plugin.v1.GetEmojiResponse\"\x10\x82\x80\x19\f\x12\x035.6\x1a\x05Emoji\x12\x7f\n" +
+	"\rCopyFileInfos\x12*.mattermost.plugin.v1.CopyFileInfosRequest\x1a+.mattermost.plugin.v1.CopyFileInfosResponse\"\x15\x82\x80\x19\x11\x12\x035.2\x1a\x04File\x1a\x04User\x12s\n" +
+	"\vGetFileInfo\x12(.mattermost.plugin.v1.GetFileInfoRequest\x1a).mattermost.plugin.v1.GetFileInfoResponse\"\x0f\x82\x80\x19\v\x12\x035.3\x1a\x04File\x12\x9a\x01\n" +
+	"\x18SetFileSearchableContent\x125.mattermost.plugin.v1.SetFileSearchableContentRequest\x1a6.mattermost.plugin.v1.SetFileSearchableContentResponse\"\x0f\x82\x80\x19\v\x12\x039.1\x1a\x04File\x12w\n" +
+	"\fGetFileInfos\x12).mattermost.plugin.v1.GetFileInfosRequest\x1a*.mattermost.plugin.v1.GetFileInfosResponse\"\x10\x82\x80\x19\f\x12\x045.22\x1a\x04File\x12g\n" +
+	"\aGetFile\x12$.mattermost.plugin.v1.GetFileRequest\x1a%.mattermost.plugin.v1.GetFileResponse\"\x0f\x82\x80\x19\v\x12\x035.8\x1a\x04File\x12s\n" +
+	"\vGetFileLink\x12(.mattermost.plugin.v1.GetFileLinkRequest\x1a).mattermost.plugin.v1.GetFileLinkResponse\"\x0f\x82\x80\x19\v\x12\x035.6\x1a\x04File\x12j\n" +
+	"\bReadFile\x12%.mattermost.plugin.v1.ReadFileRequest\x1a&.mattermost.plugin.v1.ReadFileResponse\"\x0f\x82\x80\x19\v\x12\x035.3\x1a\x04File\x12z\n" +
+	"\rGetEmojiImage\x12*.mattermost.plugin.v1.GetEmojiImageRequest\x1a+.mattermost.plugin.v1.GetEmojiImageResponse\"\x10\x82\x80\x19\f\x12\x035.6\x1a\x05Emoji\x12y\n" +
 	"\n" +
-	"UploadFile\x12'.mattermost.plugin.v1.UploadFileRequest\x1a(.mattermost.plugin.v1.UploadFileResponse\"\x00\x12\x82\x01\n" +
-	"\x15OpenInteractiveDialog\x122.mattermost.plugin.v1.OpenInteractiveDialogRequest\x1a3.mattermost.plugin.v1.OpenInteractiveDialogResponse\"\x00\x12s\n" +
-	"\x10SendToastMessage\x12-.mattermost.plugin.v1.SendToastMessageRequest\x1a..mattermost.plugin.v1.SendToastMessageResponse\"\x00\x12a\n" +
+	"UploadFile\x12'.mattermost.plugin.v1.UploadFileRequest\x1a(.mattermost.plugin.v1.UploadFileResponse\"\x18\x82\x80\x19\x14\x12\x035.6\x1a\x04File\x1a\aChannel\x12\x8b\x01\n" +
+	"\x15OpenInteractiveDialog\x122.mattermost.plugin.v1.OpenInteractiveDialogRequest\x1a3.mattermost.plugin.v1.OpenInteractiveDialogResponse\"\t\x82\x80\x19\x05\x12\x035.6\x12\x87\x01\n" +
+	"\x10SendToastMessage\x12-.mattermost.plugin.v1.SendToastMessageRequest\x1a..mattermost.plugin.v1.SendToastMessageResponse\"\x14\x82\x80\x19\x10\x12\x0411.5\x1a\bFrontend\x12r\n" +
 	"\n" +
-	"GetPlugins\x12'.mattermost.plugin.v1.GetPluginsRequest\x1a(.mattermost.plugin.v1.GetPluginsResponse\"\x00\x12g\n" +
-	"\fEnablePlugin\x12).mattermost.plugin.v1.EnablePluginRequest\x1a*.mattermost.plugin.v1.EnablePluginResponse\"\x00\x12j\n" +
-	"\rDisablePlugin\x12*.mattermost.plugin.v1.DisablePluginRequest\x1a+.mattermost.plugin.v1.DisablePluginResponse\"\x00\x12g\n" +
-	"\fRemovePlugin\x12).mattermost.plugin.v1.RemovePluginRequest\x1a*.mattermost.plugin.v1.RemovePluginResponse\"\x00\x12p\n" +
-	"\x0fGetPluginStatus\x12,.mattermost.plugin.v1.GetPluginStatusRequest\x1a-.mattermost.plugin.v1.GetPluginStatusResponse\"\x00\x12l\n" +
-	"\rInstallPlugin\x12*.mattermost.plugin.v1.InstallPluginRequest\x1a+.mattermost.plugin.v1.InstallPluginResponse\"\x00(\x01\x12R\n" +
-	"\x05KVSet\x12\".mattermost.plugin.v1.KVSetRequest\x1a#.mattermost.plugin.v1.KVSetResponse\"\x00\x12p\n" +
-	"\x0fKVCompareAndSet\x12,.mattermost.plugin.v1.KVCompareAndSetRequest\x1a-.mattermost.plugin.v1.KVCompareAndSetResponse\"\x00\x12y\n" +
-	"\x12KVCompareAndDelete\x12/.mattermost.plugin.v1.KVCompareAndDeleteRequest\x1a0.mattermost.plugin.v1.KVCompareAndDeleteResponse\"\x00\x12s\n" +
-	"\x10KVSetWithOptions\x12-.mattermost.plugin.v1.KVSetWithOptionsRequest\x1a..mattermost.plugin.v1.KVSetWithOptionsResponse\"\x00\x12p\n" +
-	"\x0fKVSetWithExpiry\x12,.mattermost.plugin.v1.KVSetWithExpiryRequest\x1a-.mattermost.plugin.v1.KVSetWithExpiryResponse\"\x00\x12R\n" +
-	"\x05KVGet\x12\".mattermost.plugin.v1.KVGetRequest\x1a#.mattermost.plugin.v1.KVGetResponse\"\x00\x12[\n" +
-	"\bKVDelete\x12%.mattermost.plugin.v1.KVDeleteRequest\x1a&.mattermost.plugin.v1.KVDeleteResponse\"\x00\x12d\n" +
-	"\vKVDeleteAll\x12(.mattermost.plugin.v1.KVDeleteAllRequest\x1a).mattermost.plugin.v1.KVDeleteAllResponse\"\x00\x12U\n" +
-	"\x06KVList\x12#.mattermost.plugin.v1.KVListRequest\x1a$.mattermost.plugin.v1.KVListResponse\"\x00\x12\x82\x01\n" +
-	"\x15PublishWebSocketEvent\x122.mattermost.plugin.v1.PublishWebSocketEventRequest\x1a3.mattermost.plugin.v1.PublishWebSocketEventResponse\"\x00\x12p\n" +
-	"\x0fHasPermissionTo\x12,.mattermost.plugin.v1.HasPermissionToRequest\x1a-.mattermost.plugin.v1.HasPermissionToResponse\"\x00\x12|\n" +
-	"\x13HasPermissionToTeam\x120.mattermost.plugin.v1.HasPermissionToTeamRequest\x1a1.mattermost.plugin.v1.HasPermissionToTeamResponse\"\x00\x12\x85\x01\n" +
-	"\x16HasPermissionToChannel\x123.mattermost.plugin.v1.HasPermissionToChannelRequest\x1a4.mattermost.plugin.v1.HasPermissionToChannelResponse\"\x00\x12\x7f\n" +
-	"\x14RolesGrantPermission\x121.mattermost.plugin.v1.RolesGrantPermissionRequest\x1a2.mattermost.plugin.v1.RolesGrantPermissionResponse\"\x00\x12[\n" +
-	"\bLogDebug\x12%.mattermost.plugin.v1.LogDebugRequest\x1a&.mattermost.plugin.v1.LogDebugResponse\"\x00\x12X\n" +
-	"\aLogInfo\x12$.mattermost.plugin.v1.LogInfoRequest\x1a%.mattermost.plugin.v1.LogInfoResponse\"\x00\x12[\n" +
-	"\bLogError\x12%.mattermost.plugin.v1.LogErrorRequest\x1a&.mattermost.plugin.v1.LogErrorResponse\"\x00\x12X\n" +
-	"\aLogWarn\x12$.mattermost.plugin.v1.LogWarnRequest\x1a%.mattermost.plugin.v1.LogWarnResponse\"\x00\x12[\n" +
-	"\bSendMail\x12%.mattermost.plugin.v1.SendMailRequest\x1a&.mattermost.plugin.v1.SendMailResponse\"\x00\x12^\n" +
-	"\tCreateBot\x12&.mattermost.plugin.v1.CreateBotRequest\x1a'.mattermost.plugin.v1.CreateBotResponse\"\x00\x12[\n" +
-	"\bPatchBot\x12%.mattermost.plugin.v1.PatchBotRequest\x1a&.mattermost.plugin.v1.PatchBotResponse\"\x00\x12U\n" +
-	"\x06GetBot\x12#.mattermost.plugin.v1.GetBotRequest\x1a$.mattermost.plugin.v1.GetBotResponse\"\x00\x12X\n" +
-	"\aGetBots\x12$.mattermost.plugin.v1.GetBotsRequest\x1a%.mattermost.plugin.v1.GetBotsResponse\"\x00\x12p\n" +
-	"\x0fUpdateBotActive\x12,.mattermost.plugin.v1.UpdateBotActiveRequest\x1a-.mattermost.plugin.v1.UpdateBotActiveResponse\"\x00\x12y\n" +
-	"\x12PermanentDeleteBot\x12/.mattermost.plugin.v1.PermanentDeleteBotRequest\x1a0.mattermost.plugin.v1.PermanentDeleteBotResponse\"\x00\x12e\n" +
+	"GetPlugins\x12'.mattermost.plugin.v1.GetPluginsRequest\x1a(.mattermost.plugin.v1.GetPluginsResponse\"\x11\x82\x80\x19\r\x12\x035.6\x1a\x06Plugin\x12x\n" +
+	"\fEnablePlugin\x12).mattermost.plugin.v1.EnablePluginRequest\x1a*.mattermost.plugin.v1.EnablePluginResponse\"\x11\x82\x80\x19\r\x12\x035.6\x1a\x06Plugin\x12{\n" +
+	"\rDisablePlugin\x12*.mattermost.plugin.v1.DisablePluginRequest\x1a+.mattermost.plugin.v1.DisablePluginResponse\"\x11\x82\x80\x19\r\x12\x035.6\x1a\x06Plugin\x12x\n" +
+	"\fRemovePlugin\x12).mattermost.plugin.v1.RemovePluginRequest\x1a*.mattermost.plugin.v1.RemovePluginResponse\"\x11\x82\x80\x19\r\x12\x035.6\x1a\x06Plugin\x12\x81\x01\n" +
+	"\x0fGetPluginStatus\x12,.mattermost.plugin.v1.GetPluginStatusRequest\x1a-.mattermost.plugin.v1.GetPluginStatusResponse\"\x11\x82\x80\x19\r\x12\x035.6\x1a\x06Plugin\x12~\n" +
+	"\rInstallPlugin\x12*.mattermost.plugin.v1.InstallPluginRequest\x1a+.mattermost.plugin.v1.InstallPluginResponse\"\x12\x82\x80\x19\x0e\x12\x045.18\x1a\x06Plugin(\x01\x12j\n" +
+	"\x05KVSet\x12\".mattermost.plugin.v1.KVSetRequest\x1a#.mattermost.plugin.v1.KVSetResponse\"\x18\x82\x80\x19\x14\x12\x035.2\x1a\rKeyValueStore\x12\x89\x01\n" +
+	"\x0fKVCompareAndSet\x12,.mattermost.plugin.v1.KVCompareAndSetRequest\x1a-.mattermost.plugin.v1.KVCompareAndSetResponse\"\x19\x82\x80\x19\x15\x12\x045.12\x1a\rKeyValueStore\x12\x92\x01\n" +
+	"\x12KVCompareAndDelete\x12/.mattermost.plugin.v1.KVCompareAndDeleteRequest\x1a0.mattermost.plugin.v1.KVCompareAndDeleteResponse\"\x19\x82\x80\x19\x15\x12\x045.16\x1a\rKeyValueStore\x12}\n" +
+	"\x10KVSetWithOptions\x12-.mattermost.plugin.v1.KVSetWithOptionsRequest\x1a..mattermost.plugin.v1.KVSetWithOptionsResponse\"\n" +
+	"\x82\x80\x19\x06\x12\x045.20\x12\x88\x01\n" +
+	"\x0fKVSetWithExpiry\x12,.mattermost.plugin.v1.KVSetWithExpiryRequest\x1a-.mattermost.plugin.v1.KVSetWithExpiryResponse\"\x18\x82\x80\x19\x14\x12\x035.6\x1a\rKeyValueStore\x12j\n" +
+	"\x05KVGet\x12\".mattermost.plugin.v1.KVGetRequest\x1a#.mattermost.plugin.v1.KVGetResponse\"\x18\x82\x80\x19\x14\x12\x035.2\x1a\rKeyValueStore\x12s\n" +
+	"\bKVDelete\x12%.mattermost.plugin.v1.KVDeleteRequest\x1a&.mattermost.plugin.v1.KVDeleteResponse\"\x18\x82\x80\x19\x14\x12\x035.2\x1a\rKeyValueStore\x12|\n" +
+	"\vKVDeleteAll\x12(.mattermost.plugin.v1.KVDeleteAllRequest\x1a).mattermost.plugin.v1.KVDeleteAllResponse\"\x18\x82\x80\x19\x14\x12\x035.6\x1a\rKeyValueStore\x12m\n" +
+	"\x06KVList\x12#.mattermost.plugin.v1.KVListRequest\x1a$.mattermost.plugin.v1.KVListResponse\"\x18\x82\x80\x19\x14\x12\x035.6\x1a\rKeyValueStore\x12\x8b\x01\n" +
+	"\x15PublishWebSocketEvent\x122.mattermost.plugin.v1.PublishWebSocketEventRequest\x1a3.mattermost.plugin.v1.PublishWebSocketEventResponse\"\t\x82\x80\x19\x05\x12\x035.2\x12\x7f\n" +
+	"\x0fHasPermissionTo\x12,.mattermost.plugin.v1.HasPermissionToRequest\x1a-.mattermost.plugin.v1.HasPermissionToResponse\"\x0f\x82\x80\x19\v\x12\x035.3\x1a\x04User\x12\x91\x01\n" +
+	"\x13HasPermissionToTeam\x120.mattermost.plugin.v1.HasPermissionToTeamRequest\x1a1.mattermost.plugin.v1.HasPermissionToTeamResponse\"\x15\x82\x80\x19\x11\x12\x035.3\x1a\x04User\x1a\x04Team\x12\x9d\x01\n" +
+	"\x16HasPermissionToChannel\x123.mattermost.plugin.v1.HasPermissionToChannelRequest\x1a4.mattermost.plugin.v1.HasPermissionToChannelResponse\"\x18\x82\x80\x19\x14\x12\x035.3\x1a\x04User\x1a\aChannel\x12\x88\x01\n" +
+	"\x14RolesGrantPermission\x121.mattermost.plugin.v1.RolesGrantPermissionRequest\x1a2.mattermost.plugin.v1.RolesGrantPermissionResponse\"\t\x82\x80\x19\x05\x12\x036.3\x12m\n" +
+	"\bLogDebug\x12%.mattermost.plugin.v1.LogDebugRequest\x1a&.mattermost.plugin.v1.LogDebugResponse\"\x12\x82\x80\x19\x0e\x12\x035.2\x1a\aLogging\x12j\n" +
+	"\aLogInfo\x12$.mattermost.plugin.v1.LogInfoRequest\x1a%.mattermost.plugin.v1.LogInfoResponse\"\x12\x82\x80\x19\x0e\x12\x035.2\x1a\aLogging\x12m\n" +
+	"\bLogError\x12%.mattermost.plugin.v1.LogErrorRequest\x1a&.mattermost.plugin.v1.LogErrorResponse\"\x12\x82\x80\x19\x0e\x12\x035.2\x1a\aLogging\x12j\n" +
+	"\aLogWarn\x12$.mattermost.plugin.v1.LogWarnRequest\x1a%.mattermost.plugin.v1.LogWarnResponse\"\x12\x82\x80\x19\x0e\x12\x035.2\x1a\aLogging\x12d\n" +
+	"\bSendMail\x12%.mattermost.plugin.v1.SendMailRequest\x1a&.mattermost.plugin.v1.SendMailResponse\"\t\x82\x80\x19\x05\x12\x035.7\x12m\n" +
+	"\tCreateBot\x12&.mattermost.plugin.v1.CreateBotRequest\x1a'.mattermost.plugin.v1.CreateBotResponse\"\x0f\x82\x80\x19\v\x12\x045.10\x1a\x03Bot\x12j\n" +
+	"\bPatchBot\x12%.mattermost.plugin.v1.PatchBotRequest\x1a&.mattermost.plugin.v1.PatchBotResponse\"\x0f\x82\x80\x19\v\x12\x045.10\x1a\x03Bot\x12d\n" +
+	"\x06GetBot\x12#.mattermost.plugin.v1.GetBotRequest\x1a$.mattermost.plugin.v1.GetBotResponse\"\x0f\x82\x80\x19\v\x12\x045.10\x1a\x03Bot\x12g\n" +
+	"\aGetBots\x12$.mattermost.plugin.v1.GetBotsRequest\x1a%.mattermost.plugin.v1.GetBotsResponse\"\x0f\x82\x80\x19\v\x12\x045.10\x1a\x03Bot\x12\x7f\n" +
+	"\x0fUpdateBotActive\x12,.mattermost.plugin.v1.UpdateBotActiveRequest\x1a-.mattermost.plugin.v1.UpdateBotActiveResponse\"\x0f\x82\x80\x19\v\x12\x045.10\x1a\x03Bot\x12\x88\x01\n" +
+	"\x12PermanentDeleteBot\x12/.mattermost.plugin.v1.PermanentDeleteBotRequest\x1a0.mattermost.plugin.v1.PermanentDeleteBotResponse\"\x0f\x82\x80\x19\v\x12\x045.10\x1a\x03Bot\x12o\n" +
 	"\n" +
-	"PluginHTTP\x12'.mattermost.plugin.v1.PluginHTTPRequest\x1a(.mattermost.plugin.v1.PluginHTTPResponse\"\x00(\x010\x01\x12v\n" +
-	"\x11PublishUserTyping\x12..mattermost.plugin.v1.PublishUserTypingRequest\x1a/.mattermost.plugin.v1.PublishUserTypingResponse\"\x00\x12j\n" +
-	"\rCreateCommand\x12*.mattermost.plugin.v1.CreateCommandRequest\x1a+.mattermost.plugin.v1.CreateCommandResponse\"\x00\x12g\n" +
-	"\fListCommands\x12).mattermost.plugin.v1.ListCommandsRequest\x1a*.mattermost.plugin.v1.ListCommandsResponse\"\x00\x12y\n" +
-	"\x12ListCustomCommands\x12/.mattermost.plugin.v1.ListCustomCommandsRequest\x1a0.mattermost.plugin.v1.ListCustomCommandsResponse\"\x00\x12y\n" +
-	"\x12ListPluginCommands\x12/.mattermost.plugin.v1.ListPluginCommandsRequest\x1a0.mattermost.plugin.v1.ListPluginCommandsResponse\"\x00\x12|\n" +
-	"\x13ListBuiltInCommands\x120.mattermost.plugin.v1.ListBuiltInCommandsRequest\x1a1.mattermost.plugin.v1.ListBuiltInCommandsResponse\"\x00\x12a\n" +
+	"PluginHTTP\x12'.mattermost.plugin.v1.PluginHTTPRequest\x1a(.mattermost.plugin.v1.PluginHTTPResponse\"\n" +
+	"\x82\x80\x19\x06\x12\x045.18(\x010\x01\x12\x86\x01\n" +
+	"\x11PublishUserTyping\x12..mattermost.plugin.v1.PublishUserTypingRequest\x1a/.mattermost.plugin.v1.PublishUserTypingResponse\"\x10\x82\x80\x19\f\x12\x045.26\x1a\x04User\x12\x82\x01\n" +
+	"\rCreateCommand\x12*.mattermost.plugin.v1.CreateCommandRequest\x1a+.mattermost.plugin.v1.CreateCommandResponse\"\x18\x82\x80\x19\x14\x12\x045.28\x1a\fSlashCommand\x12\x7f\n" +
+	"\fListCommands\x12).mattermost.plugin.v1.ListCommandsRequest\x1a*.mattermost.plugin.v1.ListCommandsResponse\"\x18\x82\x80\x19\x14\x12\x045.28\x1a\fSlashCommand\x12\x91\x01\n" +
+	"\x12ListCustomCommands\x12/.mattermost.plugin.v1.ListCustomCommandsRequest\x1a0.mattermost.plugin.v1.ListCustomCommandsResponse\"\x18\x82\x80\x19\x14\x12\x045.28\x1a\fSlashCommand\x12\x91\x01\n" +
+	"\x12ListPluginCommands\x12/.mattermost.plugin.v1.ListPluginCommandsRequest\x1a0.mattermost.plugin.v1.ListPluginCommandsResponse\"\x18\x82\x80\x19\x14\x12\x045.28\x1a\fSlashCommand\x12\x94\x01\n" +
+	"\x13ListBuiltInCommands\x120.mattermost.plugin.v1.ListBuiltInCommandsRequest\x1a1.mattermost.plugin.v1.ListBuiltInCommandsResponse\"\x18\x82\x80\x19\x14\x12\x045.28\x1a\fSlashCommand\x12y\n" +
 	"\n" +
-	"GetCommand\x12'.mattermost.plugin.v1.GetCommandRequest\x1a(.mattermost.plugin.v1.GetCommandResponse\"\x00\x12j\n" +
-	"\rUpdateCommand\x12*.mattermost.plugin.v1.UpdateCommandRequest\x1a+.mattermost.plugin.v1.UpdateCommandResponse\"\x00\x12j\n" +
-	"\rDeleteCommand\x12*.mattermost.plugin.v1.DeleteCommandRequest\x1a+.mattermost.plugin.v1.DeleteCommandResponse\"\x00\x12m\n" +
-	"\x0eCreateOAuthApp\x12+.mattermost.plugin.v1.CreateOAuthAppRequest\x1a,.mattermost.plugin.v1.CreateOAuthAppResponse\"\x00\x12d\n" +
-	"\vGetOAuthApp\x12(.mattermost.plugin.v1.GetOAuthAppRequest\x1a).mattermost.plugin.v1.GetOAuthAppResponse\"\x00\x12m\n" +
-	"\x0eUpdateOAuthApp\x12+.mattermost.plugin.v1.UpdateOAuthAppRequest\x1a,.mattermost.plugin.v1.UpdateOAuthAppResponse\"\x00\x12m\n" +
-	"\x0eDeleteOAuthApp\x12+.mattermost.plugin.v1.DeleteOAuthAppRequest\x1a,.mattermost.plugin.v1.DeleteOAuthAppResponse\"\x00\x12\x8e\x01\n" +
-	"\x19PublishPluginClusterEvent\x126.mattermost.plugin.v1.PublishPluginClusterEventRequest\x1a7.mattermost.plugin.v1.PublishPluginClusterEventResponse\"\x00\x12|\n" +
-	"\x13RequestTrialLicense\x120.mattermost.plugin.v1.RequestTrialLicenseRequest\x1a1.mattermost.plugin.v1.RequestTrialLicenseResponse\"\x00\x12m\n" +
-	"\x0eGetCloudLimits\x12+.mattermost.plugin.v1.GetCloudLimitsRequest\x1a,.mattermost.plugin.v1.GetCloudLimitsResponse\"\x00\x12j\n" +
-	"\rEnsureBotUser\x12*.mattermost.plugin.v1.EnsureBotUserRequest\x1a+.mattermost.plugin.v1.EnsureBotUserResponse\"\x00\x12\x91\x01\n" +
-	"\x1aRegisterCollectionAndTopic\x127.mattermost.plugin.v1.RegisterCollectionAndTopicRequest\x1a8.mattermost.plugin.v1.RegisterCollectionAndTopicResponse\"\x00\x12|\n" +
-	"\x13CreateUploadSession\x120.mattermost.plugin.v1.CreateUploadSessionRequest\x1a1.mattermost.plugin.v1.CreateUploadSessionResponse\"\x00\x12c\n" +
+	"GetCommand\x12'.mattermost.plugin.v1.GetCommandRequest\x1a(.mattermost.plugin.v1.GetCommandResponse\"\x18\x82\x80\x19\x14\x12\x045.28\x1a\fSlashCommand\x12\x82\x01\n" +
+	"\rUpdateCommand\x12*.mattermost.plugin.v1.UpdateCommandRequest\x1a+.mattermost.plugin.v1.UpdateCommandResponse\"\x18\x82\x80\x19\x14\x12\x045.28\x1a\fSlashCommand\x12\x82\x01\n" +
+	"\rDeleteCommand\x12*.mattermost.plugin.v1.DeleteCommandRequest\x1a+.mattermost.plugin.v1.DeleteCommandResponse\"\x18\x82\x80\x19\x14\x12\x045.28\x1a\fSlashCommand\x12~\n" +
+	"\x0eCreateOAuthApp\x12+.mattermost.plugin.v1.CreateOAuthAppRequest\x1a,.mattermost.plugin.v1.CreateOAuthAppResponse\"\x11\x82\x80\x19\r\x12\x045.38\x1a\x05OAuth\x12u\n" +
+	"\vGetOAuthApp\x12(.mattermost.plugin.v1.GetOAuthAppRequest\x1a).mattermost.plugin.v1.GetOAuthAppResponse\"\x11\x82\x80\x19\r\x12\x045.38\x1a\x05OAuth\x12~\n" +
+	"\x0eUpdateOAuthApp\x12+.mattermost.plugin.v1.UpdateOAuthAppRequest\x1a,.mattermost.plugin.v1.UpdateOAuthAppResponse\"\x11\x82\x80\x19\r\x12\x045.38\x1a\x05OAuth\x12~\n" +
+	"\x0eDeleteOAuthApp\x12+.mattermost.plugin.v1.DeleteOAuthAppRequest\x1a,.mattermost.plugin.v1.DeleteOAuthAppResponse\"\x11\x82\x80\x19\r\x12\x045.38\x1a\x05OAuth\x12\x98\x01\n" +
+	"\x19PublishPluginClusterEvent\x126.mattermost.plugin.v1.PublishPluginClusterEventRequest\x1a7.mattermost.plugin.v1.PublishPluginClusterEventResponse\"\n" +
+	"\x82\x80\x19\x06\x12\x045.36\x12\x86\x01\n" +
+	"\x13RequestTrialLicense\x120.mattermost.plugin.v1.RequestTrialLicenseRequest\x1a1.mattermost.plugin.v1.RequestTrialLicenseResponse\"\n" +
+	"\x82\x80\x19\x06\x12\x045.36\x12v\n" +
+	"\x0eGetCloudLimits\x12+.mattermost.plugin.v1.GetCloudLimitsRequest\x1a,.mattermost.plugin.v1.GetCloudLimitsResponse\"\t\x82\x80\x19\x05\x12\x037.0\x12s\n" +
+	"\rEnsureBotUser\x12*.mattermost.plugin.v1.EnsureBotUserRequest\x1a+.mattermost.plugin.v1.EnsureBotUserResponse\"\t\x82\x80\x19\x05\x12\x037.1\x12\x9a\x01\n" +
+	"\x1aRegisterCollectionAndTopic\x127.mattermost.plugin.v1.RegisterCollectionAndTopicRequest\x1a8.mattermost.plugin.v1.RegisterCollectionAndTopicResponse\"\t\x82\x80\x19\x05\x12\x037.6\x12\x8d\x01\n" +
+	"\x13CreateUploadSession\x120.mattermost.plugin.v1.CreateUploadSessionRequest\x1a1.mattermost.plugin.v1.CreateUploadSessionResponse\"\x11\x82\x80\x19\r\x12\x037.6\x1a\x06Upload\x12t\n" +
 	"\n" +
-	"UploadData\x12'.mattermost.plugin.v1.UploadDataRequest\x1a(.mattermost.plugin.v1.UploadDataResponse\"\x00(\x01\x12s\n" +
-	"\x10GetUploadSession\x12-.mattermost.plugin.v1.GetUploadSessionRequest\x1a..mattermost.plugin.v1.GetUploadSessionResponse\"\x00\x12\x7f\n" +
-	"\x14SendPushNotification\x121.mattermost.plugin.v1.SendPushNotificationRequest\x1a2.mattermost.plugin.v1.SendPushNotificationResponse\"\x00\x12m\n" +
-	"\x0eUpdateUserAuth\x12+.mattermost.plugin.v1.UpdateUserAuthRequest\x1a,.mattermost.plugin.v1.UpdateUserAuthResponse\"\x00\x12\xa0\x01\n" +
-	"\x1fRegisterPluginForSharedChannels\x12<.mattermost.plugin.v1.RegisterPluginForSharedChannelsRequest\x1a=.mattermost.plugin.v1.RegisterPluginForSharedChannelsResponse\"\x00\x12\xa6\x01\n" +
-	"!UnregisterPluginForSharedChannels\x12>.mattermost.plugin.v1.UnregisterPluginForSharedChannelsRequest\x1a?.mattermost.plugin.v1.UnregisterPluginForSharedChannelsResponse\"\x00\x12\xb8\x01\n" +
-	"'UnregisterPluginRemoteForSharedChannels\x12D.mattermost.plugin.v1.UnregisterPluginRemoteForSharedChannelsRequest\x1aE.mattermost.plugin.v1.UnregisterPluginRemoteForSharedChannelsResponse\"\x00\x12g\n" +
-	"\fShareChannel\x12).mattermost.plugin.v1.ShareChannelRequest\x1a*.mattermost.plugin.v1.ShareChannelResponse\"\x00\x12|\n" +
-	"\x13UpdateSharedChannel\x120.mattermost.plugin.v1.UpdateSharedChannelRequest\x1a1.mattermost.plugin.v1.UpdateSharedChannelResponse\"\x00\x12m\n" +
-	"\x0eUnshareChannel\x12+.mattermost.plugin.v1.UnshareChannelRequest\x1a,.mattermost.plugin.v1.UnshareChannelResponse\"\x00\x12\x8e\x01\n" +
-	"\x19UpdateSharedChannelCursor\x126.mattermost.plugin.v1.UpdateSharedChannelCursorRequest\x1a7.mattermost.plugin.v1.UpdateSharedChannelCursorResponse\"\x00\x12v\n" +
-	"\x11SyncSharedChannel\x12..mattermost.plugin.v1.SyncSharedChannelRequest\x1a/.mattermost.plugin.v1.SyncSharedChannelResponse\"\x00\x12\x82\x01\n" +
-	"\x15InviteRemoteToChannel\x122.mattermost.plugin.v1.InviteRemoteToChannelRequest\x1a3.mattermost.plugin.v1.InviteRemoteToChannelResponse\"\x00\x12\x8e\x01\n" +
-	"\x19UninviteRemoteFromChannel\x126.mattermost.plugin.v1.UninviteRemoteFromChannelRequest\x1a7.mattermost.plugin.v1.UninviteRemoteFromChannelResponse\"\x00\x12\x94\x01\n" +
-	"\x1bReceiveSharedChannelSyncMsg\x128.mattermost.plugin.v1.ReceiveSharedChannelSyncMsgRequest\x1a9.mattermost.plugin.v1.ReceiveSharedChannelSyncMsgResponse\"\x00\x12\xb4\x01\n" +
-	"%ReceiveSharedChannelAttachmentSyncMsg\x12B.mattermost.plugin.v1.ReceiveSharedChannelAttachmentSyncMsgRequest\x1aC.mattermost.plugin.v1.ReceiveSharedChannelAttachmentSyncMsgResponse\"\x00(\x01\x12\xb8\x01\n" +
-	"'ReceiveSharedChannelProfileImageSyncMsg\x12D.mattermost.plugin.v1.ReceiveSharedChannelProfileImageSyncMsgRequest\x1aE.mattermost.plugin.v1.ReceiveSharedChannelProfileImageSyncMsgResponse\"\x00\x12v\n" +
-	"\x11UpsertGroupMember\x12..mattermost.plugin.v1.UpsertGroupMemberRequest\x1a/.mattermost.plugin.v1.UpsertGroupMemberResponse\"\x00\x12y\n" +
-	"\x12UpsertGroupMembers\x12/.mattermost.plugin.v1.UpsertGroupMembersRequest\x1a0.mattermost.plugin.v1.UpsertGroupMembersResponse\"\x00\x12y\n" +
-	"\x12GetGroupByRemoteID\x12/.mattermost.plugin.v1.GetGroupByRemoteIDRequest\x1a0.mattermost.plugin.v1.GetGroupByRemoteIDResponse\"\x00\x12d\n" +
-	"\vCreateGroup\x12(.mattermost.plugin.v1.CreateGroupRequest\x1a).mattermost.plugin.v1.CreateGroupResponse\"\x00\x12d\n" +
-	"\vUpdateGroup\x12(.mattermost.plugin.v1.UpdateGroupRequest\x1a).mattermost.plugin.v1.UpdateGroupResponse\"\x00\x12d\n" +
-	"\vDeleteGroup\x12(.mattermost.plugin.v1.DeleteGroupRequest\x1a).mattermost.plugin.v1.DeleteGroupResponse\"\x00\x12g\n" +
-	"\fRestoreGroup\x12).mattermost.plugin.v1.RestoreGroupRequest\x1a*.mattermost.plugin.v1.RestoreGroupResponse\"\x00\x12v\n" +
-	"\x11DeleteGroupMember\x12..mattermost.plugin.v1.DeleteGroupMemberRequest\x1a/.mattermost.plugin.v1.DeleteGroupMemberResponse\"\x00\x12s\n" +
-	"\x10GetGroupSyncable\x12-.mattermost.plugin.v1.GetGroupSyncableRequest\x1a..mattermost.plugin.v1.GetGroupSyncableResponse\"\x00\x12v\n" +
-	"\x11GetGroupSyncables\x12..mattermost.plugin.v1.GetGroupSyncablesRequest\x1a/.mattermost.plugin.v1.GetGroupSyncablesResponse\"\x00\x12|\n" +
-	"\x13UpsertGroupSyncable\x120.mattermost.plugin.v1.UpsertGroupSyncableRequest\x1a1.mattermost.plugin.v1.UpsertGroupSyncableResponse\"\x00\x12|\n" +
-	"\x13UpdateGroupSyncable\x120.mattermost.plugin.v1.UpdateGroupSyncableRequest\x1a1.mattermost.plugin.v1.UpdateGroupSyncableResponse\"\x00\x12|\n" +
-	"\x13DeleteGroupSyncable\x120.mattermost.plugin.v1.DeleteGroupSyncableRequest\x1a1.mattermost.plugin.v1.DeleteGroupSyncableResponse\"\x00\x12p\n" +
-	"\x0fUpdateUserRoles\x12,.mattermost.plugin.v1.UpdateUserRolesRequest\x1a-.mattermost.plugin.v1.UpdateUserRolesResponse\"\x00\x12d\n" +
-	"\vGetPluginID\x12(.mattermost.plugin.v1.GetPluginIDRequest\x1a).mattermost.plugin.v1.GetPluginIDResponse\"\x00\x12^\n" +
-	"\tGetGroups\x12&.mattermost.plugin.v1.GetGroupsRequest\x1a'.mattermost.plugin.v1.GetGroupsResponse\"\x00\x12\xa3\x01\n" +
-	" CreateDefaultSyncableMemberships\x12=.mattermost.plugin.v1.CreateDefaultSyncableMembershipsRequest\x1a>.mattermost.plugin.v1.CreateDefaultSyncableMembershipsResponse\"\x00\x12\xa6\x01\n" +
-	"!DeleteGroupConstrainedMemberships\x12>.mattermost.plugin.v1.DeleteGroupConstrainedMembershipsRequest\x1a?.mattermost.plugin.v1.DeleteGroupConstrainedMembershipsResponse\"\x00\x12|\n" +
-	"\x13CreatePropertyField\x120.mattermost.plugin.v1.CreatePropertyFieldRequest\x1a1.mattermost.plugin.v1.CreatePropertyFieldResponse\"\x00\x12s\n" +
-	"\x10GetPropertyField\x12-.mattermost.plugin.v1.GetPropertyFieldRequest\x1a..mattermost.plugin.v1.GetPropertyFieldResponse\"\x00\x12v\n" +
-	"\x11GetPropertyFields\x12..mattermost.plugin.v1.GetPropertyFieldsRequest\x1a/.mattermost.plugin.v1.GetPropertyFieldsResponse\"\x00\x12|\n" +
-	"\x13UpdatePropertyField\x120.mattermost.plugin.v1.UpdatePropertyFieldRequest\x1a1.mattermost.plugin.v1.UpdatePropertyFieldResponse\"\x00\x12|\n" +
-	"\x13DeletePropertyField\x120.mattermost.plugin.v1.DeletePropertyFieldRequest\x1a1.mattermost.plugin.v1.DeletePropertyFieldResponse\"\x00\x12\x7f\n" +
-	"\x14SearchPropertyFields\x121.mattermost.plugin.v1.SearchPropertyFieldsRequest\x1a2.mattermost.plugin.v1.SearchPropertyFieldsResponse\"\x00\x12|\n" +
-	"\x13CountPropertyFields\x120.mattermost.plugin.v1.CountPropertyFieldsRequest\x1a1.mattermost.plugin.v1.CountPropertyFieldsResponse\"\x00\x12\x97\x01\n" +
-	"\x1cCountPropertyFieldsForTarget\x129.mattermost.plugin.v1.CountPropertyFieldsForTargetRequest\x1a:.mattermost.plugin.v1.CountPropertyFieldsForTargetResponse\"\x00\x12|\n" +
-	"\x13CreatePropertyValue\x120.mattermost.plugin.v1.CreatePropertyValueRequest\x1a1.mattermost.plugin.v1.CreatePropertyValueResponse\"\x00\x12s\n" +
-	"\x10GetPropertyValue\x12-.mattermost.plugin.v1.GetPropertyValueRequest\x1a..mattermost.plugin.v1.GetPropertyValueResponse\"\x00\x12v\n" +
-	"\x11GetPropertyValues\x12..mattermost.plugin.v1.GetPropertyValuesRequest\x1a/.mattermost.plugin.v1.GetPropertyValuesResponse\"\x00\x12|\n" +
-	"\x13UpdatePropertyValue\x120.mattermost.plugin.v1.UpdatePropertyValueRequest\x1a1.mattermost.plugin.v1.UpdatePropertyValueResponse\"\x00\x12|\n" +
-	"\x13UpsertPropertyValue\x120.mattermost.plugin.v1.UpsertPropertyValueRequest\x1a1.mattermost.plugin.v1.UpsertPropertyValueResponse\"\x00\x12|\n" +
-	"\x13DeletePropertyValue\x120.mattermost.plugin.v1.DeletePropertyValueRequest\x1a1.mattermost.plugin.v1.DeletePropertyValueResponse\"\x00\x12\x7f\n" +
-	"\x14SearchPropertyValues\x121.mattermost.plugin.v1.SearchPropertyValuesRequest\x1a2.mattermost.plugin.v1.SearchPropertyValuesResponse\"\x00\x12\x82\x01\n" +
-	"\x15RegisterPropertyGroup\x122.mattermost.plugin.v1.RegisterPropertyGroupRequest\x1a3.mattermost.plugin.v1.RegisterPropertyGroupResponse\"\x00\x12s\n" +
-	"\x10GetPropertyGroup\x12-.mattermost.plugin.v1.GetPropertyGroupRequest\x1a..mattermost.plugin.v1.GetPropertyGroupResponse\"\x00\x12\x85\x01\n" +
-	"\x16GetPropertyFieldByName\x123.mattermost.plugin.v1.GetPropertyFieldByNameRequest\x1a4.mattermost.plugin.v1.GetPropertyFieldByNameResponse\"\x00\x12\x7f\n" +
-	"\x14UpdatePropertyFields\x121.mattermost.plugin.v1.UpdatePropertyFieldsRequest\x1a2.mattermost.plugin.v1.UpdatePropertyFieldsResponse\"\x00\x12\x7f\n" +
-	"\x14UpdatePropertyValues\x121.mattermost.plugin.v1.UpdatePropertyValuesRequest\x1a2.mattermost.plugin.v1.UpdatePropertyValuesResponse\"\x00\x12\x7f\n" +
-	"\x14UpsertPropertyValues\x121.mattermost.plugin.v1.UpsertPropertyValuesRequest\x1a2.mattermost.plugin.v1.UpsertPropertyValuesResponse\"\x00\x12\x9a\x01\n" +
-	"\x1dDeletePropertyValuesForTarget\x12:.mattermost.plugin.v1.DeletePropertyValuesForTargetRequest\x1a;.mattermost.plugin.v1.DeletePropertyValuesForTargetResponse\"\x00\x12\x97\x01\n" +
-	"\x1cDeletePropertyValuesForField\x129.mattermost.plugin.v1.DeletePropertyValuesForFieldRequest\x1a:.mattermost.plugin.v1.DeletePropertyValuesForFieldResponse\"\x00\x12\xa0\x01\n" +
-	"\x1fUpsertPropertyValuesWithOptions\x12<.mattermost.plugin.v1.UpsertPropertyValuesWithOptionsRequest\x1a=.mattermost.plugin.v1.UpsertPropertyValuesWithOptionsResponse\"\x00\x12\x9d\x01\n" +
-	"\x1eUpsertPropertyValueWithOptions\x12;.mattermost.plugin.v1.UpsertPropertyValueWithOptionsRequest\x1a<.mattermost.plugin.v1.UpsertPropertyValueWithOptionsResponse\"\x00\x12\x9d\x01\n" +
-	"\x1eDeletePropertyValueWithOptions\x12;.mattermost.plugin.v1.DeletePropertyValueWithOptionsRequest\x1a<.mattermost.plugin.v1.DeletePropertyValueWithOptionsResponse\"\x00\x12\xbb\x01\n" +
-	"(DeletePropertyValuesForTargetWithOptions\x12E.mattermost.plugin.v1.DeletePropertyValuesForTargetWithOptionsRequest\x1aF.mattermost.plugin.v1.DeletePropertyValuesForTargetWithOptionsResponse\"\x00\x12\xb8\x01\n" +
-	"'DeletePropertyValuesForFieldWithOptions\x12D.mattermost.plugin.v1.DeletePropertyValuesForFieldWithOptionsRequest\x1aE.mattermost.plugin.v1.DeletePropertyValuesForFieldWithOptionsResponse\"\x00\x12d\n" +
-	"\vLogAuditRec\x12(.mattermost.plugin.v1.LogAuditRecRequest\x1a).mattermost.plugin.v1.LogAuditRecResponse\"\x00\x12\x7f\n" +
-	"\x14LogAuditRecWithLevel\x121.mattermost.plugin.v1.LogAuditRecWithLevelRequest\x1a2.mattermost.plugin.v1.LogAuditRecWithLevelResponse\"\x00\x12\x82\x01\n" +
-	"\x15EvaluateAccessControl\x122.mattermost.plugin.v1.EvaluateAccessControlRequest\x1a3.mattermost.plugin.v1.EvaluateAccessControlResponse\"\x00\x12\x88\x01\n" +
-	"\x17SaveAccessControlPolicy\x124.mattermost.plugin.v1.SaveAccessControlPolicyRequest\x1a5.mattermost.plugin.v1.SaveAccessControlPolicyResponse\"\x00\x12\x85\x01\n" +
-	"\x16GetAccessControlPolicy\x123.mattermost.plugin.v1.GetAccessControlPolicyRequest\x1a4.mattermost.plugin.v1.GetAccessControlPolicyResponse\"\x00\x12\x8e\x01\n" +
-	"\x19DeleteAccessControlPolicy\x126.mattermost.plugin.v1.DeleteAccessControlPolicyRequest\x1a7.mattermost.plugin.v1.DeleteAccessControlPolicyResponse\"\x00\x12\x97\x01\n" +
-	"\x1cCheckAccessControlExpression\x129.mattermost.plugin.v1.CheckAccessControlExpressionRequest\x1a:.mattermost.plugin.v1.CheckAccessControlExpressionResponse\"\x00\x12\xaf\x01\n" +
-	"$QueryUsersForAccessControlExpression\x12A.mattermost.plugin.v1.QueryUsersForAccessControlExpressionRequest\x1aB.mattermost.plugin.v1.QueryUsersForAccessControlExpressionResponse\"\x00\x12\xa9\x01\n" +
-	"\"GetAccessControlFieldsAutocomplete\x12?.mattermost.plugin.v1.GetAccessControlFieldsAutocompleteRequest\x1a@.mattermost.plugin.v1.GetAccessControlFieldsAutocompleteResponse\"\x00\x12\x8e\x01\n" +
-	"\x19GetAccessControlVisualAST\x126.mattermost.plugin.v1.GetAccessControlVisualASTRequest\x1a7.mattermost.plugin.v1.GetAccessControlVisualASTResponse\"\x00\x1a\x00B%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"UploadData\x12'.mattermost.plugin.v1.UploadDataRequest\x1a(.mattermost.plugin.v1.UploadDataResponse\"\x11\x82\x80\x19\r\x12\x037.6\x1a\x06Upload(\x01\x12\x84\x01\n" +
+	"\x10GetUploadSession\x12-.mattermost.plugin.v1.GetUploadSessionRequest\x1a..mattermost.plugin.v1.GetUploadSessionResponse\"\x11\x82\x80\x19\r\x12\x037.6\x1a\x06Upload\x12\x88\x01\n" +
+	"\x14SendPushNotification\x121.mattermost.plugin.v1.SendPushNotificationRequest\x1a2.mattermost.plugin.v1.SendPushNotificationResponse\"\t\x82\x80\x19\x05\x12\x039.0\x12|\n" +
+	"\x0eUpdateUserAuth\x12+.mattermost.plugin.v1.UpdateUserAuthRequest\x1a,.mattermost.plugin.v1.UpdateUserAuthResponse\"\x0f\x82\x80\x19\v\x12\x039.3\x1a\x04User\x12\xb9\x01\n" +
+	"\x1fRegisterPluginForSharedChannels\x12<.mattermost.plugin.v1.RegisterPluginForSharedChannelsRequest\x1a=.mattermost.plugin.v1.RegisterPluginForSharedChannelsResponse\"\x19\x82\x80\x19\x15\x12\x039.5\x1a\x0eSharedChannels\x12\xbf\x01\n" +
+	"!UnregisterPluginForSharedChannels\x12>.mattermost.plugin.v1.UnregisterPluginForSharedChannelsRequest\x1a?.mattermost.plugin.v1.UnregisterPluginForSharedChannelsResponse\"\x19\x82\x80\x19\x15\x12\x039.5\x1a\x0eSharedChannels\x12\xd2\x01\n" +
+	"'UnregisterPluginRemoteForSharedChannels\x12D.mattermost.plugin.v1.UnregisterPluginRemoteForSharedChannelsRequest\x1aE.mattermost.plugin.v1.UnregisterPluginRemoteForSharedChannelsResponse\"\x1a\x82\x80\x19\x16\x12\x0411.7\x1a\x0eSharedChannels\x12\x80\x01\n" +
+	"\fShareChannel\x12).mattermost.plugin.v1.ShareChannelRequest\x1a*.mattermost.plugin.v1.ShareChannelResponse\"\x19\x82\x80\x19\x15\x12\x039.5\x1a\x0eSharedChannels\x12\x95\x01\n" +
+	"\x13UpdateSharedChannel\x120.mattermost.plugin.v1.UpdateSharedChannelRequest\x1a1.mattermost.plugin.v1.UpdateSharedChannelResponse\"\x19\x82\x80\x19\x15\x12\x039.5\x1a\x0eSharedChannels\x12\x86\x01\n" +
+	"\x0eUnshareChannel\x12+.mattermost.plugin.v1.UnshareChannelRequest\x1a,.mattermost.plugin.v1.UnshareChannelResponse\"\x19\x82\x80\x19\x15\x12\x039.5\x1a\x0eSharedChannels\x12\xa7\x01\n" +
+	"\x19UpdateSharedChannelCursor\x126.mattermost.plugin.v1.UpdateSharedChannelCursorRequest\x1a7.mattermost.plugin.v1.UpdateSharedChannelCursorResponse\"\x19\x82\x80\x19\x15\x12\x039.5\x1a\x0eSharedChannels\x12\x8f\x01\n" +
+	"\x11SyncSharedChannel\x12..mattermost.plugin.v1.SyncSharedChannelRequest\x1a/.mattermost.plugin.v1.SyncSharedChannelResponse\"\x19\x82\x80\x19\x15\x12\x039.5\x1a\x0eSharedChannels\x12\x9b\x01\n" +
+	"\x15InviteRemoteToChannel\x122.mattermost.plugin.v1.InviteRemoteToChannelRequest\x1a3.mattermost.plugin.v1.InviteRemoteToChannelResponse\"\x19\x82\x80\x19\x15\x12\x039.5\x1a\x0eSharedChannels\x12\xa7\x01\n" +
+	"\x19UninviteRemoteFromChannel\x126.mattermost.plugin.v1.UninviteRemoteFromChannelRequest\x1a7.mattermost.plugin.v1.UninviteRemoteFromChannelResponse\"\x19\x82\x80\x19\x15\x12\x039.5\x1a\x0eSharedChannels\x12\xae\x01\n" +
+	"\x1bReceiveSharedChannelSyncMsg\x128.mattermost.plugin.v1.ReceiveSharedChannelSyncMsgRequest\x1a9.mattermost.plugin.v1.ReceiveSharedChannelSyncMsgResponse\"\x1a\x82\x80\x19\x16\x12\x0411.7\x1a\x0eSharedChannels\x12\xce\x01\n" +
+	"%ReceiveSharedChannelAttachmentSyncMsg\x12B.mattermost.plugin.v1.ReceiveSharedChannelAttachmentSyncMsgRequest\x1aC.mattermost.plugin.v1.ReceiveSharedChannelAttachmentSyncMsgResponse\"\x1a\x82\x80\x19\x16\x12\x0411.7\x1a\x0eSharedChannels(\x01\x12\xd2\x01\n" +
+	"'ReceiveSharedChannelProfileImageSyncMsg\x12D.mattermost.plugin.v1.ReceiveSharedChannelProfileImageSyncMsgRequest\x1aE.mattermost.plugin.v1.ReceiveSharedChannelProfileImageSyncMsgResponse\"\x1a\x82\x80\x19\x16\x12\x0411.7\x1a\x0eSharedChannels\x12\x8d\x01\n" +
+	"\x11UpsertGroupMember\x12..mattermost.plugin.v1.UpsertGroupMemberRequest\x1a/.mattermost.plugin.v1.UpsertGroupMemberResponse\"\x17\x82\x80\x19\x13\x12\x0410.7\x1a\x05Group\x1a\x04User\x12\x90\x01\n" +
+	"\x12UpsertGroupMembers\x12/.mattermost.plugin.v1.UpsertGroupMembersRequest\x1a0.mattermost.plugin.v1.UpsertGroupMembersResponse\"\x17\x82\x80\x19\x13\x12\x0410.7\x1a\x05Group\x1a\x04User\x12\x8a\x01\n" +
+	"\x12GetGroupByRemoteID\x12/.mattermost.plugin.v1.GetGroupByRemoteIDRequest\x1a0.mattermost.plugin.v1.GetGroupByRemoteIDResponse\"\x11\x82\x80\x19\r\x12\x0410.7\x1a\x05Group\x12u\n" +
+	"\vCreateGroup\x12(.mattermost.plugin.v1.CreateGroupRequest\x1a).mattermost.plugin.v1.CreateGroupResponse\"\x11\x82\x80\x19\r\x12\x0410.7\x1a\x05Group\x12u\n" +
+	"\vUpdateGroup\x12(.mattermost.plugin.v1.UpdateGroupRequest\x1a).mattermost.plugin.v1.UpdateGroupResponse\"\x11\x82\x80\x19\r\x12\x0410.7\x1a\x05Group\x12u\n" +
+	"\vDeleteGroup\x12(.mattermost.plugin.v1.DeleteGroupRequest\x1a).mattermost.plugin.v1.DeleteGroupResponse\"\x11\x82\x80\x19\r\x12\x0410.7\x1a\x05Group\x12x\n" +
+	"\fRestoreGroup\x12).mattermost.plugin.v1.RestoreGroupRequest\x1a*.mattermost.plugin.v1.RestoreGroupResponse\"\x11\x82\x80\x19\r\x12\x0410.7\x1a\x05Group\x12\x8d\x01\n" +
+	"\x11DeleteGroupMember\x12..mattermost.plugin.v1.DeleteGroupMemberRequest\x1a/.mattermost.plugin.v1.DeleteGroupMemberResponse\"\x17\x82\x80\x19\x13\x12\x0410.7\x1a\x05Group\x1a\x04User\x12\x84\x01\n" +
+	"\x10GetGroupSyncable\x12-.mattermost.plugin.v1.GetGroupSyncableRequest\x1a..mattermost.plugin.v1.GetGroupSyncableResponse\"\x11\x82\x80\x19\r\x12\x0410.7\x1a\x05Group\x12\x87\x01\n" +
+	"\x11GetGroupSyncables\x12..mattermost.plugin.v1.GetGroupSyncablesRequest\x1a/.mattermost.plugin.v1.GetGroupSyncablesResponse\"\x11\x82\x80\x19\r\x12\x0410.7\x1a\x05Group\x12\x8d\x01\n" +
+	"\x13UpsertGroupSyncable\x120.mattermost.plugin.v1.UpsertGroupSyncableRequest\x1a1.mattermost.plugin.v1.UpsertGroupSyncableResponse\"\x11\x82\x80\x19\r\x12\x0410.7\x1a\x05Group\x12\x8d\x01\n" +
+	"\x13UpdateGroupSyncable\x120.mattermost.plugin.v1.UpdateGroupSyncableRequest\x1a1.mattermost.plugin.v1.UpdateGroupSyncableResponse\"\x11\x82\x80\x19\r\x12\x0410.7\x1a\x05Group\x12\x8d\x01\n" +
+	"\x13DeleteGroupSyncable\x120.mattermost.plugin.v1.DeleteGroupSyncableRequest\x1a1.mattermost.plugin.v1.DeleteGroupSyncableResponse\"\x11\x82\x80\x19\r\x12\x0410.7\x1a\x05Group\x12\x85\x01\n" +
+	"\x0fUpdateUserRoles\x12,.mattermost.plugin.v1.UpdateUserRolesRequest\x1a-.mattermost.plugin.v1.UpdateUserRolesResponse\"\x15\x82\x80\x19\x11\x12\x039.8\x1a\x04Team\x1a\x04User\x12v\n" +
+	"\vGetPluginID\x12(.mattermost.plugin.v1.GetPluginIDRequest\x1a).mattermost.plugin.v1.GetPluginIDResponse\"\x12\x82\x80\x19\x0e\x12\x0410.1\x1a\x06Plugin\x12o\n" +
+	"\tGetGroups\x12&.mattermost.plugin.v1.GetGroupsRequest\x1a'.mattermost.plugin.v1.GetGroupsResponse\"\x11\x82\x80\x19\r\x12\x0410.7\x1a\x05Group\x12\xb4\x01\n" +
+	" CreateDefaultSyncableMemberships\x12=.mattermost.plugin.v1.CreateDefaultSyncableMembershipsRequest\x1a>.mattermost.plugin.v1.CreateDefaultSyncableMembershipsResponse\"\x11\x82\x80\x19\r\x12\x0410.9\x1a\x05Group\x12\xb7\x01\n" +
+	"!DeleteGroupConstrainedMemberships\x12>.mattermost.plugin.v1.DeleteGroupConstrainedMembershipsRequest\x1a?.mattermost.plugin.v1.DeleteGroupConstrainedMembershipsResponse\"\x11\x82\x80\x19\r\x12\x0410.9\x1a\x05Group\x12\x96\x01\n" +
+	"\x13CreatePropertyField\x120.mattermost.plugin.v1.CreatePropertyFieldRequest\x1a1.mattermost.plugin.v1.CreatePropertyFieldResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyField\x12\x8d\x01\n" +
+	"\x10GetPropertyField\x12-.mattermost.plugin.v1.GetPropertyFieldRequest\x1a..mattermost.plugin.v1.GetPropertyFieldResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyField\x12\x90\x01\n" +
+	"\x11GetPropertyFields\x12..mattermost.plugin.v1.GetPropertyFieldsRequest\x1a/.mattermost.plugin.v1.GetPropertyFieldsResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyField\x12\x96\x01\n" +
+	"\x13UpdatePropertyField\x120.mattermost.plugin.v1.UpdatePropertyFieldRequest\x1a1.mattermost.plugin.v1.UpdatePropertyFieldResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyField\x12\x96\x01\n" +
+	"\x13DeletePropertyField\x120.mattermost.plugin.v1.DeletePropertyFieldRequest\x1a1.mattermost.plugin.v1.DeletePropertyFieldResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyField\x12\x98\x01\n" +
+	"\x14SearchPropertyFields\x121.mattermost.plugin.v1.SearchPropertyFieldsRequest\x1a2.mattermost.plugin.v1.SearchPropertyFieldsResponse\"\x19\x82\x80\x19\x15\x12\x0411.0\x1a\rPropertyField\x12\x95\x01\n" +
+	"\x13CountPropertyFields\x120.mattermost.plugin.v1.CountPropertyFieldsRequest\x1a1.mattermost.plugin.v1.CountPropertyFieldsResponse\"\x19\x82\x80\x19\x15\x12\x0411.0\x1a\rPropertyField\x12\xb0\x01\n" +
+	"\x1cCountPropertyFieldsForTarget\x129.mattermost.plugin.v1.CountPropertyFieldsForTargetRequest\x1a:.mattermost.plugin.v1.CountPropertyFieldsForTargetResponse\"\x19\x82\x80\x19\x15\x12\x0411.0\x1a\rPropertyField\x12\x96\x01\n" +
+	"\x13CreatePropertyValue\x120.mattermost.plugin.v1.CreatePropertyValueRequest\x1a1.mattermost.plugin.v1.CreatePropertyValueResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyValue\x12\x8d\x01\n" +
+	"\x10GetPropertyValue\x12-.mattermost.plugin.v1.GetPropertyValueRequest\x1a..mattermost.plugin.v1.GetPropertyValueResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyValue\x12\x90\x01\n" +
+	"\x11GetPropertyValues\x12..mattermost.plugin.v1.GetPropertyValuesRequest\x1a/.mattermost.plugin.v1.GetPropertyValuesResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyValue\x12\x96\x01\n" +
+	"\x13UpdatePropertyValue\x120.mattermost.plugin.v1.UpdatePropertyValueRequest\x1a1.mattermost.plugin.v1.UpdatePropertyValueResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyValue\x12\x96\x01\n" +
+	"\x13UpsertPropertyValue\x120.mattermost.plugin.v1.UpsertPropertyValueRequest\x1a1.mattermost.plugin.v1.UpsertPropertyValueResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyValue\x12\x96\x01\n" +
+	"\x13DeletePropertyValue\x120.mattermost.plugin.v1.DeletePropertyValueRequest\x1a1.mattermost.plugin.v1.DeletePropertyValueResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyValue\x12\x98\x01\n" +
+	"\x14SearchPropertyValues\x121.mattermost.plugin.v1.SearchPropertyValuesRequest\x1a2.mattermost.plugin.v1.SearchPropertyValuesResponse\"\x19\x82\x80\x19\x15\x12\x0411.0\x1a\rPropertyValue\x12\x9c\x01\n" +
+	"\x15RegisterPropertyGroup\x122.mattermost.plugin.v1.RegisterPropertyGroupRequest\x1a3.mattermost.plugin.v1.RegisterPropertyGroupResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyGroup\x12\x8d\x01\n" +
+	"\x10GetPropertyGroup\x12-.mattermost.plugin.v1.GetPropertyGroupRequest\x1a..mattermost.plugin.v1.GetPropertyGroupResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyGroup\x12\x9f\x01\n" +
+	"\x16GetPropertyFieldByName\x123.mattermost.plugin.v1.GetPropertyFieldByNameRequest\x1a4.mattermost.plugin.v1.GetPropertyFieldByNameResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyField\x12\x99\x01\n" +
+	"\x14UpdatePropertyFields\x121.mattermost.plugin.v1.UpdatePropertyFieldsRequest\x1a2.mattermost.plugin.v1.UpdatePropertyFieldsResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyField\x12\x99\x01\n" +
+	"\x14UpdatePropertyValues\x121.mattermost.plugin.v1.UpdatePropertyValuesRequest\x1a2.mattermost.plugin.v1.UpdatePropertyValuesResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyValue\x12\x99\x01\n" +
+	"\x14UpsertPropertyValues\x121.mattermost.plugin.v1.UpsertPropertyValuesRequest\x1a2.mattermost.plugin.v1.UpsertPropertyValuesResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyValue\x12\xb4\x01\n" +
+	"\x1dDeletePropertyValuesForTarget\x12:.mattermost.plugin.v1.DeletePropertyValuesForTargetRequest\x1a;.mattermost.plugin.v1.DeletePropertyValuesForTargetResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyValue\x12\xb1\x01\n" +
+	"\x1cDeletePropertyValuesForField\x129.mattermost.plugin.v1.DeletePropertyValuesForFieldRequest\x1a:.mattermost.plugin.v1.DeletePropertyValuesForFieldResponse\"\x1a\x82\x80\x19\x16\x12\x0510.10\x1a\rPropertyValue\x12\xba\x01\n" +
+	"\x1fUpsertPropertyValuesWithOptions\x12<.mattermost.plugin.v1.UpsertPropertyValuesWithOptionsRequest\x1a=.mattermost.plugin.v1.UpsertPropertyValuesWithOptionsResponse\"\x1a\x82\x80\x19\x16\x12\x0511.10\x1a\rPropertyValue\x12\xb7\x01\n" +
+	"\x1eUpsertPropertyValueWithOptions\x12;.mattermost.plugin.v1.UpsertPropertyValueWithOptionsRequest\x1a<.mattermost.plugin.v1.UpsertPropertyValueWithOptionsResponse\"\x1a\x82\x80\x19\x16\x12\x0511.10\x1a\rPropertyValue\x12\xb7\x01\n" +
+	"\x1eDeletePropertyValueWithOptions\x12;.mattermost.plugin.v1.DeletePropertyValueWithOptionsRequest\x1a<.mattermost.plugin.v1.DeletePropertyValueWithOptionsResponse\"\x1a\x82\x80\x19\x16\x12\x0511.10\x1a\rPropertyValue\x12\xd5\x01\n" +
+	"(DeletePropertyValuesForTargetWithOptions\x12E.mattermost.plugin.v1.DeletePropertyValuesForTargetWithOptionsRequest\x1aF.mattermost.plugin.v1.DeletePropertyValuesForTargetWithOptionsResponse\"\x1a\x82\x80\x19\x16\x12\x0511.10\x1a\rPropertyValue\x12\xd2\x01\n" +
+	"'DeletePropertyValuesForFieldWithOptions\x12D.mattermost.plugin.v1.DeletePropertyValuesForFieldWithOptionsRequest\x1aE.mattermost.plugin.v1.DeletePropertyValuesForFieldWithOptionsResponse\"\x1a\x82\x80\x19\x16\x12\x0511.10\x1a\rPropertyValue\x12v\n" +
+	"\vLogAuditRec\x12(.mattermost.plugin.v1.LogAuditRecRequest\x1a).mattermost.plugin.v1.LogAuditRecResponse\"\x12\x82\x80\x19\x0e\x12\x0510.10\x1a\x05Audit\x12\x91\x01\n" +
+	"\x14LogAuditRecWithLevel\x121.mattermost.plugin.v1.LogAuditRecWithLevelRequest\x1a2.mattermost.plugin.v1.LogAuditRecWithLevelResponse\"\x12\x82\x80\x19\x0e\x12\x0510.10\x1a\x05Audit\x12\x9c\x01\n" +
+	"\x15EvaluateAccessControl\x122.mattermost.plugin.v1.EvaluateAccessControlRequest\x1a3.mattermost.plugin.v1.EvaluateAccessControlResponse\"\x1a\x82\x80\x19\x16\x12\x0511.10\x1a\rAccessControl\x12\xa2\x01\n" +
+	"\x17SaveAccessControlPolicy\x124.mattermost.plugin.v1.SaveAccessControlPolicyRequest\x1a5.mattermost.plugin.v1.SaveAccessControlPolicyResponse\"\x1a\x82\x80\x19\x16\x12\x0511.10\x1a\rAccessControl\x12\x9f\x01\n" +
+	"\x16GetAccessControlPolicy\x123.mattermost.plugin.v1.GetAccessControlPolicyRequest\x1a4.mattermost.plugin.v1.GetAccessControlPolicyResponse\"\x1a\x82\x80\x19\x16\x12\x0511.10\x1a\rAccessControl\x12\xa8\x01\n" +
+	"\x19DeleteAccessControlPolicy\x126.mattermost.plugin.v1.DeleteAccessControlPolicyRequest\x1a7.mattermost.plugin.v1.DeleteAccessControlPolicyResponse\"\x1a\x82\x80\x19\x16\x12\x0511.10\x1a\rAccessControl\x12\xb1\x01\n" +
+	"\x1cCheckAccessControlExpression\x129.mattermost.plugin.v1.CheckAccessControlExpressionRequest\x1a:.mattermost.plugin.v1.CheckAccessControlExpressionResponse\"\x1a\x82\x80\x19\x16\x12\x0511.10\x1a\rAccessControl\x12\xc9\x01\n" +
+	"$QueryUsersForAccessControlExpression\x12A.mattermost.plugin.v1.QueryUsersForAccessControlExpressionRequest\x1aB.mattermost.plugin.v1.QueryUsersForAccessControlExpressionResponse\"\x1a\x82\x80\x19\x16\x12\x0511.10\x1a\rAccessControl\x12\xc3\x01\n" +
+	"\"GetAccessControlFieldsAutocomplete\x12?.mattermost.plugin.v1.GetAccessControlFieldsAutocompleteRequest\x1a@.mattermost.plugin.v1.GetAccessControlFieldsAutocompleteResponse\"\x1a\x82\x80\x19\x16\x12\x0511.10\x1a\rAccessControl\x12\xa8\x01\n" +
+	"\x19GetAccessControlVisualAST\x126.mattermost.plugin.v1.GetAccessControlVisualASTRequest\x1a7.mattermost.plugin.v1.GetAccessControlVisualASTResponse\"\x1a\x82\x80\x19\x16\x12\x0511.10\x1a\rAccessControl\x1a\x10\x82\x80\x19\f\n" +
+	"\n" +
+	"plugin.APIB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_plugin_api_proto_rawDescOnce sync.Once

@@ -5243,320 +5243,367 @@ var File_mattermost_plugin_v1_plugin_hooks_proto protoreflect.FileDescriptor
 const file_mattermost_plugin_v1_plugin_hooks_proto_rawDesc = "" +
 	"\n" +
 	"'mattermost/plugin/v1/plugin_hooks.proto\x12\x14mattermost.plugin.v1\x1a\x1ammbindgen/v1/options.proto\x1a!mattermost/plugin/v1/common.proto\x1a(mattermost/plugin/v1/model_channel.proto\x1a(mattermost/plugin/v1/model_command.proto\x1a%mattermost/plugin/v1/model_file.proto\x1a%mattermost/plugin/v1/model_misc.proto\x1a'mattermost/plugin/v1/model_plugin.proto\x1a%mattermost/plugin/v1/model_post.proto\x1a/mattermost/plugin/v1/model_shared_channel.proto\x1a%mattermost/plugin/v1/model_team.proto\x1a%mattermost/plugin/v1/model_user.proto\"\x13\n" +
-	"\x11OnActivateRequest\"L\n" +
-	"\x12OnActivateResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"\x14\n" +
-	"\x12ImplementedRequest\"c\n" +
-	"\x13ImplementedResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12\x14\n" +
+	"\x11OnActivateRequest\"W\n" +
+	"\x12OnActivateResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"\x14\n" +
+	"\x12ImplementedRequest\"n\n" +
+	"\x13ImplementedResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12\x14\n" +
 	"\x05hooks\x18\x02 \x03(\tR\x05hooks\"\x15\n" +
-	"\x13OnDeactivateRequest\"N\n" +
-	"\x14OnDeactivateResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"\x1e\n" +
-	"\x1cOnConfigurationChangeRequest\"W\n" +
-	"\x1dOnConfigurationChangeResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"\x92\x01\n" +
-	"\x10ServeHTTPRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12=\n" +
-	"\arequest\x18\x02 \x01(\v2!.mattermost.plugin.v1.HTTPRequestB\x00R\arequest\"U\n" +
-	"\x11ServeHTTPResponse\x12@\n" +
-	"\bresponse\x18\x02 \x01(\v2\".mattermost.plugin.v1.HTTPResponseB\x00R\bresponse\"\x8f\x01\n" +
-	"\x15ExecuteCommandRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x125\n" +
+	"\x13OnDeactivateRequest\"Y\n" +
+	"\x14OnDeactivateResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"\x1e\n" +
+	"\x1cOnConfigurationChangeRequest\"b\n" +
+	"\x1dOnConfigurationChangeResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"\xaf\x01\n" +
+	"\x10ServeHTTPRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12S\n" +
+	"\arequest\x18\x02 \x01(\v2!.mattermost.plugin.v1.HTTPRequestB\x16\x82\x80\x19\x12\n" +
+	"\x01r\x12\r*http.RequestR\arequest\"s\n" +
+	"\x11ServeHTTPResponse\x12^\n" +
+	"\bresponse\x18\x02 \x01(\v2\".mattermost.plugin.v1.HTTPResponseB\x1e\x82\x80\x19\x1a\n" +
+	"\x01w\x12\x13http.ResponseWriter\x18\x02R\bresponse\"\x96\x01\n" +
+	"\x15ExecuteCommandRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x125\n" +
 	"\x04args\x18\x02 \x01(\v2!.mattermost.plugin.v1.CommandArgsR\x04args\"\x91\x01\n" +
 	"\x16ExecuteCommandResponse\x124\n" +
 	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorR\x05error\x12A\n" +
-	"\bresponse\x18\x02 \x01(\v2%.mattermost.plugin.v1.CommandResponseR\bresponse\"\x8c\x01\n" +
-	"\x19UserHasBeenCreatedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12.\n" +
+	"\bresponse\x18\x02 \x01(\v2%.mattermost.plugin.v1.CommandResponseR\bresponse\"\x93\x01\n" +
+	"\x19UserHasBeenCreatedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12.\n" +
 	"\x04user\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x04user\"\x1c\n" +
-	"\x1aUserHasBeenCreatedResponse\"\x87\x01\n" +
-	"\x14UserWillLogInRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12.\n" +
+	"\x1aUserHasBeenCreatedResponse\"\x8e\x01\n" +
+	"\x14UserWillLogInRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12.\n" +
 	"\x04user\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x04user\"B\n" +
 	"\x15UserWillLogInResponse\x12)\n" +
-	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"\x89\x01\n" +
-	"\x16UserHasLoggedInRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12.\n" +
+	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"\x90\x01\n" +
+	"\x16UserHasLoggedInRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12.\n" +
 	"\x04user\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x04user\"\x19\n" +
-	"\x17UserHasLoggedInResponse\"\x8d\x01\n" +
-	"\x1aMessageWillBePostedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12.\n" +
+	"\x17UserHasLoggedInResponse\"\x94\x01\n" +
+	"\x1aMessageWillBePostedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12.\n" +
 	"\x04post\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x04post\"\x8f\x01\n" +
 	"\x1bMessageWillBePostedResponse\x12E\n" +
 	"\x10replacement_post\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x0freplacementPost\x12)\n" +
-	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\"\xcc\x01\n" +
-	"\x1bMessageWillBeUpdatedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x125\n" +
+	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\"\xd3\x01\n" +
+	"\x1bMessageWillBeUpdatedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x125\n" +
 	"\bnew_post\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\anewPost\x125\n" +
 	"\bold_post\x18\x03 \x01(\v2\x1a.mattermost.plugin.v1.PostR\aoldPost\"\x90\x01\n" +
 	"\x1cMessageWillBeUpdatedResponse\x12E\n" +
 	"\x10replacement_post\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x0freplacementPost\x12)\n" +
-	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\"\x8e\x01\n" +
-	"\x1bMessageHasBeenPostedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12.\n" +
+	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\"\x95\x01\n" +
+	"\x1bMessageHasBeenPostedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12.\n" +
 	"\x04post\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x04post\"\x1e\n" +
-	"\x1cMessageHasBeenPostedResponse\"\xcd\x01\n" +
-	"\x1cMessageHasBeenUpdatedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x125\n" +
+	"\x1cMessageHasBeenPostedResponse\"\xd4\x01\n" +
+	"\x1cMessageHasBeenUpdatedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x125\n" +
 	"\bnew_post\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\anewPost\x125\n" +
 	"\bold_post\x18\x03 \x01(\v2\x1a.mattermost.plugin.v1.PostR\aoldPost\"\x1f\n" +
 	"\x1dMessageHasBeenUpdatedResponse\"Q\n" +
 	"\x1dMessagesWillBeConsumedRequest\x120\n" +
 	"\x05posts\x18\x01 \x03(\v2\x1a.mattermost.plugin.v1.PostR\x05posts\"R\n" +
 	"\x1eMessagesWillBeConsumedResponse\x120\n" +
-	"\x05posts\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.PostR\x05posts\"\x9d\x01\n" +
-	"(MessagesWillBeConsumedWithContextRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x120\n" +
+	"\x05posts\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.PostR\x05posts\"\xa4\x01\n" +
+	"(MessagesWillBeConsumedWithContextRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x120\n" +
 	"\x05posts\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.PostR\x05posts\"]\n" +
 	")MessagesWillBeConsumedWithContextResponse\x120\n" +
-	"\x05posts\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.PostR\x05posts\"\x8f\x01\n" +
-	"\x1cMessageHasBeenDeletedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12.\n" +
+	"\x05posts\x18\x02 \x03(\v2\x1a.mattermost.plugin.v1.PostR\x05posts\"\x96\x01\n" +
+	"\x1cMessageHasBeenDeletedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12.\n" +
 	"\x04post\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x04post\"\x1f\n" +
-	"\x1dMessageHasBeenDeletedResponse\"\x98\x01\n" +
-	"\x1cChannelHasBeenCreatedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x127\n" +
+	"\x1dMessageHasBeenDeletedResponse\"\x9f\x01\n" +
+	"\x1cChannelHasBeenCreatedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x127\n" +
 	"\achannel\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.ChannelR\achannel\"\x1f\n" +
-	"\x1dChannelHasBeenCreatedResponse\"\x98\x01\n" +
-	"\x1cChannelWillBeArchivedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x127\n" +
+	"\x1dChannelHasBeenCreatedResponse\"\x9f\x01\n" +
+	"\x1cChannelWillBeArchivedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x127\n" +
 	"\achannel\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.ChannelR\achannel\"J\n" +
 	"\x1dChannelWillBeArchivedResponse\x12)\n" +
-	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"\xae\x01\n" +
-	"\x1fChannelMemberWillBeAddedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12J\n" +
+	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"\xb5\x01\n" +
+	"\x1fChannelMemberWillBeAddedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12J\n" +
 	"\x0echannel_member\x18\x02 \x01(\v2#.mattermost.plugin.v1.ChannelMemberR\rchannelMember\"\xa1\x01\n" +
 	" ChannelMemberWillBeAddedResponse\x12R\n" +
 	"\x12replacement_member\x18\x02 \x01(\v2#.mattermost.plugin.v1.ChannelMemberR\x11replacementMember\x12)\n" +
-	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\"\xdc\x01\n" +
-	"\x1bUserHasJoinedChannelRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12J\n" +
+	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\"\xe3\x01\n" +
+	"\x1bUserHasJoinedChannelRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12J\n" +
 	"\x0echannel_member\x18\x02 \x01(\v2#.mattermost.plugin.v1.ChannelMemberR\rchannelMember\x120\n" +
 	"\x05actor\x18\x03 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x05actor\"\x1e\n" +
-	"\x1cUserHasJoinedChannelResponse\"\xda\x01\n" +
-	"\x19UserHasLeftChannelRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12J\n" +
+	"\x1cUserHasJoinedChannelResponse\"\xe1\x01\n" +
+	"\x19UserHasLeftChannelRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12J\n" +
 	"\x0echannel_member\x18\x02 \x01(\v2#.mattermost.plugin.v1.ChannelMemberR\rchannelMember\x120\n" +
 	"\x05actor\x18\x03 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x05actor\"\x1c\n" +
-	"\x1aUserHasLeftChannelResponse\"\xa2\x01\n" +
-	"\x1cTeamMemberWillBeAddedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12A\n" +
+	"\x1aUserHasLeftChannelResponse\"\xa9\x01\n" +
+	"\x1cTeamMemberWillBeAddedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12A\n" +
 	"\vteam_member\x18\x02 \x01(\v2 .mattermost.plugin.v1.TeamMemberR\n" +
 	"teamMember\"\x9b\x01\n" +
 	"\x1dTeamMemberWillBeAddedResponse\x12O\n" +
 	"\x12replacement_member\x18\x02 \x01(\v2 .mattermost.plugin.v1.TeamMemberR\x11replacementMember\x12)\n" +
-	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\"\xd0\x01\n" +
-	"\x18UserHasJoinedTeamRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12A\n" +
+	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\"\xd7\x01\n" +
+	"\x18UserHasJoinedTeamRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12A\n" +
 	"\vteam_member\x18\x02 \x01(\v2 .mattermost.plugin.v1.TeamMemberR\n" +
 	"teamMember\x120\n" +
 	"\x05actor\x18\x03 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x05actor\"\x1b\n" +
-	"\x19UserHasJoinedTeamResponse\"\xce\x01\n" +
-	"\x16UserHasLeftTeamRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12A\n" +
+	"\x19UserHasJoinedTeamResponse\"\xd5\x01\n" +
+	"\x16UserHasLeftTeamRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12A\n" +
 	"\vteam_member\x18\x02 \x01(\v2 .mattermost.plugin.v1.TeamMemberR\n" +
 	"teamMember\x120\n" +
 	"\x05actor\x18\x03 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x05actor\"\x19\n" +
-	"\x17UserHasLeftTeamResponse\"\xa6\x01\n" +
-	"\x19FileWillBeUploadedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x122\n" +
-	"\x04info\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.FileInfoR\x04info\x12\x14\n" +
-	"\x04file\x18\x03 \x01(\fB\x00R\x04file\"\xac\x01\n" +
+	"\x17UserHasLeftTeamResponse\"\xbc\x01\n" +
+	"\x19FileWillBeUploadedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x122\n" +
+	"\x04info\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.FileInfoR\x04info\x12#\n" +
+	"\x04file\x18\x03 \x01(\fB\x0f\x82\x80\x19\v\x12\tio.ReaderR\x04file\"\xbd\x01\n" +
 	"\x1aFileWillBeUploadedResponse\x12I\n" +
 	"\x10replacement_info\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.FileInfoR\x0freplacementInfo\x12)\n" +
-	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\x12\x18\n" +
-	"\x06output\x18\x04 \x01(\fB\x00R\x06output\"\xdd\x01\n" +
-	"\x1bFileWillBeDownloadedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12;\n" +
-	"\tfile_info\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.FileInfoR\bfileInfo\x12\x19\n" +
-	"\auser_id\x18\x03 \x01(\tB\x00R\x06userId\x12%\n" +
-	"\rdownload_type\x18\x04 \x01(\tB\x00R\fdownloadType\"I\n" +
+	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\x12)\n" +
+	"\x06output\x18\x04 \x01(\fB\x11\x82\x80\x19\r\x12\tio.Writer\x18\x04R\x06output\"\x8c\x02\n" +
+	"\x1bFileWillBeDownloadedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12;\n" +
+	"\tfile_info\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.FileInfoR\bfileInfo\x12%\n" +
+	"\auser_id\x18\x03 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x12A\n" +
+	"\rdownload_type\x18\x04 \x01(\tB\x1c\x82\x80\x19\x18\x12\x16model.FileDownloadTypeR\fdownloadType\"I\n" +
 	"\x1cFileWillBeDownloadedResponse\x12)\n" +
-	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"\x9a\x01\n" +
-	"\x1bReactionHasBeenAddedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12:\n" +
+	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"\xa1\x01\n" +
+	"\x1bReactionHasBeenAddedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12:\n" +
 	"\breaction\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.ReactionR\breaction\"\x1e\n" +
-	"\x1cReactionHasBeenAddedResponse\"\x9c\x01\n" +
-	"\x1dReactionHasBeenRemovedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12:\n" +
+	"\x1cReactionHasBeenAddedResponse\"\xa3\x01\n" +
+	"\x1dReactionHasBeenRemovedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12:\n" +
 	"\breaction\x18\x02 \x01(\v2\x1e.mattermost.plugin.v1.ReactionR\breaction\" \n" +
-	"\x1eReactionHasBeenRemovedResponse\"\x9a\x01\n" +
-	"\x1bOnPluginClusterEventRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12:\n" +
-	"\x02ev\x18\x02 \x01(\v2(.mattermost.plugin.v1.PluginClusterEventB\x00R\x02ev\"\x1e\n" +
-	"\x1cOnPluginClusterEventResponse\"X\n" +
-	"\x19OnWebSocketConnectRequest\x12 \n" +
-	"\vweb_conn_id\x18\x01 \x01(\tB\x00R\twebConnId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\"\x1c\n" +
-	"\x1aOnWebSocketConnectResponse\"[\n" +
-	"\x1cOnWebSocketDisconnectRequest\x12 \n" +
-	"\vweb_conn_id\x18\x01 \x01(\tB\x00R\twebConnId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\"\x1f\n" +
-	"\x1dOnWebSocketDisconnectResponse\"\x9d\x01\n" +
-	"$WebSocketMessageHasBeenPostedRequest\x12 \n" +
-	"\vweb_conn_id\x18\x01 \x01(\tB\x00R\twebConnId\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\x128\n" +
+	"\x1eReactionHasBeenRemovedResponse\"\xbf\x01\n" +
+	"\x1bOnPluginClusterEventRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12X\n" +
+	"\x02ev\x18\x02 \x01(\v2(.mattermost.plugin.v1.PluginClusterEventB\x1e\x82\x80\x19\x1a\x12\x18model.PluginClusterEventR\x02ev\"\x1e\n" +
+	"\x1cOnPluginClusterEventResponse\"s\n" +
+	"\x19OnWebSocketConnectRequest\x12/\n" +
+	"\vweb_conn_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\twebConnIDR\twebConnId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"\x1c\n" +
+	"\x1aOnWebSocketConnectResponse\"v\n" +
+	"\x1cOnWebSocketDisconnectRequest\x12/\n" +
+	"\vweb_conn_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\twebConnIDR\twebConnId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"\x1f\n" +
+	"\x1dOnWebSocketDisconnectResponse\"\xb8\x01\n" +
+	"$WebSocketMessageHasBeenPostedRequest\x12/\n" +
+	"\vweb_conn_id\x18\x01 \x01(\tB\x0f\x82\x80\x19\v\n" +
+	"\twebConnIDR\twebConnId\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\x128\n" +
 	"\x03req\x18\x03 \x01(\v2&.mattermost.plugin.v1.WebSocketRequestR\x03req\"'\n" +
 	"%WebSocketMessageHasBeenPostedResponse\"S\n" +
 	"\x17RunDataRetentionRequest\x12\x19\n" +
 	"\bnow_time\x18\x01 \x01(\x03R\anowTime\x12\x1d\n" +
 	"\n" +
-	"batch_size\x18\x02 \x01(\x03R\tbatchSize\"w\n" +
-	"\x18RunDataRetentionResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12#\n" +
-	"\rdeleted_count\x18\x02 \x01(\x03R\fdeletedCount\"\x91\x01\n" +
-	"\x10OnInstallRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12<\n" +
-	"\x05event\x18\x02 \x01(\v2$.mattermost.plugin.v1.OnInstallEventB\x00R\x05event\"K\n" +
-	"\x11OnInstallResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"\x1d\n" +
+	"batch_size\x18\x02 \x01(\x03R\tbatchSize\"\x82\x01\n" +
+	"\x18RunDataRetentionResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12#\n" +
+	"\rdeleted_count\x18\x02 \x01(\x03R\fdeletedCount\"\xb2\x01\n" +
+	"\x10OnInstallRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12V\n" +
+	"\x05event\x18\x02 \x01(\v2$.mattermost.plugin.v1.OnInstallEventB\x1a\x82\x80\x19\x16\x12\x14model.OnInstallEventR\x05event\"V\n" +
+	"\x11OnInstallResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"\x1d\n" +
 	"\x1bOnSendDailyTelemetryRequest\"\x1e\n" +
 	"\x1cOnSendDailyTelemetryResponse\"Z\n" +
 	"\x1bOnCloudLimitsUpdatedRequest\x12;\n" +
 	"\x06limits\x18\x01 \x01(\v2#.mattermost.plugin.v1.ProductLimitsR\x06limits\"\x1e\n" +
 	"\x1cOnCloudLimitsUpdatedResponse\"X\n" +
 	"\x1fConfigurationWillBeSavedRequest\x125\n" +
-	"\anew_cfg\x18\x01 \x01(\v2\x1c.mattermost.plugin.v1.ConfigR\x06newCfg\"\xa7\x01\n" +
-	" ConfigurationWillBeSavedResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12K\n" +
+	"\anew_cfg\x18\x01 \x01(\v2\x1c.mattermost.plugin.v1.ConfigR\x06newCfg\"\xb2\x01\n" +
+	" ConfigurationWillBeSavedResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12K\n" +
 	"\x12replacement_config\x18\x02 \x01(\v2\x1c.mattermost.plugin.v1.ConfigR\x11replacementConfig\"|\n" +
 	"\"EmailNotificationWillBeSentRequest\x12V\n" +
 	"\x12email_notification\x18\x01 \x01(\v2'.mattermost.plugin.v1.EmailNotificationR\x11emailNotification\"\xb1\x01\n" +
 	"#EmailNotificationWillBeSentResponse\x12_\n" +
 	"\x13replacement_content\x18\x02 \x01(\v2..mattermost.plugin.v1.EmailNotificationContentR\x12replacementContent\x12)\n" +
-	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\"\x91\x01\n" +
+	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\"\x9d\x01\n" +
 	"\x1fNotificationWillBePushedRequest\x12S\n" +
-	"\x11push_notification\x18\x01 \x01(\v2&.mattermost.plugin.v1.PushNotificationR\x10pushNotification\x12\x19\n" +
-	"\auser_id\x18\x02 \x01(\tB\x00R\x06userId\"\xb0\x01\n" +
+	"\x11push_notification\x18\x01 \x01(\v2&.mattermost.plugin.v1.PushNotificationR\x10pushNotification\x12%\n" +
+	"\auser_id\x18\x02 \x01(\tB\f\x82\x80\x19\b\n" +
+	"\x06userIDR\x06userId\"\xb0\x01\n" +
 	" NotificationWillBePushedResponse\x12a\n" +
 	"\x18replacement_notification\x18\x02 \x01(\v2&.mattermost.plugin.v1.PushNotificationR\x17replacementNotification\x12)\n" +
-	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\"\x90\x01\n" +
-	"\x1dUserHasBeenDeactivatedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12.\n" +
+	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\"\x97\x01\n" +
+	"\x1dUserHasBeenDeactivatedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12.\n" +
 	"\x04user\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x04user\" \n" +
-	"\x1eUserHasBeenDeactivatedResponse\"\x95\x01\n" +
-	"\x13ServeMetricsRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12=\n" +
-	"\arequest\x18\x02 \x01(\v2!.mattermost.plugin.v1.HTTPRequestB\x00R\arequest\"X\n" +
-	"\x14ServeMetricsResponse\x12@\n" +
-	"\bresponse\x18\x02 \x01(\v2\".mattermost.plugin.v1.HTTPResponseB\x00R\bresponse\"\x86\x01\n" +
+	"\x1eUserHasBeenDeactivatedResponse\"\xb2\x01\n" +
+	"\x13ServeMetricsRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12S\n" +
+	"\arequest\x18\x02 \x01(\v2!.mattermost.plugin.v1.HTTPRequestB\x16\x82\x80\x19\x12\n" +
+	"\x01r\x12\r*http.RequestR\arequest\"v\n" +
+	"\x14ServeMetricsResponse\x12^\n" +
+	"\bresponse\x18\x02 \x01(\v2\".mattermost.plugin.v1.HTTPResponseB\x1e\x82\x80\x19\x1a\n" +
+	"\x01w\x12\x13http.ResponseWriter\x18\x02R\bresponse\"\x86\x01\n" +
 	"\x1eOnSharedChannelsSyncMsgRequest\x12/\n" +
 	"\x03msg\x18\x01 \x01(\v2\x1d.mattermost.plugin.v1.SyncMsgR\x03msg\x123\n" +
-	"\x02rc\x18\x02 \x01(\v2#.mattermost.plugin.v1.RemoteClusterR\x02rc\"\x9b\x01\n" +
-	"\x1fOnSharedChannelsSyncMsgResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x12@\n" +
-	"\bresponse\x18\x02 \x01(\v2\".mattermost.plugin.v1.SyncResponseB\x00R\bresponse\"R\n" +
+	"\x02rc\x18\x02 \x01(\v2#.mattermost.plugin.v1.RemoteClusterR\x02rc\"\xbe\x01\n" +
+	"\x1fOnSharedChannelsSyncMsgResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x12X\n" +
+	"\bresponse\x18\x02 \x01(\v2\".mattermost.plugin.v1.SyncResponseB\x18\x82\x80\x19\x14\x12\x12model.SyncResponseR\bresponse\"R\n" +
 	"\x1bOnSharedChannelsPingRequest\x123\n" +
 	"\x02rc\x18\x01 \x01(\v2#.mattermost.plugin.v1.RemoteClusterR\x02rc\"8\n" +
 	"\x1cOnSharedChannelsPingResponse\x12\x18\n" +
-	"\ahealthy\x18\x02 \x01(\bR\ahealthy\"\xa6\x01\n" +
-	"\x1dPreferencesHaveChangedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12D\n" +
-	"\vpreferences\x18\x02 \x03(\v2 .mattermost.plugin.v1.PreferenceB\x00R\vpreferences\" \n" +
+	"\ahealthy\x18\x02 \x01(\bR\ahealthy\"\xc5\x01\n" +
+	"\x1dPreferencesHaveChangedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12\\\n" +
+	"\vpreferences\x18\x02 \x03(\v2 .mattermost.plugin.v1.PreferenceB\x18\x82\x80\x19\x14\x12\x12[]model.PreferenceR\vpreferences\" \n" +
 	"\x1ePreferencesHaveChangedResponse\"\xbf\x01\n" +
 	"(OnSharedChannelsAttachmentSyncMsgRequest\x12.\n" +
 	"\x02fi\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.FileInfoR\x02fi\x12.\n" +
 	"\x04post\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.PostR\x04post\x123\n" +
-	"\x02rc\x18\x03 \x01(\v2#.mattermost.plugin.v1.RemoteClusterR\x02rc\"c\n" +
-	")OnSharedChannelsAttachmentSyncMsgResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"\x91\x01\n" +
+	"\x02rc\x18\x03 \x01(\v2#.mattermost.plugin.v1.RemoteClusterR\x02rc\"n\n" +
+	")OnSharedChannelsAttachmentSyncMsgResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"\x91\x01\n" +
 	"*OnSharedChannelsProfileImageSyncMsgRequest\x12.\n" +
 	"\x04user\x18\x01 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x04user\x123\n" +
-	"\x02rc\x18\x02 \x01(\v2#.mattermost.plugin.v1.RemoteClusterR\x02rc\"e\n" +
-	"+OnSharedChannelsProfileImageSyncMsgResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"]\n" +
-	"\x1aGenerateSupportDataRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\"\x8b\x01\n" +
-	"\x1bGenerateSupportDataResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\x124\n" +
-	"\x05files\x18\x02 \x03(\v2\x1e.mattermost.plugin.v1.FileDataR\x05files\"\xcc\x01\n" +
-	"\x12OnSAMLLoginRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12.\n" +
+	"\x02rc\x18\x02 \x01(\v2#.mattermost.plugin.v1.RemoteClusterR\x02rc\"p\n" +
+	"+OnSharedChannelsProfileImageSyncMsgResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"d\n" +
+	"\x1aGenerateSupportDataRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\"\x96\x01\n" +
+	"\x1bGenerateSupportDataResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\x124\n" +
+	"\x05files\x18\x02 \x03(\v2\x1e.mattermost.plugin.v1.FileDataR\x05files\"\xd3\x01\n" +
+	"\x12OnSAMLLoginRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12.\n" +
 	"\x04user\x18\x02 \x01(\v2\x1a.mattermost.plugin.v1.UserR\x04user\x12E\n" +
-	"\tassertion\x18\x03 \x01(\v2'.mattermost.plugin.v1.SamlAssertionInfoR\tassertion\"M\n" +
-	"\x13OnSAMLLoginResponse\x126\n" +
-	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\x00R\x05error\"\xde\x01\n" +
-	"\x1bChannelWillBeUpdatedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12>\n" +
+	"\tassertion\x18\x03 \x01(\v2'.mattermost.plugin.v1.SamlAssertionInfoR\tassertion\"X\n" +
+	"\x13OnSAMLLoginResponse\x12A\n" +
+	"\x05error\x18\x01 \x01(\v2\x1e.mattermost.plugin.v1.AppErrorB\v\x82\x80\x19\a\x12\x05errorR\x05error\"\xe5\x01\n" +
+	"\x1bChannelWillBeUpdatedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12>\n" +
 	"\vnew_channel\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.ChannelR\n" +
 	"newChannel\x12>\n" +
 	"\vold_channel\x18\x03 \x01(\v2\x1d.mattermost.plugin.v1.ChannelR\n" +
 	"oldChannel\"\x99\x01\n" +
 	"\x1cChannelWillBeUpdatedResponse\x12N\n" +
 	"\x13replacement_channel\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.ChannelR\x12replacementChannel\x12)\n" +
-	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\"\x98\x01\n" +
-	"\x1cChannelWillBeRestoredRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x127\n" +
+	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\"\x9f\x01\n" +
+	"\x1cChannelWillBeRestoredRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x127\n" +
 	"\achannel\x18\x02 \x01(\v2\x1d.mattermost.plugin.v1.ChannelR\achannel\"J\n" +
 	"\x1dChannelWillBeRestoredResponse\x12)\n" +
-	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"\xb0\x01\n" +
-	"!ScheduledPostWillBeCreatedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x12J\n" +
+	"\x10rejection_reason\x18\x02 \x01(\tR\x0frejectionReason\"\xb7\x01\n" +
+	"!ScheduledPostWillBeCreatedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x12J\n" +
 	"\x0escheduled_post\x18\x02 \x01(\v2#.mattermost.plugin.v1.ScheduledPostR\rscheduledPost\"\xb2\x01\n" +
 	"\"ScheduledPostWillBeCreatedResponse\x12a\n" +
 	"\x1areplacement_scheduled_post\x18\x02 \x01(\v2#.mattermost.plugin.v1.ScheduledPostR\x18replacementScheduledPost\x12)\n" +
-	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\"\x90\x01\n" +
-	"\x1aDraftWillBeUpsertedRequest\x12?\n" +
-	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\x00R\acontext\x121\n" +
+	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason\"\x97\x01\n" +
+	"\x1aDraftWillBeUpsertedRequest\x12F\n" +
+	"\acontext\x18\x01 \x01(\v2#.mattermost.plugin.v1.PluginContextB\a\x82\x80\x19\x03\n" +
+	"\x01cR\acontext\x121\n" +
 	"\x05draft\x18\x02 \x01(\v2\x1b.mattermost.plugin.v1.DraftR\x05draft\"\x92\x01\n" +
 	"\x1bDraftWillBeUpsertedResponse\x12H\n" +
 	"\x11replacement_draft\x18\x02 \x01(\v2\x1b.mattermost.plugin.v1.DraftR\x10replacementDraft\x12)\n" +
-	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason2\xbe4\n" +
-	"\vPluginHooks\x12a\n" +
+	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason2\xa9s\n" +
+	"\vPluginHooks\x12\x85\x02\n" +
 	"\n" +
-	"OnActivate\x12'.mattermost.plugin.v1.OnActivateRequest\x1a(.mattermost.plugin.v1.OnActivateResponse\"\x00\x12d\n" +
-	"\vImplemented\x12(.mattermost.plugin.v1.ImplementedRequest\x1a).mattermost.plugin.v1.ImplementedResponse\"\x00\x12g\n" +
-	"\fOnDeactivate\x12).mattermost.plugin.v1.OnDeactivateRequest\x1a*.mattermost.plugin.v1.OnDeactivateResponse\"\x00\x12\x82\x01\n" +
-	"\x15OnConfigurationChange\x122.mattermost.plugin.v1.OnConfigurationChangeRequest\x1a3.mattermost.plugin.v1.OnConfigurationChangeResponse\"\x00\x12b\n" +
-	"\tServeHTTP\x12&.mattermost.plugin.v1.ServeHTTPRequest\x1a'.mattermost.plugin.v1.ServeHTTPResponse\"\x00(\x010\x01\x12m\n" +
-	"\x0eExecuteCommand\x12+.mattermost.plugin.v1.ExecuteCommandRequest\x1a,.mattermost.plugin.v1.ExecuteCommandResponse\"\x00\x12y\n" +
-	"\x12UserHasBeenCreated\x12/.mattermost.plugin.v1.UserHasBeenCreatedRequest\x1a0.mattermost.plugin.v1.UserHasBeenCreatedResponse\"\x00\x12j\n" +
-	"\rUserWillLogIn\x12*.mattermost.plugin.v1.UserWillLogInRequest\x1a+.mattermost.plugin.v1.UserWillLogInResponse\"\x00\x12p\n" +
-	"\x0fUserHasLoggedIn\x12,.mattermost.plugin.v1.UserHasLoggedInRequest\x1a-.mattermost.plugin.v1.UserHasLoggedInResponse\"\x00\x12|\n" +
-	"\x13MessageWillBePosted\x120.mattermost.plugin.v1.MessageWillBePostedRequest\x1a1.mattermost.plugin.v1.MessageWillBePostedResponse\"\x00\x12\x7f\n" +
-	"\x14MessageWillBeUpdated\x121.mattermost.plugin.v1.MessageWillBeUpdatedRequest\x1a2.mattermost.plugin.v1.MessageWillBeUpdatedResponse\"\x00\x12\x7f\n" +
-	"\x14MessageHasBeenPosted\x121.mattermost.plugin.v1.MessageHasBeenPostedRequest\x1a2.mattermost.plugin.v1.MessageHasBeenPostedResponse\"\x00\x12\x82\x01\n" +
-	"\x15MessageHasBeenUpdated\x122.mattermost.plugin.v1.MessageHasBeenUpdatedRequest\x1a3.mattermost.plugin.v1.MessageHasBeenUpdatedResponse\"\x00\x12\x85\x01\n" +
-	"\x16MessagesWillBeConsumed\x123.mattermost.plugin.v1.MessagesWillBeConsumedRequest\x1a4.mattermost.plugin.v1.MessagesWillBeConsumedResponse\"\x00\x12\xa6\x01\n" +
-	"!MessagesWillBeConsumedWithContext\x12>.mattermost.plugin.v1.MessagesWillBeConsumedWithContextRequest\x1a?.mattermost.plugin.v1.MessagesWillBeConsumedWithContextResponse\"\x00\x12\x82\x01\n" +
-	"\x15MessageHasBeenDeleted\x122.mattermost.plugin.v1.MessageHasBeenDeletedRequest\x1a3.mattermost.plugin.v1.MessageHasBeenDeletedResponse\"\x00\x12\x82\x01\n" +
-	"\x15ChannelHasBeenCreated\x122.mattermost.plugin.v1.ChannelHasBeenCreatedRequest\x1a3.mattermost.plugin.v1.ChannelHasBeenCreatedResponse\"\x00\x12\x82\x01\n" +
-	"\x15ChannelWillBeArchived\x122.mattermost.plugin.v1.ChannelWillBeArchivedRequest\x1a3.mattermost.plugin.v1.ChannelWillBeArchivedResponse\"\x00\x12\x8b\x01\n" +
-	"\x18ChannelMemberWillBeAdded\x125.mattermost.plugin.v1.ChannelMemberWillBeAddedRequest\x1a6.mattermost.plugin.v1.ChannelMemberWillBeAddedResponse\"\x00\x12\x7f\n" +
-	"\x14UserHasJoinedChannel\x121.mattermost.plugin.v1.UserHasJoinedChannelRequest\x1a2.mattermost.plugin.v1.UserHasJoinedChannelResponse\"\x00\x12y\n" +
-	"\x12UserHasLeftChannel\x12/.mattermost.plugin.v1.UserHasLeftChannelRequest\x1a0.mattermost.plugin.v1.UserHasLeftChannelResponse\"\x00\x12\x82\x01\n" +
-	"\x15TeamMemberWillBeAdded\x122.mattermost.plugin.v1.TeamMemberWillBeAddedRequest\x1a3.mattermost.plugin.v1.TeamMemberWillBeAddedResponse\"\x00\x12v\n" +
-	"\x11UserHasJoinedTeam\x12..mattermost.plugin.v1.UserHasJoinedTeamRequest\x1a/.mattermost.plugin.v1.UserHasJoinedTeamResponse\"\x00\x12p\n" +
-	"\x0fUserHasLeftTeam\x12,.mattermost.plugin.v1.UserHasLeftTeamRequest\x1a-.mattermost.plugin.v1.UserHasLeftTeamResponse\"\x00\x12}\n" +
-	"\x12FileWillBeUploaded\x12/.mattermost.plugin.v1.FileWillBeUploadedRequest\x1a0.mattermost.plugin.v1.FileWillBeUploadedResponse\"\x00(\x010\x01\x12\x7f\n" +
-	"\x14FileWillBeDownloaded\x121.mattermost.plugin.v1.FileWillBeDownloadedRequest\x1a2.mattermost.plugin.v1.FileWillBeDownloadedResponse\"\x00\x12\x7f\n" +
-	"\x14ReactionHasBeenAdded\x121.mattermost.plugin.v1.ReactionHasBeenAddedRequest\x1a2.mattermost.plugin.v1.ReactionHasBeenAddedResponse\"\x00\x12\x85\x01\n" +
-	"\x16ReactionHasBeenRemoved\x123.mattermost.plugin.v1.ReactionHasBeenRemovedRequest\x1a4.mattermost.plugin.v1.ReactionHasBeenRemovedResponse\"\x00\x12\x7f\n" +
-	"\x14OnPluginClusterEvent\x121.mattermost.plugin.v1.OnPluginClusterEventRequest\x1a2.mattermost.plugin.v1.OnPluginClusterEventResponse\"\x00\x12y\n" +
-	"\x12OnWebSocketConnect\x12/.mattermost.plugin.v1.OnWebSocketConnectRequest\x1a0.mattermost.plugin.v1.OnWebSocketConnectResponse\"\x00\x12\x82\x01\n" +
-	"\x15OnWebSocketDisconnect\x122.mattermost.plugin.v1.OnWebSocketDisconnectRequest\x1a3.mattermost.plugin.v1.OnWebSocketDisconnectResponse\"\x00\x12\x9a\x01\n" +
-	"\x1dWebSocketMessageHasBeenPosted\x12:.mattermost.plugin.v1.WebSocketMessageHasBeenPostedRequest\x1a;.mattermost.plugin.v1.WebSocketMessageHasBeenPostedResponse\"\x00\x12s\n" +
-	"\x10RunDataRetention\x12-.mattermost.plugin.v1.RunDataRetentionRequest\x1a..mattermost.plugin.v1.RunDataRetentionResponse\"\x00\x12^\n" +
-	"\tOnInstall\x12&.mattermost.plugin.v1.OnInstallRequest\x1a'.mattermost.plugin.v1.OnInstallResponse\"\x00\x12\x7f\n" +
-	"\x14OnSendDailyTelemetry\x121.mattermost.plugin.v1.OnSendDailyTelemetryRequest\x1a2.mattermost.plugin.v1.OnSendDailyTelemetryResponse\"\x00\x12\x7f\n" +
-	"\x14OnCloudLimitsUpdated\x121.mattermost.plugin.v1.OnCloudLimitsUpdatedRequest\x1a2.mattermost.plugin.v1.OnCloudLimitsUpdatedResponse\"\x00\x12\x8b\x01\n" +
-	"\x18ConfigurationWillBeSaved\x125.mattermost.plugin.v1.ConfigurationWillBeSavedRequest\x1a6.mattermost.plugin.v1.ConfigurationWillBeSavedResponse\"\x00\x12\x94\x01\n" +
-	"\x1bEmailNotificationWillBeSent\x128.mattermost.plugin.v1.EmailNotificationWillBeSentRequest\x1a9.mattermost.plugin.v1.EmailNotificationWillBeSentResponse\"\x00\x12\x8b\x01\n" +
-	"\x18NotificationWillBePushed\x125.mattermost.plugin.v1.NotificationWillBePushedRequest\x1a6.mattermost.plugin.v1.NotificationWillBePushedResponse\"\x00\x12\x85\x01\n" +
-	"\x16UserHasBeenDeactivated\x123.mattermost.plugin.v1.UserHasBeenDeactivatedRequest\x1a4.mattermost.plugin.v1.UserHasBeenDeactivatedResponse\"\x00\x12k\n" +
-	"\fServeMetrics\x12).mattermost.plugin.v1.ServeMetricsRequest\x1a*.mattermost.plugin.v1.ServeMetricsResponse\"\x00(\x010\x01\x12\x88\x01\n" +
-	"\x17OnSharedChannelsSyncMsg\x124.mattermost.plugin.v1.OnSharedChannelsSyncMsgRequest\x1a5.mattermost.plugin.v1.OnSharedChannelsSyncMsgResponse\"\x00\x12\x7f\n" +
-	"\x14OnSharedChannelsPing\x121.mattermost.plugin.v1.OnSharedChannelsPingRequest\x1a2.mattermost.plugin.v1.OnSharedChannelsPingResponse\"\x00\x12\x85\x01\n" +
-	"\x16PreferencesHaveChanged\x123.mattermost.plugin.v1.PreferencesHaveChangedRequest\x1a4.mattermost.plugin.v1.PreferencesHaveChangedResponse\"\x00\x12\xa6\x01\n" +
-	"!OnSharedChannelsAttachmentSyncMsg\x12>.mattermost.plugin.v1.OnSharedChannelsAttachmentSyncMsgRequest\x1a?.mattermost.plugin.v1.OnSharedChannelsAttachmentSyncMsgResponse\"\x00\x12\xac\x01\n" +
-	"#OnSharedChannelsProfileImageSyncMsg\x12@.mattermost.plugin.v1.OnSharedChannelsProfileImageSyncMsgRequest\x1aA.mattermost.plugin.v1.OnSharedChannelsProfileImageSyncMsgResponse\"\x00\x12|\n" +
-	"\x13GenerateSupportData\x120.mattermost.plugin.v1.GenerateSupportDataRequest\x1a1.mattermost.plugin.v1.GenerateSupportDataResponse\"\x00\x12d\n" +
-	"\vOnSAMLLogin\x12(.mattermost.plugin.v1.OnSAMLLoginRequest\x1a).mattermost.plugin.v1.OnSAMLLoginResponse\"\x00\x12\x7f\n" +
-	"\x14ChannelWillBeUpdated\x121.mattermost.plugin.v1.ChannelWillBeUpdatedRequest\x1a2.mattermost.plugin.v1.ChannelWillBeUpdatedResponse\"\x00\x12\x82\x01\n" +
-	"\x15ChannelWillBeRestored\x122.mattermost.plugin.v1.ChannelWillBeRestoredRequest\x1a3.mattermost.plugin.v1.ChannelWillBeRestoredResponse\"\x00\x12\x91\x01\n" +
-	"\x1aScheduledPostWillBeCreated\x127.mattermost.plugin.v1.ScheduledPostWillBeCreatedRequest\x1a8.mattermost.plugin.v1.ScheduledPostWillBeCreatedResponse\"\x00\x12|\n" +
-	"\x13DraftWillBeUpserted\x120.mattermost.plugin.v1.DraftWillBeUpsertedRequest\x1a1.mattermost.plugin.v1.DraftWillBeUpsertedResponse\"\x00\x1a\x00B%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"OnActivate\x12'.mattermost.plugin.v1.OnActivateRequest\x1a(.mattermost.plugin.v1.OnActivateResponse\"\xa3\x01\x82\x80\x19\x9e\x01\x12\x035.22@*>Neutral answer: with nothing to activate, activation succeeds.:U\b\x01*QA plugin that cannot be reached must not count as active, so the server stops it.\x12\xdd\x02\n" +
+	"\vImplemented\x12(.mattermost.plugin.v1.ImplementedRequest\x1a).mattermost.plugin.v1.ImplementedResponse\"\xf8\x01\x82\x80\x19\xf3\x01\x12\x035.22u\b\x01*qWithout the hook list the bridge cannot route hooks, so activation fails loudly instead of running with no hooks.:u\b\x01*qWithout the hook list the bridge cannot route hooks, so activation fails loudly instead of running with no hooks.\x12\x88\x02\n" +
+	"\fOnDeactivate\x12).mattermost.plugin.v1.OnDeactivateRequest\x1a*.mattermost.plugin.v1.OnDeactivateResponse\"\xa0\x01\x82\x80\x19\x9b\x01\x12\x035.22>*<Neutral answer: with nothing to clean up, shutdown proceeds.:T\b\x01*PShutdown continues either way, but the server logs the failure so it is visible.\x12\xad\x02\n" +
+	"\x15OnConfigurationChange\x122.mattermost.plugin.v1.OnConfigurationChangeRequest\x1a3.mattermost.plugin.v1.OnConfigurationChangeResponse\"\xaa\x01\x82\x80\x19\xa5\x01\x12\x035.225*3Neutral answer: there is no configuration to apply.:g\b\x01*cTreated like a plugin that failed to apply its configuration: logged, and the plugin keeps running.\x12\xd7\x02\n" +
+	"\tServeHTTP\x12&.mattermost.plugin.v1.ServeHTTPRequest\x1a'.mattermost.plugin.v1.ServeHTTPResponse\"\xf4\x01\x82\x80\x19\xef\x01\x12\x035.22O \x94\x03*JThe plugin serves no HTTP routes, so the request gets 404 as with net/rpc.:\x96\x01 \xf6\x03*\x90\x01Gateway semantics: 502 (504 when the deadline ran out) if no head was written yet, otherwise the response is aborted, never a truncated success.(\x010\x01\x12\xb4\x02\n" +
+	"\x0eExecuteCommand\x12+.mattermost.plugin.v1.ExecuteCommandRequest\x1a,.mattermost.plugin.v1.ExecuteCommandResponse\"\xc6\x01\x82\x80\x19\xc1\x01\x12\x035.22\\\b\x01*XA command has no neutral outcome, so the user who typed it must see that it did not run.:\\\b\x01*XA command has no neutral outcome, so the user who typed it must see that it did not run.\x12\xe5\x01\n" +
+	"\x12UserHasBeenCreated\x12/.mattermost.plugin.v1.UserHasBeenCreatedRequest\x1a0.mattermost.plugin.v1.UserHasBeenCreatedResponse\"l\x82\x80\x19h\x12\x045.1022*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\xbc\x02\n" +
+	"\rUserWillLogIn\x12*.mattermost.plugin.v1.UserWillLogInRequest\x1a+.mattermost.plugin.v1.UserWillLogInResponse\"\xd1\x01\x82\x80\x19\xcc\x01\x12\x035.22L*JNeutral answer: the login is allowed, as if the plugin were not installed.:w*uGate, fails open: the login is allowed and the failure logged, because a closed login gate would lock out admins too.\x12\xdb\x01\n" +
+	"\x0fUserHasLoggedIn\x12,.mattermost.plugin.v1.UserHasLoggedInRequest\x1a-.mattermost.plugin.v1.UserHasLoggedInResponse\"k\x82\x80\x19g\x12\x035.222*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\xa7\x02\n" +
+	"\x13MessageWillBePosted\x120.mattermost.plugin.v1.MessageWillBePostedRequest\x1a1.mattermost.plugin.v1.MessageWillBePostedResponse\"\xaa\x01\x82\x80\x19\xa5\x01\x12\x035.22F\x12\x04post*>Neutral answer: the post is stored unchanged, as with net/rpc.:V\x12\x04post*NContent gate, fails open: the post is stored unchanged and the failure logged.\x12\xb2\x02\n" +
+	"\x14MessageWillBeUpdated\x121.mattermost.plugin.v1.MessageWillBeUpdatedRequest\x1a2.mattermost.plugin.v1.MessageWillBeUpdatedResponse\"\xb2\x01\x82\x80\x19\xad\x01\x12\x035.22J\x12\bnew_post*>Neutral answer: the edit is stored unchanged, as with net/rpc.:Z\x12\bnew_post*NContent gate, fails open: the edit is stored unchanged and the failure logged.\x12\xea\x01\n" +
+	"\x14MessageHasBeenPosted\x121.mattermost.plugin.v1.MessageHasBeenPostedRequest\x1a2.mattermost.plugin.v1.MessageHasBeenPostedResponse\"k\x82\x80\x19g\x12\x035.222*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\xed\x01\n" +
+	"\x15MessageHasBeenUpdated\x122.mattermost.plugin.v1.MessageHasBeenUpdatedRequest\x1a3.mattermost.plugin.v1.MessageHasBeenUpdatedResponse\"k\x82\x80\x19g\x12\x035.222*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\xd0\x02\n" +
+	"\x16MessagesWillBeConsumed\x123.mattermost.plugin.v1.MessagesWillBeConsumedRequest\x1a4.mattermost.plugin.v1.MessagesWillBeConsumedResponse\"\xca\x01\x82\x80\x19\xc5\x01\x12\x039.32C\x12\x05posts*:Neutral answer: the fetched posts are delivered unchanged.:y\x12\x05posts*pRead path without a rejection channel: the posts are delivered unchanged, since hiding them would break reading.\x12\xe5\x02\n" +
+	"!MessagesWillBeConsumedWithContext\x12>.mattermost.plugin.v1.MessagesWillBeConsumedWithContextRequest\x1a?.mattermost.plugin.v1.MessagesWillBeConsumedWithContextResponse\"\xbe\x01\x82\x80\x19\xb9\x01\x12\x0411.92C\x12\x05posts*:Neutral answer: the fetched posts are delivered unchanged.:l\x12\x05posts*cRead path: the posts are delivered unchanged, which is safe because replacements are matched by id.\x12\xed\x01\n" +
+	"\x15MessageHasBeenDeleted\x122.mattermost.plugin.v1.MessageHasBeenDeletedRequest\x1a3.mattermost.plugin.v1.MessageHasBeenDeletedResponse\"k\x82\x80\x19g\x12\x039.122*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\xed\x01\n" +
+	"\x15ChannelHasBeenCreated\x122.mattermost.plugin.v1.ChannelHasBeenCreatedRequest\x1a3.mattermost.plugin.v1.ChannelHasBeenCreatedResponse\"k\x82\x80\x19g\x12\x035.222*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\x83\x02\n" +
+	"\x15ChannelWillBeArchived\x122.mattermost.plugin.v1.ChannelWillBeArchivedRequest\x1a3.mattermost.plugin.v1.ChannelWillBeArchivedResponse\"\x80\x01\x82\x80\x19|\x12\x0411.72+*)Neutral answer: the archiving goes ahead.:G*EGate, fails open: the archiving goes ahead and the failure is logged.\x12\x84\x03\n" +
+	"\x18ChannelMemberWillBeAdded\x125.mattermost.plugin.v1.ChannelMemberWillBeAddedRequest\x1a6.mattermost.plugin.v1.ChannelMemberWillBeAddedResponse\"\xf8\x01\x82\x80\x19\xf3\x01\x12\x0411.72U\x12\x0echannel_member*CNeutral answer: the membership is added unchanged, as with net/rpc.:\x93\x01\x12\x0echannel_member*\x80\x01Gate, fails open: the membership is added unchanged and the failure logged, since failing closed would block every channel join.\x12\xea\x01\n" +
+	"\x14UserHasJoinedChannel\x121.mattermost.plugin.v1.UserHasJoinedChannelRequest\x1a2.mattermost.plugin.v1.UserHasJoinedChannelResponse\"k\x82\x80\x19g\x12\x035.222*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\xe4\x01\n" +
+	"\x12UserHasLeftChannel\x12/.mattermost.plugin.v1.UserHasLeftChannelRequest\x1a0.mattermost.plugin.v1.UserHasLeftChannelResponse\"k\x82\x80\x19g\x12\x035.222*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\xc1\x02\n" +
+	"\x15TeamMemberWillBeAdded\x122.mattermost.plugin.v1.TeamMemberWillBeAddedRequest\x1a3.mattermost.plugin.v1.TeamMemberWillBeAddedResponse\"\xbe\x01\x82\x80\x19\xb9\x01\x12\x0411.72R\x12\vteam_member*CNeutral answer: the membership is added unchanged, as with net/rpc.:]\x12\vteam_member*NGate, fails open: the membership is added unchanged and the failure is logged.\x12\xe1\x01\n" +
+	"\x11UserHasJoinedTeam\x12..mattermost.plugin.v1.UserHasJoinedTeamRequest\x1a/.mattermost.plugin.v1.UserHasJoinedTeamResponse\"k\x82\x80\x19g\x12\x035.222*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\xdb\x01\n" +
+	"\x0fUserHasLeftTeam\x12,.mattermost.plugin.v1.UserHasLeftTeamRequest\x1a-.mattermost.plugin.v1.UserHasLeftTeamResponse\"k\x82\x80\x19g\x12\x035.222*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\xcf\x02\n" +
+	"\x12FileWillBeUploaded\x12/.mattermost.plugin.v1.FileWillBeUploadedRequest\x1a0.mattermost.plugin.v1.FileWillBeUploadedResponse\"\xd1\x01\x82\x80\x19\xcc\x01\x12\x035.22P\x12\x04info*HNeutral answer: the upload is stored unchanged and no output is written.:s\x12\x04info*kGate, fails open: the original file is stored, any buffered output is discarded, and the failure is logged.(\x010\x01\x12\xfd\x01\n" +
+	"\x14FileWillBeDownloaded\x121.mattermost.plugin.v1.FileWillBeDownloadedRequest\x1a2.mattermost.plugin.v1.FileWillBeDownloadedResponse\"~\x82\x80\x19z\x12\x0411.52**(Neutral answer: the download is allowed.:F*DGate, fails open: the download is allowed and the failure is logged.\x12\xeb\x01\n" +
+	"\x14ReactionHasBeenAdded\x121.mattermost.plugin.v1.ReactionHasBeenAddedRequest\x1a2.mattermost.plugin.v1.ReactionHasBeenAddedResponse\"l\x82\x80\x19h\x12\x045.3022*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\xf1\x01\n" +
+	"\x16ReactionHasBeenRemoved\x123.mattermost.plugin.v1.ReactionHasBeenRemovedRequest\x1a4.mattermost.plugin.v1.ReactionHasBeenRemovedResponse\"l\x82\x80\x19h\x12\x045.3022*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\xac\x02\n" +
+	"\x14OnPluginClusterEvent\x121.mattermost.plugin.v1.OnPluginClusterEventRequest\x1a2.mattermost.plugin.v1.OnPluginClusterEventResponse\"\xac\x01\x82\x80\x19\xa7\x01\x12\x045.3622*0Observer: without a handler the call is a no-op.:k*iObserver: the event is dropped and logged; cluster events are best effort, so plugins must tolerate loss.\x12\xe4\x01\n" +
+	"\x12OnWebSocketConnect\x12/.mattermost.plugin.v1.OnWebSocketConnectRequest\x1a0.mattermost.plugin.v1.OnWebSocketConnectResponse\"k\x82\x80\x19g\x12\x036.022*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\xed\x01\n" +
+	"\x15OnWebSocketDisconnect\x122.mattermost.plugin.v1.OnWebSocketDisconnectRequest\x1a3.mattermost.plugin.v1.OnWebSocketDisconnectResponse\"k\x82\x80\x19g\x12\x036.022*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\x85\x02\n" +
+	"\x1dWebSocketMessageHasBeenPosted\x12:.mattermost.plugin.v1.WebSocketMessageHasBeenPostedRequest\x1a;.mattermost.plugin.v1.WebSocketMessageHasBeenPostedResponse\"k\x82\x80\x19g\x12\x036.022*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\x8d\x02\n" +
+	"\x10RunDataRetention\x12-.mattermost.plugin.v1.RunDataRetentionRequest\x1a..mattermost.plugin.v1.RunDataRetentionResponse\"\x99\x01\x82\x80\x19\x94\x01\x12\x036.42M*KNeutral answer: the plugin has nothing to purge, so zero items are deleted.:>\b\x01*:The job must record that the plugin's data was not purged.\x12\xf1\x01\n" +
+	"\tOnInstall\x12&.mattermost.plugin.v1.OnInstallRequest\x1a'.mattermost.plugin.v1.OnInstallResponse\"\x92\x01\x82\x80\x19\x8d\x01\x12\x036.524*2Neutral answer: there is nothing to do on install.:P\b\x01*LThe installation itself is done, but the failure is logged so it is visible.\x12\xea\x01\n" +
+	"\x14OnSendDailyTelemetry\x121.mattermost.plugin.v1.OnSendDailyTelemetryRequest\x1a2.mattermost.plugin.v1.OnSendDailyTelemetryResponse\"k\x82\x80\x19g\x12\x036.522*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\xea\x01\n" +
+	"\x14OnCloudLimitsUpdated\x121.mattermost.plugin.v1.OnCloudLimitsUpdatedRequest\x1a2.mattermost.plugin.v1.OnCloudLimitsUpdatedResponse\"k\x82\x80\x19g\x12\x037.022*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\xe4\x02\n" +
+	"\x18ConfigurationWillBeSaved\x125.mattermost.plugin.v1.ConfigurationWillBeSavedRequest\x1a6.mattermost.plugin.v1.ConfigurationWillBeSavedResponse\"\xd8\x01\x82\x80\x19\xd3\x01\x12\x038.029*7Neutral answer: the configuration is saved as proposed.:\x90\x01*\x8d\x01The configuration is saved as proposed and the failure logged, since a closed gate would also block the save that disables the broken plugin.\x12\xcc\x02\n" +
+	"\x1bEmailNotificationWillBeSent\x128.mattermost.plugin.v1.EmailNotificationWillBeSentRequest\x1a9.mattermost.plugin.v1.EmailNotificationWillBeSentResponse\"\xb7\x01\x82\x80\x19\xb2\x01\x12\x0511.002.*,Neutral answer: the email is sent unchanged.:y*wGate, fails open: the email is sent unchanged and the failure logged, since a dropped notification is silent data loss.\x12\xdb\x02\n" +
+	"\x18NotificationWillBePushed\x125.mattermost.plugin.v1.NotificationWillBePushedRequest\x1a6.mattermost.plugin.v1.NotificationWillBePushedResponse\"\xcf\x01\x82\x80\x19\xca\x01\x12\x039.02:*8Neutral answer: the push notification is sent unchanged.:\x86\x01*\x83\x01Gate, fails open: the push notification is sent unchanged and the failure logged, since a dropped notification is silent data loss.\x12\xf0\x01\n" +
+	"\x16UserHasBeenDeactivated\x123.mattermost.plugin.v1.UserHasBeenDeactivatedRequest\x1a4.mattermost.plugin.v1.UserHasBeenDeactivatedResponse\"k\x82\x80\x19g\x12\x039.122*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\xe2\x02\n" +
+	"\fServeMetrics\x12).mattermost.plugin.v1.ServeMetricsRequest\x1a*.mattermost.plugin.v1.ServeMetricsResponse\"\xf6\x01\x82\x80\x19\xf1\x01\x12\x039.22M \x94\x03*HThe plugin publishes no metrics, so the scrape gets 404 as with net/rpc.:\x9a\x01 \xf6\x03*\x94\x01As ServeHTTP: 502 (504 when the deadline ran out) if no head was written yet, otherwise the response is aborted, so the scraper records the failure.(\x010\x01\x12\xbf\x02\n" +
+	"\x17OnSharedChannelsSyncMsg\x124.mattermost.plugin.v1.OnSharedChannelsSyncMsgRequest\x1a5.mattermost.plugin.v1.OnSharedChannelsSyncMsgResponse\"\xb6\x01\x82\x80\x19\xb1\x01\x12\x039.52F*DNeutral answer: an empty SyncResponse and no error, as with net/rpc.:b\b\x01*^The sync cursor must not move past updates that were never delivered, so the batch is retried.\x12\xe0\x02\n" +
+	"\x14OnSharedChannelsPing\x121.mattermost.plugin.v1.OnSharedChannelsPingRequest\x1a2.mattermost.plugin.v1.OnSharedChannelsPingResponse\"\xe0\x01\x82\x80\x19\xdb\x01\x12\x039.52p\x18\x01*lA missing hook is no evidence of ill health, whereas the net/rpc answer false would take the remote offline.:b*`A failed call is exactly what a health probe should detect, so the remote is reported unhealthy.\x12\xf0\x01\n" +
+	"\x16PreferencesHaveChanged\x123.mattermost.plugin.v1.PreferencesHaveChangedRequest\x1a4.mattermost.plugin.v1.PreferencesHaveChangedResponse\"k\x82\x80\x19g\x12\x039.522*0Observer: without a handler the call is a no-op.:,**Observer: the event is dropped and logged.\x12\x9b\x02\n" +
+	"!OnSharedChannelsAttachmentSyncMsg\x12>.mattermost.plugin.v1.OnSharedChannelsAttachmentSyncMsgRequest\x1a?.mattermost.plugin.v1.OnSharedChannelsAttachmentSyncMsgResponse\"u\x82\x80\x19q\x12\x039.52,**Neutral answer: no error, as with net/rpc.:<\b\x01*8The sync cursor stays put and the attachment is retried.\x12\xa4\x02\n" +
+	"#OnSharedChannelsProfileImageSyncMsg\x12@.mattermost.plugin.v1.OnSharedChannelsProfileImageSyncMsgRequest\x1aA.mattermost.plugin.v1.OnSharedChannelsProfileImageSyncMsgResponse\"x\x82\x80\x19t\x12\x039.52,**Neutral answer: no error, as with net/rpc.:?\b\x01*;The sync cursor stays put and the profile image is retried.\x12\xab\x02\n" +
+	"\x13GenerateSupportData\x120.mattermost.plugin.v1.GenerateSupportDataRequest\x1a1.mattermost.plugin.v1.GenerateSupportDataResponse\"\xae\x01\x82\x80\x19\xa9\x01\x12\x039.82A*?Neutral answer: the plugin adds no files to the Support Packet.:_\b\x01*[The Support Packet must say that the plugin's data is missing rather than silently omit it.\x12\x88\x02\n" +
+	"\vOnSAMLLogin\x12(.mattermost.plugin.v1.OnSAMLLoginRequest\x1a).mattermost.plugin.v1.OnSAMLLoginResponse\"\xa3\x01\x82\x80\x19\x9e\x01\x12\x0410.72**(Neutral answer: the SAML login proceeds.:j*hLogin path: the login proceeds and the failure is logged, so a plugin outage cannot lock SAML users out.\x12\xa1\x02\n" +
+	"\x14ChannelWillBeUpdated\x121.mattermost.plugin.v1.ChannelWillBeUpdatedRequest\x1a2.mattermost.plugin.v1.ChannelWillBeUpdatedResponse\"\xa1\x01\x82\x80\x19\x9c\x01\x12\x0411.92;*9Neutral answer: the channel update is stored as proposed.:W*UGate, fails open: the channel update is stored as proposed and the failure is logged.\x12\xfe\x01\n" +
+	"\x15ChannelWillBeRestored\x122.mattermost.plugin.v1.ChannelWillBeRestoredRequest\x1a3.mattermost.plugin.v1.ChannelWillBeRestoredResponse\"|\x82\x80\x19x\x12\x0411.92)*'Neutral answer: the restore goes ahead.:E*CGate, fails open: the restore goes ahead and the failure is logged.\x12\xb4\x02\n" +
+	"\x1aScheduledPostWillBeCreated\x127.mattermost.plugin.v1.ScheduledPostWillBeCreatedRequest\x1a8.mattermost.plugin.v1.ScheduledPostWillBeCreatedResponse\"\xa2\x01\x82\x80\x19\x9d\x01\x12\x0411.929*7Neutral answer: the scheduled post is stored unchanged.:Z*XContent gate, fails open: the scheduled post is stored unchanged and the failure logged.\x12\x90\x02\n" +
+	"\x13DraftWillBeUpserted\x120.mattermost.plugin.v1.DraftWillBeUpsertedRequest\x1a1.mattermost.plugin.v1.DraftWillBeUpsertedResponse\"\x93\x01\x82\x80\x19\x8e\x01\x12\x0411.920*.Neutral answer: the draft is stored unchanged.:T*RContent gate, fails open: the draft is stored unchanged and the failure is logged.\x1a\x12\x82\x80\x19\x0e\n" +
+	"\fplugin.HooksB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_plugin_hooks_proto_rawDescOnce sync.Once

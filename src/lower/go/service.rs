@@ -71,6 +71,8 @@ pub struct MethodView {
     pub uses_response: bool,
     /// Hooks: the client asks Implemented before calling.
     pub gated: bool,
+    /// Hooks: status UNIMPLEMENTED means the plugin does not implement it.
+    pub hook: bool,
     /// What the client does when the call fails, and (hooks) when the
     /// plugin does not implement the hook.
     pub client_unavailable: Vec<String>,
@@ -186,6 +188,7 @@ fn method(
         request: format!("{PB}.{}", go_camel_case(converter_name(&m.request))),
         response: format!("{PB}.{}", go_camel_case(converter_name(&m.response))),
         gated: hooks && m.go_name != "Implemented",
+        hook: hooks,
         http_status_not_implemented: m.not_implemented.as_ref().map_or(0, |f| f.http_status),
         http_status_unavailable: m.unavailable.as_ref().map_or(0, |f| f.http_status),
         ..Default::default()
