@@ -3,13 +3,20 @@
 
 // Chunked byte streams: io.Reader parameters and io.Writer outputs cross the
 // bridge as a sequence of messages carrying at most ChunkSize bytes each.
+// ServerOptions and DialOptions configure gRPC for such messages.
 
 package bridge
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/protoadapt"
 )
 
 // ChunkSize is the largest chunk of bytes one stream message carries.
@@ -225,4 +232,110 @@ func (b *spillBuffer) Close() {
 		b.file.Close()
 		os.Remove(b.file.Name())
 	}
+}
+
+// --- gRPC configuration for connections that carry the bridge. ---
+
+// The flow-control windows of ServerOptions and DialOptions. The stream
+// window is how much a peer may send on one stream before the receiving
+// application reads it: what a stream whose reader is slow (an HTTP client
+// downloading slowly through ServeHTTP) holds, unread, on the receiving
+// side. The connection window bounds what is in flight on the connection.
+// Setting them also turns off grpc-go's bandwidth-delay estimation, which
+// otherwise grows both windows on a fast link, up to 16 MiB per stream.
+const (
+	StreamWindowSize     = 256 << 10
+	ConnectionWindowSize = 1 << 20
+)
+
+// ServerOptions are the options of a grpc.Server that serves the bridge's
+// services (HooksServer, APIServer), for the bounded memory of streamed
+// bodies: a proto codec whose buffers fit chunk messages, and fixed
+// flow-control windows (StreamWindowSize, ConnectionWindowSize). The
+// process that dials the server should use DialOptions. Either side works
+// with a peer that does not: the wire format is the same.
+//
+// grpc-go's default proto codec (as of v1.85) marshals and unmarshals every
+// message larger than 32 KiB in a buffer of its 1 MiB pool tier. A stream
+// carrying ChunkSize messages then holds 1 MiB per message in flight (one
+// marshalled by a send blocked on flow control, one queued, one being
+// written; one being unmarshalled on the other side), and the pool keeps
+// those buffers between collections.
+func ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.ForceServerCodecV2(chunkCodec{}),
+		grpc.InitialWindowSize(StreamWindowSize),
+		grpc.InitialConnWindowSize(ConnectionWindowSize),
+	}
+}
+
+// DialOptions are the options of a grpc.ClientConn that calls the bridge's
+// services (HooksClient, APIClient): the codec and windows of
+// ServerOptions, for the messages this side sends and receives.
+func DialOptions() []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(chunkCodec{})),
+		grpc.WithInitialWindowSize(StreamWindowSize),
+		grpc.WithInitialConnWindowSize(ConnectionWindowSize),
+	}
+}
+
+// chunkCodec is grpc-go's proto codec (same name, same wire format) with a
+// buffer pool whose tiers fit chunk messages: 256 B to 32 KiB as grpc-go
+// has them, then chunkBufferSize; larger messages get a buffer of their size
+// (rounded up to 4 KiB) from a pool of any sizes, as grpc-go's beyond 1 MiB.
+type chunkCodec struct{}
+
+// chunkBufferSize fits a message carrying a ChunkSize chunk and its other
+// fields (an HTTP head, a file name...).
+const chunkBufferSize = ChunkSize + 4<<10
+
+// chunkBuffers pools the buffers of chunkCodec.
+var chunkBuffers = mem.NewTieredBufferPool(256, 4<<10, 16<<10, 32<<10, chunkBufferSize)
+
+func (chunkCodec) Name() string { return "proto" }
+
+func (chunkCodec) Marshal(v any) (mem.BufferSlice, error) {
+	m, err := protoMessageOf(v)
+	if err != nil {
+		return nil, err
+	}
+	opts := proto.MarshalOptions{UseCachedSize: true}
+	size := opts.Size(m) // UseCachedSize relies on this call
+	if mem.IsBelowBufferPoolingThreshold(size) {
+		b, err := opts.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+	}
+	buf := chunkBuffers.Get(size)
+	b, err := opts.MarshalAppend((*buf)[:0], m)
+	if err != nil {
+		chunkBuffers.Put(buf)
+		return nil, err
+	}
+	*buf = b
+	return mem.BufferSlice{mem.NewBuffer(buf, chunkBuffers)}, nil
+}
+
+func (chunkCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	m, err := protoMessageOf(v)
+	if err != nil {
+		return err
+	}
+	// proto.Unmarshal copies what it keeps: the buffer goes back at once.
+	buf := data.MaterializeToBuffer(chunkBuffers)
+	defer buf.Free()
+	return proto.Unmarshal(buf.ReadOnlyData(), m)
+}
+
+func protoMessageOf(v any) (proto.Message, error) {
+	switch m := v.(type) {
+	case proto.Message:
+		return m, nil
+	case protoadapt.MessageV1:
+		return protoadapt.MessageV2Of(m), nil
+	}
+	return nil, fmt.Errorf("bridge: cannot marshal %T: not a proto message", v)
 }
