@@ -140,9 +140,13 @@ fn table(model: &Model) -> String {
     let mut rows = vec![["SERVICE".to_string(), "RPC".into(), "STREAMING".into(), "MIN".into(), "TAGS".into()]];
     for s in &model.services {
         for m in &s.methods {
-            let streaming =
-                serde_json::to_value(m.streaming).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-            rows.push([s.name.clone(), m.name.clone(), streaming, m.min_server_version.clone(), m.tags.join(",")]);
+            rows.push([
+                s.name.clone(),
+                m.name.clone(),
+                m.streaming.as_str().into(),
+                m.min_server_version.clone(),
+                m.tags.join(","),
+            ]);
         }
     }
     let widths: Vec<usize> = (0..5).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();

@@ -81,6 +81,18 @@ pub enum Streaming {
     Bidi,
 }
 
+impl Streaming {
+    /// The name used in `list` and in `list --json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Streaming::Unary => "unary",
+            Streaming::Client => "client",
+            Streaming::Server => "server",
+            Streaming::Bidi => "bidi",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Method {
     pub name: String,

@@ -58,7 +58,9 @@ fn element(ty: &TypeRef, types: &GoTypes) -> String {
     }
 }
 
-fn scalar(s: &str) -> &'static str {
+/// The Go type of a proto scalar, as protoc-gen-go declares it (empty for a
+/// non-scalar name).
+pub fn scalar(s: &str) -> &'static str {
     match s {
         "string" => "string",
         "bool" => "bool",

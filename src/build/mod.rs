@@ -20,7 +20,7 @@ use crate::model::{
 use options::Extensions;
 use source::SourceInfo;
 
-pub use gotype::default_go_name;
+pub use gotype::{default_go_name, scalar as go_scalar};
 
 /// Builds the model of the loaded files.
 pub fn build(loaded: &Loaded) -> Model {

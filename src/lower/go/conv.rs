@@ -44,20 +44,7 @@ impl Conv {
 }
 
 /// The Go type protoc-gen-go gives a scalar.
-pub fn scalar_go(s: &str) -> &'static str {
-    match s {
-        "string" => "string",
-        "bool" => "bool",
-        "bytes" => "[]byte",
-        "double" => "float64",
-        "float" => "float32",
-        "int32" | "sint32" | "sfixed32" => "int32",
-        "int64" | "sint64" | "sfixed64" => "int64",
-        "uint32" | "fixed32" => "uint32",
-        "uint64" | "fixed64" => "uint64",
-        _ => "",
-    }
-}
+pub use crate::build::go_scalar as scalar_go;
 
 /// The name of the converter pair of a model message (`Post` for
 /// `mattermost.plugin.v1.Post`): `c.PostToProto` / `c.PostFromProto`.
