@@ -24,6 +24,9 @@ pub struct Model {
     /// Position of each message in `messages`, by full name.
     #[serde(skip)]
     pub message_index: std::collections::HashMap<String, usize>,
+    /// The proto root as the user gave it, for printing places.
+    #[serde(skip)]
+    pub root: std::path::PathBuf,
 }
 
 /// A proto file under the root.
@@ -256,6 +259,12 @@ impl Model {
     /// Looks a message up by full name.
     pub fn message(&self, full_name: &str) -> Option<&Message> {
         self.message_index.get(full_name).map(|&i| &self.messages[i])
+    }
+
+    /// A diagnostic about an element, placed at `root/file:line:col`.
+    pub fn diagnostic(&self, at: &Location, element: String, message: String) -> crate::diag::Diagnostic {
+        let place = format!("{}:{}:{}", self.root.join(&at.file).display(), at.line, at.column);
+        crate::diag::Diagnostic::new(message).at(place).element(element)
     }
 
     /// Rebuilds the name index after `messages` changed.

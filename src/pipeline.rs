@@ -18,7 +18,7 @@ pub fn model(proto: &Path) -> Result<Model> {
 fn checked(proto: &Path) -> Result<(Loaded, Model)> {
     let loaded = load::load(proto)?;
     let model = build::build(&loaded);
-    validate::validate(&model, proto)?;
+    validate::validate(&model)?;
     Ok((loaded, model))
 }
 

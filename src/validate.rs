@@ -4,7 +4,6 @@
 //! collected so a run shows them at once.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 
 use heck::{ToLowerCamelCase, ToSnakeCase};
 
@@ -14,9 +13,9 @@ use crate::model::{Cardinality, Field, Location, Message, Model, TypeRef};
 /// Go types that need no import.
 const GO_BUILTIN_PREFIXES: &[&str] = &["[]", "*", "...", "map["];
 
-/// Checks the model; `root` is used to print places.
-pub fn validate(model: &Model, root: &Path) -> Result<()> {
-    let mut v = Validator { root, problems: Vec::new() };
+/// Checks the model.
+pub fn validate(model: &Model) -> Result<()> {
+    let mut v = Validator { model, problems: Vec::new() };
     v.imports(model);
     let responses = v.services(model);
     for m in &model.messages {
@@ -26,17 +25,13 @@ pub fn validate(model: &Model, root: &Path) -> Result<()> {
 }
 
 struct Validator<'a> {
-    root: &'a Path,
+    model: &'a Model,
     problems: Vec<Diagnostic>,
 }
 
 impl Validator<'_> {
-    fn place(&self, l: &Location) -> String {
-        format!("{}:{}:{}", self.root.join(&l.file).display(), l.line, l.column)
-    }
-
     fn report(&mut self, at: &Location, element: String, message: String) {
-        let d = Diagnostic::new(message).at(self.place(at)).element(element);
+        let d = self.model.diagnostic(at, element, message);
         self.problems.push(d);
     }
 

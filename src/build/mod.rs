@@ -115,6 +115,7 @@ pub fn build(loaded: &Loaded) -> Model {
         messages,
         enums,
         message_index: HashMap::new(),
+        root: loaded.root.clone(),
     };
     model.index();
     model

@@ -232,6 +232,7 @@ mod tests {
             messages: vec![],
             enums: vec![],
             message_index: Default::default(),
+            root: Default::default(),
         }
     }
 }

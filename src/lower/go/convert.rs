@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::conv::{PB, field_conv};
 use super::imports::{ImportBlock, Imports};
 use super::names::go_camel_case;
+use crate::diag::Diagnostic;
 use crate::model::{Message, Model};
 
 #[derive(Serialize)]
@@ -37,7 +38,7 @@ pub fn generated(m: &Message) -> bool {
 }
 
 /// The converters of the model messages declared in `file`; `None` if there are none.
-pub fn converters(model: &Model, file: &str) -> Result<Option<ConvertersView>, Vec<String>> {
+pub fn converters(model: &Model, file: &str) -> Result<Option<ConvertersView>, Vec<Diagnostic>> {
     let mut imports = Imports::default();
     let mut messages = Vec::new();
     let mut problems = Vec::new();
@@ -58,7 +59,11 @@ pub fn converters(model: &Model, file: &str) -> Result<Option<ConvertersView>, V
                         to_proto.push(format!("p.{pb_field} = {}", conv.encode(&format!("v.{}", f.go_name))));
                         from_proto.push(format!("v.{} = {}", f.go_name, conv.decode(&format!("p.{pb_field}"))));
                     }
-                    Err(why) => problems.push(format!("{}.{}: {why}", m.full_name, f.name)),
+                    Err(why) => problems.push(model.diagnostic(
+                        &f.location,
+                        format!("field `{}.{}`", m.full_name, f.name),
+                        format!("the Go target cannot convert this field: {why}"),
+                    )),
                 }
             }
         }
@@ -77,6 +82,7 @@ pub fn converters(model: &Model, file: &str) -> Result<Option<ConvertersView>, V
     if messages.is_empty() {
         return Ok(None);
     }
-    let imports = imports.block(model).map_err(|e| vec![e])?;
+    let imports =
+        imports.block(model).map_err(|e| vec![Diagnostic::new(e).element(format!("Go converters of {file}"))])?;
     Ok(Some(ConvertersView { imports, messages }))
 }

@@ -17,7 +17,7 @@ use include_dir::{Dir, include_dir};
 use serde::Serialize;
 
 use super::{Header, OutputFile, Target};
-use crate::diag::{Diagnostic, Failure, Result};
+use crate::diag::{Failure, Result};
 use crate::model::Model;
 
 /// The hand-written runtime, shipped into the bridge package.
@@ -66,7 +66,11 @@ impl Target for Go {
         for s in &services {
             let go_package = model.files.iter().find(|f| f.path == s.file).and_then(|f| f.go_package.as_deref());
             if go_package.map(|p| p.split(';').next().unwrap_or(p)) != Some(PB_PATH) {
-                problems.push(format!("service {}: the Go target expects go_package \"{PB_PATH}\"", s.full_name));
+                problems.push(model.diagnostic(
+                    &s.location,
+                    format!("service `{}`", s.full_name),
+                    format!("the Go target expects the file's go_package to be \"{PB_PATH}\""),
+                ));
             }
         }
         let mut files = vec![file("go/go.mod", "go/go.mod.tera", Vec::new(), ModuleView { module: MODULE })];
@@ -106,9 +110,7 @@ impl Target for Go {
             }
         }
         if !problems.is_empty() {
-            return Err(Failure::Input(
-                problems.into_iter().map(|p| Diagnostic::new(p).element("Go target".to_string())).collect(),
-            ));
+            return Err(Failure::Input(problems));
         }
         for f in RUNTIME.files() {
             let name = f.path().to_string_lossy().replace('\\', "/");

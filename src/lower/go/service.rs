@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::conv::{Conv, PB, converter_name, field_conv};
 use super::imports::{ImportBlock, Imports};
 use super::names::go_camel_case;
+use crate::diag::Diagnostic;
 use crate::model::{Field, GoValue, HookFallback, Method, Model, Service, Streaming};
 
 /// The shape of a method, which picks its function skeleton.
@@ -100,7 +101,7 @@ pub struct MethodView {
 }
 
 /// Builds the view of a service; errors name the unsupported fields.
-pub fn service(model: &Model, s: &Service) -> Result<ServiceView, Vec<String>> {
+pub fn service(model: &Model, s: &Service) -> Result<ServiceView, Vec<Diagnostic>> {
     let go_interface = s.go_interface.clone().expect("only services with go_interface");
     let prefix = go_interface.rsplit('.').next().unwrap_or(&go_interface).to_string();
     let hooks = s.methods.iter().any(|m| m.go_name == "Implemented");
@@ -124,7 +125,9 @@ pub fn service(model: &Model, s: &Service) -> Result<ServiceView, Vec<String>> {
     if !problems.is_empty() {
         return Err(problems);
     }
-    let block = |i: &Imports| i.block(model).map_err(|e| vec![e]);
+    let block = |i: &Imports| {
+        i.block(model).map_err(|e| vec![Diagnostic::new(e).element(format!("Go adapters of {}", s.full_name))])
+    };
     Ok(ServiceView {
         imports_server: block(&server)?,
         imports_client: block(&client)?,
@@ -149,7 +152,7 @@ fn method(
     hooks: bool,
     server: &mut Imports,
     client: &mut Imports,
-) -> Result<MethodView, Vec<String>> {
+) -> Result<MethodView, Vec<Diagnostic>> {
     let req = model.message(&m.request).expect("validated");
     let resp = model.message(&m.response).expect("validated");
     let mut problems = Vec::new();
@@ -158,7 +161,7 @@ fn method(
     let mut results: Vec<Value> = m.go.results.iter().map(lookup).collect();
     for v in params.iter_mut().chain(results.iter_mut()) {
         client.add_type(&v.go.go_type);
-        if special(&v.go.go_type) || v.field.number == 1 && v.go.message == "response" {
+        if special(v.go) || v.field.number == 1 && v.go.message == "response" {
             continue;
         }
         match field_conv(v.field, model) {
@@ -169,13 +172,18 @@ fn method(
                 }
                 v.conv = Some(conv);
             }
-            Err(why) => problems.push(format!("{}.{}: {why}", m.name, v.field.name)),
+            Err(why) => problems.push(model.diagnostic(
+                &v.field.location,
+                format!("field `{}` of method `{}`", v.field.name, m.name),
+                format!("the Go target cannot convert this field: {why}"),
+            )),
         }
     }
     if !problems.is_empty() {
         return Err(problems);
     }
-    let shape = shape(m, &params, &results).map_err(|e| vec![format!("{}: {e}", m.name)])?;
+    let shape = shape(m, &params, &results)
+        .map_err(|e| vec![model.diagnostic(&m.location, format!("method `{}`", m.name), e)])?;
     if shape == Shape::HttpCall {
         client.add("context");
     }
@@ -362,20 +370,26 @@ fn value<'a>(v: &'a GoValue, req: &'a crate::model::Message, resp: &'a crate::mo
     Value { go: v, field, conv: None }
 }
 
-/// Go types handled by the method shape rather than by a field conversion.
-fn special(go_type: &str) -> bool {
-    matches!(go_type, "io.Reader" | "io.Writer" | "http.ResponseWriter" | "*http.Request" | "*http.Response" | "any")
-        || go_type.starts_with("...")
+/// Values handled by the method shape rather than by a field conversion:
+/// streams, HTTP, variadics, and output parameters of type `any`.
+fn special(v: &GoValue) -> bool {
+    matches!(v.go_type.as_str(), "io.Reader" | "io.Writer" | "http.ResponseWriter" | "*http.Request" | "*http.Response")
+        || v.go_type.starts_with("...")
+        || v.go_type == "any" && v.message == "response"
 }
 
 fn shape(m: &Method, params: &[Value], results: &[Value]) -> Result<Shape, String> {
     let has = |t: &str| params.iter().chain(results).any(|v| v.go.go_type == t);
+    let streams_or_http = ["io.Reader", "io.Writer", "http.ResponseWriter", "*http.Request", "*http.Response"];
     match m.streaming {
-        Streaming::Unary if !has("io.Reader") && !has("io.Writer") => Ok(Shape::Unary),
+        Streaming::Unary if !streams_or_http.iter().any(|t| has(t)) => Ok(Shape::Unary),
         Streaming::Client if has("io.Reader") && !has("io.Writer") => Ok(Shape::ClientReader),
         Streaming::Bidi if has("*http.Request") && has("*http.Response") => Ok(Shape::HttpCall),
         Streaming::Bidi if has("*http.Request") && has("http.ResponseWriter") => Ok(Shape::HttpHandler),
         Streaming::Bidi if has("io.Reader") && has("io.Writer") => Ok(Shape::ReaderWriter),
-        s => Err(format!("no Go adapter for a {s:?} RPC with these parameter types")),
+        s => Err(format!(
+            "the Go target has no adapter for a {} RPC with these parameter types (streams and HTTP values need one of its method shapes)",
+            s.as_str()
+        )),
     }
 }
