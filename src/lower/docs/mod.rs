@@ -132,8 +132,10 @@ struct FieldRow {
 
 fn service(model: &Model, s: &Service) -> ServiceView {
     let mut groups: Vec<Group> = Vec::new();
+    // Untagged RPCs get a group of their own, titled only if others are tagged.
+    let untagged = if s.methods.iter().any(|m| !m.tags.is_empty()) { "Untagged" } else { "" };
     for m in &s.methods {
-        let title = m.tags.first().cloned().unwrap_or_default();
+        let title = m.tags.first().cloned().unwrap_or_else(|| untagged.to_string());
         let link = Link { text: m.name.clone(), anchor: markdown::anchor(&m.name) };
         match groups.iter_mut().find(|g| g.title == title) {
             Some(g) => g.links.push(link),
