@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+
+	"mmbindgen.dev/generated/go/bridge"
 )
 
 // callTimeout bounds every bridged call of the suite, so that a hang fails
@@ -40,10 +42,12 @@ func newLoopback(t testing.TB, register func(grpc.ServiceRegistrar)) *loopback {
 		t.Fatalf("listen: %v", err)
 	}
 	lb := &loopback{addr: lis.Addr().String()}
-	lb.srv = grpc.NewServer(
+	// The options a server embedding the bridge uses (codec and windows).
+	opts := append(bridge.ServerOptions(),
 		grpc.ChainUnaryInterceptor(lb.recoverUnary),
 		grpc.ChainStreamInterceptor(lb.recoverStream),
 	)
+	lb.srv = grpc.NewServer(opts...)
 	register(lb.srv)
 	go func() { _ = lb.srv.Serve(lis) }()
 	lb.conn = dial(t, lb.addr)
@@ -57,7 +61,8 @@ func newLoopback(t testing.TB, register func(grpc.ServiceRegistrar)) *loopback {
 // dial connects to addr over plain TCP.
 func dial(t testing.TB, addr string) *grpc.ClientConn {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	opts := append(bridge.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, opts...)
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
