@@ -48,10 +48,8 @@ impl Header {
     }
 }
 
-/// A code generation target.
+/// A code generation target; its templates live in `templates/<target>/`.
 pub trait Target {
-    /// The target name, also its template folder.
-    fn name(&self) -> &'static str;
     fn lower(&self, model: &Model) -> Result<Vec<OutputFile>>;
 }
 

@@ -15,10 +15,6 @@ use crate::model::{Cardinality, Field, GoSignature, HookFallback, Method, Model,
 pub struct Docs;
 
 impl Target for Docs {
-    fn name(&self) -> &'static str {
-        "docs"
-    }
-
     fn lower(&self, model: &Model) -> Result<Vec<OutputFile>> {
         let mut files = vec![OutputFile::new("docs/index.md".into(), "docs/index.md.tera", &index(model))];
         for s in &model.services {

@@ -48,10 +48,6 @@ struct RuntimeView {
 }
 
 impl Target for Go {
-    fn name(&self) -> &'static str {
-        "go"
-    }
-
     fn lower(&self, model: &Model) -> Result<Vec<OutputFile>> {
         let services: Vec<_> = model
             .services
