@@ -59,7 +59,9 @@ func (c *Converter) ErrorToProto(err error) *pluginpb.AppError {
 		return nil
 	}
 	var appErr *model.AppError
-	if errors.As(err, &appErr) && appErr != nil {
+	if errors.As(err, &appErr) {
+		// A nil *model.AppError inside a non-nil error is a common slip in
+		// Go code that means "no error"; its Error method would panic.
 		return c.AppErrorToProto(appErr)
 	}
 	return &pluginpb.AppError{Message: err.Error()}
