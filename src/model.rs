@@ -21,6 +21,13 @@ pub struct Model {
     pub messages: Vec<Message>,
     /// Enums (nested ones included) in file and declaration order.
     pub enums: Vec<Enum>,
+    /// Every compiled file the generated code needs at run time (the files
+    /// under the root and what they import, well-known types excluded), in
+    /// dependency order, as encoded `FileDescriptorProto`s with options and
+    /// source info: the message modules of targets that embed descriptors
+    /// are written from them.
+    #[serde(skip)]
+    pub descriptors: Vec<FileDescriptor>,
     /// Position of each message in `messages`, by full name.
     #[serde(skip)]
     pub message_index: std::collections::HashMap<String, usize>,
@@ -37,6 +44,14 @@ pub struct File {
     pub package: String,
     /// The standard `go_package` option, if set.
     pub go_package: Option<String>,
+}
+
+/// A compiled file as an encoded `google.protobuf.FileDescriptorProto`.
+#[derive(Debug, Clone)]
+pub struct FileDescriptor {
+    /// The import name, e.g. `mattermost/plugin/v1/common.proto`.
+    pub name: String,
+    pub bytes: Vec<u8>,
 }
 
 /// A Go import alias that `go_type` expressions may use.

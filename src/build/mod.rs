@@ -114,6 +114,12 @@ pub fn build(loaded: &Loaded) -> Model {
         services,
         messages,
         enums,
+        descriptors: loaded
+            .pool
+            .files()
+            .filter(|f| !f.name().starts_with("google/protobuf/"))
+            .map(|f| model::FileDescriptor { name: f.name().to_string(), bytes: f.encode_to_vec() })
+            .collect(),
         message_index: HashMap::new(),
         root: loaded.root.clone(),
     };

@@ -7,6 +7,7 @@
 
 mod docs;
 mod go;
+mod python;
 
 use serde::Serialize;
 
@@ -56,7 +57,7 @@ pub trait Target {
 
 /// Every target, in output order.
 pub fn targets() -> Vec<Box<dyn Target>> {
-    vec![Box::new(docs::Docs), Box::new(go::Go)]
+    vec![Box::new(docs::Docs), Box::new(go::Go), Box::new(python::Python)]
 }
 
 /// Lowers the model for every target.

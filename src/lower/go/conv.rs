@@ -231,6 +231,7 @@ mod tests {
             services: vec![],
             messages: vec![],
             enums: vec![],
+            descriptors: vec![],
             message_index: Default::default(),
             root: Default::default(),
         }
