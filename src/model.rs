@@ -86,6 +86,9 @@ pub struct Service {
     pub comments: Comments,
     /// The Go interface the service mirrors (`plugin.API`), if declared.
     pub go_interface: Option<String>,
+    /// The service is a plugin's hooks (the `hooks` option): the plugin
+    /// serves it, and its methods carry hook fallbacks.
+    pub hooks: bool,
     pub methods: Vec<Method>,
 }
 
@@ -129,28 +132,77 @@ pub struct Method {
     /// Deprecation note; empty when the method is not deprecated.
     pub deprecated: String,
     pub experimental: bool,
-    /// Hooks: the answer when the plugin does not implement the hook.
-    pub not_implemented: Option<HookFallback>,
-    /// Hooks: the answer when the call fails.
-    pub unavailable: Option<HookFallback>,
+    /// Methods of a hooks service: what the hooks client answers without
+    /// the plugin.
+    pub hook: Option<Hook>,
     /// The Go signature the RPC stands for, derived from the request and
     /// response fields under the conventions of `options.proto`.
     pub go: GoSignature,
 }
 
-/// A hook result the hooks client decides without the plugin; unset fields
-/// mean zero values.
+/// How the hooks client treats one hook.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hook {
+    /// The client asks `Implemented` before calling; false for `Implemented`
+    /// itself, the RPC that answers which hooks the plugin implements.
+    pub gated: bool,
+    /// The answer when the plugin does not implement the hook.
+    pub not_implemented: Fallback,
+    /// The answer when the call fails.
+    pub unavailable: Fallback,
+}
+
+/// A hook result the hooks client decides without the plugin, resolved
+/// against the Go signature; what is not set is a zero value.
 #[derive(Debug, Clone, Serialize, Default)]
-pub struct HookFallback {
-    /// Return an AppError (`plugin.bridge.<hook>.not_implemented` or `.unavailable`).
-    pub error: bool,
-    /// Return this request field as the first result.
+pub struct Fallback {
+    /// The AppError returned in the error result.
+    pub error: Option<BridgeError>,
+    /// The request field returned unchanged as the first result, as the
+    /// option names it, and the position of its Go parameter (unset when no
+    /// parameter carries that field: a validation error).
     pub echo: String,
-    /// The value of a bool result.
+    pub echo_param: Option<usize>,
+    /// The bool result answered `true`, by position in the Go results
+    /// (unset when the option asks for it but there is no bool result: a
+    /// validation error).
+    pub true_result: Option<usize>,
+    /// Whether the option asked for a true bool result.
     pub bool_result: bool,
     /// HTTP hooks: the status answered when nothing was written yet.
-    pub http_status: u32,
+    pub http_status: Option<u32>,
+    /// Why this answer is the right one.
     pub reason: String,
+}
+
+/// Which of the two cases a bridge error stands for.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FallbackCase {
+    NotImplemented,
+    Unavailable,
+}
+
+/// An AppError made by the bridge itself instead of an answer.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BridgeError {
+    /// `plugin.bridge.<method_in_snake_case>.not_implemented` or `.unavailable`.
+    pub id: String,
+    /// 501 for not implemented, 503 for unavailable.
+    pub status: u16,
+}
+
+impl BridgeError {
+    /// The error the bridge returns for a Go method in one of the two cases:
+    /// the one naming rule of bridge error ids.
+    pub fn new(go_name: &str, case: FallbackCase) -> Self {
+        use heck::ToSnakeCase;
+        let (suffix, status) = match case {
+            FallbackCase::NotImplemented => ("not_implemented", 501),
+            FallbackCase::Unavailable => ("unavailable", 503),
+        };
+        BridgeError { id: format!("plugin.bridge.{}.{suffix}", go_name.to_snake_case()), status }
+    }
 }
 
 /// A Go method signature: parameters and results, in Go order.
@@ -168,10 +220,35 @@ pub struct GoValue {
     /// The Go type expression, e.g. `*model.Post`. Empty when the field's
     /// type has no Go counterpart (a protocol message without `go_type`).
     pub go_type: String,
-    /// `request` or `response`: which message holds the field.
-    pub message: String,
+    /// What the value is, which also says which message holds its field.
+    pub role: Role,
     /// The proto field name.
     pub field: String,
+}
+
+/// The part a proto field plays in a Go signature.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A parameter carried by a request field.
+    Param,
+    /// A parameter the callee writes to (`io.Writer`, `http.ResponseWriter`,
+    /// an output `any`), carried by a response field with `go_param`.
+    Output,
+    /// A result carried by a response field.
+    Result,
+    /// The error result, carried by response field 1.
+    Error,
+}
+
+impl Role {
+    /// `request` or `response`: the message that holds the field.
+    pub fn message(self) -> &'static str {
+        match self {
+            Role::Param => "request",
+            Role::Output | Role::Result | Role::Error => "response",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use heck::{ToLowerCamelCase, ToSnakeCase};
 
 use crate::diag::{Diagnostic, Failure, Result};
-use crate::model::{Cardinality, Field, Location, Message, Model, TypeRef};
+use crate::model::{Cardinality, Field, Location, Message, Model, Role, TypeRef};
 
 /// Go types that need no import.
 const GO_BUILTIN_PREFIXES: &[&str] = &["[]", "*", "...", "map["];
@@ -112,23 +112,43 @@ impl Validator<'_> {
                         self.report(
                             &m.location,
                             element.clone(),
-                            format!("{} field `{}` has no Go type: give it a `go_type` option or use a message that declares one", v.message, v.field),
+                            format!("{} field `{}` has no Go type: give it a `go_type` option or use a message that declares one", v.role.message(), v.field),
                         );
                     }
                 }
-                for fallback in [&m.not_implemented, &m.unavailable].into_iter().flatten() {
-                    let req = model.message(&m.request);
-                    if !fallback.echo.is_empty()
-                        && !req.is_some_and(|r| r.fields.iter().any(|f| f.name == fallback.echo))
-                    {
+                if let Some(hook) = &m.hook {
+                    if !s.hooks {
                         self.report(
                             &m.location,
                             element.clone(),
-                            format!(
-                                "hook fallback echoes `{}`, which is not a field of `{}`",
-                                fallback.echo, m.request
-                            ),
+                            "hook fallbacks (`not_implemented`, `unavailable`) belong to methods of a service with the `hooks` option".to_string(),
                         );
+                    }
+                    for fallback in [&hook.not_implemented, &hook.unavailable] {
+                        if !fallback.echo.is_empty() && fallback.echo_param.is_none() {
+                            self.report(
+                                &m.location,
+                                element.clone(),
+                                format!(
+                                    "hook fallback echoes `{}`, which is not a field of `{}`",
+                                    fallback.echo, m.request
+                                ),
+                            );
+                        }
+                        if fallback.bool_result && fallback.true_result.is_none() {
+                            self.report(
+                                &m.location,
+                                element.clone(),
+                                "hook fallback sets `bool_result`, but the Go method has no bool result".to_string(),
+                            );
+                        }
+                        if fallback.error.is_some() && m.go.results.last().is_none_or(|r| r.role != Role::Error) {
+                            self.report(
+                                &m.location,
+                                element.clone(),
+                                "hook fallback sets `error`, but the Go method has no error result".to_string(),
+                            );
+                        }
                     }
                 }
                 if let Some(resp) = model.message(&m.response).filter(|_| first_use) {

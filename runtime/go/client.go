@@ -6,7 +6,6 @@ package bridge
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -51,20 +50,17 @@ func (o *CallOptions) report(method string, err error) {
 	}
 }
 
-// bridgeError is the AppError the bridge returns in place of an answer:
-// id `plugin.bridge.<method>.<reason>`, status 501 for not_implemented and
-// 503 otherwise, with the cause (never a payload) as detail.
-func bridgeError(method, reason string, cause error) *model.AppError {
-	code := http.StatusServiceUnavailable
-	if reason == "not_implemented" {
-		code = http.StatusNotImplemented
-	}
+// bridgeError is the AppError the bridge returns in place of an answer,
+// with the id and status the generator resolved (`plugin.bridge.<method>.
+// not_implemented`, 501, or `.unavailable`, 503) and the cause (never a
+// payload) as detail.
+func bridgeError(id string, status int, cause error) *model.AppError {
 	detail := ""
 	if cause != nil {
 		detail = cause.Error()
 	}
-	e := model.NewAppError("bridge."+method, "plugin.bridge."+method+"."+reason, nil, detail, code)
-	e.Message = fmt.Sprintf("plugin bridge: %s %s", method, reason)
+	e := model.NewAppError("plugin bridge", id, nil, detail, status)
+	e.Message = "plugin bridge: " + id
 	return e
 }
 

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use heck::{ToLowerCamelCase, ToUpperCamelCase};
 
-use crate::model::{Cardinality, Field, GoSignature, GoValue, Message, TypeRef};
+use crate::model::{Cardinality, Field, GoSignature, GoValue, Message, Role, TypeRef};
 
 /// What the defaults need to know about other types: the `go_type` of every
 /// message and enum, by full name.
@@ -80,24 +80,24 @@ pub fn scalar(s: &str) -> &'static str {
 /// results are the other response fields from number 2 in number order, then
 /// field 1 (the error) when present.
 pub fn signature(request: &Message, response: &Message) -> GoSignature {
-    let value = |f: &Field, message: &str| GoValue {
+    let value = |f: &Field, role: Role| GoValue {
         name: f.go_name.clone(),
         go_type: f.go_type.clone(),
-        message: message.to_string(),
+        role,
         field: f.name.clone(),
     };
-    let mut params: Vec<GoValue> = request.fields.iter().map(|f| value(f, "request")).collect();
+    let mut params: Vec<GoValue> = request.fields.iter().map(|f| value(f, Role::Param)).collect();
     let mut outputs: Vec<&Field> = response.fields.iter().filter(|f| f.go_param > 0).collect();
     outputs.sort_by_key(|f| f.go_param);
     for f in outputs {
         let at = (f.go_param as usize - 1).min(params.len());
-        params.insert(at, value(f, "response"));
+        params.insert(at, value(f, Role::Output));
     }
     let mut results: Vec<&Field> = response.fields.iter().filter(|f| f.go_param == 0 && f.number != 1).collect();
     results.sort_by_key(|f| f.number);
-    let mut results: Vec<GoValue> = results.into_iter().map(|f| value(f, "response")).collect();
+    let mut results: Vec<GoValue> = results.into_iter().map(|f| value(f, Role::Result)).collect();
     if let Some(error) = response.fields.iter().find(|f| f.number == 1 && f.go_param == 0) {
-        results.push(value(error, "response"));
+        results.push(value(error, Role::Error));
     }
     GoSignature { params, results }
 }

@@ -15,7 +15,8 @@ use prost_reflect::{Cardinality as PCard, EnumDescriptor, FieldDescriptor, Kind,
 
 use crate::load::Loaded;
 use crate::model::{
-    self, Cardinality, Enum, EnumValue, Field, File, GoImport, Message, Method, Model, Service, Streaming, TypeRef,
+    self, Cardinality, Enum, EnumValue, FallbackCase, Field, File, GoImport, Message, Method, Model, Role, Service,
+    Streaming, TypeRef,
 };
 use options::Extensions;
 use source::SourceInfo;
@@ -30,6 +31,8 @@ pub fn build(loaded: &Loaded) -> Model {
     let mut messages = Vec::new();
     let mut enums = Vec::new();
     let mut services = Vec::new();
+    // Hook fallback options by method, resolved once signatures are known.
+    let mut fallbacks = HashMap::new();
 
     for name in &loaded.files {
         let fd = loaded.pool.get_file_by_name(name).expect("loaded files are in the pool");
@@ -51,12 +54,16 @@ pub fn build(loaded: &Loaded) -> Model {
         }
         for s in fd.services() {
             let (location, comments) = src.get(s.path());
-            let opts = ext.service(&s.options());
+            let s_opts = ext.service(&s.options());
             let methods = s
                 .methods()
                 .map(|m| {
                     let (location, comments) = src.get(m.path());
-                    let opts = ext.method(&m.options());
+                    let mut opts = ext.method(&m.options());
+                    let hook_options = (opts.not_implemented.take(), opts.unavailable.take());
+                    if hook_options.0.is_some() || hook_options.1.is_some() || s_opts.hooks {
+                        fallbacks.insert(m.full_name().to_string(), hook_options);
+                    }
                     let streaming = match (m.is_client_streaming(), m.is_server_streaming()) {
                         (false, false) => Streaming::Unary,
                         (true, false) => Streaming::Client,
@@ -75,8 +82,7 @@ pub fn build(loaded: &Loaded) -> Model {
                         tags: opts.tags,
                         deprecated: opts.deprecated,
                         experimental: opts.experimental,
-                        not_implemented: opts.not_implemented.map(fallback),
-                        unavailable: opts.unavailable.map(fallback),
+                        hook: None,
                         go: Default::default(),
                     }
                 })
@@ -87,7 +93,8 @@ pub fn build(loaded: &Loaded) -> Model {
                 file: name.clone(),
                 location,
                 comments,
-                go_interface: non_empty(opts.go_interface),
+                go_interface: non_empty(s_opts.go_interface),
+                hooks: s_opts.hooks,
                 methods,
             });
         }
@@ -96,14 +103,19 @@ pub fn build(loaded: &Loaded) -> Model {
     resolve_go_types(&mut messages, &enums);
     let by_name: HashMap<&str, &Message> = messages.iter().map(|m| (m.full_name.as_str(), m)).collect();
     for service in &mut services {
-        if service.go_interface.is_none() {
-            continue;
-        }
         for method in &mut service.methods {
-            if let (Some(req), Some(resp)) =
-                (by_name.get(method.request.as_str()), by_name.get(method.response.as_str()))
+            if let (Some(req), Some(resp), Some(_)) =
+                (by_name.get(method.request.as_str()), by_name.get(method.response.as_str()), &service.go_interface)
             {
                 method.go = gotype::signature(req, resp);
+            }
+            let key = format!("{}.{}", service.full_name, method.name);
+            if let Some((not_implemented, unavailable)) = fallbacks.remove(&key) {
+                method.hook = Some(model::Hook {
+                    gated: method.name != "Implemented",
+                    not_implemented: fallback(method, not_implemented, FallbackCase::NotImplemented),
+                    unavailable: fallback(method, unavailable, FallbackCase::Unavailable),
+                });
             }
         }
     }
@@ -258,12 +270,16 @@ fn resolve_go_types(messages: &mut [Message], enums: &[Enum]) {
     }
 }
 
-fn fallback(f: options::HookFallback) -> model::HookFallback {
-    model::HookFallback {
-        error: f.error,
+/// Resolves a hook fallback option against the method's Go signature.
+fn fallback(m: &Method, f: Option<options::HookFallback>, case: FallbackCase) -> model::Fallback {
+    let f = f.unwrap_or_default();
+    model::Fallback {
+        error: f.error.then(|| model::BridgeError::new(&m.go_name, case)),
+        echo_param: m.go.params.iter().position(|p| p.role == Role::Param && p.field == f.echo && !f.echo.is_empty()),
         echo: f.echo,
+        true_result: m.go.results.iter().position(|r| r.go_type == "bool").filter(|_| f.bool_result),
         bool_result: f.bool_result,
-        http_status: f.http_status,
+        http_status: (f.http_status != 0).then_some(f.http_status),
         reason: f.reason,
     }
 }

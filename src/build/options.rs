@@ -25,6 +25,8 @@ pub struct FileOptions {
 pub struct ServiceOptions {
     #[prost(string, tag = "1")]
     pub go_interface: String,
+    #[prost(bool, tag = "2")]
+    pub hooks: bool,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -169,7 +171,7 @@ mod tests {
         let known: &[(&str, &[(&str, u32)])] = &[
             ("GoImport", &[("alias", 1), ("path", 2)]),
             ("FileOptions", &[("go_import", 1)]),
-            ("ServiceOptions", &[("go_interface", 1)]),
+            ("ServiceOptions", &[("go_interface", 1), ("hooks", 2)]),
             (
                 "MethodOptions",
                 &[

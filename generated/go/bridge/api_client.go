@@ -39,20 +39,20 @@ func (x *APIClient) LoadPluginConfiguration(a0 any) (r0 error) {
 	req := &pluginpb.LoadPluginConfigurationRequest{}
 	if err := c.Err(); err != nil {
 		x.report("LoadPluginConfiguration", err)
-		r0 = bridgeError("load_plugin_configuration", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.load_plugin_configuration.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.LoadPluginConfiguration(ctx, req)
 	if err != nil {
 		x.report("LoadPluginConfiguration", err)
-		r0 = bridgeError("load_plugin_configuration", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.load_plugin_configuration.unavailable", 503, err)
 		return
 	}
 	c.structInto(resp.Config, a0)
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("LoadPluginConfiguration", err)
-		r0 = bridgeError("load_plugin_configuration", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.load_plugin_configuration.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -68,19 +68,19 @@ func (x *APIClient) RegisterCommand(a0 *model.Command) (r0 error) {
 	req.Command = c.CommandToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("RegisterCommand", err)
-		r0 = bridgeError("register_command", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.register_command.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.RegisterCommand(ctx, req)
 	if err != nil {
 		x.report("RegisterCommand", err)
-		r0 = bridgeError("register_command", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.register_command.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("RegisterCommand", err)
-		r0 = bridgeError("register_command", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.register_command.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -97,19 +97,19 @@ func (x *APIClient) UnregisterCommand(a0 string, a1 string) (r0 error) {
 	req.Trigger = a1
 	if err := c.Err(); err != nil {
 		x.report("UnregisterCommand", err)
-		r0 = bridgeError("unregister_command", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.unregister_command.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UnregisterCommand(ctx, req)
 	if err != nil {
 		x.report("UnregisterCommand", err)
-		r0 = bridgeError("unregister_command", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.unregister_command.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UnregisterCommand", err)
-		r0 = bridgeError("unregister_command", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.unregister_command.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -125,20 +125,20 @@ func (x *APIClient) ExecuteSlashCommand(a0 *model.CommandArgs) (r0 *model.Comman
 	req.CommandArgs = c.CommandArgsToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("ExecuteSlashCommand", err)
-		r1 = bridgeError("execute_slash_command", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.execute_slash_command.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.ExecuteSlashCommand(ctx, req)
 	if err != nil {
 		x.report("ExecuteSlashCommand", err)
-		r1 = bridgeError("execute_slash_command", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.execute_slash_command.unavailable", 503, err)
 		return
 	}
 	t0 := c.CommandResponseFromProto(resp.Response)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("ExecuteSlashCommand", err)
-		r1 = bridgeError("execute_slash_command", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.execute_slash_command.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -202,19 +202,19 @@ func (x *APIClient) SaveConfig(a0 *model.Config) (r0 *model.AppError) {
 	req.Config = c.ConfigToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("SaveConfig", err)
-		r0 = bridgeError("save_config", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.save_config.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SaveConfig(ctx, req)
 	if err != nil {
 		x.report("SaveConfig", err)
-		r0 = bridgeError("save_config", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.save_config.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SaveConfig", err)
-		r0 = bridgeError("save_config", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.save_config.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -254,19 +254,19 @@ func (x *APIClient) SavePluginConfig(a0 map[string]any) (r0 *model.AppError) {
 	req.Config = c.mapToStruct(a0)
 	if err := c.Err(); err != nil {
 		x.report("SavePluginConfig", err)
-		r0 = bridgeError("save_plugin_config", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.save_plugin_config.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SavePluginConfig(ctx, req)
 	if err != nil {
 		x.report("SavePluginConfig", err)
-		r0 = bridgeError("save_plugin_config", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.save_plugin_config.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SavePluginConfig", err)
-		r0 = bridgeError("save_plugin_config", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.save_plugin_config.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -281,20 +281,20 @@ func (x *APIClient) GetBundlePath() (r0 string, r1 error) {
 	req := &pluginpb.GetBundlePathRequest{}
 	if err := c.Err(); err != nil {
 		x.report("GetBundlePath", err)
-		r1 = bridgeError("get_bundle_path", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_bundle_path.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetBundlePath(ctx, req)
 	if err != nil {
 		x.report("GetBundlePath", err)
-		r1 = bridgeError("get_bundle_path", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_bundle_path.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Path
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetBundlePath", err)
-		r1 = bridgeError("get_bundle_path", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_bundle_path.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -381,20 +381,20 @@ func (x *APIClient) GetSystemInstallDate() (r0 int64, r1 *model.AppError) {
 	req := &pluginpb.GetSystemInstallDateRequest{}
 	if err := c.Err(); err != nil {
 		x.report("GetSystemInstallDate", err)
-		r1 = bridgeError("get_system_install_date", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_system_install_date.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetSystemInstallDate(ctx, req)
 	if err != nil {
 		x.report("GetSystemInstallDate", err)
-		r1 = bridgeError("get_system_install_date", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_system_install_date.unavailable", 503, err)
 		return
 	}
 	t0 := resp.InstallDate
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetSystemInstallDate", err)
-		r1 = bridgeError("get_system_install_date", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_system_install_date.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -458,20 +458,20 @@ func (x *APIClient) CreateUser(a0 *model.User) (r0 *model.User, r1 *model.AppErr
 	req.User = c.UserToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("CreateUser", err)
-		r1 = bridgeError("create_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_user.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreateUser(ctx, req)
 	if err != nil {
 		x.report("CreateUser", err)
-		r1 = bridgeError("create_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_user.unavailable", 503, err)
 		return
 	}
 	t0 := c.UserFromProto(resp.User)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreateUser", err)
-		r1 = bridgeError("create_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_user.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -487,19 +487,19 @@ func (x *APIClient) DeleteUser(a0 string) (r0 *model.AppError) {
 	req.UserId = a0
 	if err := c.Err(); err != nil {
 		x.report("DeleteUser", err)
-		r0 = bridgeError("delete_user", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_user.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeleteUser(ctx, req)
 	if err != nil {
 		x.report("DeleteUser", err)
-		r0 = bridgeError("delete_user", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_user.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeleteUser", err)
-		r0 = bridgeError("delete_user", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_user.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -515,20 +515,20 @@ func (x *APIClient) GetUsers(a0 *model.UserGetOptions) (r0 []*model.User, r1 *mo
 	req.Options = c.UserGetOptionsToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("GetUsers", err)
-		r1 = bridgeError("get_users", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_users.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetUsers(ctx, req)
 	if err != nil {
 		x.report("GetUsers", err)
-		r1 = bridgeError("get_users", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_users.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.User](resp.Users, c.UserFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetUsers", err)
-		r1 = bridgeError("get_users", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_users.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -544,20 +544,20 @@ func (x *APIClient) GetUsersByIds(a0 []string) (r0 []*model.User, r1 *model.AppE
 	req.UserIds = a0
 	if err := c.Err(); err != nil {
 		x.report("GetUsersByIds", err)
-		r1 = bridgeError("get_users_by_ids", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_users_by_ids.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetUsersByIds(ctx, req)
 	if err != nil {
 		x.report("GetUsersByIds", err)
-		r1 = bridgeError("get_users_by_ids", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_users_by_ids.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.User](resp.Users, c.UserFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetUsersByIds", err)
-		r1 = bridgeError("get_users_by_ids", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_users_by_ids.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -573,20 +573,20 @@ func (x *APIClient) GetUser(a0 string) (r0 *model.User, r1 *model.AppError) {
 	req.UserId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetUser", err)
-		r1 = bridgeError("get_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_user.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetUser(ctx, req)
 	if err != nil {
 		x.report("GetUser", err)
-		r1 = bridgeError("get_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_user.unavailable", 503, err)
 		return
 	}
 	t0 := c.UserFromProto(resp.User)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetUser", err)
-		r1 = bridgeError("get_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_user.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -602,20 +602,20 @@ func (x *APIClient) GetUserByEmail(a0 string) (r0 *model.User, r1 *model.AppErro
 	req.Email = a0
 	if err := c.Err(); err != nil {
 		x.report("GetUserByEmail", err)
-		r1 = bridgeError("get_user_by_email", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_user_by_email.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetUserByEmail(ctx, req)
 	if err != nil {
 		x.report("GetUserByEmail", err)
-		r1 = bridgeError("get_user_by_email", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_user_by_email.unavailable", 503, err)
 		return
 	}
 	t0 := c.UserFromProto(resp.User)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetUserByEmail", err)
-		r1 = bridgeError("get_user_by_email", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_user_by_email.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -631,20 +631,20 @@ func (x *APIClient) GetUserByUsername(a0 string) (r0 *model.User, r1 *model.AppE
 	req.Name = a0
 	if err := c.Err(); err != nil {
 		x.report("GetUserByUsername", err)
-		r1 = bridgeError("get_user_by_username", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_user_by_username.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetUserByUsername(ctx, req)
 	if err != nil {
 		x.report("GetUserByUsername", err)
-		r1 = bridgeError("get_user_by_username", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_user_by_username.unavailable", 503, err)
 		return
 	}
 	t0 := c.UserFromProto(resp.User)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetUserByUsername", err)
-		r1 = bridgeError("get_user_by_username", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_user_by_username.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -660,20 +660,20 @@ func (x *APIClient) GetUsersByUsernames(a0 []string) (r0 []*model.User, r1 *mode
 	req.Usernames = a0
 	if err := c.Err(); err != nil {
 		x.report("GetUsersByUsernames", err)
-		r1 = bridgeError("get_users_by_usernames", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_users_by_usernames.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetUsersByUsernames(ctx, req)
 	if err != nil {
 		x.report("GetUsersByUsernames", err)
-		r1 = bridgeError("get_users_by_usernames", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_users_by_usernames.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.User](resp.Users, c.UserFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetUsersByUsernames", err)
-		r1 = bridgeError("get_users_by_usernames", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_users_by_usernames.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -691,20 +691,20 @@ func (x *APIClient) GetUsersInTeam(a0 string, a1 int, a2 int) (r0 []*model.User,
 	req.PerPage = int64(a2)
 	if err := c.Err(); err != nil {
 		x.report("GetUsersInTeam", err)
-		r1 = bridgeError("get_users_in_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_users_in_team.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetUsersInTeam(ctx, req)
 	if err != nil {
 		x.report("GetUsersInTeam", err)
-		r1 = bridgeError("get_users_in_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_users_in_team.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.User](resp.Users, c.UserFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetUsersInTeam", err)
-		r1 = bridgeError("get_users_in_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_users_in_team.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -722,20 +722,20 @@ func (x *APIClient) GetPreferenceForUser(a0 string, a1 string, a2 string) (r0 mo
 	req.Name = a2
 	if err := c.Err(); err != nil {
 		x.report("GetPreferenceForUser", err)
-		r1 = bridgeError("get_preference_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_preference_for_user.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPreferenceForUser(ctx, req)
 	if err != nil {
 		x.report("GetPreferenceForUser", err)
-		r1 = bridgeError("get_preference_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_preference_for_user.unavailable", 503, err)
 		return
 	}
 	t0 := deref(c.PreferenceFromProto(resp.Preference))
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPreferenceForUser", err)
-		r1 = bridgeError("get_preference_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_preference_for_user.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -751,20 +751,20 @@ func (x *APIClient) GetPreferencesForUser(a0 string) (r0 []model.Preference, r1 
 	req.UserId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetPreferencesForUser", err)
-		r1 = bridgeError("get_preferences_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_preferences_for_user.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPreferencesForUser(ctx, req)
 	if err != nil {
 		x.report("GetPreferencesForUser", err)
-		r1 = bridgeError("get_preferences_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_preferences_for_user.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]model.Preference](resp.Preferences, c.PreferenceFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPreferencesForUser", err)
-		r1 = bridgeError("get_preferences_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_preferences_for_user.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -781,19 +781,19 @@ func (x *APIClient) UpdatePreferencesForUser(a0 string, a1 []model.Preference) (
 	req.Preferences = sliceToProto(a1, c.PreferenceToProto)
 	if err := c.Err(); err != nil {
 		x.report("UpdatePreferencesForUser", err)
-		r0 = bridgeError("update_preferences_for_user", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.update_preferences_for_user.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdatePreferencesForUser(ctx, req)
 	if err != nil {
 		x.report("UpdatePreferencesForUser", err)
-		r0 = bridgeError("update_preferences_for_user", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.update_preferences_for_user.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdatePreferencesForUser", err)
-		r0 = bridgeError("update_preferences_for_user", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.update_preferences_for_user.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -810,19 +810,19 @@ func (x *APIClient) DeletePreferencesForUser(a0 string, a1 []model.Preference) (
 	req.Preferences = sliceToProto(a1, c.PreferenceToProto)
 	if err := c.Err(); err != nil {
 		x.report("DeletePreferencesForUser", err)
-		r0 = bridgeError("delete_preferences_for_user", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_preferences_for_user.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeletePreferencesForUser(ctx, req)
 	if err != nil {
 		x.report("DeletePreferencesForUser", err)
-		r0 = bridgeError("delete_preferences_for_user", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_preferences_for_user.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeletePreferencesForUser", err)
-		r0 = bridgeError("delete_preferences_for_user", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_preferences_for_user.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -838,20 +838,20 @@ func (x *APIClient) GetSession(a0 string) (r0 *model.Session, r1 *model.AppError
 	req.SessionId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetSession", err)
-		r1 = bridgeError("get_session", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_session.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetSession(ctx, req)
 	if err != nil {
 		x.report("GetSession", err)
-		r1 = bridgeError("get_session", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_session.unavailable", 503, err)
 		return
 	}
 	t0 := c.SessionFromProto(resp.Session)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetSession", err)
-		r1 = bridgeError("get_session", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_session.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -867,20 +867,20 @@ func (x *APIClient) CreateSession(a0 *model.Session) (r0 *model.Session, r1 *mod
 	req.Session = c.SessionToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("CreateSession", err)
-		r1 = bridgeError("create_session", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_session.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreateSession(ctx, req)
 	if err != nil {
 		x.report("CreateSession", err)
-		r1 = bridgeError("create_session", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_session.unavailable", 503, err)
 		return
 	}
 	t0 := c.SessionFromProto(resp.Session)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreateSession", err)
-		r1 = bridgeError("create_session", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_session.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -897,19 +897,19 @@ func (x *APIClient) ExtendSessionExpiry(a0 string, a1 int64) (r0 *model.AppError
 	req.NewExpiry = a1
 	if err := c.Err(); err != nil {
 		x.report("ExtendSessionExpiry", err)
-		r0 = bridgeError("extend_session_expiry", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.extend_session_expiry.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.ExtendSessionExpiry(ctx, req)
 	if err != nil {
 		x.report("ExtendSessionExpiry", err)
-		r0 = bridgeError("extend_session_expiry", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.extend_session_expiry.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("ExtendSessionExpiry", err)
-		r0 = bridgeError("extend_session_expiry", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.extend_session_expiry.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -925,19 +925,19 @@ func (x *APIClient) RevokeSession(a0 string) (r0 *model.AppError) {
 	req.SessionId = a0
 	if err := c.Err(); err != nil {
 		x.report("RevokeSession", err)
-		r0 = bridgeError("revoke_session", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.revoke_session.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.RevokeSession(ctx, req)
 	if err != nil {
 		x.report("RevokeSession", err)
-		r0 = bridgeError("revoke_session", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.revoke_session.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("RevokeSession", err)
-		r0 = bridgeError("revoke_session", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.revoke_session.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -953,20 +953,20 @@ func (x *APIClient) CreateUserAccessToken(a0 *model.UserAccessToken) (r0 *model.
 	req.Token = c.UserAccessTokenToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("CreateUserAccessToken", err)
-		r1 = bridgeError("create_user_access_token", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_user_access_token.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreateUserAccessToken(ctx, req)
 	if err != nil {
 		x.report("CreateUserAccessToken", err)
-		r1 = bridgeError("create_user_access_token", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_user_access_token.unavailable", 503, err)
 		return
 	}
 	t0 := c.UserAccessTokenFromProto(resp.Token)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreateUserAccessToken", err)
-		r1 = bridgeError("create_user_access_token", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_user_access_token.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -982,19 +982,19 @@ func (x *APIClient) RevokeUserAccessToken(a0 string) (r0 *model.AppError) {
 	req.TokenId = a0
 	if err := c.Err(); err != nil {
 		x.report("RevokeUserAccessToken", err)
-		r0 = bridgeError("revoke_user_access_token", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.revoke_user_access_token.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.RevokeUserAccessToken(ctx, req)
 	if err != nil {
 		x.report("RevokeUserAccessToken", err)
-		r0 = bridgeError("revoke_user_access_token", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.revoke_user_access_token.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("RevokeUserAccessToken", err)
-		r0 = bridgeError("revoke_user_access_token", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.revoke_user_access_token.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -1010,20 +1010,20 @@ func (x *APIClient) GetTeamIcon(a0 string) (r0 []byte, r1 *model.AppError) {
 	req.TeamId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetTeamIcon", err)
-		r1 = bridgeError("get_team_icon", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_icon.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetTeamIcon(ctx, req)
 	if err != nil {
 		x.report("GetTeamIcon", err)
-		r1 = bridgeError("get_team_icon", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_icon.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Icon
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetTeamIcon", err)
-		r1 = bridgeError("get_team_icon", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_icon.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1040,19 +1040,19 @@ func (x *APIClient) SetTeamIcon(a0 string, a1 []byte) (r0 *model.AppError) {
 	req.Data = a1
 	if err := c.Err(); err != nil {
 		x.report("SetTeamIcon", err)
-		r0 = bridgeError("set_team_icon", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.set_team_icon.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SetTeamIcon(ctx, req)
 	if err != nil {
 		x.report("SetTeamIcon", err)
-		r0 = bridgeError("set_team_icon", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.set_team_icon.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SetTeamIcon", err)
-		r0 = bridgeError("set_team_icon", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.set_team_icon.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -1068,19 +1068,19 @@ func (x *APIClient) RemoveTeamIcon(a0 string) (r0 *model.AppError) {
 	req.TeamId = a0
 	if err := c.Err(); err != nil {
 		x.report("RemoveTeamIcon", err)
-		r0 = bridgeError("remove_team_icon", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.remove_team_icon.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.RemoveTeamIcon(ctx, req)
 	if err != nil {
 		x.report("RemoveTeamIcon", err)
-		r0 = bridgeError("remove_team_icon", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.remove_team_icon.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("RemoveTeamIcon", err)
-		r0 = bridgeError("remove_team_icon", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.remove_team_icon.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -1096,20 +1096,20 @@ func (x *APIClient) UpdateUser(a0 *model.User) (r0 *model.User, r1 *model.AppErr
 	req.User = c.UserToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("UpdateUser", err)
-		r1 = bridgeError("update_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_user.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateUser(ctx, req)
 	if err != nil {
 		x.report("UpdateUser", err)
-		r1 = bridgeError("update_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_user.unavailable", 503, err)
 		return
 	}
 	t0 := c.UserFromProto(resp.User)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateUser", err)
-		r1 = bridgeError("update_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_user.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1125,20 +1125,20 @@ func (x *APIClient) GetUserStatus(a0 string) (r0 *model.Status, r1 *model.AppErr
 	req.UserId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetUserStatus", err)
-		r1 = bridgeError("get_user_status", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_user_status.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetUserStatus(ctx, req)
 	if err != nil {
 		x.report("GetUserStatus", err)
-		r1 = bridgeError("get_user_status", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_user_status.unavailable", 503, err)
 		return
 	}
 	t0 := c.StatusFromProto(resp.Status)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetUserStatus", err)
-		r1 = bridgeError("get_user_status", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_user_status.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1154,20 +1154,20 @@ func (x *APIClient) GetUserStatusesByIds(a0 []string) (r0 []*model.Status, r1 *m
 	req.UserIds = a0
 	if err := c.Err(); err != nil {
 		x.report("GetUserStatusesByIds", err)
-		r1 = bridgeError("get_user_statuses_by_ids", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_user_statuses_by_ids.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetUserStatusesByIds(ctx, req)
 	if err != nil {
 		x.report("GetUserStatusesByIds", err)
-		r1 = bridgeError("get_user_statuses_by_ids", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_user_statuses_by_ids.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Status](resp.Statuses, c.StatusFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetUserStatusesByIds", err)
-		r1 = bridgeError("get_user_statuses_by_ids", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_user_statuses_by_ids.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1184,20 +1184,20 @@ func (x *APIClient) UpdateUserStatus(a0 string, a1 string) (r0 *model.Status, r1
 	req.Status = a1
 	if err := c.Err(); err != nil {
 		x.report("UpdateUserStatus", err)
-		r1 = bridgeError("update_user_status", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_user_status.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateUserStatus(ctx, req)
 	if err != nil {
 		x.report("UpdateUserStatus", err)
-		r1 = bridgeError("update_user_status", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_user_status.unavailable", 503, err)
 		return
 	}
 	t0 := c.StatusFromProto(resp.Status)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateUserStatus", err)
-		r1 = bridgeError("update_user_status", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_user_status.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1214,20 +1214,20 @@ func (x *APIClient) SetUserStatusTimedDND(a0 string, a1 int64) (r0 *model.Status
 	req.Endtime = a1
 	if err := c.Err(); err != nil {
 		x.report("SetUserStatusTimedDND", err)
-		r1 = bridgeError("set_user_status_timed_dnd", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.set_user_status_timed_dnd.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SetUserStatusTimedDND(ctx, req)
 	if err != nil {
 		x.report("SetUserStatusTimedDND", err)
-		r1 = bridgeError("set_user_status_timed_dnd", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.set_user_status_timed_dnd.unavailable", 503, err)
 		return
 	}
 	t0 := c.StatusFromProto(resp.Status)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SetUserStatusTimedDND", err)
-		r1 = bridgeError("set_user_status_timed_dnd", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.set_user_status_timed_dnd.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1244,19 +1244,19 @@ func (x *APIClient) UpdateUserActive(a0 string, a1 bool) (r0 *model.AppError) {
 	req.Active = a1
 	if err := c.Err(); err != nil {
 		x.report("UpdateUserActive", err)
-		r0 = bridgeError("update_user_active", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.update_user_active.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateUserActive(ctx, req)
 	if err != nil {
 		x.report("UpdateUserActive", err)
-		r0 = bridgeError("update_user_active", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.update_user_active.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateUserActive", err)
-		r0 = bridgeError("update_user_active", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.update_user_active.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -1273,19 +1273,19 @@ func (x *APIClient) UpdateUserCustomStatus(a0 string, a1 *model.CustomStatus) (r
 	req.CustomStatus = c.CustomStatusToProto(a1)
 	if err := c.Err(); err != nil {
 		x.report("UpdateUserCustomStatus", err)
-		r0 = bridgeError("update_user_custom_status", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.update_user_custom_status.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateUserCustomStatus(ctx, req)
 	if err != nil {
 		x.report("UpdateUserCustomStatus", err)
-		r0 = bridgeError("update_user_custom_status", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.update_user_custom_status.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateUserCustomStatus", err)
-		r0 = bridgeError("update_user_custom_status", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.update_user_custom_status.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -1301,19 +1301,19 @@ func (x *APIClient) RemoveUserCustomStatus(a0 string) (r0 *model.AppError) {
 	req.UserId = a0
 	if err := c.Err(); err != nil {
 		x.report("RemoveUserCustomStatus", err)
-		r0 = bridgeError("remove_user_custom_status", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.remove_user_custom_status.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.RemoveUserCustomStatus(ctx, req)
 	if err != nil {
 		x.report("RemoveUserCustomStatus", err)
-		r0 = bridgeError("remove_user_custom_status", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.remove_user_custom_status.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("RemoveUserCustomStatus", err)
-		r0 = bridgeError("remove_user_custom_status", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.remove_user_custom_status.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -1332,20 +1332,20 @@ func (x *APIClient) GetUsersInChannel(a0 string, a1 string, a2 int, a3 int) (r0 
 	req.PerPage = int64(a3)
 	if err := c.Err(); err != nil {
 		x.report("GetUsersInChannel", err)
-		r1 = bridgeError("get_users_in_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_users_in_channel.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetUsersInChannel(ctx, req)
 	if err != nil {
 		x.report("GetUsersInChannel", err)
-		r1 = bridgeError("get_users_in_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_users_in_channel.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.User](resp.Users, c.UserFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetUsersInChannel", err)
-		r1 = bridgeError("get_users_in_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_users_in_channel.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1362,20 +1362,20 @@ func (x *APIClient) GetLDAPUserAttributes(a0 string, a1 []string) (r0 map[string
 	req.Attributes = a1
 	if err := c.Err(); err != nil {
 		x.report("GetLDAPUserAttributes", err)
-		r1 = bridgeError("get_ldap_user_attributes", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_ldap_user_attributes.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetLDAPUserAttributes(ctx, req)
 	if err != nil {
 		x.report("GetLDAPUserAttributes", err)
-		r1 = bridgeError("get_ldap_user_attributes", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_ldap_user_attributes.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Attributes
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetLDAPUserAttributes", err)
-		r1 = bridgeError("get_ldap_user_attributes", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_ldap_user_attributes.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1391,20 +1391,20 @@ func (x *APIClient) CreateTeam(a0 *model.Team) (r0 *model.Team, r1 *model.AppErr
 	req.Team = c.TeamToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("CreateTeam", err)
-		r1 = bridgeError("create_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_team.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreateTeam(ctx, req)
 	if err != nil {
 		x.report("CreateTeam", err)
-		r1 = bridgeError("create_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_team.unavailable", 503, err)
 		return
 	}
 	t0 := c.TeamFromProto(resp.Team)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreateTeam", err)
-		r1 = bridgeError("create_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_team.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1420,19 +1420,19 @@ func (x *APIClient) DeleteTeam(a0 string) (r0 *model.AppError) {
 	req.TeamId = a0
 	if err := c.Err(); err != nil {
 		x.report("DeleteTeam", err)
-		r0 = bridgeError("delete_team", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_team.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeleteTeam(ctx, req)
 	if err != nil {
 		x.report("DeleteTeam", err)
-		r0 = bridgeError("delete_team", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_team.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeleteTeam", err)
-		r0 = bridgeError("delete_team", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_team.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -1447,20 +1447,20 @@ func (x *APIClient) GetTeams() (r0 []*model.Team, r1 *model.AppError) {
 	req := &pluginpb.GetTeamsRequest{}
 	if err := c.Err(); err != nil {
 		x.report("GetTeams", err)
-		r1 = bridgeError("get_teams", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_teams.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetTeams(ctx, req)
 	if err != nil {
 		x.report("GetTeams", err)
-		r1 = bridgeError("get_teams", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_teams.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Team](resp.Teams, c.TeamFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetTeams", err)
-		r1 = bridgeError("get_teams", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_teams.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1476,20 +1476,20 @@ func (x *APIClient) GetTeam(a0 string) (r0 *model.Team, r1 *model.AppError) {
 	req.TeamId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetTeam", err)
-		r1 = bridgeError("get_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetTeam(ctx, req)
 	if err != nil {
 		x.report("GetTeam", err)
-		r1 = bridgeError("get_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team.unavailable", 503, err)
 		return
 	}
 	t0 := c.TeamFromProto(resp.Team)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetTeam", err)
-		r1 = bridgeError("get_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1505,20 +1505,20 @@ func (x *APIClient) GetTeamByName(a0 string) (r0 *model.Team, r1 *model.AppError
 	req.Name = a0
 	if err := c.Err(); err != nil {
 		x.report("GetTeamByName", err)
-		r1 = bridgeError("get_team_by_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_by_name.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetTeamByName(ctx, req)
 	if err != nil {
 		x.report("GetTeamByName", err)
-		r1 = bridgeError("get_team_by_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_by_name.unavailable", 503, err)
 		return
 	}
 	t0 := c.TeamFromProto(resp.Team)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetTeamByName", err)
-		r1 = bridgeError("get_team_by_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_by_name.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1534,20 +1534,20 @@ func (x *APIClient) GetTeamsUnreadForUser(a0 string) (r0 []*model.TeamUnread, r1
 	req.UserId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetTeamsUnreadForUser", err)
-		r1 = bridgeError("get_teams_unread_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_teams_unread_for_user.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetTeamsUnreadForUser(ctx, req)
 	if err != nil {
 		x.report("GetTeamsUnreadForUser", err)
-		r1 = bridgeError("get_teams_unread_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_teams_unread_for_user.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.TeamUnread](resp.TeamsUnread, c.TeamUnreadFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetTeamsUnreadForUser", err)
-		r1 = bridgeError("get_teams_unread_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_teams_unread_for_user.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1563,20 +1563,20 @@ func (x *APIClient) UpdateTeam(a0 *model.Team) (r0 *model.Team, r1 *model.AppErr
 	req.Team = c.TeamToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("UpdateTeam", err)
-		r1 = bridgeError("update_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_team.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateTeam(ctx, req)
 	if err != nil {
 		x.report("UpdateTeam", err)
-		r1 = bridgeError("update_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_team.unavailable", 503, err)
 		return
 	}
 	t0 := c.TeamFromProto(resp.Team)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateTeam", err)
-		r1 = bridgeError("update_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_team.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1592,20 +1592,20 @@ func (x *APIClient) SearchTeams(a0 string) (r0 []*model.Team, r1 *model.AppError
 	req.Term = a0
 	if err := c.Err(); err != nil {
 		x.report("SearchTeams", err)
-		r1 = bridgeError("search_teams", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_teams.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SearchTeams(ctx, req)
 	if err != nil {
 		x.report("SearchTeams", err)
-		r1 = bridgeError("search_teams", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_teams.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Team](resp.Teams, c.TeamFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SearchTeams", err)
-		r1 = bridgeError("search_teams", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_teams.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1621,20 +1621,20 @@ func (x *APIClient) GetTeamsForUser(a0 string) (r0 []*model.Team, r1 *model.AppE
 	req.UserId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetTeamsForUser", err)
-		r1 = bridgeError("get_teams_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_teams_for_user.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetTeamsForUser(ctx, req)
 	if err != nil {
 		x.report("GetTeamsForUser", err)
-		r1 = bridgeError("get_teams_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_teams_for_user.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Team](resp.Teams, c.TeamFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetTeamsForUser", err)
-		r1 = bridgeError("get_teams_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_teams_for_user.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1651,20 +1651,20 @@ func (x *APIClient) CreateTeamMember(a0 string, a1 string) (r0 *model.TeamMember
 	req.UserId = a1
 	if err := c.Err(); err != nil {
 		x.report("CreateTeamMember", err)
-		r1 = bridgeError("create_team_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_team_member.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreateTeamMember(ctx, req)
 	if err != nil {
 		x.report("CreateTeamMember", err)
-		r1 = bridgeError("create_team_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_team_member.unavailable", 503, err)
 		return
 	}
 	t0 := c.TeamMemberFromProto(resp.TeamMember)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreateTeamMember", err)
-		r1 = bridgeError("create_team_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_team_member.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1682,20 +1682,20 @@ func (x *APIClient) CreateTeamMembers(a0 string, a1 []string, a2 string) (r0 []*
 	req.RequestorId = a2
 	if err := c.Err(); err != nil {
 		x.report("CreateTeamMembers", err)
-		r1 = bridgeError("create_team_members", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_team_members.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreateTeamMembers(ctx, req)
 	if err != nil {
 		x.report("CreateTeamMembers", err)
-		r1 = bridgeError("create_team_members", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_team_members.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.TeamMember](resp.TeamMembers, c.TeamMemberFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreateTeamMembers", err)
-		r1 = bridgeError("create_team_members", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_team_members.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1713,20 +1713,20 @@ func (x *APIClient) CreateTeamMembersGracefully(a0 string, a1 []string, a2 strin
 	req.RequestorId = a2
 	if err := c.Err(); err != nil {
 		x.report("CreateTeamMembersGracefully", err)
-		r1 = bridgeError("create_team_members_gracefully", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_team_members_gracefully.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreateTeamMembersGracefully(ctx, req)
 	if err != nil {
 		x.report("CreateTeamMembersGracefully", err)
-		r1 = bridgeError("create_team_members_gracefully", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_team_members_gracefully.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.TeamMemberWithError](resp.TeamMembers, c.TeamMemberWithErrorFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreateTeamMembersGracefully", err)
-		r1 = bridgeError("create_team_members_gracefully", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_team_members_gracefully.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1744,19 +1744,19 @@ func (x *APIClient) DeleteTeamMember(a0 string, a1 string, a2 string) (r0 *model
 	req.RequestorId = a2
 	if err := c.Err(); err != nil {
 		x.report("DeleteTeamMember", err)
-		r0 = bridgeError("delete_team_member", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_team_member.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeleteTeamMember(ctx, req)
 	if err != nil {
 		x.report("DeleteTeamMember", err)
-		r0 = bridgeError("delete_team_member", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_team_member.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeleteTeamMember", err)
-		r0 = bridgeError("delete_team_member", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_team_member.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -1774,20 +1774,20 @@ func (x *APIClient) GetTeamMembers(a0 string, a1 int, a2 int) (r0 []*model.TeamM
 	req.PerPage = int64(a2)
 	if err := c.Err(); err != nil {
 		x.report("GetTeamMembers", err)
-		r1 = bridgeError("get_team_members", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_members.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetTeamMembers(ctx, req)
 	if err != nil {
 		x.report("GetTeamMembers", err)
-		r1 = bridgeError("get_team_members", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_members.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.TeamMember](resp.TeamMembers, c.TeamMemberFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetTeamMembers", err)
-		r1 = bridgeError("get_team_members", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_members.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1804,20 +1804,20 @@ func (x *APIClient) GetTeamMember(a0 string, a1 string) (r0 *model.TeamMember, r
 	req.UserId = a1
 	if err := c.Err(); err != nil {
 		x.report("GetTeamMember", err)
-		r1 = bridgeError("get_team_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_member.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetTeamMember(ctx, req)
 	if err != nil {
 		x.report("GetTeamMember", err)
-		r1 = bridgeError("get_team_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_member.unavailable", 503, err)
 		return
 	}
 	t0 := c.TeamMemberFromProto(resp.TeamMember)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetTeamMember", err)
-		r1 = bridgeError("get_team_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_member.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1835,20 +1835,20 @@ func (x *APIClient) GetTeamMembersForUser(a0 string, a1 int, a2 int) (r0 []*mode
 	req.PerPage = int64(a2)
 	if err := c.Err(); err != nil {
 		x.report("GetTeamMembersForUser", err)
-		r1 = bridgeError("get_team_members_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_members_for_user.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetTeamMembersForUser(ctx, req)
 	if err != nil {
 		x.report("GetTeamMembersForUser", err)
-		r1 = bridgeError("get_team_members_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_members_for_user.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.TeamMember](resp.TeamMembers, c.TeamMemberFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetTeamMembersForUser", err)
-		r1 = bridgeError("get_team_members_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_members_for_user.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1866,20 +1866,20 @@ func (x *APIClient) UpdateTeamMemberRoles(a0 string, a1 string, a2 string) (r0 *
 	req.NewRoles = a2
 	if err := c.Err(); err != nil {
 		x.report("UpdateTeamMemberRoles", err)
-		r1 = bridgeError("update_team_member_roles", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_team_member_roles.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateTeamMemberRoles(ctx, req)
 	if err != nil {
 		x.report("UpdateTeamMemberRoles", err)
-		r1 = bridgeError("update_team_member_roles", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_team_member_roles.unavailable", 503, err)
 		return
 	}
 	t0 := c.TeamMemberFromProto(resp.TeamMember)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateTeamMemberRoles", err)
-		r1 = bridgeError("update_team_member_roles", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_team_member_roles.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1895,20 +1895,20 @@ func (x *APIClient) CreateChannel(a0 *model.Channel) (r0 *model.Channel, r1 *mod
 	req.Channel = c.ChannelToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("CreateChannel", err)
-		r1 = bridgeError("create_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_channel.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreateChannel(ctx, req)
 	if err != nil {
 		x.report("CreateChannel", err)
-		r1 = bridgeError("create_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_channel.unavailable", 503, err)
 		return
 	}
 	t0 := c.ChannelFromProto(resp.Channel)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreateChannel", err)
-		r1 = bridgeError("create_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_channel.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1924,19 +1924,19 @@ func (x *APIClient) DeleteChannel(a0 string) (r0 *model.AppError) {
 	req.ChannelId = a0
 	if err := c.Err(); err != nil {
 		x.report("DeleteChannel", err)
-		r0 = bridgeError("delete_channel", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_channel.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeleteChannel(ctx, req)
 	if err != nil {
 		x.report("DeleteChannel", err)
-		r0 = bridgeError("delete_channel", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_channel.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeleteChannel", err)
-		r0 = bridgeError("delete_channel", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_channel.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -1952,19 +1952,19 @@ func (x *APIClient) RestoreChannel(a0 string) (r0 *model.AppError) {
 	req.ChannelId = a0
 	if err := c.Err(); err != nil {
 		x.report("RestoreChannel", err)
-		r0 = bridgeError("restore_channel", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.restore_channel.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.RestoreChannel(ctx, req)
 	if err != nil {
 		x.report("RestoreChannel", err)
-		r0 = bridgeError("restore_channel", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.restore_channel.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("RestoreChannel", err)
-		r0 = bridgeError("restore_channel", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.restore_channel.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -1981,20 +1981,20 @@ func (x *APIClient) GetChannelOfType(a0 string, a1 model.ChannelType) (r0 *model
 	req.ChannelType = string(a1)
 	if err := c.Err(); err != nil {
 		x.report("GetChannelOfType", err)
-		r1 = bridgeError("get_channel_of_type", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_of_type.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetChannelOfType(ctx, req)
 	if err != nil {
 		x.report("GetChannelOfType", err)
-		r1 = bridgeError("get_channel_of_type", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_of_type.unavailable", 503, err)
 		return
 	}
 	t0 := c.ChannelFromProto(resp.Channel)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetChannelOfType", err)
-		r1 = bridgeError("get_channel_of_type", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_of_type.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2012,20 +2012,20 @@ func (x *APIClient) GetPublicChannelsForTeam(a0 string, a1 int, a2 int) (r0 []*m
 	req.PerPage = int64(a2)
 	if err := c.Err(); err != nil {
 		x.report("GetPublicChannelsForTeam", err)
-		r1 = bridgeError("get_public_channels_for_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_public_channels_for_team.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPublicChannelsForTeam(ctx, req)
 	if err != nil {
 		x.report("GetPublicChannelsForTeam", err)
-		r1 = bridgeError("get_public_channels_for_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_public_channels_for_team.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Channel](resp.Channels, c.ChannelFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPublicChannelsForTeam", err)
-		r1 = bridgeError("get_public_channels_for_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_public_channels_for_team.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2041,20 +2041,20 @@ func (x *APIClient) GetChannel(a0 string) (r0 *model.Channel, r1 *model.AppError
 	req.ChannelId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetChannel", err)
-		r1 = bridgeError("get_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetChannel(ctx, req)
 	if err != nil {
 		x.report("GetChannel", err)
-		r1 = bridgeError("get_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel.unavailable", 503, err)
 		return
 	}
 	t0 := c.ChannelFromProto(resp.Channel)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetChannel", err)
-		r1 = bridgeError("get_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2072,20 +2072,20 @@ func (x *APIClient) GetChannelByName(a0 string, a1 string, a2 bool) (r0 *model.C
 	req.IncludeDeleted = a2
 	if err := c.Err(); err != nil {
 		x.report("GetChannelByName", err)
-		r1 = bridgeError("get_channel_by_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_by_name.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetChannelByName(ctx, req)
 	if err != nil {
 		x.report("GetChannelByName", err)
-		r1 = bridgeError("get_channel_by_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_by_name.unavailable", 503, err)
 		return
 	}
 	t0 := c.ChannelFromProto(resp.Channel)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetChannelByName", err)
-		r1 = bridgeError("get_channel_by_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_by_name.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2103,20 +2103,20 @@ func (x *APIClient) GetChannelByNameForTeamName(a0 string, a1 string, a2 bool) (
 	req.IncludeDeleted = a2
 	if err := c.Err(); err != nil {
 		x.report("GetChannelByNameForTeamName", err)
-		r1 = bridgeError("get_channel_by_name_for_team_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_by_name_for_team_name.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetChannelByNameForTeamName(ctx, req)
 	if err != nil {
 		x.report("GetChannelByNameForTeamName", err)
-		r1 = bridgeError("get_channel_by_name_for_team_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_by_name_for_team_name.unavailable", 503, err)
 		return
 	}
 	t0 := c.ChannelFromProto(resp.Channel)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetChannelByNameForTeamName", err)
-		r1 = bridgeError("get_channel_by_name_for_team_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_by_name_for_team_name.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2134,20 +2134,20 @@ func (x *APIClient) GetChannelsForTeamForUser(a0 string, a1 string, a2 bool) (r0
 	req.IncludeDeleted = a2
 	if err := c.Err(); err != nil {
 		x.report("GetChannelsForTeamForUser", err)
-		r1 = bridgeError("get_channels_for_team_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channels_for_team_for_user.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetChannelsForTeamForUser(ctx, req)
 	if err != nil {
 		x.report("GetChannelsForTeamForUser", err)
-		r1 = bridgeError("get_channels_for_team_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channels_for_team_for_user.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Channel](resp.Channels, c.ChannelFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetChannelsForTeamForUser", err)
-		r1 = bridgeError("get_channels_for_team_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channels_for_team_for_user.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2163,20 +2163,20 @@ func (x *APIClient) GetChannelStats(a0 string) (r0 *model.ChannelStats, r1 *mode
 	req.ChannelId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetChannelStats", err)
-		r1 = bridgeError("get_channel_stats", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_stats.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetChannelStats(ctx, req)
 	if err != nil {
 		x.report("GetChannelStats", err)
-		r1 = bridgeError("get_channel_stats", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_stats.unavailable", 503, err)
 		return
 	}
 	t0 := c.ChannelStatsFromProto(resp.ChannelStats)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetChannelStats", err)
-		r1 = bridgeError("get_channel_stats", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_stats.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2193,20 +2193,20 @@ func (x *APIClient) GetDirectChannel(a0 string, a1 string) (r0 *model.Channel, r
 	req.UserId2 = a1
 	if err := c.Err(); err != nil {
 		x.report("GetDirectChannel", err)
-		r1 = bridgeError("get_direct_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_direct_channel.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetDirectChannel(ctx, req)
 	if err != nil {
 		x.report("GetDirectChannel", err)
-		r1 = bridgeError("get_direct_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_direct_channel.unavailable", 503, err)
 		return
 	}
 	t0 := c.ChannelFromProto(resp.Channel)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetDirectChannel", err)
-		r1 = bridgeError("get_direct_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_direct_channel.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2222,20 +2222,20 @@ func (x *APIClient) GetGroupChannel(a0 []string) (r0 *model.Channel, r1 *model.A
 	req.UserIds = a0
 	if err := c.Err(); err != nil {
 		x.report("GetGroupChannel", err)
-		r1 = bridgeError("get_group_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_channel.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetGroupChannel(ctx, req)
 	if err != nil {
 		x.report("GetGroupChannel", err)
-		r1 = bridgeError("get_group_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_channel.unavailable", 503, err)
 		return
 	}
 	t0 := c.ChannelFromProto(resp.Channel)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetGroupChannel", err)
-		r1 = bridgeError("get_group_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_channel.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2251,20 +2251,20 @@ func (x *APIClient) UpdateChannel(a0 *model.Channel) (r0 *model.Channel, r1 *mod
 	req.Channel = c.ChannelToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("UpdateChannel", err)
-		r1 = bridgeError("update_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_channel.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateChannel(ctx, req)
 	if err != nil {
 		x.report("UpdateChannel", err)
-		r1 = bridgeError("update_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_channel.unavailable", 503, err)
 		return
 	}
 	t0 := c.ChannelFromProto(resp.Channel)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateChannel", err)
-		r1 = bridgeError("update_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_channel.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2280,19 +2280,19 @@ func (x *APIClient) RegisterChannelGuard(a0 string) (r0 *model.AppError) {
 	req.ChannelId = a0
 	if err := c.Err(); err != nil {
 		x.report("RegisterChannelGuard", err)
-		r0 = bridgeError("register_channel_guard", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.register_channel_guard.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.RegisterChannelGuard(ctx, req)
 	if err != nil {
 		x.report("RegisterChannelGuard", err)
-		r0 = bridgeError("register_channel_guard", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.register_channel_guard.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("RegisterChannelGuard", err)
-		r0 = bridgeError("register_channel_guard", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.register_channel_guard.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -2308,19 +2308,19 @@ func (x *APIClient) UnregisterChannelGuard(a0 string) (r0 *model.AppError) {
 	req.ChannelId = a0
 	if err := c.Err(); err != nil {
 		x.report("UnregisterChannelGuard", err)
-		r0 = bridgeError("unregister_channel_guard", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.unregister_channel_guard.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UnregisterChannelGuard(ctx, req)
 	if err != nil {
 		x.report("UnregisterChannelGuard", err)
-		r0 = bridgeError("unregister_channel_guard", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.unregister_channel_guard.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UnregisterChannelGuard", err)
-		r0 = bridgeError("unregister_channel_guard", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.unregister_channel_guard.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -2337,20 +2337,20 @@ func (x *APIClient) SearchChannels(a0 string, a1 string) (r0 []*model.Channel, r
 	req.Term = a1
 	if err := c.Err(); err != nil {
 		x.report("SearchChannels", err)
-		r1 = bridgeError("search_channels", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_channels.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SearchChannels(ctx, req)
 	if err != nil {
 		x.report("SearchChannels", err)
-		r1 = bridgeError("search_channels", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_channels.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Channel](resp.Channels, c.ChannelFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SearchChannels", err)
-		r1 = bridgeError("search_channels", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_channels.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2368,20 +2368,20 @@ func (x *APIClient) CreateChannelSidebarCategory(a0 string, a1 string, a2 *model
 	req.NewCategory = c.SidebarCategoryWithChannelsToProto(a2)
 	if err := c.Err(); err != nil {
 		x.report("CreateChannelSidebarCategory", err)
-		r1 = bridgeError("create_channel_sidebar_category", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_channel_sidebar_category.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreateChannelSidebarCategory(ctx, req)
 	if err != nil {
 		x.report("CreateChannelSidebarCategory", err)
-		r1 = bridgeError("create_channel_sidebar_category", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_channel_sidebar_category.unavailable", 503, err)
 		return
 	}
 	t0 := c.SidebarCategoryWithChannelsFromProto(resp.Category)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreateChannelSidebarCategory", err)
-		r1 = bridgeError("create_channel_sidebar_category", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_channel_sidebar_category.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2398,20 +2398,20 @@ func (x *APIClient) GetChannelSidebarCategories(a0 string, a1 string) (r0 *model
 	req.TeamId = a1
 	if err := c.Err(); err != nil {
 		x.report("GetChannelSidebarCategories", err)
-		r1 = bridgeError("get_channel_sidebar_categories", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_sidebar_categories.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetChannelSidebarCategories(ctx, req)
 	if err != nil {
 		x.report("GetChannelSidebarCategories", err)
-		r1 = bridgeError("get_channel_sidebar_categories", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_sidebar_categories.unavailable", 503, err)
 		return
 	}
 	t0 := c.OrderedSidebarCategoriesFromProto(resp.Categories)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetChannelSidebarCategories", err)
-		r1 = bridgeError("get_channel_sidebar_categories", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_sidebar_categories.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2429,20 +2429,20 @@ func (x *APIClient) UpdateChannelSidebarCategories(a0 string, a1 string, a2 []*m
 	req.Categories = sliceToProto(a2, c.SidebarCategoryWithChannelsToProto)
 	if err := c.Err(); err != nil {
 		x.report("UpdateChannelSidebarCategories", err)
-		r1 = bridgeError("update_channel_sidebar_categories", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_channel_sidebar_categories.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateChannelSidebarCategories(ctx, req)
 	if err != nil {
 		x.report("UpdateChannelSidebarCategories", err)
-		r1 = bridgeError("update_channel_sidebar_categories", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_channel_sidebar_categories.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.SidebarCategoryWithChannels](resp.Categories, c.SidebarCategoryWithChannelsFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateChannelSidebarCategories", err)
-		r1 = bridgeError("update_channel_sidebar_categories", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_channel_sidebar_categories.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2458,20 +2458,20 @@ func (x *APIClient) SearchUsers(a0 *model.UserSearch) (r0 []*model.User, r1 *mod
 	req.Search = c.UserSearchToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("SearchUsers", err)
-		r1 = bridgeError("search_users", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_users.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SearchUsers(ctx, req)
 	if err != nil {
 		x.report("SearchUsers", err)
-		r1 = bridgeError("search_users", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_users.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.User](resp.Users, c.UserFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SearchUsers", err)
-		r1 = bridgeError("search_users", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_users.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2488,20 +2488,20 @@ func (x *APIClient) SearchPostsInTeam(a0 string, a1 []*model.SearchParams) (r0 [
 	req.ParamsList = sliceToProto(a1, c.SearchParamsToProto)
 	if err := c.Err(); err != nil {
 		x.report("SearchPostsInTeam", err)
-		r1 = bridgeError("search_posts_in_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_posts_in_team.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SearchPostsInTeam(ctx, req)
 	if err != nil {
 		x.report("SearchPostsInTeam", err)
-		r1 = bridgeError("search_posts_in_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_posts_in_team.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Post](resp.Posts, c.PostFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SearchPostsInTeam", err)
-		r1 = bridgeError("search_posts_in_team", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_posts_in_team.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2519,20 +2519,20 @@ func (x *APIClient) SearchPostsInTeamForUser(a0 string, a1 string, a2 model.Sear
 	req.SearchParams = c.SearchParameterToProto(&a2)
 	if err := c.Err(); err != nil {
 		x.report("SearchPostsInTeamForUser", err)
-		r1 = bridgeError("search_posts_in_team_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_posts_in_team_for_user.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SearchPostsInTeamForUser(ctx, req)
 	if err != nil {
 		x.report("SearchPostsInTeamForUser", err)
-		r1 = bridgeError("search_posts_in_team_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_posts_in_team_for_user.unavailable", 503, err)
 		return
 	}
 	t0 := c.PostSearchResultsFromProto(resp.PostSearchResults)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SearchPostsInTeamForUser", err)
-		r1 = bridgeError("search_posts_in_team_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_posts_in_team_for_user.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2549,20 +2549,20 @@ func (x *APIClient) AddChannelMember(a0 string, a1 string) (r0 *model.ChannelMem
 	req.UserId = a1
 	if err := c.Err(); err != nil {
 		x.report("AddChannelMember", err)
-		r1 = bridgeError("add_channel_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.add_channel_member.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.AddChannelMember(ctx, req)
 	if err != nil {
 		x.report("AddChannelMember", err)
-		r1 = bridgeError("add_channel_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.add_channel_member.unavailable", 503, err)
 		return
 	}
 	t0 := c.ChannelMemberFromProto(resp.ChannelMember)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("AddChannelMember", err)
-		r1 = bridgeError("add_channel_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.add_channel_member.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2580,20 +2580,20 @@ func (x *APIClient) AddUserToChannel(a0 string, a1 string, a2 string) (r0 *model
 	req.AsUserId = a2
 	if err := c.Err(); err != nil {
 		x.report("AddUserToChannel", err)
-		r1 = bridgeError("add_user_to_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.add_user_to_channel.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.AddUserToChannel(ctx, req)
 	if err != nil {
 		x.report("AddUserToChannel", err)
-		r1 = bridgeError("add_user_to_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.add_user_to_channel.unavailable", 503, err)
 		return
 	}
 	t0 := c.ChannelMemberFromProto(resp.ChannelMember)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("AddUserToChannel", err)
-		r1 = bridgeError("add_user_to_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.add_user_to_channel.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2610,20 +2610,20 @@ func (x *APIClient) GetChannelMember(a0 string, a1 string) (r0 *model.ChannelMem
 	req.UserId = a1
 	if err := c.Err(); err != nil {
 		x.report("GetChannelMember", err)
-		r1 = bridgeError("get_channel_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_member.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetChannelMember(ctx, req)
 	if err != nil {
 		x.report("GetChannelMember", err)
-		r1 = bridgeError("get_channel_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_member.unavailable", 503, err)
 		return
 	}
 	t0 := c.ChannelMemberFromProto(resp.ChannelMember)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetChannelMember", err)
-		r1 = bridgeError("get_channel_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_member.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2641,20 +2641,20 @@ func (x *APIClient) GetChannelMembers(a0 string, a1 int, a2 int) (r0 model.Chann
 	req.PerPage = int64(a2)
 	if err := c.Err(); err != nil {
 		x.report("GetChannelMembers", err)
-		r1 = bridgeError("get_channel_members", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_members.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetChannelMembers(ctx, req)
 	if err != nil {
 		x.report("GetChannelMembers", err)
-		r1 = bridgeError("get_channel_members", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_members.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[model.ChannelMembers](resp.ChannelMembers, c.ChannelMemberFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetChannelMembers", err)
-		r1 = bridgeError("get_channel_members", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_members.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2671,20 +2671,20 @@ func (x *APIClient) GetChannelMembersByIds(a0 string, a1 []string) (r0 model.Cha
 	req.UserIds = a1
 	if err := c.Err(); err != nil {
 		x.report("GetChannelMembersByIds", err)
-		r1 = bridgeError("get_channel_members_by_ids", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_members_by_ids.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetChannelMembersByIds(ctx, req)
 	if err != nil {
 		x.report("GetChannelMembersByIds", err)
-		r1 = bridgeError("get_channel_members_by_ids", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_members_by_ids.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[model.ChannelMembers](resp.ChannelMembers, c.ChannelMemberFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetChannelMembersByIds", err)
-		r1 = bridgeError("get_channel_members_by_ids", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_members_by_ids.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2703,20 +2703,20 @@ func (x *APIClient) GetChannelMembersForUser(a0 string, a1 string, a2 int, a3 in
 	req.PerPage = int64(a3)
 	if err := c.Err(); err != nil {
 		x.report("GetChannelMembersForUser", err)
-		r1 = bridgeError("get_channel_members_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_members_for_user.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetChannelMembersForUser(ctx, req)
 	if err != nil {
 		x.report("GetChannelMembersForUser", err)
-		r1 = bridgeError("get_channel_members_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_members_for_user.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.ChannelMember](resp.ChannelMembers, c.ChannelMemberFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetChannelMembersForUser", err)
-		r1 = bridgeError("get_channel_members_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_channel_members_for_user.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2734,20 +2734,20 @@ func (x *APIClient) UpdateChannelMemberRoles(a0 string, a1 string, a2 string) (r
 	req.NewRoles = a2
 	if err := c.Err(); err != nil {
 		x.report("UpdateChannelMemberRoles", err)
-		r1 = bridgeError("update_channel_member_roles", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_channel_member_roles.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateChannelMemberRoles(ctx, req)
 	if err != nil {
 		x.report("UpdateChannelMemberRoles", err)
-		r1 = bridgeError("update_channel_member_roles", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_channel_member_roles.unavailable", 503, err)
 		return
 	}
 	t0 := c.ChannelMemberFromProto(resp.ChannelMember)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateChannelMemberRoles", err)
-		r1 = bridgeError("update_channel_member_roles", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_channel_member_roles.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2765,20 +2765,20 @@ func (x *APIClient) UpdateChannelMemberNotifications(a0 string, a1 string, a2 ma
 	req.Notifications = a2
 	if err := c.Err(); err != nil {
 		x.report("UpdateChannelMemberNotifications", err)
-		r1 = bridgeError("update_channel_member_notifications", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_channel_member_notifications.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateChannelMemberNotifications(ctx, req)
 	if err != nil {
 		x.report("UpdateChannelMemberNotifications", err)
-		r1 = bridgeError("update_channel_member_notifications", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_channel_member_notifications.unavailable", 503, err)
 		return
 	}
 	t0 := c.ChannelMemberFromProto(resp.ChannelMember)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateChannelMemberNotifications", err)
-		r1 = bridgeError("update_channel_member_notifications", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_channel_member_notifications.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2795,19 +2795,19 @@ func (x *APIClient) PatchChannelMembersNotifications(a0 []*model.ChannelMemberId
 	req.NotifyProps = a1
 	if err := c.Err(); err != nil {
 		x.report("PatchChannelMembersNotifications", err)
-		r0 = bridgeError("patch_channel_members_notifications", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.patch_channel_members_notifications.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.PatchChannelMembersNotifications(ctx, req)
 	if err != nil {
 		x.report("PatchChannelMembersNotifications", err)
-		r0 = bridgeError("patch_channel_members_notifications", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.patch_channel_members_notifications.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("PatchChannelMembersNotifications", err)
-		r0 = bridgeError("patch_channel_members_notifications", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.patch_channel_members_notifications.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -2823,20 +2823,20 @@ func (x *APIClient) GetGroup(a0 string) (r0 *model.Group, r1 *model.AppError) {
 	req.GroupId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetGroup", err)
-		r1 = bridgeError("get_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetGroup(ctx, req)
 	if err != nil {
 		x.report("GetGroup", err)
-		r1 = bridgeError("get_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group.unavailable", 503, err)
 		return
 	}
 	t0 := c.GroupFromProto(resp.Group)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetGroup", err)
-		r1 = bridgeError("get_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2852,20 +2852,20 @@ func (x *APIClient) GetGroupByName(a0 string) (r0 *model.Group, r1 *model.AppErr
 	req.Name = a0
 	if err := c.Err(); err != nil {
 		x.report("GetGroupByName", err)
-		r1 = bridgeError("get_group_by_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_by_name.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetGroupByName(ctx, req)
 	if err != nil {
 		x.report("GetGroupByName", err)
-		r1 = bridgeError("get_group_by_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_by_name.unavailable", 503, err)
 		return
 	}
 	t0 := c.GroupFromProto(resp.Group)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetGroupByName", err)
-		r1 = bridgeError("get_group_by_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_by_name.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2883,20 +2883,20 @@ func (x *APIClient) GetGroupMemberUsers(a0 string, a1 int, a2 int) (r0 []*model.
 	req.PerPage = int64(a2)
 	if err := c.Err(); err != nil {
 		x.report("GetGroupMemberUsers", err)
-		r1 = bridgeError("get_group_member_users", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_member_users.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetGroupMemberUsers(ctx, req)
 	if err != nil {
 		x.report("GetGroupMemberUsers", err)
-		r1 = bridgeError("get_group_member_users", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_member_users.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.User](resp.Users, c.UserFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetGroupMemberUsers", err)
-		r1 = bridgeError("get_group_member_users", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_member_users.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2912,20 +2912,20 @@ func (x *APIClient) GetGroupsBySource(a0 model.GroupSource) (r0 []*model.Group, 
 	req.GroupSource = string(a0)
 	if err := c.Err(); err != nil {
 		x.report("GetGroupsBySource", err)
-		r1 = bridgeError("get_groups_by_source", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_groups_by_source.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetGroupsBySource(ctx, req)
 	if err != nil {
 		x.report("GetGroupsBySource", err)
-		r1 = bridgeError("get_groups_by_source", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_groups_by_source.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Group](resp.Groups, c.GroupFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetGroupsBySource", err)
-		r1 = bridgeError("get_groups_by_source", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_groups_by_source.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2941,20 +2941,20 @@ func (x *APIClient) GetGroupsForUser(a0 string) (r0 []*model.Group, r1 *model.Ap
 	req.UserId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetGroupsForUser", err)
-		r1 = bridgeError("get_groups_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_groups_for_user.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetGroupsForUser(ctx, req)
 	if err != nil {
 		x.report("GetGroupsForUser", err)
-		r1 = bridgeError("get_groups_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_groups_for_user.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Group](resp.Groups, c.GroupFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetGroupsForUser", err)
-		r1 = bridgeError("get_groups_for_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_groups_for_user.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -2971,19 +2971,19 @@ func (x *APIClient) DeleteChannelMember(a0 string, a1 string) (r0 *model.AppErro
 	req.UserId = a1
 	if err := c.Err(); err != nil {
 		x.report("DeleteChannelMember", err)
-		r0 = bridgeError("delete_channel_member", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_channel_member.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeleteChannelMember(ctx, req)
 	if err != nil {
 		x.report("DeleteChannelMember", err)
-		r0 = bridgeError("delete_channel_member", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_channel_member.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeleteChannelMember", err)
-		r0 = bridgeError("delete_channel_member", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_channel_member.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -2999,20 +2999,20 @@ func (x *APIClient) CreatePost(a0 *model.Post) (r0 *model.Post, r1 *model.AppErr
 	req.Post = c.PostToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("CreatePost", err)
-		r1 = bridgeError("create_post", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_post.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreatePost(ctx, req)
 	if err != nil {
 		x.report("CreatePost", err)
-		r1 = bridgeError("create_post", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_post.unavailable", 503, err)
 		return
 	}
 	t0 := c.PostFromProto(resp.Post)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreatePost", err)
-		r1 = bridgeError("create_post", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_post.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3028,20 +3028,20 @@ func (x *APIClient) AddReaction(a0 *model.Reaction) (r0 *model.Reaction, r1 *mod
 	req.Reaction = c.ReactionToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("AddReaction", err)
-		r1 = bridgeError("add_reaction", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.add_reaction.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.AddReaction(ctx, req)
 	if err != nil {
 		x.report("AddReaction", err)
-		r1 = bridgeError("add_reaction", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.add_reaction.unavailable", 503, err)
 		return
 	}
 	t0 := c.ReactionFromProto(resp.Reaction)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("AddReaction", err)
-		r1 = bridgeError("add_reaction", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.add_reaction.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3057,19 +3057,19 @@ func (x *APIClient) RemoveReaction(a0 *model.Reaction) (r0 *model.AppError) {
 	req.Reaction = c.ReactionToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("RemoveReaction", err)
-		r0 = bridgeError("remove_reaction", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.remove_reaction.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.RemoveReaction(ctx, req)
 	if err != nil {
 		x.report("RemoveReaction", err)
-		r0 = bridgeError("remove_reaction", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.remove_reaction.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("RemoveReaction", err)
-		r0 = bridgeError("remove_reaction", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.remove_reaction.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -3085,20 +3085,20 @@ func (x *APIClient) GetReactions(a0 string) (r0 []*model.Reaction, r1 *model.App
 	req.PostId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetReactions", err)
-		r1 = bridgeError("get_reactions", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_reactions.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetReactions(ctx, req)
 	if err != nil {
 		x.report("GetReactions", err)
-		r1 = bridgeError("get_reactions", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_reactions.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Reaction](resp.Reactions, c.ReactionFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetReactions", err)
-		r1 = bridgeError("get_reactions", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_reactions.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3191,19 +3191,19 @@ func (x *APIClient) DeletePost(a0 string) (r0 *model.AppError) {
 	req.PostId = a0
 	if err := c.Err(); err != nil {
 		x.report("DeletePost", err)
-		r0 = bridgeError("delete_post", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_post.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeletePost(ctx, req)
 	if err != nil {
 		x.report("DeletePost", err)
-		r0 = bridgeError("delete_post", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_post.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeletePost", err)
-		r0 = bridgeError("delete_post", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_post.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -3219,20 +3219,20 @@ func (x *APIClient) GetPostThread(a0 string) (r0 *model.PostList, r1 *model.AppE
 	req.PostId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetPostThread", err)
-		r1 = bridgeError("get_post_thread", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_post_thread.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPostThread(ctx, req)
 	if err != nil {
 		x.report("GetPostThread", err)
-		r1 = bridgeError("get_post_thread", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_post_thread.unavailable", 503, err)
 		return
 	}
 	t0 := c.PostListFromProto(resp.PostList)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPostThread", err)
-		r1 = bridgeError("get_post_thread", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_post_thread.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3248,20 +3248,20 @@ func (x *APIClient) GetPost(a0 string) (r0 *model.Post, r1 *model.AppError) {
 	req.PostId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetPost", err)
-		r1 = bridgeError("get_post", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_post.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPost(ctx, req)
 	if err != nil {
 		x.report("GetPost", err)
-		r1 = bridgeError("get_post", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_post.unavailable", 503, err)
 		return
 	}
 	t0 := c.PostFromProto(resp.Post)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPost", err)
-		r1 = bridgeError("get_post", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_post.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3278,20 +3278,20 @@ func (x *APIClient) GetPostsSince(a0 string, a1 int64) (r0 *model.PostList, r1 *
 	req.Time = a1
 	if err := c.Err(); err != nil {
 		x.report("GetPostsSince", err)
-		r1 = bridgeError("get_posts_since", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_posts_since.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPostsSince(ctx, req)
 	if err != nil {
 		x.report("GetPostsSince", err)
-		r1 = bridgeError("get_posts_since", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_posts_since.unavailable", 503, err)
 		return
 	}
 	t0 := c.PostListFromProto(resp.PostList)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPostsSince", err)
-		r1 = bridgeError("get_posts_since", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_posts_since.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3310,20 +3310,20 @@ func (x *APIClient) GetPostsAfter(a0 string, a1 string, a2 int, a3 int) (r0 *mod
 	req.PerPage = int64(a3)
 	if err := c.Err(); err != nil {
 		x.report("GetPostsAfter", err)
-		r1 = bridgeError("get_posts_after", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_posts_after.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPostsAfter(ctx, req)
 	if err != nil {
 		x.report("GetPostsAfter", err)
-		r1 = bridgeError("get_posts_after", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_posts_after.unavailable", 503, err)
 		return
 	}
 	t0 := c.PostListFromProto(resp.PostList)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPostsAfter", err)
-		r1 = bridgeError("get_posts_after", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_posts_after.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3342,20 +3342,20 @@ func (x *APIClient) GetPostsBefore(a0 string, a1 string, a2 int, a3 int) (r0 *mo
 	req.PerPage = int64(a3)
 	if err := c.Err(); err != nil {
 		x.report("GetPostsBefore", err)
-		r1 = bridgeError("get_posts_before", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_posts_before.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPostsBefore(ctx, req)
 	if err != nil {
 		x.report("GetPostsBefore", err)
-		r1 = bridgeError("get_posts_before", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_posts_before.unavailable", 503, err)
 		return
 	}
 	t0 := c.PostListFromProto(resp.PostList)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPostsBefore", err)
-		r1 = bridgeError("get_posts_before", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_posts_before.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3373,20 +3373,20 @@ func (x *APIClient) GetPostsForChannel(a0 string, a1 int, a2 int) (r0 *model.Pos
 	req.PerPage = int64(a2)
 	if err := c.Err(); err != nil {
 		x.report("GetPostsForChannel", err)
-		r1 = bridgeError("get_posts_for_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_posts_for_channel.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPostsForChannel(ctx, req)
 	if err != nil {
 		x.report("GetPostsForChannel", err)
-		r1 = bridgeError("get_posts_for_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_posts_for_channel.unavailable", 503, err)
 		return
 	}
 	t0 := c.PostListFromProto(resp.PostList)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPostsForChannel", err)
-		r1 = bridgeError("get_posts_for_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_posts_for_channel.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3402,20 +3402,20 @@ func (x *APIClient) GetTeamStats(a0 string) (r0 *model.TeamStats, r1 *model.AppE
 	req.TeamId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetTeamStats", err)
-		r1 = bridgeError("get_team_stats", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_stats.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetTeamStats(ctx, req)
 	if err != nil {
 		x.report("GetTeamStats", err)
-		r1 = bridgeError("get_team_stats", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_stats.unavailable", 503, err)
 		return
 	}
 	t0 := c.TeamStatsFromProto(resp.TeamStats)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetTeamStats", err)
-		r1 = bridgeError("get_team_stats", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_team_stats.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3431,20 +3431,20 @@ func (x *APIClient) UpdatePost(a0 *model.Post) (r0 *model.Post, r1 *model.AppErr
 	req.Post = c.PostToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("UpdatePost", err)
-		r1 = bridgeError("update_post", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_post.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdatePost(ctx, req)
 	if err != nil {
 		x.report("UpdatePost", err)
-		r1 = bridgeError("update_post", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_post.unavailable", 503, err)
 		return
 	}
 	t0 := c.PostFromProto(resp.Post)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdatePost", err)
-		r1 = bridgeError("update_post", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_post.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3460,20 +3460,20 @@ func (x *APIClient) GetProfileImage(a0 string) (r0 []byte, r1 *model.AppError) {
 	req.UserId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetProfileImage", err)
-		r1 = bridgeError("get_profile_image", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_profile_image.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetProfileImage(ctx, req)
 	if err != nil {
 		x.report("GetProfileImage", err)
-		r1 = bridgeError("get_profile_image", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_profile_image.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Image
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetProfileImage", err)
-		r1 = bridgeError("get_profile_image", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_profile_image.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3490,19 +3490,19 @@ func (x *APIClient) SetProfileImage(a0 string, a1 []byte) (r0 *model.AppError) {
 	req.Data = a1
 	if err := c.Err(); err != nil {
 		x.report("SetProfileImage", err)
-		r0 = bridgeError("set_profile_image", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.set_profile_image.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SetProfileImage(ctx, req)
 	if err != nil {
 		x.report("SetProfileImage", err)
-		r0 = bridgeError("set_profile_image", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.set_profile_image.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SetProfileImage", err)
-		r0 = bridgeError("set_profile_image", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.set_profile_image.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -3520,20 +3520,20 @@ func (x *APIClient) GetEmojiList(a0 string, a1 int, a2 int) (r0 []*model.Emoji, 
 	req.PerPage = int64(a2)
 	if err := c.Err(); err != nil {
 		x.report("GetEmojiList", err)
-		r1 = bridgeError("get_emoji_list", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_emoji_list.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetEmojiList(ctx, req)
 	if err != nil {
 		x.report("GetEmojiList", err)
-		r1 = bridgeError("get_emoji_list", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_emoji_list.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Emoji](resp.Emojis, c.EmojiFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetEmojiList", err)
-		r1 = bridgeError("get_emoji_list", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_emoji_list.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3549,20 +3549,20 @@ func (x *APIClient) GetEmojiByName(a0 string) (r0 *model.Emoji, r1 *model.AppErr
 	req.Name = a0
 	if err := c.Err(); err != nil {
 		x.report("GetEmojiByName", err)
-		r1 = bridgeError("get_emoji_by_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_emoji_by_name.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetEmojiByName(ctx, req)
 	if err != nil {
 		x.report("GetEmojiByName", err)
-		r1 = bridgeError("get_emoji_by_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_emoji_by_name.unavailable", 503, err)
 		return
 	}
 	t0 := c.EmojiFromProto(resp.Emoji)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetEmojiByName", err)
-		r1 = bridgeError("get_emoji_by_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_emoji_by_name.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3578,20 +3578,20 @@ func (x *APIClient) GetEmoji(a0 string) (r0 *model.Emoji, r1 *model.AppError) {
 	req.EmojiId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetEmoji", err)
-		r1 = bridgeError("get_emoji", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_emoji.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetEmoji(ctx, req)
 	if err != nil {
 		x.report("GetEmoji", err)
-		r1 = bridgeError("get_emoji", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_emoji.unavailable", 503, err)
 		return
 	}
 	t0 := c.EmojiFromProto(resp.Emoji)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetEmoji", err)
-		r1 = bridgeError("get_emoji", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_emoji.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3608,20 +3608,20 @@ func (x *APIClient) CopyFileInfos(a0 string, a1 []string) (r0 []string, r1 *mode
 	req.FileIds = a1
 	if err := c.Err(); err != nil {
 		x.report("CopyFileInfos", err)
-		r1 = bridgeError("copy_file_infos", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.copy_file_infos.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CopyFileInfos(ctx, req)
 	if err != nil {
 		x.report("CopyFileInfos", err)
-		r1 = bridgeError("copy_file_infos", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.copy_file_infos.unavailable", 503, err)
 		return
 	}
 	t0 := resp.FileIds
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CopyFileInfos", err)
-		r1 = bridgeError("copy_file_infos", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.copy_file_infos.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3637,20 +3637,20 @@ func (x *APIClient) GetFileInfo(a0 string) (r0 *model.FileInfo, r1 *model.AppErr
 	req.FileId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetFileInfo", err)
-		r1 = bridgeError("get_file_info", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_file_info.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetFileInfo(ctx, req)
 	if err != nil {
 		x.report("GetFileInfo", err)
-		r1 = bridgeError("get_file_info", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_file_info.unavailable", 503, err)
 		return
 	}
 	t0 := c.FileInfoFromProto(resp.FileInfo)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetFileInfo", err)
-		r1 = bridgeError("get_file_info", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_file_info.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3667,19 +3667,19 @@ func (x *APIClient) SetFileSearchableContent(a0 string, a1 string) (r0 *model.Ap
 	req.Content = a1
 	if err := c.Err(); err != nil {
 		x.report("SetFileSearchableContent", err)
-		r0 = bridgeError("set_file_searchable_content", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.set_file_searchable_content.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SetFileSearchableContent(ctx, req)
 	if err != nil {
 		x.report("SetFileSearchableContent", err)
-		r0 = bridgeError("set_file_searchable_content", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.set_file_searchable_content.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SetFileSearchableContent", err)
-		r0 = bridgeError("set_file_searchable_content", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.set_file_searchable_content.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -3697,20 +3697,20 @@ func (x *APIClient) GetFileInfos(a0 int, a1 int, a2 *model.GetFileInfosOptions) 
 	req.Opt = c.GetFileInfosOptionsToProto(a2)
 	if err := c.Err(); err != nil {
 		x.report("GetFileInfos", err)
-		r1 = bridgeError("get_file_infos", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_file_infos.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetFileInfos(ctx, req)
 	if err != nil {
 		x.report("GetFileInfos", err)
-		r1 = bridgeError("get_file_infos", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_file_infos.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.FileInfo](resp.FileInfos, c.FileInfoFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetFileInfos", err)
-		r1 = bridgeError("get_file_infos", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_file_infos.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3726,20 +3726,20 @@ func (x *APIClient) GetFile(a0 string) (r0 []byte, r1 *model.AppError) {
 	req.FileId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetFile", err)
-		r1 = bridgeError("get_file", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_file.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetFile(ctx, req)
 	if err != nil {
 		x.report("GetFile", err)
-		r1 = bridgeError("get_file", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_file.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Data
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetFile", err)
-		r1 = bridgeError("get_file", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_file.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3755,20 +3755,20 @@ func (x *APIClient) GetFileLink(a0 string) (r0 string, r1 *model.AppError) {
 	req.FileId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetFileLink", err)
-		r1 = bridgeError("get_file_link", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_file_link.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetFileLink(ctx, req)
 	if err != nil {
 		x.report("GetFileLink", err)
-		r1 = bridgeError("get_file_link", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_file_link.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Link
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetFileLink", err)
-		r1 = bridgeError("get_file_link", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_file_link.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3784,20 +3784,20 @@ func (x *APIClient) ReadFile(a0 string) (r0 []byte, r1 *model.AppError) {
 	req.Path = a0
 	if err := c.Err(); err != nil {
 		x.report("ReadFile", err)
-		r1 = bridgeError("read_file", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.read_file.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.ReadFile(ctx, req)
 	if err != nil {
 		x.report("ReadFile", err)
-		r1 = bridgeError("read_file", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.read_file.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Data
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("ReadFile", err)
-		r1 = bridgeError("read_file", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.read_file.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3813,13 +3813,13 @@ func (x *APIClient) GetEmojiImage(a0 string) (r0 []byte, r1 string, r2 *model.Ap
 	req.EmojiId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetEmojiImage", err)
-		r2 = bridgeError("get_emoji_image", "unavailable", err)
+		r2 = bridgeError("plugin.bridge.get_emoji_image.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetEmojiImage(ctx, req)
 	if err != nil {
 		x.report("GetEmojiImage", err)
-		r2 = bridgeError("get_emoji_image", "unavailable", err)
+		r2 = bridgeError("plugin.bridge.get_emoji_image.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Image
@@ -3827,7 +3827,7 @@ func (x *APIClient) GetEmojiImage(a0 string) (r0 []byte, r1 string, r2 *model.Ap
 	t2 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetEmojiImage", err)
-		r2 = bridgeError("get_emoji_image", "unavailable", err)
+		r2 = bridgeError("plugin.bridge.get_emoji_image.unavailable", 503, err)
 		return
 	}
 	return t0, t1, t2
@@ -3845,20 +3845,20 @@ func (x *APIClient) UploadFile(a0 []byte, a1 string, a2 string) (r0 *model.FileI
 	req.Filename = a2
 	if err := c.Err(); err != nil {
 		x.report("UploadFile", err)
-		r1 = bridgeError("upload_file", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upload_file.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UploadFile(ctx, req)
 	if err != nil {
 		x.report("UploadFile", err)
-		r1 = bridgeError("upload_file", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upload_file.unavailable", 503, err)
 		return
 	}
 	t0 := c.FileInfoFromProto(resp.FileInfo)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UploadFile", err)
-		r1 = bridgeError("upload_file", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upload_file.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3874,19 +3874,19 @@ func (x *APIClient) OpenInteractiveDialog(a0 model.OpenDialogRequest) (r0 *model
 	req.Dialog = c.OpenDialogRequestToProto(&a0)
 	if err := c.Err(); err != nil {
 		x.report("OpenInteractiveDialog", err)
-		r0 = bridgeError("open_interactive_dialog", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.open_interactive_dialog.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.OpenInteractiveDialog(ctx, req)
 	if err != nil {
 		x.report("OpenInteractiveDialog", err)
-		r0 = bridgeError("open_interactive_dialog", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.open_interactive_dialog.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("OpenInteractiveDialog", err)
-		r0 = bridgeError("open_interactive_dialog", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.open_interactive_dialog.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -3905,19 +3905,19 @@ func (x *APIClient) SendToastMessage(a0 string, a1 string, a2 string, a3 model.S
 	req.Options = c.SendToastMessageOptionsToProto(&a3)
 	if err := c.Err(); err != nil {
 		x.report("SendToastMessage", err)
-		r0 = bridgeError("send_toast_message", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.send_toast_message.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SendToastMessage(ctx, req)
 	if err != nil {
 		x.report("SendToastMessage", err)
-		r0 = bridgeError("send_toast_message", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.send_toast_message.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SendToastMessage", err)
-		r0 = bridgeError("send_toast_message", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.send_toast_message.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -3932,20 +3932,20 @@ func (x *APIClient) GetPlugins() (r0 []*model.Manifest, r1 *model.AppError) {
 	req := &pluginpb.GetPluginsRequest{}
 	if err := c.Err(); err != nil {
 		x.report("GetPlugins", err)
-		r1 = bridgeError("get_plugins", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_plugins.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPlugins(ctx, req)
 	if err != nil {
 		x.report("GetPlugins", err)
-		r1 = bridgeError("get_plugins", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_plugins.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Manifest](resp.Manifests, c.ManifestFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPlugins", err)
-		r1 = bridgeError("get_plugins", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_plugins.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -3961,19 +3961,19 @@ func (x *APIClient) EnablePlugin(a0 string) (r0 *model.AppError) {
 	req.Id = a0
 	if err := c.Err(); err != nil {
 		x.report("EnablePlugin", err)
-		r0 = bridgeError("enable_plugin", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.enable_plugin.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.EnablePlugin(ctx, req)
 	if err != nil {
 		x.report("EnablePlugin", err)
-		r0 = bridgeError("enable_plugin", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.enable_plugin.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("EnablePlugin", err)
-		r0 = bridgeError("enable_plugin", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.enable_plugin.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -3989,19 +3989,19 @@ func (x *APIClient) DisablePlugin(a0 string) (r0 *model.AppError) {
 	req.Id = a0
 	if err := c.Err(); err != nil {
 		x.report("DisablePlugin", err)
-		r0 = bridgeError("disable_plugin", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.disable_plugin.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DisablePlugin(ctx, req)
 	if err != nil {
 		x.report("DisablePlugin", err)
-		r0 = bridgeError("disable_plugin", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.disable_plugin.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DisablePlugin", err)
-		r0 = bridgeError("disable_plugin", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.disable_plugin.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -4017,19 +4017,19 @@ func (x *APIClient) RemovePlugin(a0 string) (r0 *model.AppError) {
 	req.Id = a0
 	if err := c.Err(); err != nil {
 		x.report("RemovePlugin", err)
-		r0 = bridgeError("remove_plugin", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.remove_plugin.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.RemovePlugin(ctx, req)
 	if err != nil {
 		x.report("RemovePlugin", err)
-		r0 = bridgeError("remove_plugin", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.remove_plugin.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("RemovePlugin", err)
-		r0 = bridgeError("remove_plugin", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.remove_plugin.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -4045,20 +4045,20 @@ func (x *APIClient) GetPluginStatus(a0 string) (r0 *model.PluginStatus, r1 *mode
 	req.Id = a0
 	if err := c.Err(); err != nil {
 		x.report("GetPluginStatus", err)
-		r1 = bridgeError("get_plugin_status", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_plugin_status.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPluginStatus(ctx, req)
 	if err != nil {
 		x.report("GetPluginStatus", err)
-		r1 = bridgeError("get_plugin_status", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_plugin_status.unavailable", 503, err)
 		return
 	}
 	t0 := c.PluginStatusFromProto(resp.PluginStatus)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPluginStatus", err)
-		r1 = bridgeError("get_plugin_status", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_plugin_status.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -4074,7 +4074,7 @@ func (x *APIClient) InstallPlugin(a0 io.Reader, a1 bool) (r0 *model.Manifest, r1
 	req.Replace = a1
 	if err := c.Err(); err != nil {
 		x.report("InstallPlugin", err)
-		r1 = bridgeError("install_plugin", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.install_plugin.unavailable", 503, err)
 		return
 	}
 	stream, err := x.client.InstallPlugin(ctx)
@@ -4087,14 +4087,14 @@ func (x *APIClient) InstallPlugin(a0 io.Reader, a1 bool) (r0 *model.Manifest, r1
 	}
 	if err != nil {
 		x.report("InstallPlugin", err)
-		r1 = bridgeError("install_plugin", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.install_plugin.unavailable", 503, err)
 		return
 	}
 	t0 := c.ManifestFromProto(resp.Manifest)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("InstallPlugin", err)
-		r1 = bridgeError("install_plugin", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.install_plugin.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -4111,19 +4111,19 @@ func (x *APIClient) KVSet(a0 string, a1 []byte) (r0 *model.AppError) {
 	req.Value = a1
 	if err := c.Err(); err != nil {
 		x.report("KVSet", err)
-		r0 = bridgeError("kv_set", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.kv_set.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.KVSet(ctx, req)
 	if err != nil {
 		x.report("KVSet", err)
-		r0 = bridgeError("kv_set", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.kv_set.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("KVSet", err)
-		r0 = bridgeError("kv_set", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.kv_set.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -4141,20 +4141,20 @@ func (x *APIClient) KVCompareAndSet(a0 string, a1 []byte, a2 []byte) (r0 bool, r
 	req.NewValue = a2
 	if err := c.Err(); err != nil {
 		x.report("KVCompareAndSet", err)
-		r1 = bridgeError("kv_compare_and_set", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.kv_compare_and_set.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.KVCompareAndSet(ctx, req)
 	if err != nil {
 		x.report("KVCompareAndSet", err)
-		r1 = bridgeError("kv_compare_and_set", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.kv_compare_and_set.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Ok
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("KVCompareAndSet", err)
-		r1 = bridgeError("kv_compare_and_set", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.kv_compare_and_set.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -4171,20 +4171,20 @@ func (x *APIClient) KVCompareAndDelete(a0 string, a1 []byte) (r0 bool, r1 *model
 	req.OldValue = a1
 	if err := c.Err(); err != nil {
 		x.report("KVCompareAndDelete", err)
-		r1 = bridgeError("kv_compare_and_delete", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.kv_compare_and_delete.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.KVCompareAndDelete(ctx, req)
 	if err != nil {
 		x.report("KVCompareAndDelete", err)
-		r1 = bridgeError("kv_compare_and_delete", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.kv_compare_and_delete.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Ok
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("KVCompareAndDelete", err)
-		r1 = bridgeError("kv_compare_and_delete", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.kv_compare_and_delete.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -4202,20 +4202,20 @@ func (x *APIClient) KVSetWithOptions(a0 string, a1 []byte, a2 model.PluginKVSetO
 	req.Options = c.PluginKVSetOptionsToProto(&a2)
 	if err := c.Err(); err != nil {
 		x.report("KVSetWithOptions", err)
-		r1 = bridgeError("kv_set_with_options", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.kv_set_with_options.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.KVSetWithOptions(ctx, req)
 	if err != nil {
 		x.report("KVSetWithOptions", err)
-		r1 = bridgeError("kv_set_with_options", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.kv_set_with_options.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Ok
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("KVSetWithOptions", err)
-		r1 = bridgeError("kv_set_with_options", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.kv_set_with_options.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -4233,19 +4233,19 @@ func (x *APIClient) KVSetWithExpiry(a0 string, a1 []byte, a2 int64) (r0 *model.A
 	req.ExpireInSeconds = a2
 	if err := c.Err(); err != nil {
 		x.report("KVSetWithExpiry", err)
-		r0 = bridgeError("kv_set_with_expiry", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.kv_set_with_expiry.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.KVSetWithExpiry(ctx, req)
 	if err != nil {
 		x.report("KVSetWithExpiry", err)
-		r0 = bridgeError("kv_set_with_expiry", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.kv_set_with_expiry.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("KVSetWithExpiry", err)
-		r0 = bridgeError("kv_set_with_expiry", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.kv_set_with_expiry.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -4261,20 +4261,20 @@ func (x *APIClient) KVGet(a0 string) (r0 []byte, r1 *model.AppError) {
 	req.Key = a0
 	if err := c.Err(); err != nil {
 		x.report("KVGet", err)
-		r1 = bridgeError("kv_get", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.kv_get.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.KVGet(ctx, req)
 	if err != nil {
 		x.report("KVGet", err)
-		r1 = bridgeError("kv_get", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.kv_get.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Value
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("KVGet", err)
-		r1 = bridgeError("kv_get", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.kv_get.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -4290,19 +4290,19 @@ func (x *APIClient) KVDelete(a0 string) (r0 *model.AppError) {
 	req.Key = a0
 	if err := c.Err(); err != nil {
 		x.report("KVDelete", err)
-		r0 = bridgeError("kv_delete", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.kv_delete.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.KVDelete(ctx, req)
 	if err != nil {
 		x.report("KVDelete", err)
-		r0 = bridgeError("kv_delete", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.kv_delete.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("KVDelete", err)
-		r0 = bridgeError("kv_delete", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.kv_delete.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -4317,19 +4317,19 @@ func (x *APIClient) KVDeleteAll() (r0 *model.AppError) {
 	req := &pluginpb.KVDeleteAllRequest{}
 	if err := c.Err(); err != nil {
 		x.report("KVDeleteAll", err)
-		r0 = bridgeError("kv_delete_all", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.kv_delete_all.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.KVDeleteAll(ctx, req)
 	if err != nil {
 		x.report("KVDeleteAll", err)
-		r0 = bridgeError("kv_delete_all", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.kv_delete_all.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("KVDeleteAll", err)
-		r0 = bridgeError("kv_delete_all", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.kv_delete_all.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -4346,20 +4346,20 @@ func (x *APIClient) KVList(a0 int, a1 int) (r0 []string, r1 *model.AppError) {
 	req.PerPage = int64(a1)
 	if err := c.Err(); err != nil {
 		x.report("KVList", err)
-		r1 = bridgeError("kv_list", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.kv_list.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.KVList(ctx, req)
 	if err != nil {
 		x.report("KVList", err)
-		r1 = bridgeError("kv_list", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.kv_list.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Keys
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("KVList", err)
-		r1 = bridgeError("kv_list", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.kv_list.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -4609,19 +4609,19 @@ func (x *APIClient) SendMail(a0 string, a1 string, a2 string) (r0 *model.AppErro
 	req.HtmlBody = a2
 	if err := c.Err(); err != nil {
 		x.report("SendMail", err)
-		r0 = bridgeError("send_mail", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.send_mail.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SendMail(ctx, req)
 	if err != nil {
 		x.report("SendMail", err)
-		r0 = bridgeError("send_mail", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.send_mail.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SendMail", err)
-		r0 = bridgeError("send_mail", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.send_mail.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -4637,20 +4637,20 @@ func (x *APIClient) CreateBot(a0 *model.Bot) (r0 *model.Bot, r1 *model.AppError)
 	req.Bot = c.BotToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("CreateBot", err)
-		r1 = bridgeError("create_bot", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_bot.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreateBot(ctx, req)
 	if err != nil {
 		x.report("CreateBot", err)
-		r1 = bridgeError("create_bot", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_bot.unavailable", 503, err)
 		return
 	}
 	t0 := c.BotFromProto(resp.Bot)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreateBot", err)
-		r1 = bridgeError("create_bot", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_bot.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -4667,20 +4667,20 @@ func (x *APIClient) PatchBot(a0 string, a1 *model.BotPatch) (r0 *model.Bot, r1 *
 	req.BotPatch = c.BotPatchToProto(a1)
 	if err := c.Err(); err != nil {
 		x.report("PatchBot", err)
-		r1 = bridgeError("patch_bot", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.patch_bot.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.PatchBot(ctx, req)
 	if err != nil {
 		x.report("PatchBot", err)
-		r1 = bridgeError("patch_bot", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.patch_bot.unavailable", 503, err)
 		return
 	}
 	t0 := c.BotFromProto(resp.Bot)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("PatchBot", err)
-		r1 = bridgeError("patch_bot", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.patch_bot.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -4697,20 +4697,20 @@ func (x *APIClient) GetBot(a0 string, a1 bool) (r0 *model.Bot, r1 *model.AppErro
 	req.IncludeDeleted = a1
 	if err := c.Err(); err != nil {
 		x.report("GetBot", err)
-		r1 = bridgeError("get_bot", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_bot.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetBot(ctx, req)
 	if err != nil {
 		x.report("GetBot", err)
-		r1 = bridgeError("get_bot", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_bot.unavailable", 503, err)
 		return
 	}
 	t0 := c.BotFromProto(resp.Bot)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetBot", err)
-		r1 = bridgeError("get_bot", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_bot.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -4726,20 +4726,20 @@ func (x *APIClient) GetBots(a0 *model.BotGetOptions) (r0 []*model.Bot, r1 *model
 	req.Options = c.BotGetOptionsToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("GetBots", err)
-		r1 = bridgeError("get_bots", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_bots.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetBots(ctx, req)
 	if err != nil {
 		x.report("GetBots", err)
-		r1 = bridgeError("get_bots", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_bots.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Bot](resp.Bots, c.BotFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetBots", err)
-		r1 = bridgeError("get_bots", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_bots.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -4756,20 +4756,20 @@ func (x *APIClient) UpdateBotActive(a0 string, a1 bool) (r0 *model.Bot, r1 *mode
 	req.Active = a1
 	if err := c.Err(); err != nil {
 		x.report("UpdateBotActive", err)
-		r1 = bridgeError("update_bot_active", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_bot_active.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateBotActive(ctx, req)
 	if err != nil {
 		x.report("UpdateBotActive", err)
-		r1 = bridgeError("update_bot_active", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_bot_active.unavailable", 503, err)
 		return
 	}
 	t0 := c.BotFromProto(resp.Bot)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateBotActive", err)
-		r1 = bridgeError("update_bot_active", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_bot_active.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -4785,19 +4785,19 @@ func (x *APIClient) PermanentDeleteBot(a0 string) (r0 *model.AppError) {
 	req.BotUserId = a0
 	if err := c.Err(); err != nil {
 		x.report("PermanentDeleteBot", err)
-		r0 = bridgeError("permanent_delete_bot", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.permanent_delete_bot.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.PermanentDeleteBot(ctx, req)
 	if err != nil {
 		x.report("PermanentDeleteBot", err)
-		r0 = bridgeError("permanent_delete_bot", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.permanent_delete_bot.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("PermanentDeleteBot", err)
-		r0 = bridgeError("permanent_delete_bot", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.permanent_delete_bot.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -4841,19 +4841,19 @@ func (x *APIClient) PublishUserTyping(a0 string, a1 string, a2 string) (r0 *mode
 	req.ParentId = a2
 	if err := c.Err(); err != nil {
 		x.report("PublishUserTyping", err)
-		r0 = bridgeError("publish_user_typing", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.publish_user_typing.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.PublishUserTyping(ctx, req)
 	if err != nil {
 		x.report("PublishUserTyping", err)
-		r0 = bridgeError("publish_user_typing", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.publish_user_typing.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("PublishUserTyping", err)
-		r0 = bridgeError("publish_user_typing", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.publish_user_typing.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -4869,20 +4869,20 @@ func (x *APIClient) CreateCommand(a0 *model.Command) (r0 *model.Command, r1 erro
 	req.Cmd = c.CommandToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("CreateCommand", err)
-		r1 = bridgeError("create_command", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_command.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreateCommand(ctx, req)
 	if err != nil {
 		x.report("CreateCommand", err)
-		r1 = bridgeError("create_command", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_command.unavailable", 503, err)
 		return
 	}
 	t0 := c.CommandFromProto(resp.Command)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreateCommand", err)
-		r1 = bridgeError("create_command", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_command.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -4898,20 +4898,20 @@ func (x *APIClient) ListCommands(a0 string) (r0 []*model.Command, r1 error) {
 	req.TeamId = a0
 	if err := c.Err(); err != nil {
 		x.report("ListCommands", err)
-		r1 = bridgeError("list_commands", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.list_commands.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.ListCommands(ctx, req)
 	if err != nil {
 		x.report("ListCommands", err)
-		r1 = bridgeError("list_commands", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.list_commands.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Command](resp.Commands, c.CommandFromProto)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("ListCommands", err)
-		r1 = bridgeError("list_commands", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.list_commands.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -4927,20 +4927,20 @@ func (x *APIClient) ListCustomCommands(a0 string) (r0 []*model.Command, r1 error
 	req.TeamId = a0
 	if err := c.Err(); err != nil {
 		x.report("ListCustomCommands", err)
-		r1 = bridgeError("list_custom_commands", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.list_custom_commands.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.ListCustomCommands(ctx, req)
 	if err != nil {
 		x.report("ListCustomCommands", err)
-		r1 = bridgeError("list_custom_commands", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.list_custom_commands.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Command](resp.Commands, c.CommandFromProto)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("ListCustomCommands", err)
-		r1 = bridgeError("list_custom_commands", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.list_custom_commands.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -4956,20 +4956,20 @@ func (x *APIClient) ListPluginCommands(a0 string) (r0 []*model.Command, r1 error
 	req.TeamId = a0
 	if err := c.Err(); err != nil {
 		x.report("ListPluginCommands", err)
-		r1 = bridgeError("list_plugin_commands", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.list_plugin_commands.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.ListPluginCommands(ctx, req)
 	if err != nil {
 		x.report("ListPluginCommands", err)
-		r1 = bridgeError("list_plugin_commands", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.list_plugin_commands.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Command](resp.Commands, c.CommandFromProto)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("ListPluginCommands", err)
-		r1 = bridgeError("list_plugin_commands", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.list_plugin_commands.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -4984,20 +4984,20 @@ func (x *APIClient) ListBuiltInCommands() (r0 []*model.Command, r1 error) {
 	req := &pluginpb.ListBuiltInCommandsRequest{}
 	if err := c.Err(); err != nil {
 		x.report("ListBuiltInCommands", err)
-		r1 = bridgeError("list_built_in_commands", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.list_built_in_commands.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.ListBuiltInCommands(ctx, req)
 	if err != nil {
 		x.report("ListBuiltInCommands", err)
-		r1 = bridgeError("list_built_in_commands", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.list_built_in_commands.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Command](resp.Commands, c.CommandFromProto)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("ListBuiltInCommands", err)
-		r1 = bridgeError("list_built_in_commands", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.list_built_in_commands.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5013,20 +5013,20 @@ func (x *APIClient) GetCommand(a0 string) (r0 *model.Command, r1 error) {
 	req.CommandId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetCommand", err)
-		r1 = bridgeError("get_command", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_command.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetCommand(ctx, req)
 	if err != nil {
 		x.report("GetCommand", err)
-		r1 = bridgeError("get_command", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_command.unavailable", 503, err)
 		return
 	}
 	t0 := c.CommandFromProto(resp.Command)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetCommand", err)
-		r1 = bridgeError("get_command", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_command.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5043,20 +5043,20 @@ func (x *APIClient) UpdateCommand(a0 string, a1 *model.Command) (r0 *model.Comma
 	req.UpdatedCmd = c.CommandToProto(a1)
 	if err := c.Err(); err != nil {
 		x.report("UpdateCommand", err)
-		r1 = bridgeError("update_command", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_command.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateCommand(ctx, req)
 	if err != nil {
 		x.report("UpdateCommand", err)
-		r1 = bridgeError("update_command", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_command.unavailable", 503, err)
 		return
 	}
 	t0 := c.CommandFromProto(resp.Command)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateCommand", err)
-		r1 = bridgeError("update_command", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_command.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5072,19 +5072,19 @@ func (x *APIClient) DeleteCommand(a0 string) (r0 error) {
 	req.CommandId = a0
 	if err := c.Err(); err != nil {
 		x.report("DeleteCommand", err)
-		r0 = bridgeError("delete_command", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_command.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeleteCommand(ctx, req)
 	if err != nil {
 		x.report("DeleteCommand", err)
-		r0 = bridgeError("delete_command", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_command.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeleteCommand", err)
-		r0 = bridgeError("delete_command", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_command.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -5100,20 +5100,20 @@ func (x *APIClient) CreateOAuthApp(a0 *model.OAuthApp) (r0 *model.OAuthApp, r1 *
 	req.App = c.OAuthAppToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("CreateOAuthApp", err)
-		r1 = bridgeError("create_o_auth_app", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_o_auth_app.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreateOAuthApp(ctx, req)
 	if err != nil {
 		x.report("CreateOAuthApp", err)
-		r1 = bridgeError("create_o_auth_app", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_o_auth_app.unavailable", 503, err)
 		return
 	}
 	t0 := c.OAuthAppFromProto(resp.App)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreateOAuthApp", err)
-		r1 = bridgeError("create_o_auth_app", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_o_auth_app.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5129,20 +5129,20 @@ func (x *APIClient) GetOAuthApp(a0 string) (r0 *model.OAuthApp, r1 *model.AppErr
 	req.AppId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetOAuthApp", err)
-		r1 = bridgeError("get_o_auth_app", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_o_auth_app.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetOAuthApp(ctx, req)
 	if err != nil {
 		x.report("GetOAuthApp", err)
-		r1 = bridgeError("get_o_auth_app", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_o_auth_app.unavailable", 503, err)
 		return
 	}
 	t0 := c.OAuthAppFromProto(resp.App)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetOAuthApp", err)
-		r1 = bridgeError("get_o_auth_app", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_o_auth_app.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5158,20 +5158,20 @@ func (x *APIClient) UpdateOAuthApp(a0 *model.OAuthApp) (r0 *model.OAuthApp, r1 *
 	req.App = c.OAuthAppToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("UpdateOAuthApp", err)
-		r1 = bridgeError("update_o_auth_app", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_o_auth_app.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateOAuthApp(ctx, req)
 	if err != nil {
 		x.report("UpdateOAuthApp", err)
-		r1 = bridgeError("update_o_auth_app", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_o_auth_app.unavailable", 503, err)
 		return
 	}
 	t0 := c.OAuthAppFromProto(resp.App)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateOAuthApp", err)
-		r1 = bridgeError("update_o_auth_app", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_o_auth_app.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5187,19 +5187,19 @@ func (x *APIClient) DeleteOAuthApp(a0 string) (r0 *model.AppError) {
 	req.AppId = a0
 	if err := c.Err(); err != nil {
 		x.report("DeleteOAuthApp", err)
-		r0 = bridgeError("delete_o_auth_app", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_o_auth_app.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeleteOAuthApp(ctx, req)
 	if err != nil {
 		x.report("DeleteOAuthApp", err)
-		r0 = bridgeError("delete_o_auth_app", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_o_auth_app.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeleteOAuthApp", err)
-		r0 = bridgeError("delete_o_auth_app", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_o_auth_app.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -5216,19 +5216,19 @@ func (x *APIClient) PublishPluginClusterEvent(a0 model.PluginClusterEvent, a1 mo
 	req.Opts = c.PluginClusterEventSendOptionsToProto(&a1)
 	if err := c.Err(); err != nil {
 		x.report("PublishPluginClusterEvent", err)
-		r0 = bridgeError("publish_plugin_cluster_event", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.publish_plugin_cluster_event.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.PublishPluginClusterEvent(ctx, req)
 	if err != nil {
 		x.report("PublishPluginClusterEvent", err)
-		r0 = bridgeError("publish_plugin_cluster_event", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.publish_plugin_cluster_event.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("PublishPluginClusterEvent", err)
-		r0 = bridgeError("publish_plugin_cluster_event", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.publish_plugin_cluster_event.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -5247,19 +5247,19 @@ func (x *APIClient) RequestTrialLicense(a0 string, a1 int, a2 bool, a3 bool) (r0
 	req.ReceiveEmailsAccepted = a3
 	if err := c.Err(); err != nil {
 		x.report("RequestTrialLicense", err)
-		r0 = bridgeError("request_trial_license", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.request_trial_license.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.RequestTrialLicense(ctx, req)
 	if err != nil {
 		x.report("RequestTrialLicense", err)
-		r0 = bridgeError("request_trial_license", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.request_trial_license.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("RequestTrialLicense", err)
-		r0 = bridgeError("request_trial_license", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.request_trial_license.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -5274,20 +5274,20 @@ func (x *APIClient) GetCloudLimits() (r0 *model.ProductLimits, r1 error) {
 	req := &pluginpb.GetCloudLimitsRequest{}
 	if err := c.Err(); err != nil {
 		x.report("GetCloudLimits", err)
-		r1 = bridgeError("get_cloud_limits", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_cloud_limits.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetCloudLimits(ctx, req)
 	if err != nil {
 		x.report("GetCloudLimits", err)
-		r1 = bridgeError("get_cloud_limits", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_cloud_limits.unavailable", 503, err)
 		return
 	}
 	t0 := c.ProductLimitsFromProto(resp.Limits)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetCloudLimits", err)
-		r1 = bridgeError("get_cloud_limits", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_cloud_limits.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5303,20 +5303,20 @@ func (x *APIClient) EnsureBotUser(a0 *model.Bot) (r0 string, r1 error) {
 	req.Bot = c.BotToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("EnsureBotUser", err)
-		r1 = bridgeError("ensure_bot_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.ensure_bot_user.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.EnsureBotUser(ctx, req)
 	if err != nil {
 		x.report("EnsureBotUser", err)
-		r1 = bridgeError("ensure_bot_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.ensure_bot_user.unavailable", 503, err)
 		return
 	}
 	t0 := resp.BotUserId
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("EnsureBotUser", err)
-		r1 = bridgeError("ensure_bot_user", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.ensure_bot_user.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5333,19 +5333,19 @@ func (x *APIClient) RegisterCollectionAndTopic(a0 string, a1 string) (r0 error) 
 	req.TopicType = a1
 	if err := c.Err(); err != nil {
 		x.report("RegisterCollectionAndTopic", err)
-		r0 = bridgeError("register_collection_and_topic", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.register_collection_and_topic.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.RegisterCollectionAndTopic(ctx, req)
 	if err != nil {
 		x.report("RegisterCollectionAndTopic", err)
-		r0 = bridgeError("register_collection_and_topic", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.register_collection_and_topic.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("RegisterCollectionAndTopic", err)
-		r0 = bridgeError("register_collection_and_topic", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.register_collection_and_topic.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -5361,20 +5361,20 @@ func (x *APIClient) CreateUploadSession(a0 *model.UploadSession) (r0 *model.Uplo
 	req.Us = c.UploadSessionToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("CreateUploadSession", err)
-		r1 = bridgeError("create_upload_session", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_upload_session.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreateUploadSession(ctx, req)
 	if err != nil {
 		x.report("CreateUploadSession", err)
-		r1 = bridgeError("create_upload_session", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_upload_session.unavailable", 503, err)
 		return
 	}
 	t0 := c.UploadSessionFromProto(resp.UploadSession)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreateUploadSession", err)
-		r1 = bridgeError("create_upload_session", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_upload_session.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5390,7 +5390,7 @@ func (x *APIClient) UploadData(a0 *model.UploadSession, a1 io.Reader) (r0 *model
 	req.Us = c.UploadSessionToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("UploadData", err)
-		r1 = bridgeError("upload_data", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upload_data.unavailable", 503, err)
 		return
 	}
 	stream, err := x.client.UploadData(ctx)
@@ -5403,14 +5403,14 @@ func (x *APIClient) UploadData(a0 *model.UploadSession, a1 io.Reader) (r0 *model
 	}
 	if err != nil {
 		x.report("UploadData", err)
-		r1 = bridgeError("upload_data", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upload_data.unavailable", 503, err)
 		return
 	}
 	t0 := c.FileInfoFromProto(resp.FileInfo)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UploadData", err)
-		r1 = bridgeError("upload_data", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upload_data.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5426,20 +5426,20 @@ func (x *APIClient) GetUploadSession(a0 string) (r0 *model.UploadSession, r1 err
 	req.UploadId = a0
 	if err := c.Err(); err != nil {
 		x.report("GetUploadSession", err)
-		r1 = bridgeError("get_upload_session", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_upload_session.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetUploadSession(ctx, req)
 	if err != nil {
 		x.report("GetUploadSession", err)
-		r1 = bridgeError("get_upload_session", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_upload_session.unavailable", 503, err)
 		return
 	}
 	t0 := c.UploadSessionFromProto(resp.UploadSession)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetUploadSession", err)
-		r1 = bridgeError("get_upload_session", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_upload_session.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5456,19 +5456,19 @@ func (x *APIClient) SendPushNotification(a0 *model.PushNotification, a1 string) 
 	req.UserId = a1
 	if err := c.Err(); err != nil {
 		x.report("SendPushNotification", err)
-		r0 = bridgeError("send_push_notification", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.send_push_notification.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SendPushNotification(ctx, req)
 	if err != nil {
 		x.report("SendPushNotification", err)
-		r0 = bridgeError("send_push_notification", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.send_push_notification.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SendPushNotification", err)
-		r0 = bridgeError("send_push_notification", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.send_push_notification.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -5485,20 +5485,20 @@ func (x *APIClient) UpdateUserAuth(a0 string, a1 *model.UserAuth) (r0 *model.Use
 	req.UserAuth = c.UserAuthToProto(a1)
 	if err := c.Err(); err != nil {
 		x.report("UpdateUserAuth", err)
-		r1 = bridgeError("update_user_auth", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_user_auth.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateUserAuth(ctx, req)
 	if err != nil {
 		x.report("UpdateUserAuth", err)
-		r1 = bridgeError("update_user_auth", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_user_auth.unavailable", 503, err)
 		return
 	}
 	t0 := c.UserAuthFromProto(resp.UserAuth)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateUserAuth", err)
-		r1 = bridgeError("update_user_auth", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_user_auth.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5514,20 +5514,20 @@ func (x *APIClient) RegisterPluginForSharedChannels(a0 model.RegisterPluginOpts)
 	req.Opts = c.RegisterPluginOptsToProto(&a0)
 	if err := c.Err(); err != nil {
 		x.report("RegisterPluginForSharedChannels", err)
-		r1 = bridgeError("register_plugin_for_shared_channels", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.register_plugin_for_shared_channels.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.RegisterPluginForSharedChannels(ctx, req)
 	if err != nil {
 		x.report("RegisterPluginForSharedChannels", err)
-		r1 = bridgeError("register_plugin_for_shared_channels", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.register_plugin_for_shared_channels.unavailable", 503, err)
 		return
 	}
 	t0 := resp.RemoteId
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("RegisterPluginForSharedChannels", err)
-		r1 = bridgeError("register_plugin_for_shared_channels", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.register_plugin_for_shared_channels.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5543,19 +5543,19 @@ func (x *APIClient) UnregisterPluginForSharedChannels(a0 string) (r0 error) {
 	req.PluginId = a0
 	if err := c.Err(); err != nil {
 		x.report("UnregisterPluginForSharedChannels", err)
-		r0 = bridgeError("unregister_plugin_for_shared_channels", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.unregister_plugin_for_shared_channels.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UnregisterPluginForSharedChannels(ctx, req)
 	if err != nil {
 		x.report("UnregisterPluginForSharedChannels", err)
-		r0 = bridgeError("unregister_plugin_for_shared_channels", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.unregister_plugin_for_shared_channels.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UnregisterPluginForSharedChannels", err)
-		r0 = bridgeError("unregister_plugin_for_shared_channels", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.unregister_plugin_for_shared_channels.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -5571,19 +5571,19 @@ func (x *APIClient) UnregisterPluginRemoteForSharedChannels(a0 string) (r0 error
 	req.RemoteId = a0
 	if err := c.Err(); err != nil {
 		x.report("UnregisterPluginRemoteForSharedChannels", err)
-		r0 = bridgeError("unregister_plugin_remote_for_shared_channels", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.unregister_plugin_remote_for_shared_channels.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UnregisterPluginRemoteForSharedChannels(ctx, req)
 	if err != nil {
 		x.report("UnregisterPluginRemoteForSharedChannels", err)
-		r0 = bridgeError("unregister_plugin_remote_for_shared_channels", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.unregister_plugin_remote_for_shared_channels.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UnregisterPluginRemoteForSharedChannels", err)
-		r0 = bridgeError("unregister_plugin_remote_for_shared_channels", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.unregister_plugin_remote_for_shared_channels.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -5599,20 +5599,20 @@ func (x *APIClient) ShareChannel(a0 *model.SharedChannel) (r0 *model.SharedChann
 	req.Sc = c.SharedChannelToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("ShareChannel", err)
-		r1 = bridgeError("share_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.share_channel.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.ShareChannel(ctx, req)
 	if err != nil {
 		x.report("ShareChannel", err)
-		r1 = bridgeError("share_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.share_channel.unavailable", 503, err)
 		return
 	}
 	t0 := c.SharedChannelFromProto(resp.SharedChannel)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("ShareChannel", err)
-		r1 = bridgeError("share_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.share_channel.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5628,20 +5628,20 @@ func (x *APIClient) UpdateSharedChannel(a0 *model.SharedChannel) (r0 *model.Shar
 	req.Sc = c.SharedChannelToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("UpdateSharedChannel", err)
-		r1 = bridgeError("update_shared_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_shared_channel.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateSharedChannel(ctx, req)
 	if err != nil {
 		x.report("UpdateSharedChannel", err)
-		r1 = bridgeError("update_shared_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_shared_channel.unavailable", 503, err)
 		return
 	}
 	t0 := c.SharedChannelFromProto(resp.SharedChannel)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateSharedChannel", err)
-		r1 = bridgeError("update_shared_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_shared_channel.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5657,20 +5657,20 @@ func (x *APIClient) UnshareChannel(a0 string) (r0 bool, r1 error) {
 	req.ChannelId = a0
 	if err := c.Err(); err != nil {
 		x.report("UnshareChannel", err)
-		r1 = bridgeError("unshare_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.unshare_channel.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UnshareChannel(ctx, req)
 	if err != nil {
 		x.report("UnshareChannel", err)
-		r1 = bridgeError("unshare_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.unshare_channel.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Unshared
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UnshareChannel", err)
-		r1 = bridgeError("unshare_channel", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.unshare_channel.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5688,19 +5688,19 @@ func (x *APIClient) UpdateSharedChannelCursor(a0 string, a1 string, a2 model.Get
 	req.Cursor = c.GetPostsSinceForSyncCursorToProto(&a2)
 	if err := c.Err(); err != nil {
 		x.report("UpdateSharedChannelCursor", err)
-		r0 = bridgeError("update_shared_channel_cursor", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.update_shared_channel_cursor.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateSharedChannelCursor(ctx, req)
 	if err != nil {
 		x.report("UpdateSharedChannelCursor", err)
-		r0 = bridgeError("update_shared_channel_cursor", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.update_shared_channel_cursor.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateSharedChannelCursor", err)
-		r0 = bridgeError("update_shared_channel_cursor", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.update_shared_channel_cursor.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -5716,19 +5716,19 @@ func (x *APIClient) SyncSharedChannel(a0 string) (r0 error) {
 	req.ChannelId = a0
 	if err := c.Err(); err != nil {
 		x.report("SyncSharedChannel", err)
-		r0 = bridgeError("sync_shared_channel", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.sync_shared_channel.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SyncSharedChannel(ctx, req)
 	if err != nil {
 		x.report("SyncSharedChannel", err)
-		r0 = bridgeError("sync_shared_channel", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.sync_shared_channel.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SyncSharedChannel", err)
-		r0 = bridgeError("sync_shared_channel", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.sync_shared_channel.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -5747,19 +5747,19 @@ func (x *APIClient) InviteRemoteToChannel(a0 string, a1 string, a2 string, a3 bo
 	req.ShareIfNotShared = a3
 	if err := c.Err(); err != nil {
 		x.report("InviteRemoteToChannel", err)
-		r0 = bridgeError("invite_remote_to_channel", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.invite_remote_to_channel.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.InviteRemoteToChannel(ctx, req)
 	if err != nil {
 		x.report("InviteRemoteToChannel", err)
-		r0 = bridgeError("invite_remote_to_channel", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.invite_remote_to_channel.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("InviteRemoteToChannel", err)
-		r0 = bridgeError("invite_remote_to_channel", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.invite_remote_to_channel.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -5776,19 +5776,19 @@ func (x *APIClient) UninviteRemoteFromChannel(a0 string, a1 string) (r0 error) {
 	req.RemoteId = a1
 	if err := c.Err(); err != nil {
 		x.report("UninviteRemoteFromChannel", err)
-		r0 = bridgeError("uninvite_remote_from_channel", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.uninvite_remote_from_channel.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UninviteRemoteFromChannel(ctx, req)
 	if err != nil {
 		x.report("UninviteRemoteFromChannel", err)
-		r0 = bridgeError("uninvite_remote_from_channel", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.uninvite_remote_from_channel.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UninviteRemoteFromChannel", err)
-		r0 = bridgeError("uninvite_remote_from_channel", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.uninvite_remote_from_channel.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -5805,20 +5805,20 @@ func (x *APIClient) ReceiveSharedChannelSyncMsg(a0 string, a1 *model.SyncMsg) (r
 	req.Msg = c.SyncMsgToProto(a1)
 	if err := c.Err(); err != nil {
 		x.report("ReceiveSharedChannelSyncMsg", err)
-		r1 = bridgeError("receive_shared_channel_sync_msg", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.receive_shared_channel_sync_msg.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.ReceiveSharedChannelSyncMsg(ctx, req)
 	if err != nil {
 		x.report("ReceiveSharedChannelSyncMsg", err)
-		r1 = bridgeError("receive_shared_channel_sync_msg", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.receive_shared_channel_sync_msg.unavailable", 503, err)
 		return
 	}
 	t0 := deref(c.SyncResponseFromProto(resp.SyncResponse))
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("ReceiveSharedChannelSyncMsg", err)
-		r1 = bridgeError("receive_shared_channel_sync_msg", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.receive_shared_channel_sync_msg.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5836,7 +5836,7 @@ func (x *APIClient) ReceiveSharedChannelAttachmentSyncMsg(a0 string, a1 string, 
 	req.Fi = c.FileInfoToProto(a2)
 	if err := c.Err(); err != nil {
 		x.report("ReceiveSharedChannelAttachmentSyncMsg", err)
-		r1 = bridgeError("receive_shared_channel_attachment_sync_msg", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.receive_shared_channel_attachment_sync_msg.unavailable", 503, err)
 		return
 	}
 	stream, err := x.client.ReceiveSharedChannelAttachmentSyncMsg(ctx)
@@ -5849,14 +5849,14 @@ func (x *APIClient) ReceiveSharedChannelAttachmentSyncMsg(a0 string, a1 string, 
 	}
 	if err != nil {
 		x.report("ReceiveSharedChannelAttachmentSyncMsg", err)
-		r1 = bridgeError("receive_shared_channel_attachment_sync_msg", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.receive_shared_channel_attachment_sync_msg.unavailable", 503, err)
 		return
 	}
 	t0 := c.FileInfoFromProto(resp.FileInfo)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("ReceiveSharedChannelAttachmentSyncMsg", err)
-		r1 = bridgeError("receive_shared_channel_attachment_sync_msg", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.receive_shared_channel_attachment_sync_msg.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5874,19 +5874,19 @@ func (x *APIClient) ReceiveSharedChannelProfileImageSyncMsg(a0 string, a1 string
 	req.Image = a2
 	if err := c.Err(); err != nil {
 		x.report("ReceiveSharedChannelProfileImageSyncMsg", err)
-		r0 = bridgeError("receive_shared_channel_profile_image_sync_msg", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.receive_shared_channel_profile_image_sync_msg.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.ReceiveSharedChannelProfileImageSyncMsg(ctx, req)
 	if err != nil {
 		x.report("ReceiveSharedChannelProfileImageSyncMsg", err)
-		r0 = bridgeError("receive_shared_channel_profile_image_sync_msg", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.receive_shared_channel_profile_image_sync_msg.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("ReceiveSharedChannelProfileImageSyncMsg", err)
-		r0 = bridgeError("receive_shared_channel_profile_image_sync_msg", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.receive_shared_channel_profile_image_sync_msg.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -5903,20 +5903,20 @@ func (x *APIClient) UpsertGroupMember(a0 string, a1 string) (r0 *model.GroupMemb
 	req.UserId = a1
 	if err := c.Err(); err != nil {
 		x.report("UpsertGroupMember", err)
-		r1 = bridgeError("upsert_group_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_group_member.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpsertGroupMember(ctx, req)
 	if err != nil {
 		x.report("UpsertGroupMember", err)
-		r1 = bridgeError("upsert_group_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_group_member.unavailable", 503, err)
 		return
 	}
 	t0 := c.GroupMemberFromProto(resp.GroupMember)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpsertGroupMember", err)
-		r1 = bridgeError("upsert_group_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_group_member.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5933,20 +5933,20 @@ func (x *APIClient) UpsertGroupMembers(a0 string, a1 []string) (r0 []*model.Grou
 	req.UserIds = a1
 	if err := c.Err(); err != nil {
 		x.report("UpsertGroupMembers", err)
-		r1 = bridgeError("upsert_group_members", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_group_members.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpsertGroupMembers(ctx, req)
 	if err != nil {
 		x.report("UpsertGroupMembers", err)
-		r1 = bridgeError("upsert_group_members", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_group_members.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.GroupMember](resp.GroupMembers, c.GroupMemberFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpsertGroupMembers", err)
-		r1 = bridgeError("upsert_group_members", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_group_members.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5963,20 +5963,20 @@ func (x *APIClient) GetGroupByRemoteID(a0 string, a1 model.GroupSource) (r0 *mod
 	req.GroupSource = string(a1)
 	if err := c.Err(); err != nil {
 		x.report("GetGroupByRemoteID", err)
-		r1 = bridgeError("get_group_by_remote_id", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_by_remote_id.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetGroupByRemoteID(ctx, req)
 	if err != nil {
 		x.report("GetGroupByRemoteID", err)
-		r1 = bridgeError("get_group_by_remote_id", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_by_remote_id.unavailable", 503, err)
 		return
 	}
 	t0 := c.GroupFromProto(resp.Group)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetGroupByRemoteID", err)
-		r1 = bridgeError("get_group_by_remote_id", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_by_remote_id.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -5992,20 +5992,20 @@ func (x *APIClient) CreateGroup(a0 *model.Group) (r0 *model.Group, r1 *model.App
 	req.Group = c.GroupToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("CreateGroup", err)
-		r1 = bridgeError("create_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_group.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreateGroup(ctx, req)
 	if err != nil {
 		x.report("CreateGroup", err)
-		r1 = bridgeError("create_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_group.unavailable", 503, err)
 		return
 	}
 	t0 := c.GroupFromProto(resp.Group)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreateGroup", err)
-		r1 = bridgeError("create_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_group.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6021,20 +6021,20 @@ func (x *APIClient) UpdateGroup(a0 *model.Group) (r0 *model.Group, r1 *model.App
 	req.Group = c.GroupToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("UpdateGroup", err)
-		r1 = bridgeError("update_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_group.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateGroup(ctx, req)
 	if err != nil {
 		x.report("UpdateGroup", err)
-		r1 = bridgeError("update_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_group.unavailable", 503, err)
 		return
 	}
 	t0 := c.GroupFromProto(resp.Group)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateGroup", err)
-		r1 = bridgeError("update_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_group.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6050,20 +6050,20 @@ func (x *APIClient) DeleteGroup(a0 string) (r0 *model.Group, r1 *model.AppError)
 	req.GroupId = a0
 	if err := c.Err(); err != nil {
 		x.report("DeleteGroup", err)
-		r1 = bridgeError("delete_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.delete_group.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeleteGroup(ctx, req)
 	if err != nil {
 		x.report("DeleteGroup", err)
-		r1 = bridgeError("delete_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.delete_group.unavailable", 503, err)
 		return
 	}
 	t0 := c.GroupFromProto(resp.Group)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeleteGroup", err)
-		r1 = bridgeError("delete_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.delete_group.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6079,20 +6079,20 @@ func (x *APIClient) RestoreGroup(a0 string) (r0 *model.Group, r1 *model.AppError
 	req.GroupId = a0
 	if err := c.Err(); err != nil {
 		x.report("RestoreGroup", err)
-		r1 = bridgeError("restore_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.restore_group.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.RestoreGroup(ctx, req)
 	if err != nil {
 		x.report("RestoreGroup", err)
-		r1 = bridgeError("restore_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.restore_group.unavailable", 503, err)
 		return
 	}
 	t0 := c.GroupFromProto(resp.Group)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("RestoreGroup", err)
-		r1 = bridgeError("restore_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.restore_group.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6109,20 +6109,20 @@ func (x *APIClient) DeleteGroupMember(a0 string, a1 string) (r0 *model.GroupMemb
 	req.UserId = a1
 	if err := c.Err(); err != nil {
 		x.report("DeleteGroupMember", err)
-		r1 = bridgeError("delete_group_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.delete_group_member.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeleteGroupMember(ctx, req)
 	if err != nil {
 		x.report("DeleteGroupMember", err)
-		r1 = bridgeError("delete_group_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.delete_group_member.unavailable", 503, err)
 		return
 	}
 	t0 := c.GroupMemberFromProto(resp.GroupMember)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeleteGroupMember", err)
-		r1 = bridgeError("delete_group_member", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.delete_group_member.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6140,20 +6140,20 @@ func (x *APIClient) GetGroupSyncable(a0 string, a1 string, a2 model.GroupSyncabl
 	req.SyncableType = string(a2)
 	if err := c.Err(); err != nil {
 		x.report("GetGroupSyncable", err)
-		r1 = bridgeError("get_group_syncable", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_syncable.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetGroupSyncable(ctx, req)
 	if err != nil {
 		x.report("GetGroupSyncable", err)
-		r1 = bridgeError("get_group_syncable", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_syncable.unavailable", 503, err)
 		return
 	}
 	t0 := c.GroupSyncableFromProto(resp.GroupSyncable)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetGroupSyncable", err)
-		r1 = bridgeError("get_group_syncable", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_syncable.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6170,20 +6170,20 @@ func (x *APIClient) GetGroupSyncables(a0 string, a1 model.GroupSyncableType) (r0
 	req.SyncableType = string(a1)
 	if err := c.Err(); err != nil {
 		x.report("GetGroupSyncables", err)
-		r1 = bridgeError("get_group_syncables", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_syncables.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetGroupSyncables(ctx, req)
 	if err != nil {
 		x.report("GetGroupSyncables", err)
-		r1 = bridgeError("get_group_syncables", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_syncables.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.GroupSyncable](resp.GroupSyncables, c.GroupSyncableFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetGroupSyncables", err)
-		r1 = bridgeError("get_group_syncables", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_group_syncables.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6199,20 +6199,20 @@ func (x *APIClient) UpsertGroupSyncable(a0 *model.GroupSyncable) (r0 *model.Grou
 	req.GroupSyncable = c.GroupSyncableToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("UpsertGroupSyncable", err)
-		r1 = bridgeError("upsert_group_syncable", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_group_syncable.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpsertGroupSyncable(ctx, req)
 	if err != nil {
 		x.report("UpsertGroupSyncable", err)
-		r1 = bridgeError("upsert_group_syncable", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_group_syncable.unavailable", 503, err)
 		return
 	}
 	t0 := c.GroupSyncableFromProto(resp.GroupSyncable)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpsertGroupSyncable", err)
-		r1 = bridgeError("upsert_group_syncable", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_group_syncable.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6228,20 +6228,20 @@ func (x *APIClient) UpdateGroupSyncable(a0 *model.GroupSyncable) (r0 *model.Grou
 	req.GroupSyncable = c.GroupSyncableToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("UpdateGroupSyncable", err)
-		r1 = bridgeError("update_group_syncable", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_group_syncable.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateGroupSyncable(ctx, req)
 	if err != nil {
 		x.report("UpdateGroupSyncable", err)
-		r1 = bridgeError("update_group_syncable", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_group_syncable.unavailable", 503, err)
 		return
 	}
 	t0 := c.GroupSyncableFromProto(resp.GroupSyncable)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateGroupSyncable", err)
-		r1 = bridgeError("update_group_syncable", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_group_syncable.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6259,20 +6259,20 @@ func (x *APIClient) DeleteGroupSyncable(a0 string, a1 string, a2 model.GroupSync
 	req.SyncableType = string(a2)
 	if err := c.Err(); err != nil {
 		x.report("DeleteGroupSyncable", err)
-		r1 = bridgeError("delete_group_syncable", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.delete_group_syncable.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeleteGroupSyncable(ctx, req)
 	if err != nil {
 		x.report("DeleteGroupSyncable", err)
-		r1 = bridgeError("delete_group_syncable", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.delete_group_syncable.unavailable", 503, err)
 		return
 	}
 	t0 := c.GroupSyncableFromProto(resp.GroupSyncable)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeleteGroupSyncable", err)
-		r1 = bridgeError("delete_group_syncable", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.delete_group_syncable.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6289,20 +6289,20 @@ func (x *APIClient) UpdateUserRoles(a0 string, a1 string) (r0 *model.User, r1 *m
 	req.NewRoles = a1
 	if err := c.Err(); err != nil {
 		x.report("UpdateUserRoles", err)
-		r1 = bridgeError("update_user_roles", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_user_roles.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdateUserRoles(ctx, req)
 	if err != nil {
 		x.report("UpdateUserRoles", err)
-		r1 = bridgeError("update_user_roles", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_user_roles.unavailable", 503, err)
 		return
 	}
 	t0 := c.UserFromProto(resp.User)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdateUserRoles", err)
-		r1 = bridgeError("update_user_roles", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_user_roles.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6345,20 +6345,20 @@ func (x *APIClient) GetGroups(a0 int, a1 int, a2 model.GroupSearchOpts, a3 *mode
 	req.ViewRestrictions = c.ViewUsersRestrictionsToProto(a3)
 	if err := c.Err(); err != nil {
 		x.report("GetGroups", err)
-		r1 = bridgeError("get_groups", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_groups.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetGroups(ctx, req)
 	if err != nil {
 		x.report("GetGroups", err)
-		r1 = bridgeError("get_groups", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_groups.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.Group](resp.Groups, c.GroupFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetGroups", err)
-		r1 = bridgeError("get_groups", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_groups.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6374,19 +6374,19 @@ func (x *APIClient) CreateDefaultSyncableMemberships(a0 model.CreateDefaultMembe
 	req.Params = c.CreateDefaultMembershipParamsToProto(&a0)
 	if err := c.Err(); err != nil {
 		x.report("CreateDefaultSyncableMemberships", err)
-		r0 = bridgeError("create_default_syncable_memberships", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.create_default_syncable_memberships.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreateDefaultSyncableMemberships(ctx, req)
 	if err != nil {
 		x.report("CreateDefaultSyncableMemberships", err)
-		r0 = bridgeError("create_default_syncable_memberships", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.create_default_syncable_memberships.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreateDefaultSyncableMemberships", err)
-		r0 = bridgeError("create_default_syncable_memberships", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.create_default_syncable_memberships.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -6401,19 +6401,19 @@ func (x *APIClient) DeleteGroupConstrainedMemberships() (r0 *model.AppError) {
 	req := &pluginpb.DeleteGroupConstrainedMembershipsRequest{}
 	if err := c.Err(); err != nil {
 		x.report("DeleteGroupConstrainedMemberships", err)
-		r0 = bridgeError("delete_group_constrained_memberships", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_group_constrained_memberships.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeleteGroupConstrainedMemberships(ctx, req)
 	if err != nil {
 		x.report("DeleteGroupConstrainedMemberships", err)
-		r0 = bridgeError("delete_group_constrained_memberships", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_group_constrained_memberships.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeleteGroupConstrainedMemberships", err)
-		r0 = bridgeError("delete_group_constrained_memberships", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_group_constrained_memberships.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -6429,20 +6429,20 @@ func (x *APIClient) CreatePropertyField(a0 *model.PropertyField) (r0 *model.Prop
 	req.Field = c.PropertyFieldToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("CreatePropertyField", err)
-		r1 = bridgeError("create_property_field", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_property_field.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreatePropertyField(ctx, req)
 	if err != nil {
 		x.report("CreatePropertyField", err)
-		r1 = bridgeError("create_property_field", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_property_field.unavailable", 503, err)
 		return
 	}
 	t0 := c.PropertyFieldFromProto(resp.PropertyField)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreatePropertyField", err)
-		r1 = bridgeError("create_property_field", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_property_field.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6459,20 +6459,20 @@ func (x *APIClient) GetPropertyField(a0 string, a1 string) (r0 *model.PropertyFi
 	req.FieldId = a1
 	if err := c.Err(); err != nil {
 		x.report("GetPropertyField", err)
-		r1 = bridgeError("get_property_field", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_field.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPropertyField(ctx, req)
 	if err != nil {
 		x.report("GetPropertyField", err)
-		r1 = bridgeError("get_property_field", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_field.unavailable", 503, err)
 		return
 	}
 	t0 := c.PropertyFieldFromProto(resp.PropertyField)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPropertyField", err)
-		r1 = bridgeError("get_property_field", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_field.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6489,20 +6489,20 @@ func (x *APIClient) GetPropertyFields(a0 string, a1 []string) (r0 []*model.Prope
 	req.Ids = a1
 	if err := c.Err(); err != nil {
 		x.report("GetPropertyFields", err)
-		r1 = bridgeError("get_property_fields", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_fields.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPropertyFields(ctx, req)
 	if err != nil {
 		x.report("GetPropertyFields", err)
-		r1 = bridgeError("get_property_fields", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_fields.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.PropertyField](resp.PropertyFields, c.PropertyFieldFromProto)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPropertyFields", err)
-		r1 = bridgeError("get_property_fields", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_fields.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6519,20 +6519,20 @@ func (x *APIClient) UpdatePropertyField(a0 string, a1 *model.PropertyField) (r0 
 	req.Field = c.PropertyFieldToProto(a1)
 	if err := c.Err(); err != nil {
 		x.report("UpdatePropertyField", err)
-		r1 = bridgeError("update_property_field", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_property_field.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdatePropertyField(ctx, req)
 	if err != nil {
 		x.report("UpdatePropertyField", err)
-		r1 = bridgeError("update_property_field", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_property_field.unavailable", 503, err)
 		return
 	}
 	t0 := c.PropertyFieldFromProto(resp.PropertyField)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdatePropertyField", err)
-		r1 = bridgeError("update_property_field", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_property_field.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6549,19 +6549,19 @@ func (x *APIClient) DeletePropertyField(a0 string, a1 string) (r0 error) {
 	req.FieldId = a1
 	if err := c.Err(); err != nil {
 		x.report("DeletePropertyField", err)
-		r0 = bridgeError("delete_property_field", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_field.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeletePropertyField(ctx, req)
 	if err != nil {
 		x.report("DeletePropertyField", err)
-		r0 = bridgeError("delete_property_field", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_field.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeletePropertyField", err)
-		r0 = bridgeError("delete_property_field", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_field.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -6578,20 +6578,20 @@ func (x *APIClient) SearchPropertyFields(a0 string, a1 model.PropertyFieldSearch
 	req.Opts = c.PropertyFieldSearchOptsToProto(&a1)
 	if err := c.Err(); err != nil {
 		x.report("SearchPropertyFields", err)
-		r1 = bridgeError("search_property_fields", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_property_fields.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SearchPropertyFields(ctx, req)
 	if err != nil {
 		x.report("SearchPropertyFields", err)
-		r1 = bridgeError("search_property_fields", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_property_fields.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.PropertyField](resp.PropertyFields, c.PropertyFieldFromProto)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SearchPropertyFields", err)
-		r1 = bridgeError("search_property_fields", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_property_fields.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6608,20 +6608,20 @@ func (x *APIClient) CountPropertyFields(a0 string, a1 bool) (r0 int64, r1 error)
 	req.IncludeDeleted = a1
 	if err := c.Err(); err != nil {
 		x.report("CountPropertyFields", err)
-		r1 = bridgeError("count_property_fields", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.count_property_fields.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CountPropertyFields(ctx, req)
 	if err != nil {
 		x.report("CountPropertyFields", err)
-		r1 = bridgeError("count_property_fields", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.count_property_fields.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Count
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CountPropertyFields", err)
-		r1 = bridgeError("count_property_fields", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.count_property_fields.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6640,20 +6640,20 @@ func (x *APIClient) CountPropertyFieldsForTarget(a0 string, a1 string, a2 string
 	req.IncludeDeleted = a3
 	if err := c.Err(); err != nil {
 		x.report("CountPropertyFieldsForTarget", err)
-		r1 = bridgeError("count_property_fields_for_target", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.count_property_fields_for_target.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CountPropertyFieldsForTarget(ctx, req)
 	if err != nil {
 		x.report("CountPropertyFieldsForTarget", err)
-		r1 = bridgeError("count_property_fields_for_target", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.count_property_fields_for_target.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Count
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CountPropertyFieldsForTarget", err)
-		r1 = bridgeError("count_property_fields_for_target", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.count_property_fields_for_target.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6669,20 +6669,20 @@ func (x *APIClient) CreatePropertyValue(a0 *model.PropertyValue) (r0 *model.Prop
 	req.Value = c.PropertyValueToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("CreatePropertyValue", err)
-		r1 = bridgeError("create_property_value", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_property_value.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CreatePropertyValue(ctx, req)
 	if err != nil {
 		x.report("CreatePropertyValue", err)
-		r1 = bridgeError("create_property_value", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_property_value.unavailable", 503, err)
 		return
 	}
 	t0 := c.PropertyValueFromProto(resp.PropertyValue)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CreatePropertyValue", err)
-		r1 = bridgeError("create_property_value", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.create_property_value.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6699,20 +6699,20 @@ func (x *APIClient) GetPropertyValue(a0 string, a1 string) (r0 *model.PropertyVa
 	req.ValueId = a1
 	if err := c.Err(); err != nil {
 		x.report("GetPropertyValue", err)
-		r1 = bridgeError("get_property_value", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_value.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPropertyValue(ctx, req)
 	if err != nil {
 		x.report("GetPropertyValue", err)
-		r1 = bridgeError("get_property_value", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_value.unavailable", 503, err)
 		return
 	}
 	t0 := c.PropertyValueFromProto(resp.PropertyValue)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPropertyValue", err)
-		r1 = bridgeError("get_property_value", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_value.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6729,20 +6729,20 @@ func (x *APIClient) GetPropertyValues(a0 string, a1 []string) (r0 []*model.Prope
 	req.Ids = a1
 	if err := c.Err(); err != nil {
 		x.report("GetPropertyValues", err)
-		r1 = bridgeError("get_property_values", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_values.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPropertyValues(ctx, req)
 	if err != nil {
 		x.report("GetPropertyValues", err)
-		r1 = bridgeError("get_property_values", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_values.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.PropertyValue](resp.PropertyValues, c.PropertyValueFromProto)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPropertyValues", err)
-		r1 = bridgeError("get_property_values", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_values.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6759,20 +6759,20 @@ func (x *APIClient) UpdatePropertyValue(a0 string, a1 *model.PropertyValue) (r0 
 	req.Value = c.PropertyValueToProto(a1)
 	if err := c.Err(); err != nil {
 		x.report("UpdatePropertyValue", err)
-		r1 = bridgeError("update_property_value", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_property_value.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdatePropertyValue(ctx, req)
 	if err != nil {
 		x.report("UpdatePropertyValue", err)
-		r1 = bridgeError("update_property_value", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_property_value.unavailable", 503, err)
 		return
 	}
 	t0 := c.PropertyValueFromProto(resp.PropertyValue)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdatePropertyValue", err)
-		r1 = bridgeError("update_property_value", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_property_value.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6788,20 +6788,20 @@ func (x *APIClient) UpsertPropertyValue(a0 *model.PropertyValue) (r0 *model.Prop
 	req.Value = c.PropertyValueToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("UpsertPropertyValue", err)
-		r1 = bridgeError("upsert_property_value", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_property_value.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpsertPropertyValue(ctx, req)
 	if err != nil {
 		x.report("UpsertPropertyValue", err)
-		r1 = bridgeError("upsert_property_value", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_property_value.unavailable", 503, err)
 		return
 	}
 	t0 := c.PropertyValueFromProto(resp.PropertyValue)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpsertPropertyValue", err)
-		r1 = bridgeError("upsert_property_value", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_property_value.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6818,19 +6818,19 @@ func (x *APIClient) DeletePropertyValue(a0 string, a1 string) (r0 error) {
 	req.ValueId = a1
 	if err := c.Err(); err != nil {
 		x.report("DeletePropertyValue", err)
-		r0 = bridgeError("delete_property_value", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_value.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeletePropertyValue(ctx, req)
 	if err != nil {
 		x.report("DeletePropertyValue", err)
-		r0 = bridgeError("delete_property_value", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_value.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeletePropertyValue", err)
-		r0 = bridgeError("delete_property_value", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_value.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -6847,20 +6847,20 @@ func (x *APIClient) SearchPropertyValues(a0 string, a1 model.PropertyValueSearch
 	req.Opts = c.PropertyValueSearchOptsToProto(&a1)
 	if err := c.Err(); err != nil {
 		x.report("SearchPropertyValues", err)
-		r1 = bridgeError("search_property_values", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_property_values.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SearchPropertyValues(ctx, req)
 	if err != nil {
 		x.report("SearchPropertyValues", err)
-		r1 = bridgeError("search_property_values", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_property_values.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.PropertyValue](resp.PropertyValues, c.PropertyValueFromProto)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SearchPropertyValues", err)
-		r1 = bridgeError("search_property_values", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.search_property_values.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6876,20 +6876,20 @@ func (x *APIClient) RegisterPropertyGroup(a0 string) (r0 *model.PropertyGroup, r
 	req.Name = a0
 	if err := c.Err(); err != nil {
 		x.report("RegisterPropertyGroup", err)
-		r1 = bridgeError("register_property_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.register_property_group.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.RegisterPropertyGroup(ctx, req)
 	if err != nil {
 		x.report("RegisterPropertyGroup", err)
-		r1 = bridgeError("register_property_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.register_property_group.unavailable", 503, err)
 		return
 	}
 	t0 := c.PropertyGroupFromProto(resp.PropertyGroup)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("RegisterPropertyGroup", err)
-		r1 = bridgeError("register_property_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.register_property_group.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6905,20 +6905,20 @@ func (x *APIClient) GetPropertyGroup(a0 string) (r0 *model.PropertyGroup, r1 err
 	req.Name = a0
 	if err := c.Err(); err != nil {
 		x.report("GetPropertyGroup", err)
-		r1 = bridgeError("get_property_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_group.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPropertyGroup(ctx, req)
 	if err != nil {
 		x.report("GetPropertyGroup", err)
-		r1 = bridgeError("get_property_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_group.unavailable", 503, err)
 		return
 	}
 	t0 := c.PropertyGroupFromProto(resp.PropertyGroup)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPropertyGroup", err)
-		r1 = bridgeError("get_property_group", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_group.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6936,20 +6936,20 @@ func (x *APIClient) GetPropertyFieldByName(a0 string, a1 string, a2 string) (r0 
 	req.Name = a2
 	if err := c.Err(); err != nil {
 		x.report("GetPropertyFieldByName", err)
-		r1 = bridgeError("get_property_field_by_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_field_by_name.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetPropertyFieldByName(ctx, req)
 	if err != nil {
 		x.report("GetPropertyFieldByName", err)
-		r1 = bridgeError("get_property_field_by_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_field_by_name.unavailable", 503, err)
 		return
 	}
 	t0 := c.PropertyFieldFromProto(resp.PropertyField)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetPropertyFieldByName", err)
-		r1 = bridgeError("get_property_field_by_name", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_property_field_by_name.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6966,20 +6966,20 @@ func (x *APIClient) UpdatePropertyFields(a0 string, a1 []*model.PropertyField) (
 	req.Fields = sliceToProto(a1, c.PropertyFieldToProto)
 	if err := c.Err(); err != nil {
 		x.report("UpdatePropertyFields", err)
-		r1 = bridgeError("update_property_fields", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_property_fields.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdatePropertyFields(ctx, req)
 	if err != nil {
 		x.report("UpdatePropertyFields", err)
-		r1 = bridgeError("update_property_fields", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_property_fields.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.PropertyField](resp.PropertyFields, c.PropertyFieldFromProto)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdatePropertyFields", err)
-		r1 = bridgeError("update_property_fields", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_property_fields.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -6996,20 +6996,20 @@ func (x *APIClient) UpdatePropertyValues(a0 string, a1 []*model.PropertyValue) (
 	req.Values = sliceToProto(a1, c.PropertyValueToProto)
 	if err := c.Err(); err != nil {
 		x.report("UpdatePropertyValues", err)
-		r1 = bridgeError("update_property_values", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_property_values.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpdatePropertyValues(ctx, req)
 	if err != nil {
 		x.report("UpdatePropertyValues", err)
-		r1 = bridgeError("update_property_values", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_property_values.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.PropertyValue](resp.PropertyValues, c.PropertyValueFromProto)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpdatePropertyValues", err)
-		r1 = bridgeError("update_property_values", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.update_property_values.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -7025,20 +7025,20 @@ func (x *APIClient) UpsertPropertyValues(a0 []*model.PropertyValue) (r0 []*model
 	req.Values = sliceToProto(a0, c.PropertyValueToProto)
 	if err := c.Err(); err != nil {
 		x.report("UpsertPropertyValues", err)
-		r1 = bridgeError("upsert_property_values", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_property_values.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpsertPropertyValues(ctx, req)
 	if err != nil {
 		x.report("UpsertPropertyValues", err)
-		r1 = bridgeError("upsert_property_values", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_property_values.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.PropertyValue](resp.PropertyValues, c.PropertyValueFromProto)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpsertPropertyValues", err)
-		r1 = bridgeError("upsert_property_values", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_property_values.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -7056,19 +7056,19 @@ func (x *APIClient) DeletePropertyValuesForTarget(a0 string, a1 string, a2 strin
 	req.TargetId = a2
 	if err := c.Err(); err != nil {
 		x.report("DeletePropertyValuesForTarget", err)
-		r0 = bridgeError("delete_property_values_for_target", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_values_for_target.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeletePropertyValuesForTarget(ctx, req)
 	if err != nil {
 		x.report("DeletePropertyValuesForTarget", err)
-		r0 = bridgeError("delete_property_values_for_target", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_values_for_target.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeletePropertyValuesForTarget", err)
-		r0 = bridgeError("delete_property_values_for_target", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_values_for_target.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -7085,19 +7085,19 @@ func (x *APIClient) DeletePropertyValuesForField(a0 string, a1 string) (r0 error
 	req.FieldId = a1
 	if err := c.Err(); err != nil {
 		x.report("DeletePropertyValuesForField", err)
-		r0 = bridgeError("delete_property_values_for_field", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_values_for_field.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeletePropertyValuesForField(ctx, req)
 	if err != nil {
 		x.report("DeletePropertyValuesForField", err)
-		r0 = bridgeError("delete_property_values_for_field", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_values_for_field.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeletePropertyValuesForField", err)
-		r0 = bridgeError("delete_property_values_for_field", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_values_for_field.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -7114,20 +7114,20 @@ func (x *APIClient) UpsertPropertyValuesWithOptions(a0 []*model.PropertyValue, a
 	req.Options = c.PropertyRequestOptionsToProto(&a1)
 	if err := c.Err(); err != nil {
 		x.report("UpsertPropertyValuesWithOptions", err)
-		r1 = bridgeError("upsert_property_values_with_options", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_property_values_with_options.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpsertPropertyValuesWithOptions(ctx, req)
 	if err != nil {
 		x.report("UpsertPropertyValuesWithOptions", err)
-		r1 = bridgeError("upsert_property_values_with_options", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_property_values_with_options.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.PropertyValue](resp.PropertyValues, c.PropertyValueFromProto)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpsertPropertyValuesWithOptions", err)
-		r1 = bridgeError("upsert_property_values_with_options", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_property_values_with_options.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -7144,20 +7144,20 @@ func (x *APIClient) UpsertPropertyValueWithOptions(a0 *model.PropertyValue, a1 m
 	req.Options = c.PropertyRequestOptionsToProto(&a1)
 	if err := c.Err(); err != nil {
 		x.report("UpsertPropertyValueWithOptions", err)
-		r1 = bridgeError("upsert_property_value_with_options", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_property_value_with_options.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.UpsertPropertyValueWithOptions(ctx, req)
 	if err != nil {
 		x.report("UpsertPropertyValueWithOptions", err)
-		r1 = bridgeError("upsert_property_value_with_options", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_property_value_with_options.unavailable", 503, err)
 		return
 	}
 	t0 := c.PropertyValueFromProto(resp.PropertyValue)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("UpsertPropertyValueWithOptions", err)
-		r1 = bridgeError("upsert_property_value_with_options", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.upsert_property_value_with_options.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -7175,19 +7175,19 @@ func (x *APIClient) DeletePropertyValueWithOptions(a0 string, a1 string, a2 mode
 	req.Options = c.PropertyRequestOptionsToProto(&a2)
 	if err := c.Err(); err != nil {
 		x.report("DeletePropertyValueWithOptions", err)
-		r0 = bridgeError("delete_property_value_with_options", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_value_with_options.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeletePropertyValueWithOptions(ctx, req)
 	if err != nil {
 		x.report("DeletePropertyValueWithOptions", err)
-		r0 = bridgeError("delete_property_value_with_options", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_value_with_options.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeletePropertyValueWithOptions", err)
-		r0 = bridgeError("delete_property_value_with_options", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_value_with_options.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -7206,19 +7206,19 @@ func (x *APIClient) DeletePropertyValuesForTargetWithOptions(a0 string, a1 strin
 	req.Options = c.PropertyRequestOptionsToProto(&a3)
 	if err := c.Err(); err != nil {
 		x.report("DeletePropertyValuesForTargetWithOptions", err)
-		r0 = bridgeError("delete_property_values_for_target_with_options", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_values_for_target_with_options.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeletePropertyValuesForTargetWithOptions(ctx, req)
 	if err != nil {
 		x.report("DeletePropertyValuesForTargetWithOptions", err)
-		r0 = bridgeError("delete_property_values_for_target_with_options", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_values_for_target_with_options.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeletePropertyValuesForTargetWithOptions", err)
-		r0 = bridgeError("delete_property_values_for_target_with_options", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_values_for_target_with_options.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -7236,19 +7236,19 @@ func (x *APIClient) DeletePropertyValuesForFieldWithOptions(a0 string, a1 string
 	req.Options = c.PropertyRequestOptionsToProto(&a2)
 	if err := c.Err(); err != nil {
 		x.report("DeletePropertyValuesForFieldWithOptions", err)
-		r0 = bridgeError("delete_property_values_for_field_with_options", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_values_for_field_with_options.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeletePropertyValuesForFieldWithOptions(ctx, req)
 	if err != nil {
 		x.report("DeletePropertyValuesForFieldWithOptions", err)
-		r0 = bridgeError("delete_property_values_for_field_with_options", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_values_for_field_with_options.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeletePropertyValuesForFieldWithOptions", err)
-		r0 = bridgeError("delete_property_values_for_field_with_options", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_property_values_for_field_with_options.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -7316,20 +7316,20 @@ func (x *APIClient) EvaluateAccessControl(a0 string, a1 string, a2 string, a3 st
 	req.Action = a3
 	if err := c.Err(); err != nil {
 		x.report("EvaluateAccessControl", err)
-		r1 = bridgeError("evaluate_access_control", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.evaluate_access_control.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.EvaluateAccessControl(ctx, req)
 	if err != nil {
 		x.report("EvaluateAccessControl", err)
-		r1 = bridgeError("evaluate_access_control", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.evaluate_access_control.unavailable", 503, err)
 		return
 	}
 	t0 := c.AccessDecisionFromProto(resp.AccessDecision)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("EvaluateAccessControl", err)
-		r1 = bridgeError("evaluate_access_control", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.evaluate_access_control.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -7346,20 +7346,20 @@ func (x *APIClient) SaveAccessControlPolicy(a0 string, a1 *model.AccessControlPo
 	req.Policy = c.AccessControlPolicyToProto(a1)
 	if err := c.Err(); err != nil {
 		x.report("SaveAccessControlPolicy", err)
-		r1 = bridgeError("save_access_control_policy", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.save_access_control_policy.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.SaveAccessControlPolicy(ctx, req)
 	if err != nil {
 		x.report("SaveAccessControlPolicy", err)
-		r1 = bridgeError("save_access_control_policy", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.save_access_control_policy.unavailable", 503, err)
 		return
 	}
 	t0 := c.AccessControlPolicyFromProto(resp.Policy)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("SaveAccessControlPolicy", err)
-		r1 = bridgeError("save_access_control_policy", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.save_access_control_policy.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -7375,20 +7375,20 @@ func (x *APIClient) GetAccessControlPolicy(a0 string) (r0 *model.AccessControlPo
 	req.Id = a0
 	if err := c.Err(); err != nil {
 		x.report("GetAccessControlPolicy", err)
-		r1 = bridgeError("get_access_control_policy", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_access_control_policy.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetAccessControlPolicy(ctx, req)
 	if err != nil {
 		x.report("GetAccessControlPolicy", err)
-		r1 = bridgeError("get_access_control_policy", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_access_control_policy.unavailable", 503, err)
 		return
 	}
 	t0 := c.AccessControlPolicyFromProto(resp.Policy)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetAccessControlPolicy", err)
-		r1 = bridgeError("get_access_control_policy", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_access_control_policy.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -7406,19 +7406,19 @@ func (x *APIClient) DeleteAccessControlPolicy(a0 string, a1 string, a2 string) (
 	req.Id = a2
 	if err := c.Err(); err != nil {
 		x.report("DeleteAccessControlPolicy", err)
-		r0 = bridgeError("delete_access_control_policy", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_access_control_policy.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.DeleteAccessControlPolicy(ctx, req)
 	if err != nil {
 		x.report("DeleteAccessControlPolicy", err)
-		r0 = bridgeError("delete_access_control_policy", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_access_control_policy.unavailable", 503, err)
 		return
 	}
 	t0 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("DeleteAccessControlPolicy", err)
-		r0 = bridgeError("delete_access_control_policy", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.delete_access_control_policy.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -7436,20 +7436,20 @@ func (x *APIClient) CheckAccessControlExpression(a0 string, a1 string, a2 string
 	req.Expression = a2
 	if err := c.Err(); err != nil {
 		x.report("CheckAccessControlExpression", err)
-		r1 = bridgeError("check_access_control_expression", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.check_access_control_expression.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.CheckAccessControlExpression(ctx, req)
 	if err != nil {
 		x.report("CheckAccessControlExpression", err)
-		r1 = bridgeError("check_access_control_expression", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.check_access_control_expression.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]model.CELExpressionError](resp.ExpressionErrors, c.CELExpressionErrorFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("CheckAccessControlExpression", err)
-		r1 = bridgeError("check_access_control_expression", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.check_access_control_expression.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -7470,20 +7470,20 @@ func (x *APIClient) QueryUsersForAccessControlExpression(a0 string, a1 string, a
 	req.Limit = int64(a5)
 	if err := c.Err(); err != nil {
 		x.report("QueryUsersForAccessControlExpression", err)
-		r1 = bridgeError("query_users_for_access_control_expression", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.query_users_for_access_control_expression.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.QueryUsersForAccessControlExpression(ctx, req)
 	if err != nil {
 		x.report("QueryUsersForAccessControlExpression", err)
-		r1 = bridgeError("query_users_for_access_control_expression", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.query_users_for_access_control_expression.unavailable", 503, err)
 		return
 	}
 	t0 := c.AccessControlPolicyTestResponseFromProto(resp.Result)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("QueryUsersForAccessControlExpression", err)
-		r1 = bridgeError("query_users_for_access_control_expression", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.query_users_for_access_control_expression.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -7501,20 +7501,20 @@ func (x *APIClient) GetAccessControlFieldsAutocomplete(a0 string, a1 string, a2 
 	req.Limit = int64(a2)
 	if err := c.Err(); err != nil {
 		x.report("GetAccessControlFieldsAutocomplete", err)
-		r1 = bridgeError("get_access_control_fields_autocomplete", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_access_control_fields_autocomplete.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetAccessControlFieldsAutocomplete(ctx, req)
 	if err != nil {
 		x.report("GetAccessControlFieldsAutocomplete", err)
-		r1 = bridgeError("get_access_control_fields_autocomplete", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_access_control_fields_autocomplete.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.PropertyField](resp.PropertyFields, c.PropertyFieldFromProto)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetAccessControlFieldsAutocomplete", err)
-		r1 = bridgeError("get_access_control_fields_autocomplete", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_access_control_fields_autocomplete.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -7532,20 +7532,20 @@ func (x *APIClient) GetAccessControlVisualAST(a0 string, a1 string, a2 string) (
 	req.Expression = a2
 	if err := c.Err(); err != nil {
 		x.report("GetAccessControlVisualAST", err)
-		r1 = bridgeError("get_access_control_visual_ast", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_access_control_visual_ast.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GetAccessControlVisualAST(ctx, req)
 	if err != nil {
 		x.report("GetAccessControlVisualAST", err)
-		r1 = bridgeError("get_access_control_visual_ast", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_access_control_visual_ast.unavailable", 503, err)
 		return
 	}
 	t0 := c.VisualExpressionFromProto(resp.VisualExpression)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GetAccessControlVisualAST", err)
-		r1 = bridgeError("get_access_control_visual_ast", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.get_access_control_visual_ast.unavailable", 503, err)
 		return
 	}
 	return t0, t1

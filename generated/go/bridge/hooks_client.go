@@ -38,7 +38,7 @@ func NewHooksClient(conn grpc.ClientConnInterface) *HooksClient {
 func (x *HooksClient) OnActivate() (r0 error) {
 	if implemented, err := x.gate.has("OnActivate", x.Implemented); err != nil {
 		x.report("OnActivate", err)
-		r0 = bridgeError("on_activate", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_activate.unavailable", 503, err)
 		return
 	} else if !implemented {
 		return
@@ -49,7 +49,7 @@ func (x *HooksClient) OnActivate() (r0 error) {
 	req := &pluginpb.OnActivateRequest{}
 	if err := c.Err(); err != nil {
 		x.report("OnActivate", err)
-		r0 = bridgeError("on_activate", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_activate.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.OnActivate(ctx, req)
@@ -58,13 +58,13 @@ func (x *HooksClient) OnActivate() (r0 error) {
 		if isUnimplemented(err) {
 			return
 		}
-		r0 = bridgeError("on_activate", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_activate.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("OnActivate", err)
-		r0 = bridgeError("on_activate", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_activate.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -79,24 +79,24 @@ func (x *HooksClient) Implemented() (r0 []string, r1 error) {
 	req := &pluginpb.ImplementedRequest{}
 	if err := c.Err(); err != nil {
 		x.report("Implemented", err)
-		r1 = bridgeError("implemented", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.implemented.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.Implemented(ctx, req)
 	if err != nil {
 		x.report("Implemented", err)
 		if isUnimplemented(err) {
-			r1 = bridgeError("implemented", "not_implemented", nil)
+			r1 = bridgeError("plugin.bridge.implemented.not_implemented", 501, nil)
 			return
 		}
-		r1 = bridgeError("implemented", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.implemented.unavailable", 503, err)
 		return
 	}
 	t0 := resp.Hooks
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("Implemented", err)
-		r1 = bridgeError("implemented", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.implemented.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -106,7 +106,7 @@ func (x *HooksClient) Implemented() (r0 []string, r1 error) {
 func (x *HooksClient) OnDeactivate() (r0 error) {
 	if implemented, err := x.gate.has("OnDeactivate", x.Implemented); err != nil {
 		x.report("OnDeactivate", err)
-		r0 = bridgeError("on_deactivate", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_deactivate.unavailable", 503, err)
 		return
 	} else if !implemented {
 		return
@@ -117,7 +117,7 @@ func (x *HooksClient) OnDeactivate() (r0 error) {
 	req := &pluginpb.OnDeactivateRequest{}
 	if err := c.Err(); err != nil {
 		x.report("OnDeactivate", err)
-		r0 = bridgeError("on_deactivate", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_deactivate.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.OnDeactivate(ctx, req)
@@ -126,13 +126,13 @@ func (x *HooksClient) OnDeactivate() (r0 error) {
 		if isUnimplemented(err) {
 			return
 		}
-		r0 = bridgeError("on_deactivate", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_deactivate.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("OnDeactivate", err)
-		r0 = bridgeError("on_deactivate", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_deactivate.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -142,7 +142,7 @@ func (x *HooksClient) OnDeactivate() (r0 error) {
 func (x *HooksClient) OnConfigurationChange() (r0 error) {
 	if implemented, err := x.gate.has("OnConfigurationChange", x.Implemented); err != nil {
 		x.report("OnConfigurationChange", err)
-		r0 = bridgeError("on_configuration_change", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_configuration_change.unavailable", 503, err)
 		return
 	} else if !implemented {
 		return
@@ -153,7 +153,7 @@ func (x *HooksClient) OnConfigurationChange() (r0 error) {
 	req := &pluginpb.OnConfigurationChangeRequest{}
 	if err := c.Err(); err != nil {
 		x.report("OnConfigurationChange", err)
-		r0 = bridgeError("on_configuration_change", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_configuration_change.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.OnConfigurationChange(ctx, req)
@@ -162,13 +162,13 @@ func (x *HooksClient) OnConfigurationChange() (r0 error) {
 		if isUnimplemented(err) {
 			return
 		}
-		r0 = bridgeError("on_configuration_change", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_configuration_change.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("OnConfigurationChange", err)
-		r0 = bridgeError("on_configuration_change", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_configuration_change.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -218,10 +218,10 @@ func (x *HooksClient) ServeHTTP(a0 *plugin.Context, a1 http.ResponseWriter, a2 *
 func (x *HooksClient) ExecuteCommand(a0 *plugin.Context, a1 *model.CommandArgs) (r0 *model.CommandResponse, r1 *model.AppError) {
 	if implemented, err := x.gate.has("ExecuteCommand", x.Implemented); err != nil {
 		x.report("ExecuteCommand", err)
-		r1 = bridgeError("execute_command", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.execute_command.unavailable", 503, err)
 		return
 	} else if !implemented {
-		r1 = bridgeError("execute_command", "not_implemented", nil)
+		r1 = bridgeError("plugin.bridge.execute_command.not_implemented", 501, nil)
 		return
 	}
 	ctx, cancel := x.callContext("ExecuteCommand")
@@ -232,24 +232,24 @@ func (x *HooksClient) ExecuteCommand(a0 *plugin.Context, a1 *model.CommandArgs) 
 	req.Args = c.CommandArgsToProto(a1)
 	if err := c.Err(); err != nil {
 		x.report("ExecuteCommand", err)
-		r1 = bridgeError("execute_command", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.execute_command.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.ExecuteCommand(ctx, req)
 	if err != nil {
 		x.report("ExecuteCommand", err)
 		if isUnimplemented(err) {
-			r1 = bridgeError("execute_command", "not_implemented", nil)
+			r1 = bridgeError("plugin.bridge.execute_command.not_implemented", 501, nil)
 			return
 		}
-		r1 = bridgeError("execute_command", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.execute_command.unavailable", 503, err)
 		return
 	}
 	t0 := c.CommandResponseFromProto(resp.Response)
 	t1 := c.AppErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("ExecuteCommand", err)
-		r1 = bridgeError("execute_command", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.execute_command.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1188,7 +1188,7 @@ func (x *HooksClient) WebSocketMessageHasBeenPosted(a0 string, a1 string, a2 *mo
 func (x *HooksClient) RunDataRetention(a0 int64, a1 int64) (r0 int64, r1 error) {
 	if implemented, err := x.gate.has("RunDataRetention", x.Implemented); err != nil {
 		x.report("RunDataRetention", err)
-		r1 = bridgeError("run_data_retention", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.run_data_retention.unavailable", 503, err)
 		return
 	} else if !implemented {
 		return
@@ -1201,7 +1201,7 @@ func (x *HooksClient) RunDataRetention(a0 int64, a1 int64) (r0 int64, r1 error) 
 	req.BatchSize = a1
 	if err := c.Err(); err != nil {
 		x.report("RunDataRetention", err)
-		r1 = bridgeError("run_data_retention", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.run_data_retention.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.RunDataRetention(ctx, req)
@@ -1210,14 +1210,14 @@ func (x *HooksClient) RunDataRetention(a0 int64, a1 int64) (r0 int64, r1 error) 
 		if isUnimplemented(err) {
 			return
 		}
-		r1 = bridgeError("run_data_retention", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.run_data_retention.unavailable", 503, err)
 		return
 	}
 	t0 := resp.DeletedCount
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("RunDataRetention", err)
-		r1 = bridgeError("run_data_retention", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.run_data_retention.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1227,7 +1227,7 @@ func (x *HooksClient) RunDataRetention(a0 int64, a1 int64) (r0 int64, r1 error) 
 func (x *HooksClient) OnInstall(a0 *plugin.Context, a1 model.OnInstallEvent) (r0 error) {
 	if implemented, err := x.gate.has("OnInstall", x.Implemented); err != nil {
 		x.report("OnInstall", err)
-		r0 = bridgeError("on_install", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_install.unavailable", 503, err)
 		return
 	} else if !implemented {
 		return
@@ -1240,7 +1240,7 @@ func (x *HooksClient) OnInstall(a0 *plugin.Context, a1 model.OnInstallEvent) (r0
 	req.Event = c.OnInstallEventToProto(&a1)
 	if err := c.Err(); err != nil {
 		x.report("OnInstall", err)
-		r0 = bridgeError("on_install", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_install.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.OnInstall(ctx, req)
@@ -1249,13 +1249,13 @@ func (x *HooksClient) OnInstall(a0 *plugin.Context, a1 model.OnInstallEvent) (r0
 		if isUnimplemented(err) {
 			return
 		}
-		r0 = bridgeError("on_install", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_install.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("OnInstall", err)
-		r0 = bridgeError("on_install", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_install.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -1504,7 +1504,7 @@ func (x *HooksClient) ServeMetrics(a0 *plugin.Context, a1 http.ResponseWriter, a
 func (x *HooksClient) OnSharedChannelsSyncMsg(a0 *model.SyncMsg, a1 *model.RemoteCluster) (r0 model.SyncResponse, r1 error) {
 	if implemented, err := x.gate.has("OnSharedChannelsSyncMsg", x.Implemented); err != nil {
 		x.report("OnSharedChannelsSyncMsg", err)
-		r1 = bridgeError("on_shared_channels_sync_msg", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.on_shared_channels_sync_msg.unavailable", 503, err)
 		return
 	} else if !implemented {
 		return
@@ -1517,7 +1517,7 @@ func (x *HooksClient) OnSharedChannelsSyncMsg(a0 *model.SyncMsg, a1 *model.Remot
 	req.Rc = c.RemoteClusterToProto(a1)
 	if err := c.Err(); err != nil {
 		x.report("OnSharedChannelsSyncMsg", err)
-		r1 = bridgeError("on_shared_channels_sync_msg", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.on_shared_channels_sync_msg.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.OnSharedChannelsSyncMsg(ctx, req)
@@ -1526,14 +1526,14 @@ func (x *HooksClient) OnSharedChannelsSyncMsg(a0 *model.SyncMsg, a1 *model.Remot
 		if isUnimplemented(err) {
 			return
 		}
-		r1 = bridgeError("on_shared_channels_sync_msg", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.on_shared_channels_sync_msg.unavailable", 503, err)
 		return
 	}
 	t0 := deref(c.SyncResponseFromProto(resp.Response))
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("OnSharedChannelsSyncMsg", err)
-		r1 = bridgeError("on_shared_channels_sync_msg", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.on_shared_channels_sync_msg.unavailable", 503, err)
 		return
 	}
 	return t0, t1
@@ -1611,7 +1611,7 @@ func (x *HooksClient) PreferencesHaveChanged(a0 *plugin.Context, a1 []model.Pref
 func (x *HooksClient) OnSharedChannelsAttachmentSyncMsg(a0 *model.FileInfo, a1 *model.Post, a2 *model.RemoteCluster) (r0 error) {
 	if implemented, err := x.gate.has("OnSharedChannelsAttachmentSyncMsg", x.Implemented); err != nil {
 		x.report("OnSharedChannelsAttachmentSyncMsg", err)
-		r0 = bridgeError("on_shared_channels_attachment_sync_msg", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_shared_channels_attachment_sync_msg.unavailable", 503, err)
 		return
 	} else if !implemented {
 		return
@@ -1625,7 +1625,7 @@ func (x *HooksClient) OnSharedChannelsAttachmentSyncMsg(a0 *model.FileInfo, a1 *
 	req.Rc = c.RemoteClusterToProto(a2)
 	if err := c.Err(); err != nil {
 		x.report("OnSharedChannelsAttachmentSyncMsg", err)
-		r0 = bridgeError("on_shared_channels_attachment_sync_msg", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_shared_channels_attachment_sync_msg.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.OnSharedChannelsAttachmentSyncMsg(ctx, req)
@@ -1634,13 +1634,13 @@ func (x *HooksClient) OnSharedChannelsAttachmentSyncMsg(a0 *model.FileInfo, a1 *
 		if isUnimplemented(err) {
 			return
 		}
-		r0 = bridgeError("on_shared_channels_attachment_sync_msg", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_shared_channels_attachment_sync_msg.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("OnSharedChannelsAttachmentSyncMsg", err)
-		r0 = bridgeError("on_shared_channels_attachment_sync_msg", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_shared_channels_attachment_sync_msg.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -1650,7 +1650,7 @@ func (x *HooksClient) OnSharedChannelsAttachmentSyncMsg(a0 *model.FileInfo, a1 *
 func (x *HooksClient) OnSharedChannelsProfileImageSyncMsg(a0 *model.User, a1 *model.RemoteCluster) (r0 error) {
 	if implemented, err := x.gate.has("OnSharedChannelsProfileImageSyncMsg", x.Implemented); err != nil {
 		x.report("OnSharedChannelsProfileImageSyncMsg", err)
-		r0 = bridgeError("on_shared_channels_profile_image_sync_msg", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_shared_channels_profile_image_sync_msg.unavailable", 503, err)
 		return
 	} else if !implemented {
 		return
@@ -1663,7 +1663,7 @@ func (x *HooksClient) OnSharedChannelsProfileImageSyncMsg(a0 *model.User, a1 *mo
 	req.Rc = c.RemoteClusterToProto(a1)
 	if err := c.Err(); err != nil {
 		x.report("OnSharedChannelsProfileImageSyncMsg", err)
-		r0 = bridgeError("on_shared_channels_profile_image_sync_msg", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_shared_channels_profile_image_sync_msg.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.OnSharedChannelsProfileImageSyncMsg(ctx, req)
@@ -1672,13 +1672,13 @@ func (x *HooksClient) OnSharedChannelsProfileImageSyncMsg(a0 *model.User, a1 *mo
 		if isUnimplemented(err) {
 			return
 		}
-		r0 = bridgeError("on_shared_channels_profile_image_sync_msg", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_shared_channels_profile_image_sync_msg.unavailable", 503, err)
 		return
 	}
 	t0 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("OnSharedChannelsProfileImageSyncMsg", err)
-		r0 = bridgeError("on_shared_channels_profile_image_sync_msg", "unavailable", err)
+		r0 = bridgeError("plugin.bridge.on_shared_channels_profile_image_sync_msg.unavailable", 503, err)
 		return
 	}
 	return t0
@@ -1688,7 +1688,7 @@ func (x *HooksClient) OnSharedChannelsProfileImageSyncMsg(a0 *model.User, a1 *mo
 func (x *HooksClient) GenerateSupportData(a0 *plugin.Context) (r0 []*model.FileData, r1 error) {
 	if implemented, err := x.gate.has("GenerateSupportData", x.Implemented); err != nil {
 		x.report("GenerateSupportData", err)
-		r1 = bridgeError("generate_support_data", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.generate_support_data.unavailable", 503, err)
 		return
 	} else if !implemented {
 		return
@@ -1700,7 +1700,7 @@ func (x *HooksClient) GenerateSupportData(a0 *plugin.Context) (r0 []*model.FileD
 	req.Context = c.PluginContextToProto(a0)
 	if err := c.Err(); err != nil {
 		x.report("GenerateSupportData", err)
-		r1 = bridgeError("generate_support_data", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.generate_support_data.unavailable", 503, err)
 		return
 	}
 	resp, err := x.client.GenerateSupportData(ctx, req)
@@ -1709,14 +1709,14 @@ func (x *HooksClient) GenerateSupportData(a0 *plugin.Context) (r0 []*model.FileD
 		if isUnimplemented(err) {
 			return
 		}
-		r1 = bridgeError("generate_support_data", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.generate_support_data.unavailable", 503, err)
 		return
 	}
 	t0 := sliceFromProto[[]*model.FileData](resp.Files, c.FileDataFromProto)
 	t1 := c.ErrorFromProto(resp.Error)
 	if err := c.Err(); err != nil {
 		x.report("GenerateSupportData", err)
-		r1 = bridgeError("generate_support_data", "unavailable", err)
+		r1 = bridgeError("plugin.bridge.generate_support_data.unavailable", 503, err)
 		return
 	}
 	return t0, t1

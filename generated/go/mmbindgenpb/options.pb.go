@@ -148,7 +148,12 @@ func (x *FileOptions) GetGoImport() []*GoImport {
 type ServiceOptions struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The Go interface this service mirrors, e.g. "plugin.API".
-	GoInterface   string `protobuf:"bytes,1,opt,name=go_interface,json=goInterface,proto3" json:"go_interface,omitempty"`
+	GoInterface string `protobuf:"bytes,1,opt,name=go_interface,json=goInterface,proto3" json:"go_interface,omitempty"`
+	// The service is a plugin's hooks: the plugin serves it and the server
+	// calls it. Its methods carry the hook fallbacks (`not_implemented`,
+	// `unavailable`), and its `Implemented` RPC answers which hooks the plugin
+	// implements, so that the hooks client calls only those.
+	Hooks         bool `protobuf:"varint,2,opt,name=hooks,proto3" json:"hooks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -190,6 +195,13 @@ func (x *ServiceOptions) GetGoInterface() string {
 	return ""
 }
 
+func (x *ServiceOptions) GetHooks() bool {
+	if x != nil {
+		return x.Hooks
+	}
+	return false
+}
+
 // Method options.
 type MethodOptions struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -203,10 +215,10 @@ type MethodOptions struct {
 	Deprecated string `protobuf:"bytes,4,opt,name=deprecated,proto3" json:"deprecated,omitempty"`
 	// The method may change without notice.
 	Experimental bool `protobuf:"varint,5,opt,name=experimental,proto3" json:"experimental,omitempty"`
-	// Hooks only: what the hooks client answers without asking the plugin,
+	// Methods of a `hooks` service: what the hooks client answers without asking the plugin,
 	// because the plugin does not implement the hook.
 	NotImplemented *HookFallback `protobuf:"bytes,6,opt,name=not_implemented,json=notImplemented,proto3" json:"not_implemented,omitempty"`
-	// Hooks only: what the hooks client answers when the call fails (deadline,
+	// Methods of a `hooks` service: what the hooks client answers when the call fails (deadline,
 	// lost connection, a status other than OK, an answer that cannot be
 	// converted).
 	Unavailable   *HookFallback `protobuf:"bytes,7,opt,name=unavailable,proto3" json:"unavailable,omitempty"`
@@ -716,9 +728,10 @@ const file_mmbindgen_v1_options_proto_rawDesc = "" +
 	"\x05alias\x18\x01 \x01(\tR\x05alias\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\"B\n" +
 	"\vFileOptions\x123\n" +
-	"\tgo_import\x18\x01 \x03(\v2\x16.mmbindgen.v1.GoImportR\bgoImport\"3\n" +
+	"\tgo_import\x18\x01 \x03(\v2\x16.mmbindgen.v1.GoImportR\bgoImport\"I\n" +
 	"\x0eServiceOptions\x12!\n" +
-	"\fgo_interface\x18\x01 \x01(\tR\vgoInterface\"\xb1\x02\n" +
+	"\fgo_interface\x18\x01 \x01(\tR\vgoInterface\x12\x14\n" +
+	"\x05hooks\x18\x02 \x01(\bR\x05hooks\"\xb1\x02\n" +
 	"\rMethodOptions\x12\x17\n" +
 	"\ago_name\x18\x01 \x01(\tR\x06goName\x12,\n" +
 	"\x12min_server_version\x18\x02 \x01(\tR\x10minServerVersion\x12\x12\n" +

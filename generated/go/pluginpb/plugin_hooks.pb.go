@@ -5548,7 +5548,7 @@ const file_mattermost_plugin_v1_plugin_hooks_proto_rawDesc = "" +
 	"\x05draft\x18\x02 \x01(\v2\x1b.mattermost.plugin.v1.DraftR\x05draft\"\x92\x01\n" +
 	"\x1bDraftWillBeUpsertedResponse\x12H\n" +
 	"\x11replacement_draft\x18\x02 \x01(\v2\x1b.mattermost.plugin.v1.DraftR\x10replacementDraft\x12)\n" +
-	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason2\xa9s\n" +
+	"\x10rejection_reason\x18\x03 \x01(\tR\x0frejectionReason2\xabs\n" +
 	"\vPluginHooks\x12\x85\x02\n" +
 	"\n" +
 	"OnActivate\x12'.mattermost.plugin.v1.OnActivateRequest\x1a(.mattermost.plugin.v1.OnActivateResponse\"\xa3\x01\x82\x80\x19\x9e\x01\x12\x035.22@*>Neutral answer: with nothing to activate, activation succeeds.:U\b\x01*QA plugin that cannot be reached must not count as active, so the server stops it.\x12\xdd\x02\n" +
@@ -5602,8 +5602,8 @@ const file_mattermost_plugin_v1_plugin_hooks_proto_rawDesc = "" +
 	"\x14ChannelWillBeUpdated\x121.mattermost.plugin.v1.ChannelWillBeUpdatedRequest\x1a2.mattermost.plugin.v1.ChannelWillBeUpdatedResponse\"\xa1\x01\x82\x80\x19\x9c\x01\x12\x0411.92;*9Neutral answer: the channel update is stored as proposed.:W*UGate, fails open: the channel update is stored as proposed and the failure is logged.\x12\xfe\x01\n" +
 	"\x15ChannelWillBeRestored\x122.mattermost.plugin.v1.ChannelWillBeRestoredRequest\x1a3.mattermost.plugin.v1.ChannelWillBeRestoredResponse\"|\x82\x80\x19x\x12\x0411.92)*'Neutral answer: the restore goes ahead.:E*CGate, fails open: the restore goes ahead and the failure is logged.\x12\xb4\x02\n" +
 	"\x1aScheduledPostWillBeCreated\x127.mattermost.plugin.v1.ScheduledPostWillBeCreatedRequest\x1a8.mattermost.plugin.v1.ScheduledPostWillBeCreatedResponse\"\xa2\x01\x82\x80\x19\x9d\x01\x12\x0411.929*7Neutral answer: the scheduled post is stored unchanged.:Z*XContent gate, fails open: the scheduled post is stored unchanged and the failure logged.\x12\x90\x02\n" +
-	"\x13DraftWillBeUpserted\x120.mattermost.plugin.v1.DraftWillBeUpsertedRequest\x1a1.mattermost.plugin.v1.DraftWillBeUpsertedResponse\"\x93\x01\x82\x80\x19\x8e\x01\x12\x0411.920*.Neutral answer: the draft is stored unchanged.:T*RContent gate, fails open: the draft is stored unchanged and the failure is logged.\x1a\x12\x82\x80\x19\x0e\n" +
-	"\fplugin.HooksB%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
+	"\x13DraftWillBeUpserted\x120.mattermost.plugin.v1.DraftWillBeUpsertedRequest\x1a1.mattermost.plugin.v1.DraftWillBeUpsertedResponse\"\x93\x01\x82\x80\x19\x8e\x01\x12\x0411.920*.Neutral answer: the draft is stored unchanged.:T*RContent gate, fails open: the draft is stored unchanged and the failure is logged.\x1a\x14\x82\x80\x19\x10\n" +
+	"\fplugin.Hooks\x10\x01B%Z#mmbindgen.dev/generated/go/pluginpbb\x06proto3"
 
 var (
 	file_mattermost_plugin_v1_plugin_hooks_proto_rawDescOnce sync.Once

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{Header, OutputFile, Target};
 use crate::diag::Result;
-use crate::model::{Cardinality, Field, GoSignature, HookFallback, Method, Model, Service, Streaming, TypeRef};
+use crate::model::{Cardinality, Fallback, Field, GoSignature, Method, Model, Service, Streaming, TypeRef};
 
 pub struct Docs;
 
@@ -172,11 +172,9 @@ fn method(model: &Model, m: &Method, package: &str, show_go: bool) -> MethodView
     if show_go {
         facts.push(Fact { label: "Go", value: markdown::cell_code(&go_signature(&m.go_name, &m.go)) });
     }
-    if let Some(f) = &m.not_implemented {
-        facts.push(Fact { label: "If the plugin does not implement it", value: fallback(m, f, "not_implemented") });
-    }
-    if let Some(f) = &m.unavailable {
-        facts.push(Fact { label: "If the call fails", value: fallback(m, f, "unavailable") });
+    if let Some(hook) = &m.hook {
+        facts.push(Fact { label: "If the plugin does not implement it", value: fallback(m, &hook.not_implemented) });
+        facts.push(Fact { label: "If the call fails", value: fallback(m, &hook.unavailable) });
     }
     let table = |title, name: &str| FieldTable {
         title,
@@ -237,16 +235,14 @@ fn streaming(s: Streaming) -> &'static str {
 }
 
 /// What a hooks client answers instead of the plugin, in words.
-fn fallback(m: &Method, f: &HookFallback, reason: &str) -> String {
-    use heck::ToSnakeCase;
-    let answer = if f.http_status != 0 {
-        format!("answers HTTP {}", f.http_status)
-    } else if f.error {
-        let status = if reason == "not_implemented" { 501 } else { 503 };
-        format!("returns the AppError `plugin.bridge.{}.{reason}` ({status})", m.go_name.to_snake_case())
-    } else if !f.echo.is_empty() {
+fn fallback(m: &Method, f: &Fallback) -> String {
+    let answer = if let Some(status) = f.http_status {
+        format!("answers HTTP {status}")
+    } else if let Some(e) = &f.error {
+        format!("returns the AppError `{}` ({})", e.id, e.status)
+    } else if f.echo_param.is_some() {
         format!("returns `{}` unchanged", f.echo)
-    } else if f.bool_result {
+    } else if f.true_result.is_some() {
         "returns true".to_string()
     } else if m.go.results.is_empty() {
         "does nothing".to_string()

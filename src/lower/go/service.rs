@@ -1,8 +1,8 @@
 //! Views of the four adapters of a service that mirrors a Go interface:
 //! the gRPC server that calls a Go implementation, and the Go
-//! implementation that calls the gRPC service. A service with an
-//! `Implemented` RPC is a hooks service: its client gates calls on the
-//! plugin's answer and falls back as the hook options say.
+//! implementation that calls the gRPC service. The client of a hooks service
+//! gates calls on the plugin's `Implemented` answer and falls back as the
+//! model's resolved hook fallbacks say.
 //!
 //! Each method gets the statements of its body prepared here (decode the
 //! arguments, call, encode the results), one string per line; the templates
@@ -15,7 +15,7 @@ use super::conv::{Conv, PB, converter_name, field_conv};
 use super::imports::{ImportBlock, Imports};
 use super::names::go_camel_case;
 use crate::diag::Diagnostic;
-use crate::model::{Field, GoValue, HookFallback, Method, Model, Service, Streaming};
+use crate::model::{BridgeError, Fallback, FallbackCase, Field, GoValue, Method, Model, Role, Service, Streaming};
 
 /// The shape of a method, which picks its function skeleton.
 #[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]
@@ -104,7 +104,7 @@ pub struct MethodView {
 pub fn service(model: &Model, s: &Service) -> Result<ServiceView, Vec<Diagnostic>> {
     let go_interface = s.go_interface.clone().expect("only services with go_interface");
     let prefix = go_interface.rsplit('.').next().unwrap_or(&go_interface).to_string();
-    let hooks = s.methods.iter().any(|m| m.go_name == "Implemented");
+    let hooks = s.hooks;
     let mut server = Imports::default();
     let mut client = Imports::default();
     for alias in ["grpc", PB] {
@@ -161,7 +161,7 @@ fn method(
     let mut results: Vec<Value> = m.go.results.iter().map(lookup).collect();
     for v in params.iter_mut().chain(results.iter_mut()) {
         client.add_type(&v.go.go_type);
-        if special(v.go) || v.field.number == 1 && v.go.message == "response" {
+        if special(v.go) || v.go.role == Role::Error {
             continue;
         }
         match field_conv(v.field, model) {
@@ -195,10 +195,10 @@ fn method(
         shape: Some(shape),
         request: format!("{PB}.{}", go_camel_case(converter_name(&m.request))),
         response: format!("{PB}.{}", go_camel_case(converter_name(&m.response))),
-        gated: hooks && m.go_name != "Implemented",
+        gated: m.hook.as_ref().is_some_and(|h| h.gated),
         hook: hooks,
-        http_status_not_implemented: m.not_implemented.as_ref().map_or(0, |f| f.http_status),
-        http_status_unavailable: m.unavailable.as_ref().map_or(0, |f| f.http_status),
+        http_status_not_implemented: m.hook.as_ref().and_then(|h| h.not_implemented.http_status).unwrap_or(0),
+        http_status_unavailable: m.hook.as_ref().and_then(|h| h.unavailable.http_status).unwrap_or(0),
         ..Default::default()
     };
     let arg = |i: usize| format!("a{i}");
@@ -263,7 +263,7 @@ fn method(
                 server.add("http");
                 call_args.push("r".into());
             }
-            "any" if p.go.message == "response" => {
+            "any" if p.go.role == Role::Output => {
                 // An output parameter the callee fills in (LoadPluginConfiguration's dest).
                 view.server_decode.push(format!("var {a} map[string]any"));
                 view.server_encode.push(format!("resp.{pb} = c.mapToStruct({a})"));
@@ -339,33 +339,35 @@ fn method(
 
     // Failures.
     let error_result = results.last().filter(|r| r.field.number == 1).map(|_| res(results.len() - 1));
-    let fallback = |f: Option<&HookFallback>, reason: &str, err: &str| -> Vec<String> {
+    // A method without hook options (an API method) returns the bridge's
+    // error on any failure.
+    let fallback = |f: Option<&Fallback>, case: FallbackCase, err: &str| -> Vec<String> {
         let mut lines = Vec::new();
-        let f = f.cloned().unwrap_or_default();
-        if !f.echo.is_empty()
-            && let Some(i) = params.iter().position(|p| p.field.name == f.echo && p.go.message == "request")
-        {
-            lines.push(format!("{} = {}", res(0), arg(i)));
-        }
-        if f.bool_result
-            && let Some(i) = results.iter().position(|r| r.go.go_type == "bool")
-        {
-            lines.push(format!("{} = true", res(i)));
-        }
-        if (f.error || !hooks)
-            && let Some(e) = &error_result
-        {
-            lines.push(format!("{e} = bridgeError(\"{snake}\", \"{reason}\", {err})"));
+        let error = match f {
+            Some(f) => {
+                if let Some(i) = f.echo_param {
+                    lines.push(format!("{} = {}", res(0), arg(i)));
+                }
+                if let Some(i) = f.true_result {
+                    lines.push(format!("{} = true", res(i)));
+                }
+                f.error.clone()
+            }
+            None => Some(BridgeError::new(&m.go_name, case)),
+        };
+        if let (Some(e), Some(r)) = (error, &error_result) {
+            lines.push(format!("{r} = bridgeError(\"{}\", {}, {err})", e.id, e.status));
         }
         lines
     };
-    view.client_unavailable = fallback(m.unavailable.as_ref(), "unavailable", "err");
-    view.client_not_implemented = fallback(m.not_implemented.as_ref(), "not_implemented", "nil");
+    let hook = m.hook.as_ref();
+    view.client_unavailable = fallback(hook.map(|h| &h.unavailable), FallbackCase::Unavailable, "err");
+    view.client_not_implemented = fallback(hook.map(|h| &h.not_implemented), FallbackCase::NotImplemented, "nil");
     Ok(view)
 }
 
 fn value<'a>(v: &'a GoValue, req: &'a crate::model::Message, resp: &'a crate::model::Message) -> Value<'a> {
-    let msg = if v.message == "request" { req } else { resp };
+    let msg = if v.role == Role::Param { req } else { resp };
     let field = msg.fields.iter().find(|f| f.name == v.field).expect("signature fields exist");
     Value { go: v, field, conv: None }
 }
@@ -375,7 +377,7 @@ fn value<'a>(v: &'a GoValue, req: &'a crate::model::Message, resp: &'a crate::mo
 fn special(v: &GoValue) -> bool {
     matches!(v.go_type.as_str(), "io.Reader" | "io.Writer" | "http.ResponseWriter" | "*http.Request" | "*http.Response")
         || v.go_type.starts_with("...")
-        || v.go_type == "any" && v.message == "response"
+        || v.go_type == "any" && v.role == Role::Output
 }
 
 fn shape(m: &Method, params: &[Value], results: &[Value]) -> Result<Shape, String> {

@@ -57,10 +57,10 @@ type GoSignature struct {
 
 // GoValue is one Go parameter or result and the proto field carrying it.
 type GoValue struct {
-	Name    string `json:"name"`
-	GoType  string `json:"go_type"`
-	Message string `json:"message"`
-	Field   string `json:"field"`
+	Name   string `json:"name"`
+	GoType string `json:"go_type"`
+	Role   string `json:"role"`
+	Field  string `json:"field"`
 }
 
 // Message is a proto message. GoType is the Go type it mirrors (empty for

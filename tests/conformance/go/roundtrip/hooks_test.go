@@ -59,12 +59,12 @@ func hookFallbackTable(t *testing.T) map[string]hookFallbacks {
 	for i := range hooksType.NumMethod() {
 		m := hooksType.Method(i)
 		pmm := methods[m.Name]
-		if pmm == nil || pmm.NotImplemented == nil || pmm.Unavailable == nil {
+		if pmm == nil || pmm.Hook == nil {
 			t.Errorf("%s: the proto gives no not_implemented and unavailable options", m.Name)
 			continue
 		}
 		resolve := func(hf *HookFallback) fallback {
-			fb := fallback{err: hf.Error, boolResult: hf.BoolResult, httpStatus: hf.HTTPStatus}
+			fb := fallback{err: hf.Error != nil, boolResult: hf.BoolResult, httpStatus: hf.HTTPStatus}
 			fb.echoParam, err = pmm.EchoParam(hf.Echo)
 			if err != nil {
 				t.Error(err)
@@ -74,7 +74,7 @@ func hookFallbackTable(t *testing.T) map[string]hookFallbacks {
 			}
 			return fb
 		}
-		out[m.Name] = hookFallbacks{notImplemented: resolve(pmm.NotImplemented), unavailable: resolve(pmm.Unavailable)}
+		out[m.Name] = hookFallbacks{notImplemented: resolve(&pmm.Hook.NotImplemented), unavailable: resolve(&pmm.Hook.Unavailable)}
 	}
 	return out
 }
@@ -101,12 +101,16 @@ func TestDescriptorOptions(t *testing.T) {
 			if want == nil || got == nil {
 				return want == nil && got == nil
 			}
-			return got.GetError() == want.Error && got.GetEcho() == want.Echo &&
+			return got.GetError() == (want.Error != nil) && got.GetEcho() == want.Echo &&
 				got.GetBoolResult() == want.BoolResult && int(got.GetHttpStatus()) == want.HTTPStatus
 		}
-		if !same(mo.GetNotImplemented(), pmm.NotImplemented) || !same(mo.GetUnavailable(), pmm.Unavailable) {
+		if pmm.Hook == nil {
+			t.Errorf("%s: the model has no hook fallbacks", name)
+			continue
+		}
+		if !same(mo.GetNotImplemented(), &pmm.Hook.NotImplemented) || !same(mo.GetUnavailable(), &pmm.Hook.Unavailable) {
 			t.Errorf("%s: the compiled descriptor's options are not_implemented=%v unavailable=%v; the proto says %+v and %+v",
-				name, mo.GetNotImplemented(), mo.GetUnavailable(), pmm.NotImplemented, pmm.Unavailable)
+				name, mo.GetNotImplemented(), mo.GetUnavailable(), pmm.Hook.NotImplemented, pmm.Hook.Unavailable)
 		}
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // ProtoModel is the part of `mm-bindgen list --json` this suite reads: the
-// hook fallbacks (MethodOptions.not_implemented / unavailable) and the
+// resolved hook fallbacks (from MethodOptions.not_implemented / unavailable) and the
 // fields model messages skip (MessageOptions.skip). The binary is found as
 // the parity gate finds it ($MM_BINDGEN, else target/release/mm-bindgen);
 // a missing binary is an error, never a reason to skip.
@@ -30,11 +30,14 @@ type ProtoModel struct {
 
 // ProtoMethod is one RPC with its Go signature and hook fallbacks.
 type ProtoMethod struct {
-	Name           string        `json:"name"`
-	GoName         string        `json:"go_name"`
-	NotImplemented *HookFallback `json:"not_implemented"`
-	Unavailable    *HookFallback `json:"unavailable"`
-	Go             struct {
+	Name   string `json:"name"`
+	GoName string `json:"go_name"`
+	Hook   *struct {
+		Gated          bool         `json:"gated"`
+		NotImplemented HookFallback `json:"not_implemented"`
+		Unavailable    HookFallback `json:"unavailable"`
+	} `json:"hook"`
+	Go struct {
 		Params []struct {
 			Name   string `json:"name"`
 			GoType string `json:"go_type"`
@@ -43,9 +46,12 @@ type ProtoMethod struct {
 	} `json:"go"`
 }
 
-// HookFallback mirrors mmbindgen.v1.HookFallback.
+// HookFallback is a resolved hook fallback of the model.
 type HookFallback struct {
-	Error      bool   `json:"error"`
+	Error *struct {
+		ID     string `json:"id"`
+		Status int    `json:"status"`
+	} `json:"error"`
 	Echo       string `json:"echo"`
 	BoolResult bool   `json:"bool_result"`
 	HTTPStatus int    `json:"http_status"`
