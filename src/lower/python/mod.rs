@@ -3,13 +3,18 @@
 //! compiled descriptors, the typed API clients, the hook base class and its
 //! servicer, and the hand-written runtime of `runtime/python/`.
 
+mod client;
+mod code;
+mod hooks;
+mod names;
 mod pb;
+mod values;
 
 use include_dir::{Dir, include_dir};
 use serde::Serialize;
 
 use super::{Header, OutputFile, Target};
-use crate::diag::Result;
+use crate::diag::{Failure, Result};
 use crate::model::Model;
 
 /// The hand-written runtime, shipped into the package.
@@ -45,6 +50,52 @@ impl Target for Python {
             file(&format!("python/{PACKAGE}/py.typed"), "python/py.typed.tera", Vec::new(), Empty {}),
         ];
         files.extend(pb::modules(model)?);
+        let classes = names::Classes::new(model);
+        let mut problems = Vec::new();
+        let (mut api, mut hook_services) = (Vec::new(), Vec::new());
+        for s in model.services.iter().filter(|s| s.go_interface.is_some()) {
+            if s.hooks {
+                hook_services.push(s);
+            } else {
+                api.push(s);
+            }
+        }
+        if api.len() != 1 || hook_services.len() != 1 {
+            let s = api.first().or(hook_services.first()).expect("a Go interface service");
+            return Err(Failure::Input(vec![model.diagnostic(
+                &s.location,
+                format!("service `{}`", s.full_name),
+                "the Python target needs exactly one API service (`go_interface`) and one hooks service (`go_interface` and `hooks`)".into(),
+            )]));
+        }
+        let (api, hook_service) = (api[0], hook_services[0]);
+        let sources = |s: &crate::model::Service| vec![s.file.clone()];
+        match client::client(model, api, &classes) {
+            Ok(view) => files.push(file(&format!("python/{PACKAGE}/client.py"), "python/client.py.tera", sources(api), view)),
+            Err(mut p) => problems.append(&mut p),
+        }
+        match hooks::hooks(model, hook_service, &classes) {
+            Ok((base, servicer)) => {
+                files.push(file(&format!("python/{PACKAGE}/hooks.py"), "python/hooks.py.tera", sources(hook_service), base));
+                files.push(file(
+                    &format!("python/{PACKAGE}/_servicer.py"),
+                    "python/servicer.py.tera",
+                    sources(hook_service),
+                    servicer,
+                ));
+            }
+            Err(mut p) => problems.append(&mut p),
+        }
+        if !problems.is_empty() {
+            return Err(Failure::Input(problems));
+        }
+        files.push(file(
+            &format!("python/{PACKAGE}/model.py"),
+            "python/model.py.tera",
+            model.files.iter().map(|f| f.path.clone()).collect(),
+            model_view(model, &classes),
+        ));
+        files.push(file(&format!("python/{PACKAGE}/__init__.py"), "python/init.py.tera", Vec::new(), Empty {}));
         let mut runtime = Vec::new();
         runtime_files(&RUNTIME, &mut runtime);
         for f in runtime {
@@ -59,6 +110,31 @@ impl Target for Python {
         }
         Ok(files)
     }
+}
+
+#[derive(Serialize)]
+struct ModelView {
+    imports: Vec<names::ImportLine>,
+    names: Vec<String>,
+}
+
+/// `model.py`: every model message (with `go_type`) and enum, re-exported
+/// under its own name.
+fn model_view(model: &Model, classes: &names::Classes) -> ModelView {
+    let mut imports = names::Imports::default();
+    let mut all = Vec::new();
+    let models = model.messages.iter().filter(|m| m.go_type.is_some());
+    for full in models.map(|m| &m.full_name).chain(model.enums.iter().map(|e| &e.full_name)) {
+        if let Some((module, qual)) = classes.get(full)
+            && !qual.contains('.')
+        {
+            imports.class(module, qual);
+            all.push(qual.to_string());
+        }
+    }
+    all.sort();
+    all.dedup();
+    ModelView { imports: imports.local("."), names: all }
 }
 
 /// The `.py` files of the runtime, recursively, in path order.
