@@ -118,7 +118,11 @@ fn method(
     let problem = |field: &str, why: String| {
         let f = request_msg.fields.iter().chain(&response_msg.fields).find(|f| f.name == field);
         let at = f.map(|f| &f.location).unwrap_or(&m.location);
-        model.diagnostic(at, format!("field `{field}` of method `{}`", m.name), format!("the Python target cannot carry this field: {why}"))
+        model.diagnostic(
+            at,
+            format!("field `{field}` of method `{}`", m.name),
+            format!("the Python target cannot carry this field: {why}"),
+        )
     };
     let field_of = |v: &GoValue| {
         let msg = if v.role == Role::Param { request_msg } else { response_msg };
@@ -222,7 +226,8 @@ fn method(
         fields.push(format!("{}={}", p.field, p.value.encode(&p.name)));
     }
     let request_class = format!("{pb}.{}", class_name(&m.request, model));
-    let request = if shape == Shape::Http { String::new() } else { fit(8, &format!("req = {request_class}("), &fields, ")") };
+    let request =
+        if shape == Shape::Http { String::new() } else { fit(8, &format!("req = {request_class}("), &fields, ")") };
     for p in params.iter().filter(|p| p.value.kind == Kind::Reader) {
         p.value.import_codec(imports, true);
     }

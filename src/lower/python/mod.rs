@@ -42,7 +42,15 @@ struct RuntimeView {
 
 impl Target for Python {
     fn lower(&self, model: &Model) -> Result<Vec<OutputFile>> {
-        if !model.services.iter().any(|s| s.go_interface.is_some()) {
+        // The Python half talks to the Go half: it covers the services the Go
+        // target bridges (a Go interface, in a file with a go_package).
+        let bridged: Vec<_> = model
+            .services
+            .iter()
+            .filter(|s| s.go_interface.is_some())
+            .filter(|s| model.files.iter().any(|f| f.path == s.file && f.go_package.is_some()))
+            .collect();
+        if bridged.is_empty() {
             return Ok(Vec::new());
         }
         let mut files = vec![
@@ -53,38 +61,50 @@ impl Target for Python {
         let classes = names::Classes::new(model);
         let mut problems = Vec::new();
         let (mut api, mut hook_services) = (Vec::new(), Vec::new());
-        for s in model.services.iter().filter(|s| s.go_interface.is_some()) {
+        for s in bridged {
             if s.hooks {
                 hook_services.push(s);
             } else {
                 api.push(s);
             }
         }
-        if api.len() != 1 || hook_services.len() != 1 {
-            let s = api.first().or(hook_services.first()).expect("a Go interface service");
-            return Err(Failure::Input(vec![model.diagnostic(
-                &s.location,
-                format!("service `{}`", s.full_name),
-                "the Python target needs exactly one API service (`go_interface`) and one hooks service (`go_interface` and `hooks`)".into(),
-            )]));
+        for extra in [api.get(1), hook_services.get(1)].into_iter().flatten() {
+            problems.push(model.diagnostic(
+                &extra.location,
+                format!("service `{}`", extra.full_name),
+                "the Python target supports one API service (`go_interface`) and one hooks service (`go_interface` and `hooks`)".into(),
+            ));
         }
-        let (api, hook_service) = (api[0], hook_services[0]);
         let sources = |s: &crate::model::Service| vec![s.file.clone()];
-        match client::client(model, api, &classes) {
-            Ok(view) => files.push(file(&format!("python/{PACKAGE}/client.py"), "python/client.py.tera", sources(api), view)),
-            Err(mut p) => problems.append(&mut p),
-        }
-        match hooks::hooks(model, hook_service, &classes) {
-            Ok((base, servicer)) => {
-                files.push(file(&format!("python/{PACKAGE}/hooks.py"), "python/hooks.py.tera", sources(hook_service), base));
-                files.push(file(
-                    &format!("python/{PACKAGE}/_servicer.py"),
-                    "python/servicer.py.tera",
-                    sources(hook_service),
-                    servicer,
-                ));
+        if let Some(api) = api.first() {
+            match client::client(model, api, &classes) {
+                Ok(view) => files.push(file(
+                    &format!("python/{PACKAGE}/client.py"),
+                    "python/client.py.tera",
+                    sources(api),
+                    view,
+                )),
+                Err(mut p) => problems.append(&mut p),
             }
-            Err(mut p) => problems.append(&mut p),
+        }
+        if let Some(hook_service) = hook_services.first() {
+            match hooks::hooks(model, hook_service, &classes) {
+                Ok((base, servicer)) => {
+                    files.push(file(
+                        &format!("python/{PACKAGE}/hooks.py"),
+                        "python/hooks.py.tera",
+                        sources(hook_service),
+                        base,
+                    ));
+                    files.push(file(
+                        &format!("python/{PACKAGE}/_servicer.py"),
+                        "python/servicer.py.tera",
+                        sources(hook_service),
+                        servicer,
+                    ));
+                }
+                Err(mut p) => problems.append(&mut p),
+            }
         }
         if !problems.is_empty() {
             return Err(Failure::Input(problems));
@@ -95,7 +115,8 @@ impl Target for Python {
             model.files.iter().map(|f| f.path.clone()).collect(),
             model_view(model, &classes),
         ));
-        files.push(file(&format!("python/{PACKAGE}/__init__.py"), "python/init.py.tera", Vec::new(), Empty {}));
+        let init = InitView { api: !api.is_empty(), hooks: !hook_services.is_empty() };
+        files.push(file(&format!("python/{PACKAGE}/__init__.py"), "python/init.py.tera", Vec::new(), init));
         let mut runtime = Vec::new();
         runtime_files(&RUNTIME, &mut runtime);
         for f in runtime {
@@ -110,6 +131,14 @@ impl Target for Python {
         }
         Ok(files)
     }
+}
+
+/// What `__init__.py` exports: the client with an API service, the plugin
+/// side with a hooks service.
+#[derive(Serialize)]
+struct InitView {
+    api: bool,
+    hooks: bool,
 }
 
 #[derive(Serialize)]

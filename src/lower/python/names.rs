@@ -82,7 +82,11 @@ impl ImportLine {
         use super::code::{LINE_LENGTH, fit};
         names.sort_by_key(|n| isort_key(n));
         let one = format!("from {from} import {}", names.join(", "));
-        let text = if one.chars().count() <= LINE_LENGTH { one } else { fit(0, &format!("from {from} import ("), &names, ")") };
+        let text = if one.chars().count() <= LINE_LENGTH {
+            one
+        } else {
+            fit(0, &format!("from {from} import ("), &names, ")")
+        };
         ImportLine { text }
     }
 }

@@ -45,7 +45,13 @@ pub struct PyValue {
 }
 
 /// The Python shape of a field, or why the target cannot carry it.
-pub fn value(field: &Field, go_type: &str, model: &Model, classes: &Classes, imports: &mut Imports) -> Result<PyValue, String> {
+pub fn value(
+    field: &Field,
+    go_type: &str,
+    model: &Model,
+    classes: &Classes,
+    imports: &mut Imports,
+) -> Result<PyValue, String> {
     match go_type {
         "io.Reader" => return Ok(simple(Kind::Reader, "ByteSource", "ByteSource", "b\"\"")),
         "*http.Request" => {
@@ -70,7 +76,8 @@ pub fn value(field: &Field, go_type: &str, model: &Model, classes: &Classes, imp
         match ty {
             TypeRef::Scalar(s) => Ok((Kind::Plain, scalar(s).to_string())),
             TypeRef::Enum(name) => {
-                let (module, qual) = classes.get(name).ok_or_else(|| format!("enum `{name}` is not under the proto root"))?;
+                let (module, qual) =
+                    classes.get(name).ok_or_else(|| format!("enum `{name}` is not under the proto root"))?;
                 Ok((Kind::Plain, format!("{}.ValueType", imports.class(module, qual))))
             }
             TypeRef::Message(name) => match name.as_str() {
@@ -83,11 +90,15 @@ pub fn value(field: &Field, go_type: &str, model: &Model, classes: &Classes, imp
                     Ok((Kind::Value, "Any".to_string()))
                 }
                 _ => {
-                    let msg = model.message(name).ok_or_else(|| format!("message `{name}` is not under the proto root"))?;
+                    let msg =
+                        model.message(name).ok_or_else(|| format!("message `{name}` is not under the proto root"))?;
                     let (module, qual) = classes.get(name).expect("messages under the root have classes");
                     if msg.json {
                         imports.typing("Any");
-                        Ok((Kind::Json { module: module.to_string(), class: qual.to_string() }, "dict[str, Any]".to_string()))
+                        Ok((
+                            Kind::Json { module: module.to_string(), class: qual.to_string() },
+                            "dict[str, Any]".to_string(),
+                        ))
                     } else {
                         Ok((Kind::Message, imports.class(module, qual)))
                     }
