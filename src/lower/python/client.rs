@@ -272,7 +272,7 @@ fn method(
     let decoded: Vec<String> = results.iter().map(|(v, py)| py.decode("resp", &v.field, nullable)).collect();
     let (ret, tuple) = match (shape, decoded.as_slice()) {
         (Shape::Http, _) | (_, []) => (String::new(), None),
-        (_, [one]) => (fit(8, "return ", &[one.clone()], ""), None),
+        (_, [one]) => (fit(8, "return ", std::slice::from_ref(one), ""), None),
         _ => {
             imports.typing("NamedTuple");
             let tuple = ResultTuple {

@@ -242,20 +242,19 @@ fn hook(
     let request = class_name(&m.request, model);
     let response = class_name(&m.response, model);
     let mut args = vec!["context".to_string(), format!("\"{}\"", m.name), handler];
-    let stream_args;
-    if shape == "unary" {
+    let stream_args = if shape == "unary" {
         args.extend(params.iter().map(|(_, py, v)| {
             py.import_codec(serv, false);
             py.decode("request", &v.field, false)
         }));
         args.push(format!("in_band_errors={}", if in_band { "True" } else { "False" }));
-        stream_args = Vec::new();
+        Vec::new()
     } else {
         let field = |pred: &dyn Fn(&GoValue) -> bool| {
             m.go.params.iter().find(|p| pred(p)).map(|p| p.field.clone()).unwrap_or_default()
         };
         let context_field = field(&|p| p.go_type == "*plugin.Context");
-        stream_args = if shape == "http" {
+        if shape == "http" {
             let request_field = field(&|p| p.go_type == "*http.Request");
             let response_field = field(&|p| p.go_type == "http.ResponseWriter");
             vec![
@@ -279,8 +278,8 @@ fn hook(
                 format!("info_result_field=\"{replacement_field}\""),
                 format!("reject_field=\"{reject_field}\""),
             ]
-        };
-    }
+        }
+    };
     let indent = if in_band { 12 } else { 8 };
     let has_result = value_result.is_some() || rejection.is_some();
     let head = if has_result { "result = await self._dispatcher.call(" } else { "await self._dispatcher.call(" };
