@@ -8,7 +8,7 @@ use heck::ToSnakeCase;
 use crate::model::Model;
 
 /// Python's keywords and soft keywords that cannot name a parameter.
-const KEYWORDS: &[&str] = &[
+pub const KEYWORDS: &[&str] = &[
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
     "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal",
     "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
