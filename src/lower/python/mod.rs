@@ -23,6 +23,10 @@ static RUNTIME: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/runtime/python"
 /// The import name of the package.
 pub const PACKAGE: &str = "mattermost_plugin";
 
+/// The oldest grpcio (and grpcio-health-checking) the package supports: the
+/// first release whose health checking runs on protobuf 6.
+pub const GRPC_FLOOR: &str = "1.72.1";
+
 pub struct Python;
 
 #[derive(Serialize)]
@@ -34,6 +38,13 @@ struct FileView<T: Serialize> {
 
 #[derive(Serialize)]
 struct Empty {}
+
+/// `pyproject.toml`: the dependency floors.
+#[derive(Serialize)]
+struct ProjectView {
+    grpc_floor: &'static str,
+    protobuf_floor: String,
+}
 
 #[derive(Serialize)]
 struct RuntimeView {
@@ -54,7 +65,10 @@ impl Target for Python {
             return Ok(Vec::new());
         }
         let mut files = vec![
-            file("python/pyproject.toml", "python/pyproject.toml.tera", Vec::new(), Empty {}),
+            file("python/pyproject.toml", "python/pyproject.toml.tera", Vec::new(), ProjectView {
+                grpc_floor: GRPC_FLOOR,
+                protobuf_floor: format!("{}.{}", pb::GENCODE_VERSION.0, pb::GENCODE_VERSION.1),
+            }),
             file(&format!("python/{PACKAGE}/py.typed"), "python/py.typed.tera", Vec::new(), Empty {}),
         ];
         files.extend(pb::modules(model)?);

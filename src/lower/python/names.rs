@@ -25,7 +25,7 @@ pub fn snake(go_name: &str) -> String {
 /// `mattermost/plugin/v1/common.proto` -> `pb.mattermost.plugin.v1.common_pb2`.
 pub fn pb_module(proto_file: &str) -> String {
     let stem = proto_file.trim_end_matches(".proto");
-    format!("pb.{}_pb2", stem.replace(['/', '-'], "."))
+    format!("pb.{}_pb2", stem.replace('-', "_").replace('/', "."))
 }
 
 /// Where each message class lives: the module (relative to the package, or

@@ -25,12 +25,13 @@ use crate::diag::Result;
 use crate::model::Model;
 
 /// The protobuf version the modules claim to be generated for, as
-/// `ValidateProtobufRuntimeVersion` receives it: 5.29, the oldest runtime
-/// their code works with. Runtimes refuse gencode newer than themselves; of
-/// older gencode, 5.x runtimes accept their own major version only, 6.x
-/// runtimes accept it with a warning (once per module) when it is one major
-/// version older, and 7.x runtimes say nothing.
-const GENCODE_VERSION: (u32, u32, u32) = (5, 29, 0);
+/// `ValidateProtobufRuntimeVersion` receives it, which is also the package's
+/// protobuf floor: 6.30, the oldest runtime the grpcio floor
+/// ([`super::GRPC_FLOOR`]) installs with. Runtimes refuse gencode newer than
+/// themselves; 6.x runtimes warn (once per module) about gencode of the major
+/// version before theirs, and 7.x runtimes accept 6.x gencode silently, so
+/// every allowed runtime imports the package without a word.
+pub const GENCODE_VERSION: (u32, u32, u32) = (6, 30, 0);
 
 /// The message modules of every file in `model.descriptors`, and the
 /// `__init__.py` of every package under `pb/`.

@@ -10,7 +10,7 @@ from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
 
 _runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC, 5, 29, 0, "", "mattermost/plugin/v1/model_group.proto"
+    _runtime_version.Domain.PUBLIC, 6, 30, 0, "", "mattermost/plugin/v1/model_group.proto"
 )
 
 _sym_db = _symbol_database.Default()
