@@ -6,9 +6,10 @@ Subclass `Plugin`, override the hooks you handle, and start the process with
 `run(MyPlugin)`; the server's API is `self.api` (or `self.async_api` in
 `async def` hooks)."""
 
-from ._dispatch import FileReplacement, Reject
+from ._dispatch import FileReplacement, Reject, UploadStream
 from ._http import Headers, HTTPRequest, HTTPResponse, ResponseWriter
 from ._process import run, serve
+from ._transport import DEFAULT_TIMEOUT, ByteSource
 from .client import AsyncPluginAPI, PluginAPI
 from .errors import (
     ConflictError,
@@ -27,7 +28,9 @@ from .errors import (
 from .hooks import HookName, Plugin
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "AsyncPluginAPI",
+    "ByteSource",
     "ConflictError",
     "DeadlineExceededError",
     "FileReplacement",
@@ -48,6 +51,7 @@ __all__ = [
     "UnauthorizedError",
     "UnavailableError",
     "UnsupportedError",
+    "UploadStream",
     "ValidationError",
     "run",
     "serve",

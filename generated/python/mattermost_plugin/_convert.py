@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from google.protobuf import json_format, struct_pb2
 
@@ -39,7 +39,7 @@ def from_struct(message: struct_pb2.Struct) -> dict[str, Any]:
 def to_value(value: object) -> struct_pb2.Value:
     """A `Value` holding a JSON-like value (None, bool, number, str, list, dict)."""
     message = struct_pb2.Value()
-    json_format.ParseDict(value, message)
+    json_format.ParseDict(cast(Any, value), message)
     return message
 
 

@@ -4347,7 +4347,7 @@ class AsyncPluginAPI:
 
     async def close(self) -> None:
         """Closes the channel."""
-        await self._channel.close()
+        await self._channel.close(None)
 
     async def load_plugin_configuration(self, *, timeout: float | None = None) -> dict[str, Any]:
         """Reads the calling plugin's saved settings and decodes them into the value the plugin supplies.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Awaitable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from ._dispatch import FileReplacement, Reject, UploadStream
 from ._http import HTTPRequest, ResponseWriter
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
-MaybeAwaitable = _T | Awaitable[_T]
+MaybeAwaitable: TypeAlias = "_T | Awaitable[_T]"
 """What a hook returns: its result, or an awaitable of it (`async def`)."""
 
 

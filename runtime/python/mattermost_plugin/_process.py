@@ -23,6 +23,7 @@ the same inside a running event loop. The sequence:
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import math
 import os
@@ -39,7 +40,7 @@ import grpc.aio
 from ._dispatch import Dispatcher
 from ._goplugin import APP_PROTOCOL_VERSION, GoPluginServices, handshake_line
 from ._logging import StreamToLog, configure, parse_level
-from ._transport import DEFAULT_TIMEOUT, server_options
+from ._transport import DEFAULT_TIMEOUT, TOKEN_HEADER, server_options
 
 if TYPE_CHECKING:
     from .hooks import Plugin
@@ -173,7 +174,8 @@ async def _serve(
     stop = asyncio.Event()
     dispatcher = Dispatcher(settings.hook_timeout, logger=log)
     services = GoPluginServices(on_shutdown=stop.set)
-    server = grpc.aio.server(options=server_options())
+    interceptors = [_RequireToken(settings.api_token)] if settings.api_token else []
+    server = grpc.aio.server(options=server_options(), interceptors=interceptors)
     saved_fd: int | None = None
     handled: list[signal.Signals] = []
     try:
@@ -219,6 +221,60 @@ async def _serve(
         if redirect_stdout:
             sys.stdout = saved_stdout
         await server.stop(None)
+
+
+# go-plugin's own services, which the host may call without the token.
+_HOST_SERVICES = ("/grpc.health.v1.Health/", "/plugin.GRPCController/", "/plugin.GRPCStdio/")
+
+
+if TYPE_CHECKING:
+    _Interceptor = grpc.aio.ServerInterceptor[Any, Any]
+else:
+    _Interceptor = grpc.aio.ServerInterceptor
+
+
+class _RequireToken(_Interceptor):
+    """Refuses hook calls that do not carry the process's token (the Go
+    launcher sends it on every call), so that other local processes cannot
+    call the plugin's port."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token.encode()
+
+    async def intercept_service(
+        self,
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]
+        ],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or method.startswith(_HOST_SERVICES):
+            return handler
+        sent = b""
+        for key, value in handler_call_details.invocation_metadata or ():
+            if key == TOKEN_HEADER:
+                sent = value.encode() if isinstance(value, str) else value
+        if hmac.compare_digest(sent, self._token):
+            return handler
+        return _refusal(handler)
+
+
+def _refusal(handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMethodHandler[Any, Any]:
+    """A handler of the same streaming kind as `handler` that refuses the call."""
+
+    async def refuse(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        await context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong plugin token")
+
+    kinds = (handler.request_streaming, handler.response_streaming)
+    if kinds == (False, False):
+        return grpc.unary_unary_rpc_method_handler(refuse)
+    if kinds == (True, False):
+        return grpc.stream_unary_rpc_method_handler(refuse)
+    if kinds == (False, True):
+        return grpc.unary_stream_rpc_method_handler(refuse)
+    return grpc.stream_stream_rpc_method_handler(refuse)
 
 
 def _build_plugin(

@@ -83,7 +83,7 @@ pub fn hooks(
     }
     let pb = serv.module(&pb_module(&service.file));
     let grpc_module = serv.module(&format!("{}_grpc", pb_module(&service.file)));
-    for name in ["TYPE_CHECKING", "TypeVar"] {
+    for name in ["TYPE_CHECKING", "TypeAlias", "TypeVar"] {
         base.typing(name);
     }
     base.collections("Awaitable");

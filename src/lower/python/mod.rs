@@ -65,10 +65,15 @@ impl Target for Python {
             return Ok(Vec::new());
         }
         let mut files = vec![
-            file("python/pyproject.toml", "python/pyproject.toml.tera", Vec::new(), ProjectView {
-                grpc_floor: GRPC_FLOOR,
-                protobuf_floor: format!("{}.{}", pb::GENCODE_VERSION.0, pb::GENCODE_VERSION.1),
-            }),
+            file(
+                "python/pyproject.toml",
+                "python/pyproject.toml.tera",
+                Vec::new(),
+                ProjectView {
+                    grpc_floor: GRPC_FLOOR,
+                    protobuf_floor: format!("{}.{}", pb::GENCODE_VERSION.0, pb::GENCODE_VERSION.1),
+                },
+            ),
             file(&format!("python/{PACKAGE}/py.typed"), "python/py.typed.tera", Vec::new(), Empty {}),
         ];
         files.extend(pb::modules(model)?);

@@ -1,35 +1,24 @@
-"""Test setup of the runtime: puts the `mattermost_plugin` package under test
-first on sys.path (see pkgbuild), and runs `async def` tests in a fresh
-event loop each (no plugin needed)."""
+"""Test setup of the runtime: puts the generated `mattermost_plugin` package
+(whose runtime modules are the sources of runtime/python; `mm-bindgen check`
+keeps them equal) first on sys.path, and runs `async def` tests in one event
+loop (no plugin needed)."""
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import inspect
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[3]
+PACKAGE_ROOT = ROOT / "generated" / "python"
+RUNTIME = ROOT / "runtime" / "python" / "mattermost_plugin"
+
 sys.path.insert(0, str(Path(__file__).parent))
-
-import pkgbuild
-
-if "mattermost_plugin" in sys.modules:
-    raise RuntimeError("mattermost_plugin was imported before the runtime tests chose it")
-
-if pkgbuild.use_generated():
-    PACKAGE_ROOT = pkgbuild.GENERATED
-else:
-    _scratch = Path(tempfile.mkdtemp(prefix="mm-pyrt-"))
-    atexit.register(shutil.rmtree, _scratch, True)
-    PACKAGE_ROOT = pkgbuild.build(_scratch)
-
 sys.path.insert(0, str(PACKAGE_ROOT))
 
 ASYNC_TEST_TIMEOUT = 60.0

@@ -98,6 +98,7 @@ def check_streaming_hooks(child: Child) -> None:
     """ServeHTTP and FileWillBeUploaded through the generated servicer."""
     from mattermost_plugin.pb.mattermost.plugin.v1 import common_pb2
     from mattermost_plugin.pb.mattermost.plugin.v1 import plugin_hooks_pb2 as hooks
+    from mattermost_plugin.pb.mattermost.plugin.v1.common_pb2 import PluginContext
     from mattermost_plugin.pb.mattermost.plugin.v1.model_file_pb2 import FileInfo
 
     def bidi(name: str, requests: list[Any], response_type: Any) -> list[Any]:
@@ -106,13 +107,13 @@ def check_streaming_hooks(child: Child) -> None:
             request_serializer=lambda m: m.SerializeToString(),
             response_deserializer=response_type.FromString,
         )
-        return list(method(iter(requests), timeout=10))
+        return list(method(iter(requests), timeout=10, metadata=child.metadata))
 
     head = common_pb2.HTTPRequest(method="POST", url="/a/b?c=d", body=b"ab")
     frames = bidi(
         "ServeHTTP",
         [
-            hooks.ServeHTTPRequest(context={"request_id": "r9"}, request=head),
+            hooks.ServeHTTPRequest(context=PluginContext(request_id="r9"), request=head),
             hooks.ServeHTTPRequest(request=common_pb2.HTTPRequest(body=b"cd", body_end=True)),
         ],
         hooks.ServeHTTPResponse,
@@ -158,12 +159,20 @@ class Child:
         assert host == "127.0.0.1"
         self.address = f"127.0.0.1:{int(port)}"
         self.channel = grpc.insecure_channel(self.address)
+        # What the Go launcher sends on every call.
+        token = env.get("MM_PLUGIN_API_TOKEN", "")
+        self.metadata: tuple[tuple[str, str], ...] = (
+            (("x-mm-bridge-token", token),) if token else ()
+        )
 
-    def call(self, path: str, request: bytes = b"", timeout: float = 5) -> bytes:
+    def call(
+        self, path: str, request: bytes = b"", timeout: float = 5, *, token: bool = True
+    ) -> bytes:
         method = self.channel.unary_unary(
             path, request_serializer=lambda b: b, response_deserializer=lambda b: b
         )
-        response: bytes = method(request, timeout=timeout)
+        metadata = self.metadata if token else ()
+        response: bytes = method(request, timeout=timeout, metadata=metadata)
         return response
 
     def finish(self, timeout: float = 10) -> tuple[int, str, list[dict[str, Any]]]:
@@ -276,6 +285,12 @@ def test_a_trivial_plugin_from_start_to_stop(package_root: Path) -> None:
             "OnActivate",
             "ServeHTTP",
         ]
+        # Hook calls without the token are refused; go-plugin's services
+        # answer the host without it.
+        with pytest.raises(grpc.RpcError) as refused:
+            child.call("/mattermost.plugin.v1.PluginHooks/OnActivate", token=False)
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert child.call("/grpc.health.v1.Health/Check", b"\x0a\x06plugin", token=False)
         activated = hooks.OnActivateResponse.FromString(
             child.call("/mattermost.plugin.v1.PluginHooks/OnActivate")
         )

@@ -46,7 +46,7 @@ from mattermost_plugin.errors import (
     UnsupportedError,
 )
 from mattermost_plugin.pb.mattermost.plugin.v1 import common_pb2, plugin_api_pb2
-from mattermost_plugin.pb.mattermost.plugin.v1.model_file_pb2 import FileInfo
+from mattermost_plugin.pb.mattermost.plugin.v1.model_file_pb2 import FileInfo, UploadSession
 from mattermost_plugin.pb.mattermost.plugin.v1.model_user_pb2 import User
 
 SERVICE = "test.API"
@@ -387,7 +387,7 @@ def test_stream_unary_file_object_of_16_mib(stubs: Stubs) -> None:
     pattern = Pattern(16 * MiB)
     source = PatternFile(pattern)
     calls = Calls(timeout=60, token="tk")
-    head = plugin_api_pb2.UploadDataRequest(us={"id": "slow"})
+    head = plugin_api_pb2.UploadDataRequest(us=UploadSession(id="slow"))
     with traced_peak() as peak:
         response = calls.stream_unary(stubs.UploadData, head, "rd", source, None, "UploadData")  # type: ignore[arg-type]
     _check_upload(response.file_info, pattern, 256)
@@ -398,7 +398,7 @@ def test_stream_unary_file_object_of_16_mib(stubs: Stubs) -> None:
 
 def test_stream_unary_iterable_is_read_as_it_is_sent(stubs: Stubs) -> None:
     pattern = Pattern(16 * MiB, chunk=100_000)  # split into 64 KiB pieces
-    head = plugin_api_pb2.UploadDataRequest(us={"id": "x"})
+    head = plugin_api_pb2.UploadDataRequest(us=UploadSession(id="x"))
     with traced_peak() as peak:
         response = Calls(timeout=60).stream_unary(
             stubs.UploadData, head, "rd", pattern.chunks(), None, "UploadData"
@@ -413,7 +413,7 @@ def test_stream_unary_bytes_and_empty(stubs: Stubs) -> None:
     calls = Calls(timeout=10)
     response = calls.stream_unary(
         stubs.UploadData,
-        plugin_api_pb2.UploadDataRequest(us={"id": "x"}),
+        plugin_api_pb2.UploadDataRequest(us=UploadSession(id="x")),
         "rd",
         b"abc" * CHUNK_SIZE,
         None,
@@ -423,7 +423,7 @@ def test_stream_unary_bytes_and_empty(stubs: Stubs) -> None:
     assert response.file_info.extension == f"{CHUNK_SIZE}/3/1/1"
     empty = calls.stream_unary(
         stubs.UploadData,
-        plugin_api_pb2.UploadDataRequest(us={"id": "x"}),
+        plugin_api_pb2.UploadDataRequest(us=UploadSession(id="x")),
         "rd",
         b"",
         None,
@@ -438,7 +438,7 @@ def test_stream_unary_app_error_and_source_failure(stubs: Stubs) -> None:
     with pytest.raises(PayloadTooLargeError) as info:
         calls.stream_unary(
             stubs.UploadData,
-            plugin_api_pb2.UploadDataRequest(us={"id": "fail-early"}),
+            plugin_api_pb2.UploadDataRequest(us=UploadSession(id="fail-early")),
             "rd",
             Pattern(8 * MiB).chunks(),
             None,
@@ -453,7 +453,7 @@ def test_stream_unary_app_error_and_source_failure(stubs: Stubs) -> None:
     with pytest.raises(OSError, match="disk on fire"):
         calls.stream_unary(
             stubs.UploadData,
-            plugin_api_pb2.UploadDataRequest(us={"id": "x"}),
+            plugin_api_pb2.UploadDataRequest(us=UploadSession(id="x")),
             "rd",
             broken(),
             None,
@@ -476,7 +476,7 @@ async def test_async_stream_unary_sources() -> None:
             with traced_peak() as peak:
                 response = await calls.stream_unary(
                     stubs.UploadData,
-                    plugin_api_pb2.UploadDataRequest(us={"id": "x"}),
+                    plugin_api_pb2.UploadDataRequest(us=UploadSession(id="x")),
                     "rd",
                     make(pattern),
                     None,
@@ -488,7 +488,7 @@ async def test_async_stream_unary_sources() -> None:
         with pytest.raises(PayloadTooLargeError):
             await calls.stream_unary(
                 stubs.UploadData,
-                plugin_api_pb2.UploadDataRequest(us={"id": "fail-early"}),
+                plugin_api_pb2.UploadDataRequest(us=UploadSession(id="fail-early")),
                 "rd",
                 Pattern(8 * MiB).chunks(),
                 None,
