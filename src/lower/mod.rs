@@ -7,7 +7,7 @@
 
 mod docs;
 mod go;
-mod python;
+pub(crate) mod python;
 
 use serde::Serialize;
 

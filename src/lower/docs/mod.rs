@@ -5,6 +5,8 @@
 
 mod markdown;
 
+use std::collections::HashMap;
+
 use heck::ToKebabCase;
 use serde::Serialize;
 
@@ -17,8 +19,11 @@ pub struct Docs;
 impl Target for Docs {
     fn lower(&self, model: &Model) -> Result<Vec<OutputFile>> {
         let mut files = vec![OutputFile::new("docs/index.md".into(), "docs/index.md.tera", &index(model))];
+        // The Python signatures of the methods the Python target covers.
+        let python = super::python::signatures(model);
         for s in &model.services {
-            files.push(OutputFile::new(format!("docs/{}", page_name(s)), "docs/service.md.tera", &service(model, s)));
+            let view = service(model, s, &python);
+            files.push(OutputFile::new(format!("docs/{}", page_name(s)), "docs/service.md.tera", &view));
         }
         Ok(files)
     }
@@ -126,7 +131,7 @@ struct FieldRow {
     description: String,
 }
 
-fn service(model: &Model, s: &Service) -> ServiceView {
+fn service(model: &Model, s: &Service, python: &HashMap<String, String>) -> ServiceView {
     let mut groups: Vec<Group> = Vec::new();
     // Untagged RPCs get a group of their own, titled only if others are tagged.
     let untagged = if s.methods.iter().any(|m| !m.tags.is_empty()) { "Untagged" } else { "" };
@@ -150,12 +155,16 @@ fn service(model: &Model, s: &Service) -> ServiceView {
             n => format!("{n} RPCs"),
         },
         groups,
-        methods: s.methods.iter().map(|m| method(model, m, package, show_go)).collect(),
+        methods: s
+            .methods
+            .iter()
+            .map(|m| method(model, m, package, show_go, python.get(&format!("{}.{}", s.full_name, m.name))))
+            .collect(),
         show_go,
     }
 }
 
-fn method(model: &Model, m: &Method, package: &str, show_go: bool) -> MethodView {
+fn method(model: &Model, m: &Method, package: &str, show_go: bool, python: Option<&String>) -> MethodView {
     let mut facts = vec![Fact { label: "Streaming", value: streaming(m.streaming).into() }];
     if !m.min_server_version.is_empty() {
         facts.push(Fact { label: "Minimum server version", value: m.min_server_version.clone() });
@@ -171,6 +180,9 @@ fn method(model: &Model, m: &Method, package: &str, show_go: bool) -> MethodView
     }
     if show_go {
         facts.push(Fact { label: "Go", value: markdown::cell_code(&go_signature(&m.go_name, &m.go)) });
+    }
+    if let Some(signature) = python {
+        facts.push(Fact { label: "Python", value: markdown::cell_code(signature) });
     }
     if let Some(hook) = &m.hook {
         facts.push(Fact { label: "If the plugin does not implement it", value: fallback(m, &hook.not_implemented) });

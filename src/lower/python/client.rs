@@ -34,6 +34,10 @@ pub struct ResultTuple {
 pub struct ApiMethod {
     /// The RPC (and Go) name, e.g. `GetUser`.
     pub rpc: String,
+    /// `get_user(user_id: str, *, timeout: float | None = None) -> User`,
+    /// for the docs.
+    #[serde(skip)]
+    pub signature: String,
     /// The `def` line(s) of the sync and the async method.
     pub def_sync: String,
     pub def_async: String,
@@ -214,6 +218,7 @@ fn method(
     };
     let name = snake(&m.go_name);
     let def_sync = fit(4, &format!("def {name}("), &sig, &format!(") -> {returns}:"));
+    let signature = format!("{name}({}) -> {returns}", sig[1..].join(", "));
     let def_async = fit(4, &format!("async def {name}("), &sig, &format!(") -> {returns}:"));
 
     // Body.
@@ -293,6 +298,7 @@ fn method(
     Ok((
         ApiMethod {
             rpc: m.name.clone(),
+            signature,
             def_sync,
             def_async,
             docstring: docstring(8, &doc),

@@ -40,6 +40,10 @@ pub struct HookView {
     pub name: String,
     pub method: String,
     pub def: String,
+    /// `message_will_be_posted(c: PluginContext, post: Post) -> Post | Reject | None`,
+    /// for the docs.
+    #[serde(skip)]
+    pub signature: String,
     pub docstring: String,
     /// The base class's body: the neutral answer.
     pub neutral: String,
@@ -215,6 +219,7 @@ fn hook(
     let mut sig = vec!["self".to_string()];
     sig.extend(params.iter().map(|(n, py, _)| format!("{n}: {}", py.param_type)));
     let def = fit(4, &format!("def {name}("), &sig, &format!(") -> MaybeAwaitable[{returns}]:"));
+    let signature = format!("{name}({}) -> {returns}", sig[1..].join(", "));
     let neutral = if allows_none || returns == "None" {
         "return None".to_string()
     } else {
@@ -296,7 +301,7 @@ fn hook(
         .map(|r| fit(12, &format!("return {pb}.{response}("), &[format!("{}=result.reason", r.field)], ")"))
         .unwrap_or_default();
     Ok((
-        HookView { name: m.name.clone(), method: name.clone(), def, docstring: docstring(8, &doc), neutral },
+        HookView { name: m.name.clone(), method: name.clone(), signature, def, docstring: docstring(8, &doc), neutral },
         ServicerHook {
             name: m.name.clone(),
             shape,

@@ -166,6 +166,31 @@ struct ModelView {
     names: Vec<String>,
 }
 
+/// The Python signature of every method the target generates (the client's
+/// methods and the plugin's hooks), by the method's full name
+/// (`package.Service.Method`); empty when the Python target does not cover
+/// the model.
+pub fn signatures(model: &Model) -> std::collections::HashMap<String, String> {
+    let classes = names::Classes::new(model);
+    let mut out = std::collections::HashMap::new();
+    let bridged = model
+        .services
+        .iter()
+        .filter(|s| s.go_interface.is_some())
+        .filter(|s| model.files.iter().any(|f| f.path == s.file && f.go_package.is_some()));
+    for s in bridged {
+        let key = |m: &str| format!("{}.{m}", s.full_name);
+        if s.hooks {
+            if let Ok((view, _)) = hooks::hooks(model, s, &classes) {
+                out.extend(view.hooks.into_iter().map(|h| (key(&h.name), h.signature)));
+            }
+        } else if let Ok(view) = client::client(model, s, &classes) {
+            out.extend(view.methods.into_iter().map(|m| (key(&m.rpc), m.signature)));
+        }
+    }
+    out
+}
+
 /// `model.py`: every model message (with `go_type`) and enum, re-exported
 /// under its own name.
 fn model_view(model: &Model, classes: &names::Classes) -> ModelView {
