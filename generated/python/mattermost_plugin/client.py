@@ -123,13 +123,14 @@ class GetEmojiImageResult(NamedTuple):
 
 
 class PluginAPI:
-    """The server-side Plugin API: everything a plugin may ask the Mattermost server
-    to do, one RPC per method of the Go interface `plugin.API`, in the order of
-    that interface. The plugin is the client and the server answers. Requests
-    carry the Go parameters in order; responses carry the error (when the Go
-    method returns one) as field 1 and the Go results from field 2 on. An
-    AppError in the response is an application failure; a gRPC status other than
-    OK only reports a transport failure.
+    """The server's Plugin API, blocking: one method per method of the Go
+    `plugin.API`, named in snake_case, with the Go parameters in order
+    (options and paging keyword-only).
+
+    A plugin gets one as `self.api`; `PluginAPI.connect(address, token=...)`
+    makes one elsewhere. Every call is bounded by the client's timeout (30 s
+    by default) or the call's `timeout`; a failure raises a `PluginAPIError`
+    subclass chosen by its status code.
     """
 
     def __init__(

@@ -101,19 +101,23 @@ class HookName(str, enum.Enum):
 
 
 class Plugin:
-    """The hooks a plugin can implement. The direction is the reverse of the Plugin
-    API: here the Mattermost server is the caller and the plugin is the callee.
-    The plugin process serves this service; the server-side bridge (the Go
-    adapter that implements plugin.Hooks on behalf of the plugin) is the gRPC
-    client and calls an RPC whenever the server fires the matching hook.
+    """A Mattermost server plugin written in Python.
 
-    The server only calls the hooks that the plugin reports through
-    Implemented. What the bridge answers when the plugin does not implement a
-    hook, or when a call fails on the way (timeout, lost connection, non-OK
-    gRPC status), is the hook policy documented next to these protos
-    (design/hook-policy.md). Hook outcomes that Go returns as a value (a rejection
-    reason, a replacement object, an error) always travel in the response
-    message; a non-OK gRPC status means that no answer was produced.
+    Subclass it, override the hooks the plugin handles (with `def` or
+    `async def`, keeping the signature, which mypy checks), and start the
+    process with `mattermost_plugin.run(MyPlugin)`::
+
+        class Greeter(Plugin):
+            def message_will_be_posted(self, c: PluginContext, post: Post) -> Post | Reject | None:
+                if "spam" in post.message:
+                    return Reject("no spam here")
+                return None
+
+    The server calls only the overridden hooks. `def` hooks run in a thread
+    pool and use `self.api`; `async def` hooks run on the event loop and use
+    `self.async_api`. An exception raised by a hook is reported to the server
+    as the hook's error where the Go hook returns one, and as a failed call
+    otherwise (see each hook).
     """
 
     api: PluginAPI

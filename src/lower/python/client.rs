@@ -16,7 +16,6 @@ pub struct ClientView {
     pub local: Vec<ImportLine>,
     pub service: String,
     pub grpc_module: String,
-    pub docstring: String,
     pub results: Vec<ResultTuple>,
     pub methods: Vec<ApiMethod>,
 }
@@ -97,7 +96,6 @@ pub fn client(model: &Model, service: &Service, classes: &Classes) -> Result<Cli
         local: imports.local("."),
         service: service.name.clone(),
         grpc_module,
-        docstring: docstring(4, &service.comments.leading),
         results,
         methods,
     })

@@ -20,7 +20,6 @@ use crate::model::{GoValue, Method, Model, Role, Service};
 pub struct HooksView {
     pub stdlib: Vec<ImportLine>,
     pub local: Vec<ImportLine>,
-    pub docstring: String,
     pub hooks: Vec<HookView>,
 }
 
@@ -110,7 +109,6 @@ pub fn hooks(
         HooksView {
             stdlib: base.stdlib(),
             local: base.local("."),
-            docstring: docstring(4, &service.comments.leading),
             hooks,
         },
         ServicerView {
