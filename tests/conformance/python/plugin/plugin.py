@@ -31,9 +31,9 @@ from mattermost_plugin import (
     Plugin,
     Reject,
     ResponseWriter,
+    UploadStream,
     run,
 )
-from mattermost_plugin._dispatch import UploadStream
 from mattermost_plugin.errors import snake_case
 from mattermost_plugin.model import (
     Channel,

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import io
 import keyword
 import os
 import traceback
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import mattermost_plugin
@@ -35,13 +36,28 @@ def python_name(go_name: str) -> str:
     return name + "_" if keyword.iskeyword(name) else name
 
 
+def _pieces(data: bytes, size: int = 50_000) -> Iterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def byte_source(data: bytes, kind: str) -> object:
+    """The content of an `io.Reader` parameter as a caller may give it: a
+    binary file object (sync client), an iterator of odd-sized pieces (async
+    client); empty content as bytes."""
+    if not data:
+        return data
+    return io.BytesIO(data) if kind == "sync" else _pieces(data)
+
+
 def bind(
-    fn: Callable[..., Any], params: list[GoValue], request: Message
+    fn: Callable[..., Any], params: list[GoValue], request: Message, kind: str = "sync"
 ) -> tuple[list[Any], dict[str, Any], list[str]]:
     """The arguments of a call of client method `fn` carrying the Go
     parameters `params` as `request` holds them: positional parameters in Go
-    order, keyword-only ones by name, a variadic one spread. Problems with
-    the signature come back as text."""
+    order, keyword-only ones by name, a variadic one spread, a byte stream
+    as `byte_source` gives it for `kind`. Problems with the signature come
+    back as text."""
     parameters = {
         name: p for name, p in inspect.signature(fn).parameters.items() if name != "timeout"
     }
@@ -62,6 +78,8 @@ def bind(
             continue
         seen.append(name)
         value = param_value(request, go.field, go.go_type)
+        if go.go_type == "io.Reader":
+            value = byte_source(value, kind)
         if p.kind is inspect.Parameter.VAR_POSITIONAL:
             args.extend(value)
         elif p.kind is inspect.Parameter.KEYWORD_ONLY:
@@ -154,7 +172,7 @@ class ApiChecks:
                 return self._plugin_http(request, response, kind)
             client: PluginAPI | AsyncPluginAPI = self.api if kind == "sync" else self.async_api
             fn = getattr(client, python_name(method))
-            args, kwargs, problems = bind(fn, fx.params, request)
+            args, kwargs, problems = bind(fn, fx.params, request, kind)
             if problems:
                 return problems
             if kind == "sync":
