@@ -359,6 +359,16 @@ impl Model {
         crate::diag::Diagnostic::new(message).at(place).element(element)
     }
 
+    /// The services the bridge covers: those that mirror a Go interface, in a
+    /// file with a `go_package` (the Go code's home).
+    pub fn bridged_services(&self) -> Vec<&Service> {
+        self.services
+            .iter()
+            .filter(|s| s.go_interface.is_some())
+            .filter(|s| self.files.iter().any(|f| f.path == s.file && f.go_package.is_some()))
+            .collect()
+    }
+
     /// Rebuilds the name index after `messages` changed.
     pub fn index(&mut self) {
         self.message_index = self.messages.iter().enumerate().map(|(i, m)| (m.full_name.clone(), i)).collect();

@@ -36,6 +36,55 @@ impl OutputFile {
     }
 }
 
+/// A file whose view is the header and the fields of `body`.
+pub fn file<T: Serialize>(path: &str, template: &'static str, sources: Vec<String>, body: T) -> OutputFile {
+    #[derive(Serialize)]
+    struct FileView<T: Serialize> {
+        header: Header,
+        #[serde(flatten)]
+        body: T,
+    }
+    OutputFile::new(path.to_string(), template, &FileView { header: Header::new(sources), body })
+}
+
+/// The hand-written runtime of a target, shipped beside its generated files:
+/// every file of `dir` (recursively) with the extension, written under
+/// `out` through `template`, which prints the header and the file's `text`.
+/// `source` is where the files live in the repository, for the header.
+pub fn runtime(
+    dir: &include_dir::Dir<'_>,
+    extension: &str,
+    out: &str,
+    source: &str,
+    template: &'static str,
+) -> Vec<OutputFile> {
+    #[derive(Serialize)]
+    struct RuntimeView {
+        text: String,
+    }
+    let mut files = Vec::new();
+    let mut dirs = vec![dir];
+    while let Some(d) = dirs.pop() {
+        for entry in d.entries() {
+            match entry {
+                include_dir::DirEntry::Dir(sub) => dirs.push(sub),
+                include_dir::DirEntry::File(f) if f.path().extension().is_some_and(|x| x == extension) => {
+                    let name = f.path().to_string_lossy().replace('\\', "/");
+                    let text = f.contents_utf8().expect("runtime sources are UTF-8").to_string();
+                    files.push(file(
+                        &format!("{out}/{name}"),
+                        template,
+                        vec![format!("{source}/{name}")],
+                        RuntimeView { text },
+                    ));
+                }
+                include_dir::DirEntry::File(_) => {}
+            }
+        }
+    }
+    files
+}
+
 /// The header every template prints through its target's header partial.
 #[derive(Serialize)]
 pub struct Header {

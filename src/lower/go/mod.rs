@@ -16,7 +16,7 @@ mod service;
 use include_dir::{Dir, include_dir};
 use serde::Serialize;
 
-use super::{Header, OutputFile, Target};
+use super::{OutputFile, Target, file};
 use crate::diag::{Failure, Result};
 use crate::model::Model;
 
@@ -31,30 +31,13 @@ const MODULE: &str = "mmbindgen.dev/generated/go";
 pub struct Go;
 
 #[derive(Serialize)]
-struct FileView<T: Serialize> {
-    header: Header,
-    #[serde(flatten)]
-    body: T,
-}
-
-#[derive(Serialize)]
 struct ModuleView {
     module: &'static str,
 }
 
-#[derive(Serialize)]
-struct RuntimeView {
-    text: String,
-}
-
 impl Target for Go {
     fn lower(&self, model: &Model) -> Result<Vec<OutputFile>> {
-        let services: Vec<_> = model
-            .services
-            .iter()
-            .filter(|s| s.go_interface.is_some())
-            .filter(|s| model.files.iter().any(|f| f.path == s.file && f.go_package.is_some()))
-            .collect();
+        let services = model.bridged_services();
         if services.is_empty() {
             return Ok(Vec::new());
         }
@@ -108,24 +91,8 @@ impl Target for Go {
         if !problems.is_empty() {
             return Err(Failure::Input(problems));
         }
-        for f in RUNTIME.files() {
-            let name = f.path().to_string_lossy().replace('\\', "/");
-            // Tests ship too, so the runtime is tested where it runs.
-            if name.ends_with(".go") {
-                let text = f.contents_utf8().expect("runtime sources are UTF-8").to_string();
-                let source = format!("runtime/go/{name}");
-                files.push(file(
-                    &format!("go/bridge/{name}"),
-                    "go/runtime.go.tera",
-                    vec![source],
-                    RuntimeView { text },
-                ));
-            }
-        }
+        // Tests ship too, so the runtime is tested where it runs.
+        files.extend(super::runtime(&RUNTIME, "go", "go/bridge", "runtime/go", "go/runtime.go.tera"));
         Ok(files)
     }
-}
-
-fn file<T: Serialize>(path: &str, template: &'static str, sources: Vec<String>, body: T) -> OutputFile {
-    OutputFile::new(path.to_string(), template, &FileView { header: Header::new(sources), body })
 }

@@ -106,11 +106,7 @@ pub fn hooks(
         return Err(problems);
     }
     Ok((
-        HooksView {
-            stdlib: base.stdlib(),
-            local: base.local("."),
-            hooks,
-        },
+        HooksView { stdlib: base.stdlib(), local: base.local("."), hooks },
         ServicerView {
             stdlib: serv.stdlib(),
             local: serv.local("."),

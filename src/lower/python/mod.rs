@@ -13,7 +13,7 @@ mod values;
 use include_dir::{Dir, include_dir};
 use serde::Serialize;
 
-use super::{Header, OutputFile, Target};
+use super::{OutputFile, Target, file};
 use crate::diag::{Failure, Result};
 use crate::model::Model;
 
@@ -30,13 +30,6 @@ pub const GRPC_FLOOR: &str = "1.72.1";
 pub struct Python;
 
 #[derive(Serialize)]
-struct FileView<T: Serialize> {
-    header: Header,
-    #[serde(flatten)]
-    body: T,
-}
-
-#[derive(Serialize)]
 struct Empty {}
 
 /// `pyproject.toml`: the dependency floors.
@@ -46,21 +39,11 @@ struct ProjectView {
     protobuf_floor: String,
 }
 
-#[derive(Serialize)]
-struct RuntimeView {
-    text: String,
-}
-
 impl Target for Python {
     fn lower(&self, model: &Model) -> Result<Vec<OutputFile>> {
         // The Python half talks to the Go half: it covers the services the Go
-        // target bridges (a Go interface, in a file with a go_package).
-        let bridged: Vec<_> = model
-            .services
-            .iter()
-            .filter(|s| s.go_interface.is_some())
-            .filter(|s| model.files.iter().any(|f| f.path == s.file && f.go_package.is_some()))
-            .collect();
+        // target bridges.
+        let bridged = model.bridged_services();
         if bridged.is_empty() {
             return Ok(Vec::new());
         }
@@ -136,18 +119,7 @@ impl Target for Python {
         ));
         let init = InitView { api: !api.is_empty(), hooks: !hook_services.is_empty() };
         files.push(file(&format!("python/{PACKAGE}/__init__.py"), "python/init.py.tera", Vec::new(), init));
-        let mut runtime = Vec::new();
-        runtime_files(&RUNTIME, &mut runtime);
-        for f in runtime {
-            let name = f.path().to_string_lossy().replace('\\', "/");
-            let text = f.contents_utf8().expect("runtime sources are UTF-8").to_string();
-            files.push(file(
-                &format!("python/{name}"),
-                "python/runtime.py.tera",
-                vec![format!("runtime/python/{name}")],
-                RuntimeView { text },
-            ));
-        }
+        files.extend(super::runtime(&RUNTIME, "py", "python", "runtime/python", "python/runtime.py.tera"));
         Ok(files)
     }
 }
@@ -173,12 +145,7 @@ struct ModelView {
 pub fn signatures(model: &Model) -> std::collections::HashMap<String, String> {
     let classes = names::Classes::new(model);
     let mut out = std::collections::HashMap::new();
-    let bridged = model
-        .services
-        .iter()
-        .filter(|s| s.go_interface.is_some())
-        .filter(|s| model.files.iter().any(|f| f.path == s.file && f.go_package.is_some()));
-    for s in bridged {
+    for s in model.bridged_services() {
         let key = |m: &str| format!("{}.{m}", s.full_name);
         if s.hooks {
             if let Ok((view, _)) = hooks::hooks(model, s, &classes) {
@@ -208,20 +175,4 @@ fn model_view(model: &Model, classes: &names::Classes) -> ModelView {
     all.sort();
     all.dedup();
     ModelView { imports: imports.local("."), names: all }
-}
-
-/// The `.py` files of the runtime, recursively, in path order.
-fn runtime_files<'a>(dir: &'a Dir<'a>, out: &mut Vec<&'a include_dir::File<'a>>) {
-    for entry in dir.entries() {
-        match entry {
-            include_dir::DirEntry::Dir(d) => runtime_files(d, out),
-            include_dir::DirEntry::File(f) if f.path().extension().is_some_and(|x| x == "py") => out.push(f),
-            include_dir::DirEntry::File(_) => {}
-        }
-    }
-    out.sort_by_key(|f| f.path());
-}
-
-fn file<T: Serialize>(path: &str, template: &'static str, sources: Vec<String>, body: T) -> OutputFile {
-    OutputFile::new(path.to_string(), template, &FileView { header: Header::new(sources), body })
 }

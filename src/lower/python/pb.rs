@@ -20,7 +20,8 @@ use prost_types::{DescriptorProto, FileDescriptorProto};
 use serde::Serialize;
 
 use super::super::OutputFile;
-use super::{PACKAGE, file};
+use super::super::file;
+use super::PACKAGE;
 use crate::diag::Result;
 use crate::model::Model;
 
