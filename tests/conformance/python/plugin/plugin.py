@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
@@ -401,7 +403,22 @@ def failing_plugin(mode: str, hooks: list[str]) -> type[Plugin]:
     return type(f"{mode.title()}Plugin", (Plugin,), namespace)
 
 
+def _exit_with_parent() -> None:
+    """Ends the process when the test binary that started it dies without
+    stopping it (killed, or its test timed out), instead of leaving it
+    behind."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="crosslang-parent-watch", daemon=True).start()
+
+
 def main() -> None:
+    _exit_with_parent()
     mode = os.environ.get("XLANG_MODE", "full")
     if mode == "full":
         run(FullPlugin)
