@@ -127,7 +127,7 @@ func httpFailure(w http.ResponseWriter, headWritten bool, code int, err error) {
 	if headWritten {
 		panic(http.ErrAbortHandler)
 	}
-	if status.Code(err) == codes.DeadlineExceeded {
+	if status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded) {
 		code = http.StatusGatewayTimeout
 	}
 	httpError(w, code)

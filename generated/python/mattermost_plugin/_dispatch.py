@@ -162,18 +162,20 @@ class Dispatcher:
         timeout: float | None,
     ) -> Any:
         """Runs the handler; aborts the call with DEADLINE_EXCEEDED when it
-        takes longer than `timeout`. Its exception propagates."""
+        takes longer than `timeout` (what is left of the hook timeout). Its
+        exception propagates."""
         task = await _within(self.run(handler, *args), timeout)
         if task is None:
             self.logger.error(
-                "%s did not answer within %g s; the call ends with DEADLINE_EXCEEDED",
+                "%s did not answer within the hook timeout of %g s; the call ends with"
+                " DEADLINE_EXCEEDED",
                 hook,
-                timeout,
+                self.timeout,
                 extra={"hook": hook},
             )
             await context.abort(
                 grpc.StatusCode.DEADLINE_EXCEEDED,
-                f"{hook}: the plugin did not answer within {timeout:g} s",
+                f"{hook}: the plugin did not answer within {self.timeout:g} s",
             )
         return task.result()
 

@@ -17,6 +17,7 @@ timeout and turns every failure into a `PluginAPIError`.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -344,6 +345,11 @@ class _Settings:
     def deadline(self, timeout: float | None) -> float | None:
         return self.timeout if timeout is None else timeout
 
+    def expires(self, timeout: float | None) -> float | None:
+        """When a call made now with `timeout` runs out (monotonic clock)."""
+        limit = self.deadline(timeout)
+        return None if limit is None else time.monotonic() + limit
+
 
 class _StreamUnaryCall(Protocol[_Resp_co]):
     """What a `grpc.aio` client-streaming call is to `AsyncCalls`."""
@@ -381,6 +387,7 @@ class Calls:
         """Calls the unary RPC `method` (a stub attribute) named `name`
         (for errors) and returns its response, or raises the
         `PluginAPIError` of its AppError or of the failed call."""
+        expires = self._settings.expires(timeout)
         try:
             response = method(
                 request,
@@ -388,7 +395,7 @@ class Calls:
                 metadata=self._settings.metadata,
             )
         except grpc.RpcError as err:
-            raise error_from_rpc_error(err, name) from None
+            raise error_from_rpc_error(err, name, expires) from None
         raise_for_app_error(response)
         return response
 
@@ -408,6 +415,7 @@ class Calls:
         is never read whole). An empty source sends `head` alone. An
         exception of the source ends the call and is raised as it is."""
         messages = _Recorded(_chunk_messages(head, chunk_field, source))
+        expires = self._settings.expires(timeout)
         try:
             response = method(
                 messages,
@@ -417,7 +425,7 @@ class Calls:
         except grpc.RpcError as err:
             if messages.error is not None:
                 raise messages.error from None
-            raise error_from_rpc_error(err, name) from None
+            raise error_from_rpc_error(err, name, expires) from None
         raise_for_app_error(response)
         return response
 
@@ -481,6 +489,7 @@ class AsyncCalls:
         name: str,
     ) -> _Resp:
         """`Calls.unary`, awaited."""
+        expires = self._settings.expires(timeout)
         try:
             response = await method(
                 request,
@@ -488,7 +497,7 @@ class AsyncCalls:
                 metadata=self._settings.metadata,
             )
         except grpc.RpcError as err:
-            raise error_from_rpc_error(err, name) from None
+            raise error_from_rpc_error(err, name, expires) from None
         raise_for_app_error(response)
         return response
 
@@ -504,6 +513,7 @@ class AsyncCalls:
         """`Calls.stream_unary`, awaited. Each message is written when gRPC
         can take it (flow control), so at most a few chunks are held; a file
         object or other blocking iterable is read in a worker thread."""
+        expires = self._settings.expires(timeout)
         call = method(
             timeout=self._settings.deadline(timeout),
             metadata=self._settings.metadata,
@@ -521,7 +531,7 @@ class AsyncCalls:
                 pass
             response = await call
         except grpc.RpcError as err:
-            raise error_from_rpc_error(err, name) from None
+            raise error_from_rpc_error(err, name, expires) from None
         except BaseException:
             call.cancel()
             raise

@@ -26,6 +26,7 @@ exception becomes the AppError of the hook's response (`to_app_error`).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -264,14 +265,26 @@ def error_from_app_error(app_error: common_pb2.AppError) -> PluginAPIError:
     )
 
 
-def error_from_rpc_error(err: grpc.RpcError, method: str) -> PluginAPIError:
+def error_from_rpc_error(
+    err: grpc.RpcError, method: str, expires: float | None = None
+) -> PluginAPIError:
     """The exception for a call to `method` that failed with a gRPC status:
     the class of the HTTP status the code stands for (UNAVAILABLE: 503,
     DEADLINE_EXCEEDED: 504, RESOURCE_EXHAUSTED (a message over the size
     limit): 413, CANCELLED and unknown codes: 500...), with id
     `plugin.python.transport.<code>`, `where` the method, and `grpc_code` set.
-    """
+
+    `expires` is the call's deadline (`time.monotonic()` seconds): a call
+    CANCELLED once it has passed ran out of time (the server cancels the
+    stream when its copy of the deadline fires, which may arrive before the
+    client's own timer does), so it is DEADLINE_EXCEEDED."""
     code = _rpc_code(err)
+    if (
+        code == grpc.StatusCode.CANCELLED
+        and expires is not None
+        and time.monotonic() >= expires - _CLOCK_SLACK
+    ):
+        code = grpc.StatusCode.DEADLINE_EXCEEDED
     details = _rpc_details(err)
     status = _GRPC_STATUS.get(code, 500)
     message = f"{method}: the call failed with gRPC status {code.name}"
@@ -285,6 +298,11 @@ def error_from_rpc_error(err: grpc.RpcError, method: str) -> PluginAPIError:
         where=method,
         grpc_code=code,
     )
+
+
+# How far before its own deadline a cancelled call counts as timed out: the
+# server's copy of the deadline starts later than the client's, never before.
+_CLOCK_SLACK = 0.005
 
 
 def _rpc_code(err: grpc.RpcError) -> grpc.StatusCode:

@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 import grpc.aio
 import pytest
+
 from helpers import aio_server, method_handler, multicallable, service
 from mattermost_plugin._dispatch import Dispatcher, HandlerFailed, Reject
 from mattermost_plugin._transport import aconnect

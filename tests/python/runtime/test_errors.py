@@ -8,6 +8,7 @@ import pickle
 import grpc
 import grpc.aio
 import pytest
+
 from mattermost_plugin import errors
 from mattermost_plugin.errors import (
     ConflictError,

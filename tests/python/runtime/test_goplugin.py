@@ -7,6 +7,7 @@ from typing import Any
 
 import grpc
 import grpc.aio
+
 from mattermost_plugin._goplugin import (
     STDERR,
     STDOUT,

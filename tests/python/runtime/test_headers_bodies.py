@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+
 from helpers import Pattern, PatternFile
 from mattermost_plugin._http import (
     Headers,

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from mattermost_plugin._logging import (
     TRACE,
     HclogHandler,

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import subprocess_env
 
 LIMIT_KIB = 4 * 1024  # a quarter of one body

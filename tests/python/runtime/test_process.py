@@ -14,6 +14,7 @@ from typing import Any
 
 import grpc
 import pytest
+
 from conftest import subprocess_env
 from mattermost_plugin._process import COOKIE_KEY, COOKIE_VALUE, Settings
 

@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 import grpc.aio
 import pytest
+
 from helpers import (
     Digest,
     MiB,

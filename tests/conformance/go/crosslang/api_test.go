@@ -175,13 +175,6 @@ func errorFixtures() map[string]*errorFixture {
 	out["deadline"] = transport("GetTeam", "DEADLINE_EXCEEDED", 504, "DeadlineExceededError")
 	out["deadline"].Args = []string{slowTeam}
 	out["deadline"].Timeout = apiCallTimeout
-	// Known bug (both clients, now and then): grpc-go resets the stream
-	// (RST_STREAM CANCEL) when its copy of the deadline fires; when that
-	// reaches gRPC Python before its own deadline timer, the call fails with
-	// CANCELLED, which the runtime maps to InternalError (500) instead of
-	// DeadlineExceededError. Accepted and logged until the runtime maps a
-	// CANCELLED call past its deadline to DEADLINE_EXCEEDED.
-	out["deadline"].KnownBug = transport("GetTeam", "CANCELLED", 500, "InternalError")
 	out["no_token"] = transport("GetUser", "UNAUTHENTICATED", 401, "UnauthorizedError")
 	out["no_token"].Args = []string{unauthUser}
 	out["no_token"].Token = "none"
@@ -268,7 +261,7 @@ func TestAPIErrors(t *testing.T) {
 				t.Run(client, func(t *testing.T) {
 					arg := fx.Args[0]
 					before := live.calls(arg)
-					p.expectOKOrKnownBug(t, "/apierr "+name+" "+client)
+					p.expectOK(t, "/apierr "+name+" "+client)
 					got := live.calls(arg) - before
 					want := 1
 					if fx.refused {

@@ -31,15 +31,6 @@ const slowHTTPSleep = time.Second
 // raise (tests/conformance/python/plugin/plugin.py).
 func raisedText(hook string) string { return "crosslang: " + hook + " raised on purpose" }
 
-// deadlineStatusBug: a ServeHTTP/ServeMetrics request whose context
-// deadline runs out is answered 502, not the 504 of design/hook-policy.md
-// rule 6: the exchange ends with the request context's own error
-// (context.DeadlineExceeded, runtime/go/http.go httpExchange.watch), which
-// httpFailure (runtime/go/client.go) does not recognise, since it only
-// checks for a gRPC status DEADLINE_EXCEEDED. While true, 502 is accepted
-// (and logged) there; set it to false once the runtime answers 504.
-const deadlineStatusBug = true
-
 // TestHookFallbacks: what the hooks client answers when the Python plugin
 // gives no answer, hook by hook, against the not_implemented and
 // unavailable options of the proto (read from `mm-bindgen list --json`).
@@ -140,7 +131,7 @@ func TestHookFallbacks(t *testing.T) {
 					t.Errorf("the fallback came after %v; the Python hook timeout is %v", o.elapsed, pythonHookTimeout)
 				}
 				errs := o.errs()
-				if len(errs) != 1 || !strings.Contains(errs[0], "code = DeadlineExceeded desc = "+hook+": the plugin did not answer within 0.") {
+				if len(errs) != 1 || !strings.Contains(errs[0], "code = DeadlineExceeded desc = "+hook+": the plugin did not answer within 0.5 s") {
 					t.Errorf("OnError was told %q, want the plugin's DEADLINE_EXCEEDED (%s: the plugin did not answer within 0.5 s)", errs, hook)
 				}
 			})
@@ -159,12 +150,8 @@ func TestHookFallbacks(t *testing.T) {
 				}
 				errs := o.errs()
 				if o.fb.web != nil {
-					switch code := o.fb.rec.Code; {
-					case code == http.StatusGatewayTimeout:
-					case code == http.StatusBadGateway && deadlineStatusBug:
-						t.Logf("known bug (deadlineStatusBug): 502 instead of 504 after the request's deadline; OnError: %q", errs)
-					default:
-						t.Errorf("got status %d, want 504", code)
+					if code := o.fb.rec.Code; code != http.StatusGatewayTimeout {
+						t.Errorf("got status %d, want 504 (OnError: %q)", code, errs)
 					}
 				} else {
 					o.fb.expect(t, methods[hook].Hook.Unavailable, "unavailable", nil)

@@ -97,10 +97,6 @@ type errorFixture struct {
 	Where         *string        `json:"where"`
 	Params        map[string]any `json:"params"`
 	GRPCCode      *string        `json:"grpc_code"` // "" means None
-	// KnownBug is the exception of a known bug, accepted in place of the
-	// expected one: the plugin answers "known bug: ..." then, which the
-	// test logs.
-	KnownBug *errorFixture `json:"known_bug,omitempty"`
 	// refused: the call must not reach the Go API.
 	refused bool
 }

@@ -211,19 +211,6 @@ func (p *proc) expectOK(t *testing.T, text string) {
 	}
 }
 
-// expectOKOrKnownBug is expectOK, but an answer "known bug: ..." (a known
-// bug the case accepts) is logged rather than failed.
-func (p *proc) expectOKOrKnownBug(t *testing.T, text string) {
-	t.Helper()
-	switch got := p.command(t, text); {
-	case got == "ok":
-	case strings.HasPrefix(got, "known bug: "):
-		t.Logf("%s: %s", text, got)
-	default:
-		t.Errorf("%s: the Python plugin reports:\n%s", text, got)
-	}
-}
-
 func readManifest(path string) (*model.Manifest, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

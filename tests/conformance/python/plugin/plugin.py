@@ -63,7 +63,6 @@ from mattermost_plugin.model import (
     User,
     WebSocketRequest,
 )
-
 from xlang.api import ApiChecks
 from xlang.fixtures import LazyFixtures
 from xlang.hooks import HookCases

@@ -13,8 +13,9 @@ import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
-import mattermost_plugin
 from google.protobuf.message import Message
+
+import mattermost_plugin
 from mattermost_plugin import AsyncPluginAPI, Headers, HTTPRequest, PluginAPI, PluginAPIError
 from mattermost_plugin.errors import snake_case
 
@@ -234,10 +235,7 @@ class ApiChecks:
 
                 result = self.on_loop(call())
         except PluginAPIError as exc:
-            problems = error_problems(fx, exc)
-            if problems and fx.known_bug is not None and not error_problems(fx.known_bug, exc):
-                return [f"known bug: {type(exc).__name__}: {exc}"]
-            return problems
+            return error_problems(fx, exc)
         except Exception as exc:  # noqa: BLE001 - reported to Go
             return [f"raised {type(exc).__name__}, not a PluginAPIError: {exc}"]
         return [f"no exception; the call returned {short(result)}"]

@@ -102,8 +102,6 @@ class ErrorFixture:
     fields: dict[str, Any] = field(default_factory=dict)
     message_prefix: str | None = None
     grpc_code: str | None = None
-    known_bug: ErrorFixture | None = None
-    """The exception of a known bug, accepted in place of this one."""
 
 
 def _b64(value: str | None) -> bytes:
@@ -163,7 +161,6 @@ def _error(v: dict[str, Any]) -> ErrorFixture:
         fields={name: v[name] for name in checked if v.get(name) is not None},
         message_prefix=v.get("message_prefix"),
         grpc_code=v.get("grpc_code"),
-        known_bug=_error(v["known_bug"]) if v.get("known_bug") else None,
     )
 
 

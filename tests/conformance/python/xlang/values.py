@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from google.protobuf.message import Message
+
 from mattermost_plugin import Headers, _convert
 
 __all__ = ["compare", "field_value", "is_json_carrier", "param_value", "short"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import grpc
 import grpc.aio
+
 from mattermost_plugin._dispatch import Dispatcher
 from mattermost_plugin._logging import configure
 from mattermost_plugin._process import Settings, _exit_if_stuck, _serve

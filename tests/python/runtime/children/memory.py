@@ -34,6 +34,7 @@ async def serve_http(size: int) -> None:
 
 async def upload(size: int) -> None:
     import test_upload as t
+
     from mattermost_plugin._dispatch import FileReplacement
 
     hook = t.Hook(timeout=60)
@@ -48,6 +49,7 @@ async def upload(size: int) -> None:
 
 async def plugin_http(size: int) -> None:
     import test_transport as t
+
     from helpers import aio_server
 
     async with aio_server(t.handlers()) as address:
