@@ -3,16 +3,33 @@
 
 Every .proto file under the proto root is copied N times, each copy in its own
 path and package: copy 3 of `mattermost/plugin/v1/x.proto` is
-`synth/c03/mattermost/plugin/v1/x.proto`, in package
-`synth.c03.mattermost.plugin.v1`. Imports of copied files, fully-qualified type
-references (`mattermost.plugin.v1.Post`, `.mattermost.plugin.v1.Post`) and
-`go_package` are rewritten to match, so each copy is a self-contained API that
-only shares the option vocabulary, `mmbindgen/v1/options.proto`, which is
-written once, as it is.
+`synth/c03/mattermost/plugin/v1/c03_x.proto`, in package
+`synth.c03.mattermost.plugin.v1`. Imports of copied files and fully-qualified
+type references (`mattermost.plugin.v1.Post`, `.mattermost.plugin.v1.Post`)
+are rewritten to match, so each copy is a self-contained API that only shares
+the option vocabulary, `mmbindgen/v1/options.proto`, which is written once,
+as it is.
 
-Services are also renamed, `PluginAPI` -> `C03PluginAPI`: mm-bindgen names
-its per-service outputs after the service's short name (docs/plugin-api.md),
-so N services of the same name in N packages would claim the same output path.
+Names that generators derive outputs from are made unique per copy, so that
+neither mm-bindgen nor protoc with its plugins writes two files to one path:
+
+- file names get the copy's tag (`c03_x.proto`): mm-bindgen names its Go
+  converters after the file (`convert_c03_x.go`), protoc-gen-go its output
+  (`c03_x.pb.go`);
+- services get it too, `PluginAPI` -> `C03PluginAPI`: mm-bindgen names its
+  per-service docs after the service's short name;
+- `go_package` gets the copy's path, `example.com/go/pluginpb` ->
+  `example.com/go/synth/c03/pluginpb`, except in copy 1.
+
+mm-bindgen bridges one API: its Go and Python targets take one service
+mirroring `plugin.API` and one mirroring `plugin.Hooks` (`go_interface`), in
+the Go package the bridge is written for. Copy 1 is that API: it keeps its
+`go_package` and `go_interface` options. The other copies drop
+`go_interface` (and `go_param`, which only responses of bridged RPCs may
+set), so they are what a proto tree holds besides the bridged API:
+their messages, Go converters, message modules and docs are generated (the
+work that grows with the input), their services only documented and, by
+protoc, stubbed.
 
 Text inside string literals is left alone (a Go type such as "model.Post" is
 not a proto name), except the paths of `import` statements and the value of
@@ -28,18 +45,27 @@ from pathlib import Path
 
 SHARED = ("mmbindgen/v1/options.proto",)
 
-PACKAGE_RE = re.compile(r"^(\s*package\s+)([A-Za-z_][\w.]*)(\s*;)", re.M)
-SYNTAX_RE = re.compile(r"^\s*(syntax|edition)\s*=\s*[^;]*;[^\n]*\n?", re.M)
-IMPORT_RE = re.compile(r'^(\s*import\s+(?:public\s+|weak\s+)?)"([^"]+)"', re.M)
+PACKAGE_RE = re.compile(r"^(\s*package\s+)([A-Za-z_][\w.]*)(\s*;)", re.MULTILINE)
+SYNTAX_RE = re.compile(r"^\s*(syntax|edition)\s*=\s*[^;]*;[^\n]*\n?", re.MULTILINE)
+IMPORT_RE = re.compile(r'^(\s*import\s+(?:public\s+|weak\s+)?)"([^"]+)"', re.MULTILINE)
 SERVICE_RE = re.compile(r"(\bservice\s+)([A-Za-z_]\w*)(?=\s*\{)")
 GO_PACKAGE_RE = re.compile(r'(\boption\s+go_package\s*=\s*)"([^"]*)"')
+# The options that make a service a bridged one: `go_interface` as a
+# statement of its own, and `go_interface` and `go_param` (a response field
+# the callee writes) as fields of an aggregate value,
+# `option (mmbindgen.v1.service) = {go_interface: "plugin.Hooks" hooks: true};`.
+GO_INTERFACE_STATEMENT_RE = re.compile(
+    r'^[ \t]*option\s+\(mmbindgen\.v1\.service\)\.go_interface\s*=\s*"[^"]*"\s*;[ \t]*\n?',
+    re.MULTILINE,
+)
+BRIDGE_FIELD_RE = re.compile(r'\b(?:go_interface\s*:\s*"[^"]*"|go_param\s*:\s*\d+)\s*[,;]?[ \t]*')
 # String literals and comments, which the type-reference pass skips.
 PROTECTED_RE = re.compile(
     r'"(?:[^"\\\n]|\\.)*"'
     r"|'(?:[^'\\\n]|\\.)*'"
     r"|//[^\n]*"
     r"|/\*.*?\*/",
-    re.S,
+    re.DOTALL,
 )
 
 
@@ -49,7 +75,7 @@ class SynthError(Exception):
 
 def copy_name(index, factor):
     """The directory and package component of copy `index` (1-based): c01, c02..."""
-    return "c%0*d" % (max(2, len(str(factor))), index)
+    return f"c{index:0{max(2, len(str(factor)))}d}"
 
 
 def proto_files(root):
@@ -78,14 +104,28 @@ def rewrite_go_package(value, prefix_path):
     return new_path + sep + name
 
 
-def rewrite(text, prefix, copied_files, copied_packages):
-    """Rewrite one file's text into the copy whose package prefix is `prefix` ("synth.c03")."""
+def copy_path(prefix, rel):
+    """Where copy `prefix` ("synth.c03") of `rel` goes:
+    `mattermost/plugin/v1/x.proto` -> `synth/c03/mattermost/plugin/v1/c03_x.proto`."""
+    head, slash, base = rel.rpartition("/")
+    tag = prefix.rpartition(".")[2]
+    return f"{prefix.replace('.', '/')}/{head}{slash}{tag}_{base}"
+
+
+def drop_bridge_options(text):
+    """`text` without the options that only a bridged service may carry."""
+    return BRIDGE_FIELD_RE.sub("", GO_INTERFACE_STATEMENT_RE.sub("", text))
+
+
+def rewrite(text, prefix, copied_files, copied_packages, bridged):
+    """Rewrite one file's text into the copy whose package prefix is `prefix`
+    ("synth.c03"); the `bridged` copy keeps `go_package` and `go_interface`."""
     prefix_path = prefix.replace(".", "/")
 
     def import_sub(m):
         path = m.group(2)
         if path in copied_files:
-            path = f"{prefix_path}/{path}"
+            path = copy_path(prefix, path)
         return f'{m.group(1)}"{path}"'
 
     def go_package_sub(m):
@@ -95,7 +135,9 @@ def rewrite(text, prefix, copied_files, copied_packages):
     # leading dot; the longest package first so `a.b.c` wins over `a.b`.
     ref_re = None
     if copied_packages:
-        alternatives = "|".join(re.escape(p) for p in sorted(copied_packages, key=len, reverse=True))
+        alternatives = "|".join(
+            re.escape(p) for p in sorted(copied_packages, key=len, reverse=True)
+        )
         ref_re = re.compile(r"(?<![\w.])(\.?)(" + alternatives + r")(?=\s*\.\s*[A-Za-z_])")
 
     service_prefix = prefix.rpartition(".")[2].capitalize()  # "C03"
@@ -108,14 +150,18 @@ def rewrite(text, prefix, copied_files, copied_packages):
 
     # The package statement first (its name is not followed by `.Ident`, so the
     # reference pass below leaves it alone either way).
-    text, count = PACKAGE_RE.subn(lambda m: f"{m.group(1)}{prefix}.{m.group(2)}{m.group(3)}", text, count=1)
+    text, count = PACKAGE_RE.subn(
+        lambda m: f"{m.group(1)}{prefix}.{m.group(2)}{m.group(3)}", text, count=1
+    )
     if count == 0:
         # A file without a package gets the copy's prefix as its package.
         m = SYNTAX_RE.search(text)
         at = m.end() if m else 0
         text = f"{text[:at]}package {prefix};\n{text[at:]}"
     text = IMPORT_RE.sub(import_sub, text)
-    text = GO_PACKAGE_RE.sub(go_package_sub, text)
+    if not bridged:
+        text = GO_PACKAGE_RE.sub(go_package_sub, text)
+        text = drop_bridge_options(text)
 
     out, pos = [], 0
     for m in PROTECTED_RE.finditer(text):
@@ -146,7 +192,9 @@ def synthesize(proto_root, out_dir, factor=10):
     copied_packages = {package_of(texts[f]) for f in copied} - {""}
     clash = copied_packages & shared_packages
     if clash:
-        raise SynthError(f"package {sorted(clash)[0]} is declared both by a shared file and by a copied one")
+        raise SynthError(
+            f"package {min(clash)} is declared both by a shared file and by a copied one"
+        )
 
     written = []
 
@@ -163,15 +211,24 @@ def synthesize(proto_root, out_dir, factor=10):
     for i in range(1, factor + 1):
         prefix = f"synth.{copy_name(i, factor)}"
         for f in copied:
-            write(f"{prefix.replace('.', '/')}/{f}", rewrite(texts[f], prefix, set(copied), copied_packages))
+            text = rewrite(texts[f], prefix, set(copied), copied_packages, bridged=i == 1)
+            write(copy_path(prefix, f), text)
     return written
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Write a synthetic proto tree N times the size of a real one.")
-    ap.add_argument("out", metavar="OUT_DIR", help="where to write the tree (created; must be empty)")
-    ap.add_argument("--proto", default="proto", metavar="DIR", help="the proto root to copy (default: proto)")
-    ap.add_argument("--factor", "-n", type=int, default=10, metavar="N", help="how many copies (default: 10)")
+    ap = argparse.ArgumentParser(
+        description="Write a synthetic proto tree N times the size of a real one."
+    )
+    ap.add_argument(
+        "out", metavar="OUT_DIR", help="where to write the tree (created; must be empty)"
+    )
+    ap.add_argument(
+        "--proto", default="proto", metavar="DIR", help="the proto root to copy (default: proto)"
+    )
+    ap.add_argument(
+        "--factor", "-n", type=int, default=10, metavar="N", help="how many copies (default: 10)"
+    )
     args = ap.parse_args(argv)
     try:
         written = synthesize(args.proto, args.out, args.factor)
