@@ -25,6 +25,7 @@ import sys
 import time
 
 import grpc
+
 from mattermost_plugin import PluginAPI
 from mattermost_plugin.pb.mattermost.plugin.v1 import plugin_api_pb2
 

@@ -486,12 +486,10 @@ fn message_intervals(file: &[u8], record: &Record, scope: &str, out: &mut Embedd
 }
 
 /// The first position of `needle` in `haystack` (an empty needle is found
-/// at 0, as `std::string::find` does).
+/// at 0, as `std::string::find` does), with memchr's substring search: a
+/// window-by-window comparison took an eighth of a whole regeneration.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(0);
-    }
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 #[cfg(test)]
