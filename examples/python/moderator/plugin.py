@@ -7,6 +7,7 @@ Bundle it for a stock server with `python -m mattermost_plugin bundle examples/p
 from __future__ import annotations
 
 import hashlib
+import time
 
 from mattermost_plugin import (
     HTTPRequest,
@@ -52,6 +53,14 @@ class Moderator(_Plugin):
             except PluginAPIError as e:
                 return CommandResponse(text=f"error {e.status_code} {e.id}")
             return CommandResponse(text=user.username)
+        if words[1:2] == ["bench"]:
+            times = []
+            for _ in range(int(words[2])):
+                start = time.perf_counter_ns()
+                self.api.kv_get("count")
+                times.append((time.perf_counter_ns() - start) // 1000)
+            times.sort()
+            return CommandResponse(text=f"{times[len(times) // 2]} {times[len(times) * 99 // 100]}")
         return CommandResponse(text=f"unknown: {args.command}")
 
     def serve_http(self, c: PluginContext, w: ResponseWriter, r: HTTPRequest) -> None:

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -181,6 +182,32 @@ func (s *Shim) OnDeactivate() error {
 		err = cerr
 	}
 	return err
+}
+
+// ServeHTTP forwards the hook; when the Python plugin does not implement it,
+// it answers as the server's own client does for a Go plugin without the
+// hook (http.NotFound), without a round trip.
+func (s *Shim) ServeHTTP(c *plugin.Context, w http.ResponseWriter, r *http.Request) {
+	if s.lacks("ServeHTTP") {
+		http.NotFound(w, r)
+		return
+	}
+	s.HooksClient.ServeHTTP(c, w, r)
+}
+
+// ServeMetrics is ServeHTTP's twin for the metrics endpoint.
+func (s *Shim) ServeMetrics(c *plugin.Context, w http.ResponseWriter, r *http.Request) {
+	if s.lacks("ServeMetrics") {
+		http.NotFound(w, r)
+		return
+	}
+	s.HooksClient.ServeMetrics(c, w, r)
+}
+
+// lacks reports whether the Python plugin said it does not implement hook.
+func (s *Shim) lacks(hook string) bool {
+	implemented, err := s.HooksClient.gate.has(hook, s.HooksClient.Implemented)
+	return err == nil && !implemented
 }
 
 // Close stops the Python process, if it runs. It may be called more than

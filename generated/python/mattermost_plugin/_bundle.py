@@ -192,7 +192,7 @@ def _copy_sources(directory: Path, stage: Path) -> None:
 def _build_shim(package: Path, platform: str, target: Path) -> None:
     goos, goarch = platform.split("-")
     env = dict(os.environ, GOOS=goos, GOARCH=goarch, CGO_ENABLED="0")
-    cmd = ["go", "build", "-trimpath", "-ldflags=-s -w", "-o", str(target.resolve()), "."]
+    cmd = ["go", "build", "-ldflags=-s -w", "-o", str(target.resolve()), "."]
     try:
         done = subprocess.run(
             cmd, check=False, cwd=package, env=env, capture_output=True, text=True
