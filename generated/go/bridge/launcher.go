@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,12 @@ const (
 	EnvLogLevel = "MM_PLUGIN_LOG_LEVEL"
 	// EnvHookTimeout is the deadline of a hook call in decimal seconds.
 	EnvHookTimeout = "MM_PLUGIN_HOOK_TIMEOUT"
+	// EnvParentFD is the plugin's file descriptor of a pipe whose other end
+	// only the launcher holds. The pipe reaches end of file when the
+	// launcher's process ends, however it ends (even by SIGKILL), and the
+	// plugin then stops: a plugin never outlives the process that started
+	// it. Set on Unix only.
+	EnvParentFD = "MM_PLUGIN_PARENT_FD"
 )
 
 // DefaultStartTimeout is how long the plugin process has to answer the
@@ -124,6 +131,7 @@ type PythonPlugin struct {
 	serveErr  error         // what api.Serve returned, read after served
 	cmd       *exec.Cmd
 	endStart  context.CancelFunc // cancels the context of cmd, killing it
+	lifeline  *os.File           // the launcher's end of the EnvParentFD pipe
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -211,6 +219,16 @@ func Launch(ctx context.Context, cfg LaunchConfig) (*PythonPlugin, error) {
 		cfg.Env,
 		[]string{EnvAPIAddress + "=" + p.apiAddr, EnvAPIToken + "=" + token, EnvPluginID + "=" + id},
 	)
+	childEnd, err := p.holdLifeline()
+	if err != nil {
+		return nil, fail("lifeline pipe", err)
+	}
+	if childEnd != nil {
+		p.cmd.ExtraFiles = []*os.File{childEnd}
+		p.cmd.Env = append(p.cmd.Env, EnvParentFD+"=3")
+		// The child has its copy once started; ours would keep the pipe open.
+		defer childEnd.Close()
+	}
 	unwatch := context.AfterFunc(ctx, endStart)
 	defer unwatch()
 
@@ -294,6 +312,21 @@ func (p *PythonPlugin) serveAPI(api plugin.API) (string, error) {
 	return token, nil
 }
 
+// holdLifeline creates the EnvParentFD pipe on Unix: the launcher keeps the
+// write end, never writing to it, until Close; it returns the read end, for
+// the child. Nothing on Windows, where a child inherits no descriptors.
+func (p *PythonPlugin) holdLifeline() (*os.File, error) {
+	if runtime.GOOS == "windows" {
+		return nil, nil
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	p.lifeline = w
+	return r, nil
+}
+
 // hookTimeoutEnv tells the plugin the hooks' deadline, if they have one.
 func hookTimeoutEnv(timeout time.Duration) []string {
 	if timeout <= 0 {
@@ -356,6 +389,9 @@ func (p *PythonPlugin) stop() error {
 	}
 	if p.endStart != nil {
 		p.endStart()
+	}
+	if p.lifeline != nil {
+		p.lifeline.Close()
 	}
 	if p.api == nil {
 		return nil

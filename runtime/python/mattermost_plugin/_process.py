@@ -15,7 +15,8 @@ the same inside a running event loop. The sequence:
 4. A gRPC server on 127.0.0.1 (any free port) serves the hooks, health,
    controller and stdio services; once it listens, the handshake line goes to
    the real stdout as the first line.
-5. SIGTERM, SIGINT or the controller's `Shutdown` stop it: NOT_SERVING, calls
+5. SIGTERM, SIGINT, the controller's `Shutdown` or the end of the process
+   that started it (end of file on `MM_PLUGIN_PARENT_FD`) stop it: NOT_SERVING, calls
    in progress get `STOP_GRACE` seconds (go-plugin kills the process 2 s
    after asking), the API channels close, the process exits with status 0.
 """
@@ -78,6 +79,7 @@ class Settings:
     | `MM_PLUGIN_ID` | `plugin_id` (required) |
     | `MM_PLUGIN_LOG_LEVEL` | `log_level`: trace, debug, info (default), warn, error |
     | `MM_PLUGIN_HOOK_TIMEOUT` | `hook_timeout`: seconds, > 0 (default 30) |
+    | `MM_PLUGIN_PARENT_FD` | `parent_fd`: a pipe that ends with the launcher (None when unset) |
 
     go-plugin's `PLUGIN_PROTOCOL_VERSIONS`, when set, must include 1;
     `PLUGIN_CLIENT_CERT` (automatic mTLS) is not supported.
@@ -88,6 +90,7 @@ class Settings:
     api_token: str | None = None
     log_level: str = "info"
     hook_timeout: float = DEFAULT_HOOK_TIMEOUT
+    parent_fd: int | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -138,12 +141,18 @@ class Settings:
                     "mattermost_plugin: MM_PLUGIN_HOOK_TIMEOUT must be a positive number "
                     f"of seconds, not {raw_timeout!r}"
                 )
+        raw_fd = env.get("MM_PLUGIN_PARENT_FD", "").strip()
+        if raw_fd and not raw_fd.isdigit():
+            raise SystemExit(
+                f"mattermost_plugin: MM_PLUGIN_PARENT_FD must be a file descriptor, not {raw_fd!r}"
+            )
         return cls(
             api_address=address,
             plugin_id=plugin_id,
             api_token=env.get("MM_PLUGIN_API_TOKEN") or None,
             log_level=level.lower(),
             hook_timeout=timeout,
+            parent_fd=int(raw_fd) if raw_fd else None,
         )
 
 
@@ -177,6 +186,7 @@ async def _serve(
     interceptors = [_RequireToken(settings.api_token)] if settings.api_token else []
     server = grpc.aio.server(options=server_options(), interceptors=interceptors)
     saved_fd: int | None = None
+    watched: int | None = None
     handled: list[signal.Signals] = []
     try:
         services.register(server)
@@ -206,6 +216,8 @@ async def _serve(
                     handled.append(sig)
                 except (NotImplementedError, RuntimeError, ValueError):
                     pass
+        if settings.parent_fd is not None:
+            watched = _watch_parent(loop, settings.parent_fd, stop, log)
         log.debug("serving on 127.0.0.1:%d", port)
         await stop.wait()
         log.debug("stopping")
@@ -214,6 +226,8 @@ async def _serve(
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
+        if watched is not None:
+            loop.remove_reader(watched)
         dispatcher.shutdown()
         if saved_fd is not None:
             os.dup2(saved_fd, 1)
@@ -221,6 +235,36 @@ async def _serve(
         if redirect_stdout:
             sys.stdout = saved_stdout
         await server.stop(None)
+
+
+def _watch_parent(
+    loop: asyncio.AbstractEventLoop, fd: int, stop: asyncio.Event, log: logging.Logger
+) -> int | None:
+    """Sets `stop` when the launcher's end of the pipe `fd` closes, which
+    happens when the launcher's process ends however it ends: the plugin
+    must not outlive it. Returns the watched descriptor, or None when it
+    cannot be watched (logged)."""
+
+    def readable() -> None:
+        try:
+            data = os.read(fd, 4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            loop.remove_reader(fd)
+            log.warning("the process that started the plugin has ended; stopping")
+            stop.set()
+
+    try:
+        os.set_inheritable(fd, False)
+        os.set_blocking(fd, False)
+        loop.add_reader(fd, readable)
+    except (OSError, NotImplementedError, ValueError) as exc:
+        log.warning("cannot watch the launcher's pipe (fd %d): %s", fd, exc)
+        return None
+    return fd
 
 
 # go-plugin's own services, which the host may call without the token.

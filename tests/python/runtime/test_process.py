@@ -4,6 +4,7 @@ handshake first on stdout, go-plugin's services, graceful stops."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -45,9 +46,11 @@ def test_settings_from_env() -> None:
             "MM_PLUGIN_HOOK_TIMEOUT": "2.5",
             "PLUGIN_PROTOCOL_VERSIONS": "1, 2",
             "MM_PLUGIN_API_ADDRESS": "[::1]:9000",
+            "MM_PLUGIN_PARENT_FD": "3",
         }
     )
     assert (more.api_token, more.log_level, more.hook_timeout) == (None, "debug", 2.5)
+    assert (settings.parent_fd, more.parent_fd) == (None, 3)
     assert more.api_address == "[::1]:9000"
 
 
@@ -69,6 +72,8 @@ def test_settings_from_env() -> None:
         ({"MM_PLUGIN_HOOK_TIMEOUT": "soon"}, "positive number"),
         ({"MM_PLUGIN_HOOK_TIMEOUT": "inf"}, "positive number"),
         ({"MM_PLUGIN_HOOK_TIMEOUT": "nan"}, "positive number"),
+        ({"MM_PLUGIN_PARENT_FD": "three"}, "file descriptor"),
+        ({"MM_PLUGIN_PARENT_FD": "-1"}, "file descriptor"),
     ],
 )
 def test_settings_refuse_a_bad_environment(change: dict[str, str | None], message: str) -> None:
@@ -150,6 +155,8 @@ class Child:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # The launcher's pipe, when the test gives one.
+            pass_fds=[int(fd) for fd in [env.get("MM_PLUGIN_PARENT_FD")] if fd],
         )
         assert self.process.stdout is not None
         self.handshake = self.process.stdout.readline().strip()
@@ -259,6 +266,28 @@ def test_a_stuck_hook_thread_does_not_hold_the_exit() -> None:
     assert out == ""
     assert time.monotonic() - stopping < 2.0, "go-plugin kills the process after 2 s"
     assert any("still running at exit" in e["@message"] for e in log)
+
+
+def test_the_plugin_stops_when_its_launcher_ends() -> None:
+    # The launcher holds the write end; its process ending closes it.
+    read_end, write_end = os.pipe()
+    child = Child("core.py", MM_PLUGIN_PARENT_FD=str(read_end))
+    os.close(read_end)
+    try:
+        assert child.call("/test.Echo/Echo", b"x") == b"x"
+        time.sleep(0.2)
+        assert child.process.poll() is None, "the plugin runs while the launcher does"
+        stopping = time.monotonic()
+        os.close(write_end)
+        code, out, log = child.finish()
+    finally:
+        child.kill()
+    assert code == 0
+    assert out == ""
+    assert time.monotonic() - stopping < 2.0
+    assert ("mattermost_plugin", "the process that started the plugin has ended; stopping") in [
+        (e["@module"], e["@message"]) for e in log
+    ]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

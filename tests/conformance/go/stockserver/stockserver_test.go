@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -344,6 +345,26 @@ func TestStockServer(t *testing.T) {
 		require.True(t, f.env.Deactivate(emptyID))
 		require.Eventually(t, func() bool { return len(processesUnder(dir)) == 0 }, 5*time.Second, 20*time.Millisecond,
 			"processes left: %v", processesUnder(dir))
+	})
+
+	t.Run("a killed shim takes its Python process with it", func(t *testing.T) {
+		dir := filepath.Join(f.dir, emptyID)
+		_, active, err := f.env.Activate(emptyID)
+		require.NoError(t, err)
+		require.True(t, active)
+		python := pythonProcess(t, dir)
+		var shim int
+		for _, pid := range processesUnder(dir) {
+			if pid != python {
+				shim = pid
+			}
+		}
+		require.NotZero(t, shim, "the shim's process")
+		// SIGKILL: the shim cannot stop the Python process itself.
+		require.NoError(t, syscall.Kill(shim, syscall.SIGKILL))
+		require.Eventually(t, func() bool { return len(processesUnder(dir)) == 0 }, 5*time.Second, 20*time.Millisecond,
+			"processes left: %v", processesUnder(dir))
+		f.env.Deactivate(emptyID)
 	})
 
 	t.Run("a killed Python process", func(t *testing.T) {

@@ -50,7 +50,13 @@ def setup(server: grpc.aio.Server, dispatcher: Dispatcher) -> None:
 def main() -> None:
     configure("debug")
     timeout = float(os.environ.get("CORE_HOOK_TIMEOUT", "5"))
-    settings = Settings(api_address="127.0.0.1:1", plugin_id="core", hook_timeout=timeout)
+    parent_fd = os.environ.get("MM_PLUGIN_PARENT_FD")
+    settings = Settings(
+        api_address="127.0.0.1:1",
+        plugin_id="core",
+        hook_timeout=timeout,
+        parent_fd=int(parent_fd) if parent_fd else None,
+    )
     asyncio.run(_serve(settings, setup, logger=logging.getLogger("mattermost_plugin")))
     sys.stderr.write("core: stopped\n")
     _exit_if_stuck()  # as run() does
