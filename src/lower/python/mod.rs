@@ -32,11 +32,36 @@ pub struct Python;
 #[derive(Serialize)]
 struct Empty {}
 
-/// `pyproject.toml`: the dependency floors.
+/// The distribution name of the package on an index.
+pub const DISTRIBUTION: &str = "mattermost-plugin";
+
+/// The oldest Python the package supports.
+pub const PYTHON_FLOOR: &str = "3.10";
+
+/// Where a plugin's manifest names its entry script.
+pub const MANIFEST_KEY: &str = "props.python.main";
+
+/// `pyproject.toml`: the names, the dependency floors, and whether the
+/// package has its README.
 #[derive(Serialize)]
 struct ProjectView {
+    distribution: &'static str,
+    python_floor: &'static str,
     grpc_floor: &'static str,
     protobuf_floor: String,
+    readme: bool,
+}
+
+/// `README.md`, the guide for plugin authors, written when the package has
+/// both the client and the plugin side.
+#[derive(Serialize)]
+struct ReadmeView {
+    distribution: &'static str,
+    package: &'static str,
+    python_floor: &'static str,
+    manifest_key: &'static str,
+    api_methods: usize,
+    hooks: usize,
 }
 
 impl Target for Python {
@@ -47,18 +72,8 @@ impl Target for Python {
         if bridged.is_empty() {
             return Ok(Vec::new());
         }
-        let mut files = vec![
-            file(
-                "python/pyproject.toml",
-                "python/pyproject.toml.tera",
-                Vec::new(),
-                ProjectView {
-                    grpc_floor: GRPC_FLOOR,
-                    protobuf_floor: format!("{}.{}", pb::GENCODE_VERSION.0, pb::GENCODE_VERSION.1),
-                },
-            ),
-            file(&format!("python/{PACKAGE}/py.typed"), "python/py.typed.tera", Vec::new(), Empty {}),
-        ];
+        let mut files =
+            vec![file(&format!("python/{PACKAGE}/py.typed"), "python/py.typed.tera", Vec::new(), Empty {})];
         files.extend(pb::modules(model)?);
         let classes = names::Classes::new(model);
         let mut problems = Vec::new();
@@ -78,20 +93,25 @@ impl Target for Python {
             ));
         }
         let sources = |s: &crate::model::Service| vec![s.file.clone()];
+        let (mut api_methods, mut hook_count) = (None, None);
         if let Some(api) = api.first() {
             match client::client(model, api, &classes) {
-                Ok(view) => files.push(file(
-                    &format!("python/{PACKAGE}/client.py"),
-                    "python/client.py.tera",
-                    sources(api),
-                    view,
-                )),
+                Ok(view) => {
+                    api_methods = Some(view.methods.len());
+                    files.push(file(
+                        &format!("python/{PACKAGE}/client.py"),
+                        "python/client.py.tera",
+                        sources(api),
+                        view,
+                    ))
+                }
                 Err(mut p) => problems.append(&mut p),
             }
         }
         if let Some(hook_service) = hook_services.first() {
             match hooks::hooks(model, hook_service, &classes) {
                 Ok((base, servicer)) => {
+                    hook_count = Some(base.hooks.len());
                     files.push(file(
                         &format!("python/{PACKAGE}/hooks.py"),
                         "python/hooks.py.tera",
@@ -110,6 +130,30 @@ impl Target for Python {
         }
         if !problems.is_empty() {
             return Err(Failure::Input(problems));
+        }
+        let readme = api_methods.zip(hook_count).map(|(api_methods, hooks)| ReadmeView {
+            distribution: DISTRIBUTION,
+            package: PACKAGE,
+            python_floor: PYTHON_FLOOR,
+            manifest_key: MANIFEST_KEY,
+            api_methods,
+            hooks,
+        });
+        files.push(file(
+            "python/pyproject.toml",
+            "python/pyproject.toml.tera",
+            Vec::new(),
+            ProjectView {
+                distribution: DISTRIBUTION,
+                python_floor: PYTHON_FLOOR,
+                grpc_floor: GRPC_FLOOR,
+                protobuf_floor: format!("{}.{}", pb::GENCODE_VERSION.0, pb::GENCODE_VERSION.1),
+                readme: readme.is_some(),
+            },
+        ));
+        if let Some(readme) = readme {
+            let sources = api.iter().chain(&hook_services).map(|s| s.file.clone()).collect();
+            files.push(file("python/README.md", "python/readme.md.tera", sources, readme));
         }
         files.push(file(
             &format!("python/{PACKAGE}/model.py"),
