@@ -72,8 +72,7 @@ impl Target for Python {
         if bridged.is_empty() {
             return Ok(Vec::new());
         }
-        let mut files =
-            vec![file(&format!("python/{PACKAGE}/py.typed"), "python/py.typed.tera", Vec::new(), Empty {})];
+        let mut files = vec![file(&format!("python/{PACKAGE}/py.typed"), "python/py.typed.tera", Vec::new(), Empty {})];
         files.extend(pb::modules(model)?);
         let classes = names::Classes::new(model);
         let mut problems = Vec::new();
