@@ -8,6 +8,7 @@
 pub mod build;
 pub mod config;
 pub mod diag;
+pub mod diff;
 pub mod load;
 pub mod lower;
 pub mod model;
