@@ -16,4 +16,5 @@ pub mod output;
 pub mod pipeline;
 pub mod plugins;
 pub mod render;
+pub mod scaffold;
 pub mod validate;

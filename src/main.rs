@@ -10,7 +10,7 @@ use mm_bindgen::config::Config;
 use mm_bindgen::diag::{EXIT_DIFFERENCES, EXIT_OK, EXIT_TROUBLE, ErrorFormat, Failure, Place, Result};
 use mm_bindgen::model::Model;
 use mm_bindgen::render::Templates;
-use mm_bindgen::{diag, diff, output, pipeline};
+use mm_bindgen::{diag, diff, output, pipeline, scaffold};
 
 /// Generates the Mattermost plugin gRPC bridge from the Plugin API protos.
 ///
@@ -84,6 +84,31 @@ enum Command {
         /// Exit 0 even when a change is breaking
         #[arg(long)]
         allow_breaking: bool,
+    },
+    /// Draft the proto of the Go methods the proto lacks.
+    ///
+    /// Reads `plugin/api.go` and `plugin/hooks.go` (given as files, or the
+    /// module version in the Go module cache) and appends to the services
+    /// that mirror plugin.API and plugin.Hooks a draft RPC, with its request
+    /// and response messages, for every method without one. Never changes an
+    /// existing declaration; reports changed signatures, methods Go no
+    /// longer has, and model structs that gained or lost fields (from
+    /// `../model` next to `plugin/`). Exits 1 when something is reported for
+    /// a person to decide, 0 otherwise.
+    Scaffold {
+        /// The newer `plugin/api.go`
+        #[arg(long, value_name = "FILE", requires = "hooks", conflicts_with = "module")]
+        api: Option<PathBuf>,
+        /// The newer `plugin/hooks.go`
+        #[arg(long, value_name = "FILE", requires = "api")]
+        hooks: Option<PathBuf>,
+        /// A version of github.com/mattermost/mattermost/server/public in the
+        /// Go module cache, e.g. v0.4.4
+        #[arg(long, value_name = "VERSION", required_unless_present = "api")]
+        module: Option<String>,
+        /// Print what would be drafted; write nothing
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -188,6 +213,36 @@ fn run(cli: Cli) -> Result<u8> {
             let breaking = report.breaking();
             eprintln!("{} changes against {against}, {breaking} breaking", report.changes.len());
             Ok(if breaking > 0 && !allow_breaking { EXIT_DIFFERENCES } else { EXIT_OK })
+        }
+        Command::Scaffold { api, hooks, module, dry_run } => {
+            let (api, hooks) = match (api, hooks, module) {
+                (Some(api), Some(hooks), _) => (api, hooks),
+                (_, _, Some(version)) => scaffold::module_files(&version)?,
+                _ => unreachable!("clap requires --api and --hooks, or --module"),
+            };
+            let model = pipeline::model(&config.proto)?;
+            let outcome = scaffold::plan(&model, &api, &hooks)?;
+            if !dry_run {
+                scaffold::apply(&config.proto, &outcome)?;
+            }
+            let mut text = String::new();
+            let verb = if dry_run { "would draft" } else { "drafted" };
+            for (element, file) in &outcome.drafted {
+                text.push_str(&format!("{verb} {element} in {}\n", config.proto.join(file).display()));
+            }
+            for line in &outcome.review {
+                text.push_str(&format!("review {line}\n"));
+            }
+            for line in &outcome.attention {
+                text.push_str(&format!("check {line}\n"));
+            }
+            std::io::stdout().lock().write_all(text.as_bytes()).map_err(anyhow::Error::from)?;
+            eprintln!(
+                "{} methods drafted, {} things to check; then run `mm-bindgen generate`",
+                outcome.drafted.len(),
+                outcome.attention.len()
+            );
+            Ok(if outcome.attention.is_empty() { EXIT_OK } else { EXIT_DIFFERENCES })
         }
     }
 }
