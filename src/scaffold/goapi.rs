@@ -215,10 +215,7 @@ pub fn declarations(src: &str) -> (Vec<GoStruct>, Vec<(String, String)>) {
                     continue;
                 }
                 let decl = t.split('`').next().unwrap_or_default().trim();
-                let names: Vec<&str> = match decl.split_once(' ') {
-                    Some((names, _)) => names.split(',').map(str::trim).collect(),
-                    None => vec![decl.trim_start_matches('*').rsplit('.').next().unwrap_or_default()],
-                };
+                let names = field_names(decl);
                 fields.extend(
                     names.into_iter().filter(|n| n.starts_with(|c: char| c.is_ascii_uppercase())).map(String::from),
                 );
@@ -229,6 +226,28 @@ pub fn declarations(src: &str) -> (Vec<GoStruct>, Vec<(String, String)>) {
         }
     }
     (structs, named)
+}
+
+/// The names a struct field line declares: `A, B int` declares A and B,
+/// `Name Type` declares Name, an embedded `*pkg.Type` declares Type.
+fn field_names(decl: &str) -> Vec<&str> {
+    let ident = |s: &str| s.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(s.len());
+    let mut names = Vec::new();
+    let mut rest = decl;
+    loop {
+        let n = ident(rest);
+        let (name, after) = rest.split_at(n);
+        if let Some(more) = after.strip_prefix(',') {
+            names.push(name);
+            rest = more.trim_start();
+        } else if n > 0 && after.starts_with(char::is_whitespace) {
+            names.push(name);
+            return names;
+        } else {
+            // Embedded: named by its type.
+            return vec![decl.trim_start_matches('*').rsplit('.').next().unwrap_or_default()];
+        }
+    }
 }
 
 #[cfg(test)]
