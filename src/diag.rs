@@ -105,3 +105,149 @@ impl fmt::Display for Failure {
 }
 
 pub type Result<T> = std::result::Result<T, Failure>;
+
+/// How diagnostics are printed (`--error-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ErrorFormat {
+    /// `error: file:line:col: element: message`, with notes below.
+    #[default]
+    Human,
+    /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::…`),
+    /// which the runner turns into annotations on the pull request.
+    Github,
+    /// One JSON object per line: `severity`, `file`, `line`, `column`,
+    /// `element`, `message`, `notes`.
+    Json,
+}
+
+/// A place split into its parts; `line` and `column` are 0 when unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Place {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Place {
+    /// Splits `path:line:col`, `path:line` or `path`.
+    pub fn parse(place: &str) -> Place {
+        let mut parts = place.rsplitn(3, ':');
+        let last = parts.next().unwrap_or_default();
+        let middle = parts.next();
+        let rest = parts.next();
+        match (rest, middle.and_then(|m| m.parse().ok()), last.parse::<u32>().ok()) {
+            (Some(file), Some(line), Some(column)) => Place { file: file.to_string(), line, column },
+            (_, _, Some(line)) if middle.is_some() => {
+                let file = place[..place.len() - last.len() - 1].to_string();
+                Place { file, line, column: 0 }
+            }
+            _ => Place { file: place.to_string(), line: 0, column: 0 },
+        }
+    }
+}
+
+/// One workflow command: `::error file=F,line=L,col=C,title=T::message`.
+/// Empty properties are left out.
+pub fn github_command(level: &str, place: &Place, title: &str, message: &str) -> String {
+    let escape_data = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let escape_property = |s: &str| escape_data(s).replace(':', "%3A").replace(',', "%2C");
+    let mut props = Vec::new();
+    if !place.file.is_empty() {
+        props.push(format!("file={}", escape_property(&place.file)));
+    }
+    if place.line > 0 {
+        props.push(format!("line={}", place.line));
+    }
+    if place.column > 0 {
+        props.push(format!("col={}", place.column));
+    }
+    if !title.is_empty() {
+        props.push(format!("title={}", escape_property(title)));
+    }
+    let props = if props.is_empty() { String::new() } else { format!(" {}", props.join(",")) };
+    format!("::{level}{props}::{}", escape_data(message))
+}
+
+/// One JSON line: `severity`, `file`, `line`, `column`, `element`,
+/// `message`, `notes` (file and element empty, line and column 0 when
+/// unknown).
+pub fn json_line(severity: &str, place: &Place, element: &str, message: &str, notes: &[String]) -> String {
+    serde_json::json!({
+        "severity": severity,
+        "file": place.file,
+        "line": place.line,
+        "column": place.column,
+        "element": element,
+        "message": message,
+        "notes": notes,
+    })
+    .to_string()
+}
+
+impl Diagnostic {
+    /// The diagnostic in the given format (without a final line end).
+    pub fn render(&self, format: ErrorFormat) -> String {
+        let place = self.place.as_deref().map(Place::parse).unwrap_or_default();
+        let element = self.element.as_deref().unwrap_or_default();
+        match format {
+            ErrorFormat::Human => self.to_string(),
+            ErrorFormat::Github => {
+                let mut message = self.message.clone();
+                for note in &self.notes {
+                    message.push('\n');
+                    message.push_str(note);
+                }
+                github_command("error", &place, element, &message)
+            }
+            ErrorFormat::Json => json_line("error", &place, element, &self.message, &self.notes),
+        }
+    }
+}
+
+impl Failure {
+    /// The failure in the given format (without a final line end). The human
+    /// format is the `Display` text; the others put one diagnostic per line,
+    /// and an internal error is a diagnostic without a place.
+    pub fn render(&self, format: ErrorFormat) -> String {
+        match (format, self) {
+            (ErrorFormat::Human, _) => self.to_string(),
+            (_, Failure::Input(ds)) => ds.iter().map(|d| d.render(format)).collect::<Vec<_>>().join("\n"),
+            (ErrorFormat::Github, Failure::Internal(e)) => {
+                github_command("error", &Place::default(), "internal error", &format!("{e:#}"))
+            }
+            (ErrorFormat::Json, Failure::Internal(e)) => {
+                json_line("error", &Place::default(), "internal error", &format!("{e:#}"), &[])
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_split_into_file_line_and_column() {
+        let p = |file: &str, line, column| Place { file: file.into(), line, column };
+        assert_eq!(Place::parse("proto/a.proto:12:3"), p("proto/a.proto", 12, 3));
+        assert_eq!(Place::parse("mm-bindgen.toml:4"), p("mm-bindgen.toml", 4, 0));
+        assert_eq!(Place::parse("proto"), p("proto", 0, 0));
+        assert_eq!(Place::parse("C:/x/a.proto:1:2"), p("C:/x/a.proto", 1, 2));
+    }
+
+    #[test]
+    fn diagnostics_render_as_workflow_commands_and_json_lines() {
+        let d = Diagnostic::new("unknown type `Foo`, 100%").at("p/a.proto:3:9").element("field `x.Y.z`").note("hint");
+        assert_eq!(
+            d.render(ErrorFormat::Github),
+            "::error file=p/a.proto,line=3,col=9,title=field `x.Y.z`::unknown type `Foo`, 100%25%0Ahint"
+        );
+        let v: serde_json::Value = serde_json::from_str(&d.render(ErrorFormat::Json)).unwrap();
+        assert_eq!(v["file"], "p/a.proto");
+        assert_eq!(v["line"], 3);
+        assert_eq!(v["column"], 9);
+        assert_eq!(v["element"], "field `x.Y.z`");
+        assert_eq!(v["notes"][0], "hint");
+        assert_eq!(d.render(ErrorFormat::Human), d.to_string());
+    }
+}

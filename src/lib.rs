@@ -8,6 +8,7 @@
 pub mod build;
 pub mod config;
 pub mod diag;
+pub mod diff;
 pub mod load;
 pub mod lower;
 pub mod model;
@@ -15,4 +16,5 @@ pub mod output;
 pub mod pipeline;
 pub mod plugins;
 pub mod render;
+pub mod scaffold;
 pub mod validate;

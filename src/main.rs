@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use mm_bindgen::config::Config;
-use mm_bindgen::diag::{EXIT_DIFFERENCES, EXIT_OK, EXIT_TROUBLE, Failure, Result};
+use mm_bindgen::diag::{EXIT_DIFFERENCES, EXIT_OK, EXIT_TROUBLE, ErrorFormat, Failure, Place, Result};
 use mm_bindgen::model::Model;
 use mm_bindgen::render::Templates;
-use mm_bindgen::{output, pipeline};
+use mm_bindgen::{diag, diff, output, pipeline, scaffold};
 
 /// Generates the Mattermost plugin gRPC bridge from the Plugin API protos.
 ///
@@ -38,6 +38,11 @@ struct Cli {
     /// neither written nor checked, and left alone
     #[arg(long, global = true)]
     skip_plugins: bool,
+    /// How errors (and `check`'s stale files, `diff`'s breaking changes) are
+    /// reported: `human`, `github` (workflow annotations at file:line:col)
+    /// or `json` (one object per line)
+    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human, value_name = "FORMAT")]
+    error_format: ErrorFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,14 +66,65 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Report the API change between another proto tree and this one.
+    ///
+    /// REF is a directory holding the old proto root, or a git revision of
+    /// the repository that holds the proto root (the root's path is the same
+    /// in both). Lists added, removed and changed services, RPCs, hooks,
+    /// messages, fields, enums and options, each classified as breaking or
+    /// compatible on the wire and in the generated source. Exits 1 when a
+    /// change is breaking, unless `--allow-breaking`.
+    Diff {
+        /// The old tree: a directory or a git revision
+        #[arg(long, value_name = "REF")]
+        against: String,
+        /// `markdown` (a pull-request comment) or `json` (schema in the README)
+        #[arg(long, value_enum, default_value_t = DiffFormat::Markdown)]
+        format: DiffFormat,
+        /// Exit 0 even when a change is breaking
+        #[arg(long)]
+        allow_breaking: bool,
+    },
+    /// Draft the proto of the Go methods the proto lacks.
+    ///
+    /// Reads `plugin/api.go` and `plugin/hooks.go` (given as files, or the
+    /// module version in the Go module cache) and appends to the services
+    /// that mirror plugin.API and plugin.Hooks a draft RPC, with its request
+    /// and response messages, for every method without one. Never changes an
+    /// existing declaration; reports changed signatures, methods Go no
+    /// longer has, and model structs that gained or lost fields (from
+    /// `../model` next to `plugin/`). Exits 1 when something is reported for
+    /// a person to decide, 0 otherwise.
+    Scaffold {
+        /// The newer `plugin/api.go`
+        #[arg(long, value_name = "FILE", requires = "hooks", conflicts_with = "module")]
+        api: Option<PathBuf>,
+        /// The newer `plugin/hooks.go`
+        #[arg(long, value_name = "FILE", requires = "api")]
+        hooks: Option<PathBuf>,
+        /// A version of github.com/mattermost/mattermost/server/public in the
+        /// Go module cache, e.g. v0.4.4
+        #[arg(long, value_name = "VERSION", required_unless_present = "api")]
+        module: Option<String>,
+        /// Print what would be drafted; write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DiffFormat {
+    Markdown,
+    Json,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let format = cli.error_format;
     let code = match run(cli) {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("{failure}");
+            eprintln!("{}", failure.render(format));
             EXIT_TROUBLE
         }
     };
@@ -76,6 +132,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<u8> {
+    let fix = fix_command(&cli);
+    let format = cli.error_format;
     let mut config = Config::resolve(Path::new("."), cli.proto, cli.templates, cli.out)?;
     if cli.skip_plugins {
         config.plugins.clear();
@@ -101,18 +159,29 @@ fn run(cli: Cli) -> Result<u8> {
             let rendered = generate()?;
             let changes = output::plan(&config.out, &rendered, &markers)?;
             let mut stdout = std::io::stdout().lock();
-            for change in &changes {
-                write!(stdout, "{}", output::diff(change, &rendered)).map_err(anyhow::Error::from)?;
+            let mut text = String::new();
+            if format == ErrorFormat::Github && !changes.is_empty() {
+                text.push_str("::group::unified diff of the generated files\n");
+            }
+            if format != ErrorFormat::Json {
+                for change in &changes {
+                    text.push_str(&output::diff(change, &rendered));
+                }
+            }
+            if format == ErrorFormat::Github && !changes.is_empty() {
+                text.push_str("::endgroup::\n");
             }
             for change in &changes {
-                writeln!(stdout, "{}", output::summary(change)).map_err(anyhow::Error::from)?;
+                text.push_str(&stale_file(format, &config.out, change, &fix));
+                text.push('\n');
             }
+            stdout.write_all(text.as_bytes()).map_err(anyhow::Error::from)?;
             if changes.is_empty() {
                 eprintln!("{}: {} files up to date", config.out.display(), rendered.len());
                 Ok(EXIT_OK)
             } else {
                 eprintln!(
-                    "{}: {} of {} files differ; run `mm-bindgen generate`",
+                    "{}: {} of {} files differ; run `{fix}`",
                     config.out.display(),
                     changes.len(),
                     rendered.len()
@@ -126,6 +195,111 @@ fn run(cli: Cli) -> Result<u8> {
             std::io::stdout().lock().write_all(text.as_bytes()).map_err(anyhow::Error::from)?;
             Ok(EXIT_OK)
         }
+        Command::Diff { against, format: diff_format, allow_breaking } => {
+            let old_tree = diff::resolve(&against, &config.proto)?;
+            let old = old_tree.model()?;
+            let new = pipeline::model(&config.proto)?;
+            let report = diff::compare(&old, &new, &against);
+            let text = match diff_format {
+                DiffFormat::Markdown => diff::markdown(&report),
+                DiffFormat::Json => diff::json(&report),
+            };
+            std::io::stdout().lock().write_all(text.as_bytes()).map_err(anyhow::Error::from)?;
+            if format != ErrorFormat::Human {
+                for c in report.changes.iter().filter(|c| c.breaking()) {
+                    eprintln!("{}", breaking_change(format, &config.proto, c));
+                }
+            }
+            let breaking = report.breaking();
+            eprintln!("{} changes against {against}, {breaking} breaking", report.changes.len());
+            Ok(if breaking > 0 && !allow_breaking { EXIT_DIFFERENCES } else { EXIT_OK })
+        }
+        Command::Scaffold { api, hooks, module, dry_run } => {
+            let (api, hooks) = match (api, hooks, module) {
+                (Some(api), Some(hooks), _) => (api, hooks),
+                (_, _, Some(version)) => scaffold::module_files(&version)?,
+                _ => unreachable!("clap requires --api and --hooks, or --module"),
+            };
+            let model = pipeline::model(&config.proto)?;
+            let outcome = scaffold::plan(&model, &api, &hooks)?;
+            if !dry_run {
+                scaffold::apply(&config.proto, &outcome)?;
+            }
+            let mut text = String::new();
+            let verb = if dry_run { "would draft" } else { "drafted" };
+            for (element, file) in &outcome.drafted {
+                text.push_str(&format!("{verb} {element} in {}\n", config.proto.join(file).display()));
+            }
+            for line in &outcome.review {
+                text.push_str(&format!("review {line}\n"));
+            }
+            for line in &outcome.attention {
+                text.push_str(&format!("check {line}\n"));
+            }
+            std::io::stdout().lock().write_all(text.as_bytes()).map_err(anyhow::Error::from)?;
+            eprintln!(
+                "{} methods drafted, {} things to check; then run `mm-bindgen generate`",
+                outcome.drafted.len(),
+                outcome.attention.len()
+            );
+            Ok(if outcome.attention.is_empty() { EXIT_OK } else { EXIT_DIFFERENCES })
+        }
+    }
+}
+
+/// The command that brings the output directory up to date, with the flags
+/// this run was given.
+fn fix_command(cli: &Cli) -> String {
+    let mut words = vec!["mm-bindgen".to_string()];
+    let quote = |p: &Path| {
+        let s = p.display().to_string();
+        if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c)) { s } else { format!("'{s}'") }
+    };
+    for (flag, value) in [("--proto", &cli.proto), ("--templates", &cli.templates), ("--out", &cli.out)] {
+        if let Some(v) = value {
+            words.push(format!("{flag} {}", quote(v)));
+        }
+    }
+    if cli.skip_plugins {
+        words.push("--skip-plugins".into());
+    }
+    words.push("generate".into());
+    words.join(" ")
+}
+
+/// One line of `check`'s report about a file that differs.
+fn stale_file(format: ErrorFormat, out: &Path, change: &output::Change, fix: &str) -> String {
+    let path = match change {
+        output::Change::Missing { path }
+        | output::Change::Changed { path, .. }
+        | output::Change::Stale { path, .. } => path,
+    };
+    let place = Place { file: out.join(path).display().to_string(), line: 0, column: 0 };
+    let message = format!("{}; run `{fix}`", output::summary(change));
+    match format {
+        ErrorFormat::Human => message,
+        ErrorFormat::Github => diag::github_command("error", &place, "generated file out of date", &message),
+        ErrorFormat::Json => diag::json_line("error", &place, "", &output::summary(change), &[format!("run `{fix}`")]),
+    }
+}
+
+/// An annotation for a breaking change, at its place in the new tree when
+/// it still exists.
+fn breaking_change(format: ErrorFormat, proto: &Path, c: &diff::Change) -> String {
+    let place = match c.at.rsplit_once(':') {
+        Some((file, _)) => Place { file: proto.join(file).display().to_string(), line: c.line, column: 0 },
+        None => Place::default(),
+    };
+    let what =
+        if c.aspect.is_empty() { c.kind.as_str().to_string() } else { format!("{} {}", c.kind.as_str(), c.aspect) };
+    let mut message = format!("{} `{}` {what}", c.element.as_str(), c.name);
+    if !c.old.is_empty() || !c.new.is_empty() {
+        message.push_str(&format!(": `{}` -> `{}`", c.old, c.new));
+    }
+    let title = format!("breaking change (wire: {}, source: {})", c.wire.as_str(), c.source.as_str());
+    match format {
+        ErrorFormat::Github => diag::github_command("error", &place, &title, &message),
+        _ => diag::json_line("error", &place, &title, &message, &[]),
     }
 }
 
