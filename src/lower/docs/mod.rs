@@ -11,8 +11,9 @@
 //! minimum server version, tags, deprecation, Go and Python signature, hook
 //! fallbacks). A request or response message that only this RPC uses is
 //! documented in the RPC's section; every other message on its file's type
-//! page, and every type name links to where the type is documented (types
-//! defined outside the proto root: to their documentation, or by name).
+//! page with links back to the RPCs that use it, and every type name links
+//! to where the type is documented (types defined outside the proto root:
+//! to their documentation, or by name).
 //!
 //! Every page is a list of entries (a heading with its description, facts,
 //! table and notes) laid out by one template. Anchors are handed out per
@@ -203,23 +204,35 @@ impl<'a> Site<'a> {
 
     fn pages(&self) -> Vec<OutputFile> {
         let mut files = vec![self.page(INDEX, self.model.files.iter().map(|f| f.path.clone()).collect(), self.index())];
+        // The RPCs that use each type directly, as links from a type page.
+        let mut used_by: HashMap<&str, Vec<String>> = HashMap::new();
         for plan in &self.services {
             let sources = vec![plan.service.file.clone()];
-            if plan.groups.is_empty() {
-                let methods: Vec<&Method> = plan.service.methods.iter().collect();
-                files.push(self.page(&plan.page, sources, self.methods_page(plan, None, &methods)));
-                continue;
-            }
             let mut index = Vec::new();
-            for g in &plan.groups {
-                let (entries, anchors) = self.methods_page_anchored(plan, Some(g), &g.methods);
-                files.push(self.page(&g.page, sources.clone(), entries));
-                index.push((g, anchors));
+            let pages: Vec<(Option<&GroupPlan>, &str, Vec<&Method>)> = if plan.groups.is_empty() {
+                vec![(None, plan.page.as_str(), plan.service.methods.iter().collect())]
+            } else {
+                plan.groups.iter().map(|g| (Some(g), g.page.as_str(), g.methods.clone())).collect()
+            };
+            for (group, page, methods) in pages {
+                let (entries, anchors) = self.methods_page(plan, group, &methods);
+                for (m, anchor) in methods.iter().zip(&anchors) {
+                    let target = format!("{}#{anchor}", relative("types/", page));
+                    for ty in self.used_types(m) {
+                        used_by.entry(ty).or_default().push(link(&markdown::text(&m.name), &target));
+                    }
+                }
+                files.push(self.page(page, sources.clone(), entries));
+                if let Some(g) = group {
+                    index.push((g, anchors));
+                }
             }
-            files.push(self.page(&plan.page, sources, self.service_index(plan, &index)));
+            if !plan.groups.is_empty() {
+                files.push(self.page(&plan.page, sources, self.service_index(plan, &index)));
+            }
         }
         for plan in &self.types {
-            files.push(self.page(&plan.page, vec![plan.file.path.clone()], self.type_page(plan)));
+            files.push(self.page(&plan.page, vec![plan.file.path.clone()], self.type_page(plan, &used_by)));
         }
         files
     }
@@ -341,12 +354,22 @@ impl<'a> Site<'a> {
         vec![self.service_title(plan, None, plan.service.methods.len()), contents]
     }
 
-    fn methods_page(&self, plan: &ServicePlan, group: Option<&GroupPlan>, methods: &[&Method]) -> Vec<Entry> {
-        self.methods_page_anchored(plan, group, methods).0
+    /// The types an RPC uses directly: its request and response, and the
+    /// types of their fields.
+    fn used_types(&self, m: &'a Method) -> Vec<&'a str> {
+        let mut types = vec![m.request.as_str(), m.response.as_str()];
+        for name in [&m.request, &m.response] {
+            if let Some(msg) = self.model.message(name) {
+                types.extend(msg.fields.iter().filter(|f| !matches!(f.ty, TypeRef::Scalar(_))).map(|f| f.ty.name()));
+            }
+        }
+        let mut seen = HashSet::new();
+        types.retain(|t| seen.insert(*t));
+        types
     }
 
     /// A page of RPCs, and the anchor of each RPC's heading.
-    fn methods_page_anchored(
+    fn methods_page(
         &self,
         plan: &ServicePlan,
         group: Option<&GroupPlan>,
@@ -440,7 +463,7 @@ impl<'a> Site<'a> {
         entries
     }
 
-    fn type_page(&self, plan: &TypePlan) -> Vec<Entry> {
+    fn type_page(&self, plan: &TypePlan, used_by: &HashMap<&str, Vec<String>>) -> Vec<Entry> {
         let package = plan.file.package.as_str();
         let mut title = Entry::new("#", markdown::text(&type_page_title(plan.file)));
         title.description = format!(
@@ -471,11 +494,20 @@ impl<'a> Site<'a> {
         }
         contents.description = lines.join("\n\n");
         let mut entries = vec![title, contents];
+        let used = |name: &str, entry: &mut Entry| {
+            if let Some(links) = used_by.get(name) {
+                entry.facts.push(Fact { label: "Used by", value: links.join(", ") });
+            }
+        };
         for (m, _) in &plan.messages {
-            entries.push(self.message(m, "##", package, &plan.page));
+            let mut entry = self.message(m, "##", package, &plan.page);
+            used(&m.full_name, &mut entry);
+            entries.push(entry);
         }
         for (e, _) in &plan.enums {
-            entries.push(self.enumeration(e, package));
+            let mut entry = self.enumeration(e, package);
+            used(&e.full_name, &mut entry);
+            entries.push(entry);
         }
         if !plan.extensions.is_empty() {
             let mut x = Entry::new("##", "Extensions".into());
