@@ -139,6 +139,9 @@ struct Site<'a> {
 
 const INDEX: &str = "index.md";
 
+/// Up to this many RPCs using a type are listed on its entry.
+const USED_BY_LIMIT: usize = 50;
+
 impl<'a> Site<'a> {
     fn new(model: &'a Model) -> Self {
         let mut used: HashSet<String> = ["index".to_string(), "types".to_string()].into();
@@ -495,9 +498,13 @@ impl<'a> Site<'a> {
         contents.description = lines.join("\n\n");
         let mut entries = vec![title, contents];
         let used = |name: &str, entry: &mut Entry| {
-            if let Some(links) = used_by.get(name) {
-                entry.facts.push(Fact { label: "Used by", value: links.join(", ") });
-            }
+            // A type nearly every RPC uses (the error) gets a count, not a list.
+            let value = match used_by.get(name) {
+                Some(links) if links.len() > USED_BY_LIMIT => format!("{} RPCs", links.len()),
+                Some(links) => links.join(", "),
+                None => return,
+            };
+            entry.facts.push(Fact { label: "Used by", value });
         };
         for (m, _) in &plan.messages {
             let mut entry = self.message(m, "##", package, &plan.page);
