@@ -230,6 +230,8 @@ Setext two
 > a quote
 - a list item
 
+    <i>continued</i> in the item
+
       indented code <b>
 ```go
 x := <-unclosed"#;

@@ -21,6 +21,7 @@ pub fn paragraphs(comment: &str) -> String {
     // where an indented code block may start.
     let mut after_blank = true;
     let mut in_indented_code = false;
+    let mut in_list = false;
     // The text of the paragraph being collected, so that code spans are
     // found across its lines.
     let mut paragraph: Vec<String> = Vec::new();
@@ -52,7 +53,14 @@ pub fn paragraphs(comment: &str) -> String {
             continue;
         }
         let indent = indent_width(line);
-        if indent >= 4 && (after_blank || in_indented_code) && paragraph.is_empty() {
+        // Inside a list, an indented line may continue an item rather than
+        // start code: it is then text, and escaped as text.
+        if indent < 4 && starts_list_item(line) {
+            in_list = true;
+        } else if indent == 0 && after_blank {
+            in_list = false;
+        }
+        if indent >= 4 && !in_list && (after_blank || in_indented_code) && paragraph.is_empty() {
             // An indented code block: shown as written.
             out.push(line.to_string());
             in_indented_code = true;
@@ -237,6 +245,24 @@ fn escape_pipes(text: &str) -> String {
     out
 }
 
+/// A line starting a list item: `-`, `*` or `+`, or a number and `.` or
+/// `)`, then a space (or the end of the line).
+fn starts_list_item(line: &str) -> bool {
+    let body = line.trim_start();
+    let rest = match body.chars().next() {
+        Some('-' | '*' | '+') => &body[1..],
+        Some(c) if c.is_ascii_digit() => {
+            let digits = body.chars().take_while(char::is_ascii_digit).count();
+            match body[digits..].chars().next() {
+                Some('.' | ')') => &body[digits + 1..],
+                _ => return false,
+            }
+        }
+        _ => return false,
+    };
+    rest.is_empty() || rest.starts_with(' ') || rest.starts_with('\t')
+}
+
 fn indent_width(line: &str) -> usize {
     let mut width = 0;
     for c in line.chars() {
@@ -309,6 +335,8 @@ mod tests {
             ("~~~~\n~~~\n# in code", "~~~~\n~~~\n# in code\n~~~~"),
             ("```\nclosed\n```\n# after", "```\nclosed\n```\n\\# after"),
             ("    <indented code>", "    <indented code>"),
+            ("- item\n\n    <b>continued</b>", "- item\n\n    &lt;b>continued&lt;/b>"),
+            ("1. item\n\ntext\n\n    <code>", "1. item\n\ntext\n\n    <code>"),
             ("text\n    <continued>", "text\n    &lt;continued>"),
             ("a `span\nacross` lines <", "a `span\nacross` lines &lt;"),
         ];
