@@ -21,6 +21,10 @@ pub struct Model {
     pub messages: Vec<Message>,
     /// Enums (nested ones included) in file and declaration order.
     pub enums: Vec<Enum>,
+    /// Extension fields (proto2 `extend`) declared under the root, in file
+    /// and declaration order; absent from the JSON when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extensions: Vec<Extension>,
     /// Every compiled file the generated code needs at run time (the files
     /// under the root and what they import, well-known types excluded), in
     /// dependency order, as encoded `FileDescriptorProto`s with options and
@@ -129,7 +133,9 @@ pub struct Method {
     /// First server version offering the method, empty when not declared.
     pub min_server_version: String,
     pub tags: Vec<String>,
-    /// Deprecation note; empty when the method is not deprecated.
+    /// Deprecation note (the `deprecated` option of the vocabulary; the
+    /// standard `deprecated = true` alone gives a note saying so); empty
+    /// when the method is not deprecated.
     pub deprecated: String,
     pub experimental: bool,
     /// Methods of a hooks service: what the hooks client answers without
@@ -267,6 +273,24 @@ pub struct Message {
     pub fields: Vec<Field>,
     /// Real oneofs (proto3 `optional` is not listed here).
     pub oneofs: Vec<String>,
+    /// The standard `deprecated` option; absent from the JSON when false.
+    #[serde(skip_serializing_if = "is_false")]
+    pub deprecated: bool,
+}
+
+/// A field declared in an `extend` block.
+#[derive(Debug, Clone, Serialize)]
+pub struct Extension {
+    pub full_name: String,
+    /// Full name of the message it extends.
+    pub extendee: String,
+    /// The file that declares it.
+    pub file: String,
+    pub field: Field,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -327,6 +351,12 @@ pub struct Field {
     pub go_type_explicit: bool,
     /// In a response: the 1-based Go parameter position this field fills.
     pub go_param: u32,
+    /// A proto2 `required` field; absent from the JSON when false.
+    #[serde(skip_serializing_if = "is_false")]
+    pub required: bool,
+    /// The standard `deprecated` option; absent from the JSON when false.
+    #[serde(skip_serializing_if = "is_false")]
+    pub deprecated: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -154,20 +154,20 @@ fn templates_can_be_overridden_and_template_errors_name_the_template() {
     let dir = tempfile::tempdir().unwrap();
     let templates = dir.path().join("templates");
     copy_tree(Path::new("templates"), &templates);
-    let index = templates.join("docs/index.md.tera");
+    let index = templates.join("docs/page.md.tera");
     let text = fs::read_to_string(&index).unwrap();
-    fs::write(&index, text.replace("{{ rpcs }}", "{{ rpc_total }}")).unwrap();
+    fs::write(&index, text.replace("{{ e.heading }}", "{{ e.headng }}")).unwrap();
     let out = dir.path().join("out");
     let r = run(&["--templates", templates.to_str().unwrap(), "--out", out.to_str().unwrap(), "generate"]);
     let stderr = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("docs/index.md.tera"), "{stderr}");
+    assert!(stderr.contains("docs/page.md.tera"), "{stderr}");
     assert!(!out.exists(), "nothing written");
 
-    fs::write(&index, text.replace("{% for s in services -%}", "{% if servics %}{% endif %}{% for s in services -%}"))
+    fs::write(&index, text.replace("{%- for e in entries %}", "{% if entris %}{% endif %}{%- for e in entries %}"))
         .unwrap();
     let r = run(&["--templates", templates.to_str().unwrap(), "--out", out.to_str().unwrap(), "generate"]);
     let stderr = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(2), "a misspelt condition fails: {stderr}");
-    assert!(stderr.contains("servics"), "{stderr}");
+    assert!(stderr.contains("entris"), "{stderr}");
 }

@@ -11,7 +11,9 @@ mod source;
 
 use std::collections::{BTreeMap, HashMap};
 
-use prost_reflect::{Cardinality as PCard, EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor};
+use prost_reflect::{
+    Cardinality as PCard, EnumDescriptor, ExtensionDescriptor, FieldDescriptor, Kind, MessageDescriptor,
+};
 
 use crate::load::Loaded;
 use crate::model::{
@@ -31,6 +33,7 @@ pub fn build(loaded: &Loaded) -> Model {
     let mut messages = Vec::new();
     let mut enums = Vec::new();
     let mut services = Vec::new();
+    let mut extensions = Vec::new();
     // Hook fallback options by method, resolved once signatures are known.
     let mut fallbacks = HashMap::new();
 
@@ -47,7 +50,10 @@ pub fn build(loaded: &Loaded) -> Model {
             imports.insert((i.alias.clone(), i.path.clone()), GoImport { alias: i.alias, path: i.path });
         }
         for m in fd.messages() {
-            collect_message(&m, &ext, &src, &mut messages, &mut enums);
+            collect_message(&m, &ext, &src, &mut messages, &mut enums, &mut extensions);
+        }
+        for x in fd.extensions() {
+            extensions.push(build_extension(&x, &ext, &src));
         }
         for e in fd.enums() {
             enums.push(build_enum(&e, &ext, &src));
@@ -80,7 +86,7 @@ pub fn build(loaded: &Loaded) -> Model {
                         comments,
                         min_server_version: opts.min_server_version,
                         tags: opts.tags,
-                        deprecated: opts.deprecated,
+                        deprecated: deprecation_note(opts.deprecated, &m),
                         experimental: opts.experimental,
                         hook: None,
                         go: Default::default(),
@@ -126,6 +132,7 @@ pub fn build(loaded: &Loaded) -> Model {
         services,
         messages,
         enums,
+        extensions,
         descriptors: loaded
             .pool
             .files()
@@ -146,6 +153,7 @@ fn collect_message(
     src: &SourceInfo,
     out: &mut Vec<Message>,
     enums: &mut Vec<Enum>,
+    extensions: &mut Vec<model::Extension>,
 ) {
     if m.is_map_entry() {
         return;
@@ -166,9 +174,13 @@ fn collect_message(
         skipped: opts.skip.into_iter().map(|s| model::SkippedField { go_name: s.go_name, reason: s.reason }).collect(),
         fields,
         oneofs,
+        deprecated: m.descriptor_proto().options.as_ref().and_then(|o| o.deprecated).unwrap_or(false),
     });
     for nested in m.child_messages() {
-        collect_message(&nested, ext, src, out, enums);
+        collect_message(&nested, ext, src, out, enums, extensions);
+    }
+    for x in m.child_extensions() {
+        extensions.push(build_extension(&x, ext, src));
     }
     for e in m.child_enums() {
         enums.push(build_enum(&e, ext, src));
@@ -203,14 +215,63 @@ fn build_field(f: &FieldDescriptor, ext: &Extensions, src: &SourceInfo, model_me
         go_type: opts.go_type,
         go_type_explicit,
         go_param: opts.go_param,
+        required: f.cardinality() == PCard::Required,
+        deprecated: f.field_descriptor_proto().options.as_ref().and_then(|o| o.deprecated).unwrap_or(false),
     }
 }
 
+/// An extension field with what it extends. Extensions carry no Go type:
+/// the bridge does not convert them.
+fn build_extension(x: &ExtensionDescriptor, ext: &Extensions, src: &SourceInfo) -> model::Extension {
+    let (location, comments) = src.get(x.path());
+    let proto = x.field_descriptor_proto();
+    let (cardinality, ty, map_key) = if x.is_list() {
+        (Cardinality::Repeated, kind_ref(&x.kind()), None)
+    } else if x.supports_presence() && x.cardinality() != PCard::Required {
+        (Cardinality::Optional, kind_ref(&x.kind()), None)
+    } else {
+        (Cardinality::Singular, kind_ref(&x.kind()), None)
+    };
+    let opts = ext.field(&x.options());
+    model::Extension {
+        full_name: x.full_name().to_string(),
+        extendee: x.containing_message().full_name().to_string(),
+        file: x.parent_file().name().to_string(),
+        field: Field {
+            name: x.name().to_string(),
+            number: x.number(),
+            location,
+            comments,
+            cardinality,
+            ty,
+            map_key,
+            oneof: None,
+            go_name: non_empty(opts.go_name).unwrap_or_else(|| gotype::default_go_name(x.name(), false)),
+            go_type: String::new(),
+            go_type_explicit: false,
+            go_param: 0,
+            required: x.cardinality() == PCard::Required,
+            deprecated: proto.options.as_ref().and_then(|o| o.deprecated).unwrap_or(false),
+        },
+    }
+}
+
+/// The method's deprecation note: the vocabulary's note, else a sentence
+/// for the standard `deprecated = true`.
+fn deprecation_note(note: String, m: &prost_reflect::MethodDescriptor) -> String {
+    let standard = m.method_descriptor_proto().options.as_ref().and_then(|o| o.deprecated).unwrap_or(false);
+    if note.is_empty() && standard { "Marked deprecated in the proto.".to_string() } else { note }
+}
+
 fn type_ref(f: &FieldDescriptor) -> TypeRef {
-    match f.kind() {
+    kind_ref(&f.kind())
+}
+
+fn kind_ref(kind: &Kind) -> TypeRef {
+    match kind {
         Kind::Message(m) => TypeRef::Message(m.full_name().to_string()),
         Kind::Enum(e) => TypeRef::Enum(e.full_name().to_string()),
-        k => TypeRef::Scalar(scalar_name(&k).to_string()),
+        k => TypeRef::Scalar(scalar_name(k).to_string()),
     }
 }
 

@@ -200,6 +200,8 @@ mod tests {
             go_type: go_type.into(),
             go_type_explicit: true,
             go_param: 0,
+            required: false,
+            deprecated: false,
         }
     }
 
@@ -231,6 +233,7 @@ mod tests {
             services: vec![],
             messages: vec![],
             enums: vec![],
+            extensions: vec![],
             descriptors: vec![],
             message_index: Default::default(),
             root: Default::default(),
