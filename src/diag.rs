@@ -69,6 +69,9 @@ pub enum Failure {
     Input(Vec<Diagnostic>),
     /// A bug or an environment problem (I/O).
     Internal(anyhow::Error),
+    /// A write into the output directory failed and could not be fully
+    /// undone; the diagnostic says which file is in which state.
+    Partial(Diagnostic),
 }
 
 impl Failure {
@@ -100,6 +103,12 @@ impl fmt::Display for Failure {
                 write!(f, "{n} error{} found; nothing was written", if n == 1 { "" } else { "s" })
             }
             Failure::Internal(e) => write!(f, "internal error: {e:#}"),
+            Failure::Partial(d) => {
+                write!(
+                    f,
+                    "{d}\nthe output directory is partly updated; fix the problem and run `mm-bindgen generate` again"
+                )
+            }
         }
     }
 }

@@ -94,7 +94,12 @@ fn run(cli: Cli) -> Result<u8> {
             for change in &changes {
                 eprintln!("{}", output::summary(change).replace("would be ", ""));
             }
-            eprintln!("{} files rendered, {} updated in {}", rendered.len(), changes.len(), config.out.display());
+            let (written, deleted) = (changes.len() - output::stale(&changes), output::stale(&changes));
+            eprintln!(
+                "{}: {} files rendered, {written} written, {deleted} deleted",
+                config.out.display(),
+                rendered.len()
+            );
             Ok(EXIT_OK)
         }
         Command::Check => {
@@ -111,10 +116,11 @@ fn run(cli: Cli) -> Result<u8> {
                 eprintln!("{}: {} files up to date", config.out.display(), rendered.len());
                 Ok(EXIT_OK)
             } else {
+                let stale = output::stale(&changes);
                 eprintln!(
-                    "{}: {} of {} files differ; run `mm-bindgen generate`",
+                    "{}: {} of {} rendered files differ, {stale} stale files; run `mm-bindgen generate`",
                     config.out.display(),
-                    changes.len(),
+                    changes.len() - stale,
                     rendered.len()
                 );
                 Ok(EXIT_DIFFERENCES)
