@@ -180,10 +180,15 @@ impl FileResolver for EmbeddedOptions {
 /// Turns a protox error into a diagnostic carrying `path:line:col` and the
 /// offending source line, using the span protox attaches to its errors.
 fn protox_diagnostic(root: &Path, err: &protox::Error) -> Diagnostic {
-    let message = err.to_string();
+    let span = err.labels().and_then(|mut labels| labels.next()).map(|l| *l.inner());
+    let text = err.file().and_then(|f| std::fs::read_to_string(root.join(f)).ok());
+    let message = match (text, span) {
+        (Some(text), Some(span)) => unsupported(&text, span.offset(), &err.to_string()),
+        _ => None,
+    }
+    .unwrap_or_else(|| err.to_string());
     let mut d = Diagnostic::new(message);
     let file = err.file().map(|f| root.join(f).display().to_string());
-    let span = err.labels().and_then(|mut labels| labels.next()).map(|l| *l.inner());
     match (file, span, err.source_code()) {
         (Some(file), Some(span), Some(source)) => match source.read_span(&span, 0, 0) {
             Ok(contents) => {
@@ -204,6 +209,30 @@ fn protox_diagnostic(root: &Path, err: &protox::Error) -> Diagnostic {
     d
 }
 
+/// Names the protobuf feature behind a parser error, when it is one that
+/// protoc accepts but the parser mm-bindgen uses (protox) does not.
+fn unsupported(text: &str, offset: usize, message: &str) -> Option<String> {
+    let line_start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("").trim_start_matches('\u{feff}').trim_start();
+    if offset == 0 && text.starts_with('\u{feff}') {
+        return Some(
+            "unsupported: the file starts with a byte-order mark (U+FEFF); save it as UTF-8 without a BOM".into(),
+        );
+    }
+    if line.starts_with("edition") || message.contains("unknown syntax 'editions'") {
+        return Some(
+            "unsupported: protobuf editions (`edition = \"2023\"`); mm-bindgen reads proto2 and proto3 files only"
+                .into(),
+        );
+    }
+    if line.starts_with("extensions") && message.contains("found '['") {
+        return Some(
+            "unsupported: options on an extension range given as a single number (`extensions 4 [...]`); write the range as `extensions 4 to 4 [...]`".into(),
+        );
+    }
+    None
+}
+
 /// The text of the source line containing `offset`.
 fn source_line(source: &dyn miette::SourceCode, offset: usize) -> Option<String> {
     let contents = source.read_span(&(offset, 0).into(), 1, 1).ok()?;
@@ -215,7 +244,7 @@ fn source_line(source: &dyn miette::SourceCode, offset: usize) -> Option<String>
     for line in text.split_inclusive('\n') {
         let end = pos + line.len();
         if offset >= pos && (offset < end || end == start + text.len()) {
-            return Some(line.trim_end_matches(['\n', '\r']).replace('\t', " "));
+            return Some(line.trim_end_matches(['\n', '\r']).replace('\t', " ").replace('\u{feff}', ""));
         }
         pos = end;
     }
