@@ -107,10 +107,10 @@ fn run(cli: Cli) -> Result<u8> {
             let changes = output::plan(&config.out, &rendered, &markers)?;
             let mut stdout = std::io::stdout().lock();
             for change in &changes {
-                write!(stdout, "{}", output::diff(change, &rendered)).map_err(anyhow::Error::from)?;
+                write!(stdout, "{}", output::diff(change, &rendered)).or_else(closed_pipe)?;
             }
             for change in &changes {
-                writeln!(stdout, "{}", output::summary(change)).map_err(anyhow::Error::from)?;
+                writeln!(stdout, "{}", output::summary(change)).or_else(closed_pipe)?;
             }
             if changes.is_empty() {
                 eprintln!("{}: {} files up to date", config.out.display(), rendered.len());
@@ -129,10 +129,15 @@ fn run(cli: Cli) -> Result<u8> {
         Command::List { json } => {
             let model = pipeline::model(&config.proto)?;
             let text = if json { to_json(&model)? } else { table(&model) };
-            std::io::stdout().lock().write_all(text.as_bytes()).map_err(anyhow::Error::from)?;
+            std::io::stdout().lock().write_all(text.as_bytes()).or_else(closed_pipe)?;
             Ok(EXIT_OK)
         }
     }
+}
+
+/// A reader that stops early (`mm-bindgen list | head`) is not an error.
+fn closed_pipe(e: std::io::Error) -> Result<()> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(anyhow::Error::from(e).into()) }
 }
 
 fn to_json(model: &Model) -> Result<String> {
