@@ -66,7 +66,7 @@ impl Validator<'_> {
                     &s.location,
                     format!("service `{}`", s.full_name),
                     format!(
-                        "its name collides with service `{other}`: outputs are named after the service's short name"
+                        "its name collides with service `{other}`: outputs are named after the service's short name, rename one of them"
                     ),
                 );
             }
@@ -80,7 +80,7 @@ impl Validator<'_> {
                     self.report(
                         &m.location,
                         element.clone(),
-                        format!("its snake_case name collides with method `{other}`"),
+                        format!("its snake_case name collides with method `{other}` (both would be one Python method): rename one of them"),
                     );
                 }
                 if !m.min_server_version.is_empty() && !is_version(&m.min_server_version) {
@@ -203,13 +203,20 @@ impl Validator<'_> {
                 self.report(
                     &f.location,
                     element(f),
-                    format!("its Go name `{}` is also the Go name of field `{other}`", f.go_name),
+                    format!(
+                        "its Go name `{}` is also the Go name of field `{other}`: rename one of them or set `go_name`",
+                        f.go_name
+                    ),
                 );
             }
             if let Some(other) = camel.insert(f.name.to_lower_camel_case(), &f.name)
                 && go
             {
-                self.report(&f.location, element(f), format!("its camelCase name collides with field `{other}`"));
+                self.report(
+                    &f.location,
+                    element(f),
+                    format!("its camelCase name collides with field `{other}`: rename one of them"),
+                );
             }
             if f.go_param > 0 && !responses.contains(&m.full_name) {
                 self.report(
