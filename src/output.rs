@@ -101,7 +101,7 @@ pub fn apply(out: &Path, rendered: &BTreeMap<String, String>, changes: &[Change]
         }
         Err(failure) => {
             let leftovers = write.undo();
-            Err(write_failure(out, failure, changes, leftovers))
+            Err(write_failure(out, failure, rendered, changes, leftovers))
         }
     }
 }
@@ -212,25 +212,36 @@ impl Write<'_> {
         let mut failed = Vec::new();
         for done in self.done.drain(..).rev() {
             let result = match &done {
-                Done::Created { target } => fs::remove_file(target).map_err(|e| (target.clone(), e)),
-                Done::Replaced { target, kept } => fs::rename(kept, target).map_err(|e| (kept.clone(), e)),
+                Done::Created { target } => undo_step(|| fs::remove_file(target)).map_err(|e| (target.clone(), e)),
+                Done::Replaced { target, kept } => {
+                    undo_step(|| fs::rename(kept, target)).map_err(|e| (kept.clone(), e))
+                }
             };
             if let Err((path, e)) = result {
                 failed.push(format!("could not restore {}: {e}", path.display()));
             }
         }
         for staged in self.staged.drain(..) {
-            if let Err(e) = fs::remove_file(&staged) {
+            if let Err(e) = undo_step(|| fs::remove_file(&staged)) {
                 failed.push(format!("could not remove {}: {e}", staged.display()));
             }
         }
         for dir in self.created_dirs.drain(..).rev() {
-            if let Err(e) = fs::remove_dir(&dir) {
+            if let Err(e) = undo_step(|| fs::remove_dir(&dir)) {
                 failed.push(format!("could not remove the directory {}: {e}", dir.display()));
             }
         }
         failed
     }
+}
+
+/// Runs one step of undoing a write; tests can make the first one fail.
+fn undo_step(f: impl FnOnce() -> io::Result<()>) -> io::Result<()> {
+    #[cfg(test)]
+    if tests::injected_undo_failure() {
+        return Err(io::Error::other("injected"));
+    }
+    f()
 }
 
 /// Runs one step of the write; tests can make the n-th step fail.
@@ -242,7 +253,13 @@ fn step(action: &'static str, path: &Path, f: impl FnOnce() -> io::Result<()>) -
 
 /// The diagnostic of a failed write: the step that failed and, when undoing
 /// did not restore everything, the state of each file of the plan.
-fn write_failure(out: &Path, failure: StepError, changes: &[Change], leftovers: Vec<String>) -> Failure {
+fn write_failure(
+    out: &Path,
+    failure: StepError,
+    rendered: &BTreeMap<String, String>,
+    changes: &[Change],
+    leftovers: Vec<String>,
+) -> Failure {
     let place = failure.path.strip_prefix(out).map_or(failure.path.clone(), Path::to_path_buf);
     let d = Diagnostic::new(format!("cannot {} {}: {}", failure.action, place.display(), failure.error))
         .at(format!("--out {}", out.display()))
@@ -250,22 +267,40 @@ fn write_failure(out: &Path, failure: StepError, changes: &[Change], leftovers: 
     if leftovers.is_empty() {
         return Failure::one(d.note("every change was undone: the output directory is as it was before the run"));
     }
-    let mut d = d.note("undoing the changes failed, the output directory is partly updated:");
+    let mut d = d.note("undoing the changes failed:");
     for line in leftovers {
         d = d.note(format!("  {line}"));
     }
+    d = d.note("the state of each file of the run:");
     for change in changes {
-        let target = out.join(change.path());
-        let state = match (target.exists(), with_suffix(&target, KEPT).exists(), with_suffix(&target, STAGED).exists())
-        {
-            (_, true, _) => "old version kept beside it (.mm-bindgen-old)",
-            (_, _, true) => "new version staged beside it (.mm-bindgen-tmp)",
-            (true, _, _) => "present",
-            (false, _, _) => "absent",
-        };
-        d = d.note(format!("  {}: {state}", change.path()));
+        d = d.note(format!("  {}: {}", change.path(), file_state(out, change, rendered)));
     }
     Failure::Partial(d)
+}
+
+/// Which version of a file of the plan is in place, and what lies beside it.
+fn file_state(out: &Path, change: &Change, rendered: &BTreeMap<String, String>) -> String {
+    let target = out.join(change.path());
+    let old = match change {
+        Change::Changed { old, .. } | Change::Stale { old, .. } => Some(old.as_slice()),
+        Change::Missing { .. } => None,
+    };
+    let new = rendered.get(change.path()).map(String::as_bytes);
+    let mut state = match fs::read(&target) {
+        Err(_) if old.is_none() => "absent, as before".to_string(),
+        Err(_) if new.is_none() => "deleted".to_string(),
+        Err(_) => "absent".to_string(),
+        Ok(bytes) if Some(bytes.as_slice()) == old => "old version, as before".to_string(),
+        Ok(bytes) if Some(bytes.as_slice()) == new => "new version".to_string(),
+        Ok(_) => "other content".to_string(),
+    };
+    for (suffix, what) in [(KEPT, "old version"), (STAGED, "new version")] {
+        let beside = with_suffix(&target, suffix);
+        if beside.exists() {
+            state.push_str(&format!("; the {what} is in {}", beside.file_name().unwrap_or_default().to_string_lossy()));
+        }
+    }
+    state
 }
 
 fn with_suffix(target: &Path, suffix: &str) -> PathBuf {
@@ -355,6 +390,12 @@ mod tests {
     thread_local! {
         /// The index of the write step to fail, counted down as steps run.
         static FAIL_IN: Cell<Option<usize>> = const { Cell::new(None) };
+        /// Whether the first step of undoing fails.
+        static FAIL_UNDO: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub(super) fn injected_undo_failure() -> bool {
+        FAIL_UNDO.with(|f| f.replace(false))
     }
 
     pub(super) fn injected_failure() -> std::result::Result<(), StepError> {
@@ -463,5 +504,32 @@ mod tests {
             owned_files(out, &["Code generated by protoc-gen-x. DO NOT EDIT.".into()]).unwrap(),
             ["plugin.go", "two.txt"]
         );
+    }
+
+    #[test]
+    fn a_write_that_cannot_be_undone_says_which_file_is_in_which_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let marked = |body: &str| format!("// {GENERATED_MARKER}\n{body}\n");
+        let first = tree(&[("a.txt", &marked("old a")), ("b.txt", &marked("old b"))]);
+        apply(out, &first, &plan(out, &first, &[]).unwrap()).unwrap();
+        let second = tree(&[("a.txt", &marked("new a")), ("b.txt", &marked("new b"))]);
+        let changes = plan(out, &second, &[]).unwrap();
+        // Staging takes 2 steps, replacing `a.txt` 2 more; moving `b.txt`
+        // aside fails, and so does putting the old `a.txt` back.
+        FAIL_IN.with(|n| n.set(Some(4)));
+        FAIL_UNDO.with(|f| f.set(true));
+        let failure = apply(out, &second, &changes).unwrap_err();
+        assert!(matches!(failure, Failure::Partial(_)), "{failure}");
+        let text = failure.to_string();
+        for line in [
+            "could not restore ",
+            "a.txt: new version; the old version is in a.txt.mm-bindgen-old",
+            "b.txt: old version, as before",
+            "partly updated",
+        ] {
+            assert!(text.contains(line), "{line:?} in:\n{text}");
+        }
+        assert!(!out.join("b.txt.mm-bindgen-tmp").exists(), "the staged file is removed");
     }
 }
