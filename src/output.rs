@@ -45,6 +45,7 @@ pub fn plan(out: &Path, rendered: &BTreeMap<String, String>, markers: &[String])
                 .note("name a directory with --out (or `out` in mm-bindgen.toml); it is created if it does not exist"),
         ));
     }
+    interrupted(out)?;
     let mut changes = Vec::new();
     for (path, text) in rendered {
         match fs::read(out.join(path)) {
@@ -66,6 +67,34 @@ pub fn plan(out: &Path, rendered: &BTreeMap<String, String>, markers: &[String])
     }
     changes.sort_by(|a, b| a.path().cmp(b.path()));
     Ok(changes)
+}
+
+/// Refuses an output directory holding the staged or kept files of a write
+/// that was interrupted (killed, or the machine stopped), which the user
+/// must look at: a kept file may be the only copy of a hand-edited file.
+fn interrupted(out: &Path) -> Result<()> {
+    if !out.is_dir() {
+        return Ok(());
+    }
+    let left: Vec<Diagnostic> = walkdir::WalkDir::new(out)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy();
+            let what = if name.ends_with(STAGED) {
+                "a new version staged by an interrupted run: delete it"
+            } else if name.ends_with(KEPT) {
+                "an old version kept by an interrupted run: delete it, or rename it back if the file beside it is missing"
+            } else {
+                return None;
+            };
+            let rel = e.path().strip_prefix(out).unwrap_or(e.path()).display().to_string();
+            Some(Diagnostic::new(format!("{rel} is {what}")).at(format!("--out {}", out.display())))
+        })
+        .collect();
+    if left.is_empty() { Ok(()) } else { Err(Failure::Input(left)) }
 }
 
 /// A file of the output directory that cannot be read.
@@ -531,5 +560,17 @@ mod tests {
             assert!(text.contains(line), "{line:?} in:\n{text}");
         }
         assert!(!out.join("b.txt.mm-bindgen-tmp").exists(), "the staged file is removed");
+    }
+
+    #[test]
+    fn files_left_by_an_interrupted_write_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        fs::write(out.join("a.txt.mm-bindgen-tmp"), "new").unwrap();
+        fs::write(out.join("b.txt.mm-bindgen-old"), "old").unwrap();
+        let text = plan(out, &tree(&[("a.txt", "a")]), &[]).unwrap_err().to_string();
+        assert!(text.contains("a.txt.mm-bindgen-tmp is a new version staged by an interrupted run"), "{text}");
+        assert!(text.contains("b.txt.mm-bindgen-old is an old version kept by an interrupted run"), "{text}");
+        assert!(text.contains("2 errors found"), "{text}");
     }
 }
