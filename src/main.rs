@@ -20,8 +20,10 @@ use mm_bindgen::{output, pipeline};
 /// `generated/`.
 ///
 /// Exit codes: 0 success (for `check`: the output is up to date); 1 `check`
-/// found differences; 2 bad input (proto, options, templates, configuration)
-/// or an internal error. Nothing is written unless every stage succeeded.
+/// found differences; 2 bad input (proto, options, templates, configuration,
+/// the directories of --proto and --out) or an internal error. Nothing is
+/// written unless every stage succeeded, and a write that fails midway is
+/// undone.
 #[derive(Parser)]
 #[command(name = "mm-bindgen", version, about, long_about)]
 struct Cli {
