@@ -69,6 +69,9 @@ pub enum Failure {
     Input(Vec<Diagnostic>),
     /// A bug or an environment problem (I/O).
     Internal(anyhow::Error),
+    /// A write into the output directory failed and could not be fully
+    /// undone; the diagnostic says which file is in which state.
+    Partial(Diagnostic),
 }
 
 impl Failure {
@@ -100,9 +103,14 @@ impl fmt::Display for Failure {
                 write!(f, "{n} error{} found; nothing was written", if n == 1 { "" } else { "s" })
             }
             Failure::Internal(e) => write!(f, "internal error: {e:#}"),
+            Failure::Partial(d) => write!(f, "{d}\n{PARTIAL_NOTE}"),
         }
     }
 }
+
+/// What a `Failure::Partial` adds to its diagnostic.
+const PARTIAL_NOTE: &str =
+    "the output directory is partly updated; fix the problem and run `mm-bindgen generate` again";
 
 pub type Result<T> = std::result::Result<T, Failure>;
 
@@ -212,6 +220,11 @@ impl Failure {
         match (format, self) {
             (ErrorFormat::Human, _) => self.to_string(),
             (_, Failure::Input(ds)) => ds.iter().map(|d| d.render(format)).collect::<Vec<_>>().join("\n"),
+            (_, Failure::Partial(d)) => {
+                let mut d = d.clone();
+                d.notes.push(PARTIAL_NOTE.to_string());
+                d.render(format)
+            }
             (ErrorFormat::Github, Failure::Internal(e)) => {
                 github_command("error", &Place::default(), "internal error", &format!("{e:#}"))
             }

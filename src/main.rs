@@ -20,8 +20,10 @@ use mm_bindgen::{diag, diff, output, pipeline, scaffold};
 /// `generated/`.
 ///
 /// Exit codes: 0 success (for `check`: the output is up to date); 1 `check`
-/// found differences; 2 bad input (proto, options, templates, configuration)
-/// or an internal error. Nothing is written unless every stage succeeded.
+/// found differences; 2 bad input (proto, options, templates, configuration,
+/// the directories of --proto and --out) or an internal error. Nothing is
+/// written unless every stage succeeded, and a write that fails midway is
+/// undone.
 #[derive(Parser)]
 #[command(name = "mm-bindgen", version, about, long_about)]
 struct Cli {
@@ -152,7 +154,12 @@ fn run(cli: Cli) -> Result<u8> {
             for change in &changes {
                 eprintln!("{}", output::summary(change).replace("would be ", ""));
             }
-            eprintln!("{} files rendered, {} updated in {}", rendered.len(), changes.len(), config.out.display());
+            let (written, deleted) = (changes.len() - output::stale(&changes), output::stale(&changes));
+            eprintln!(
+                "{}: {} files rendered, {written} written, {deleted} deleted",
+                config.out.display(),
+                rendered.len()
+            );
             Ok(EXIT_OK)
         }
         Command::Check => {
@@ -175,15 +182,16 @@ fn run(cli: Cli) -> Result<u8> {
                 text.push_str(&stale_file(format, &config.out, change, &fix));
                 text.push('\n');
             }
-            stdout.write_all(text.as_bytes()).map_err(anyhow::Error::from)?;
+            stdout.write_all(text.as_bytes()).or_else(closed_pipe)?;
             if changes.is_empty() {
                 eprintln!("{}: {} files up to date", config.out.display(), rendered.len());
                 Ok(EXIT_OK)
             } else {
+                let stale = output::stale(&changes);
                 eprintln!(
-                    "{}: {} of {} files differ; run `{fix}`",
+                    "{}: {} of {} rendered files differ, {stale} stale files; run `{fix}`",
                     config.out.display(),
-                    changes.len(),
+                    changes.len() - stale,
                     rendered.len()
                 );
                 Ok(EXIT_DIFFERENCES)
@@ -192,7 +200,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::List { json } => {
             let model = pipeline::model(&config.proto)?;
             let text = if json { to_json(&model)? } else { table(&model) };
-            std::io::stdout().lock().write_all(text.as_bytes()).map_err(anyhow::Error::from)?;
+            std::io::stdout().lock().write_all(text.as_bytes()).or_else(closed_pipe)?;
             Ok(EXIT_OK)
         }
         Command::Diff { against, format: diff_format, allow_breaking } => {
@@ -204,7 +212,7 @@ fn run(cli: Cli) -> Result<u8> {
                 DiffFormat::Markdown => diff::markdown(&report),
                 DiffFormat::Json => diff::json(&report),
             };
-            std::io::stdout().lock().write_all(text.as_bytes()).map_err(anyhow::Error::from)?;
+            std::io::stdout().lock().write_all(text.as_bytes()).or_else(closed_pipe)?;
             if format != ErrorFormat::Human {
                 for c in report.changes.iter().filter(|c| c.breaking()) {
                     eprintln!("{}", breaking_change(format, &config.proto, c));
@@ -236,7 +244,7 @@ fn run(cli: Cli) -> Result<u8> {
             for line in &outcome.attention {
                 text.push_str(&format!("check {line}\n"));
             }
-            std::io::stdout().lock().write_all(text.as_bytes()).map_err(anyhow::Error::from)?;
+            std::io::stdout().lock().write_all(text.as_bytes()).or_else(closed_pipe)?;
             eprintln!(
                 "{} methods drafted, {} things to check; then run `mm-bindgen generate`",
                 outcome.drafted.len(),
@@ -301,6 +309,11 @@ fn breaking_change(format: ErrorFormat, proto: &Path, c: &diff::Change) -> Strin
         ErrorFormat::Github => diag::github_command("error", &place, &title, &message),
         _ => diag::json_line("error", &place, &title, &message, &[]),
     }
+}
+
+/// A reader that stops early (`mm-bindgen list | head`) is not an error.
+fn closed_pipe(e: std::io::Error) -> Result<()> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(anyhow::Error::from(e).into()) }
 }
 
 fn to_json(model: &Model) -> Result<String> {

@@ -8,11 +8,10 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Read;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
+use crate::diag::{Diagnostic, Failure, Result};
 use crate::lower::GENERATED_MARKER;
 
 /// How far into a file the marker is looked for.
@@ -38,19 +37,31 @@ impl Change {
 }
 
 /// Compares the rendered files with `out`.
-pub fn plan(out: &Path, rendered: &BTreeMap<String, String>, markers: &[String]) -> anyhow::Result<Vec<Change>> {
+pub fn plan(out: &Path, rendered: &BTreeMap<String, String>, markers: &[String]) -> Result<Vec<Change>> {
+    if out.exists() && !out.is_dir() {
+        return Err(Failure::one(
+            Diagnostic::new("the output directory is not a directory")
+                .at(format!("--out {}", out.display()))
+                .note("name a directory with --out (or `out` in mm-bindgen.toml); it is created if it does not exist"),
+        ));
+    }
+    interrupted(out)?;
     let mut changes = Vec::new();
     for (path, text) in rendered {
         match fs::read(out.join(path)) {
             Ok(old) if old == text.as_bytes() => {}
             Ok(old) => changes.push(Change::Changed { path: path.clone(), old }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => changes.push(Change::Missing { path: path.clone() }),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", out.join(path).display())),
+            // A file where a directory of the output should be is reported
+            // when the write tries to create that directory.
+            Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
+                changes.push(Change::Missing { path: path.clone() })
+            }
+            Err(e) => return Err(unreadable(out, Path::new(path), &e)),
         }
     }
     for path in owned_files(out, markers)? {
         if !rendered.contains_key(&path) {
-            let old = fs::read(out.join(&path)).with_context(|| format!("reading {path}"))?;
+            let old = fs::read(out.join(&path)).map_err(|e| unreadable(out, Path::new(&path), &e))?;
             changes.push(Change::Stale { path, old });
         }
     }
@@ -58,31 +69,272 @@ pub fn plan(out: &Path, rendered: &BTreeMap<String, String>, markers: &[String])
     Ok(changes)
 }
 
-/// Applies the plan: writes missing and changed files (through a temporary
-/// file and a rename, so a file is never half-written), deletes stale ones.
-pub fn apply(out: &Path, rendered: &BTreeMap<String, String>, changes: &[Change]) -> anyhow::Result<()> {
-    for change in changes {
-        let target = out.join(change.path());
-        match change {
-            Change::Missing { path } | Change::Changed { path, .. } => {
-                let dir = target.parent().expect("output files live in a directory");
-                fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-                let tmp = temp_path(&target);
-                fs::write(&tmp, &rendered[path]).with_context(|| format!("writing {}", tmp.display()))?;
-                fs::rename(&tmp, &target).with_context(|| format!("replacing {}", target.display()))?;
+/// Refuses an output directory holding the staged or kept files of a write
+/// that was interrupted (killed, or the machine stopped), which the user
+/// must look at: a kept file may be the only copy of a hand-edited file.
+fn interrupted(out: &Path) -> Result<()> {
+    if !out.is_dir() {
+        return Ok(());
+    }
+    let left: Vec<Diagnostic> = walkdir::WalkDir::new(out)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy();
+            let what = if name.ends_with(STAGED) {
+                "a new version staged by an interrupted run: delete it"
+            } else if name.ends_with(KEPT) {
+                "an old version kept by an interrupted run: delete it, or rename it back if the file beside it is missing"
+            } else {
+                return None;
+            };
+            let rel = e.path().strip_prefix(out).unwrap_or(e.path()).display().to_string();
+            Some(Diagnostic::new(format!("{rel} is {what}")).at(format!("--out {}", out.display())))
+        })
+        .collect();
+    if left.is_empty() { Ok(()) } else { Err(Failure::Input(left)) }
+}
+
+/// A file of the output directory that cannot be read.
+fn unreadable(out: &Path, rel: &Path, e: &io::Error) -> Failure {
+    Failure::one(
+        Diagnostic::new(format!("cannot read {}: {e}", rel.display()))
+            .at(format!("--out {}", out.display()))
+            .note("the output directory must be readable (mm-bindgen compares it with what it renders)"),
+    )
+}
+
+/// Suffix of a rendered file staged beside its target.
+const STAGED: &str = ".mm-bindgen-tmp";
+/// Suffix of a replaced or deleted file kept until the whole write succeeded.
+const KEPT: &str = ".mm-bindgen-old";
+
+/// Applies the plan all or nothing.
+///
+/// First every new or changed file is staged beside its target (creating
+/// the directories it needs); then, one change at a time, the old file is
+/// moved aside and the staged one renamed into place, and stale files are
+/// moved aside; only when every change is in place are the old files
+/// removed. A failure at any step undoes the steps before it in reverse, so
+/// the directory is as it was. If even the undoing fails, the error lists
+/// every file of the plan with its state.
+pub fn apply(out: &Path, rendered: &BTreeMap<String, String>, changes: &[Change]) -> Result<()> {
+    let mut write = Write { out, created_dirs: Vec::new(), staged: Vec::new(), done: Vec::new() };
+    let outcome = write.stage(rendered, changes).and_then(|()| write.commit(changes));
+    match outcome {
+        Ok(()) => {
+            write.finish(changes);
+            Ok(())
+        }
+        Err(failure) => {
+            let leftovers = write.undo();
+            Err(write_failure(out, failure, rendered, changes, leftovers))
+        }
+    }
+}
+
+/// The failed step: what was being done, to which path, and why.
+struct StepError {
+    action: &'static str,
+    path: PathBuf,
+    error: io::Error,
+}
+
+/// One change that has been put in place, so that it can be undone.
+enum Done {
+    /// A new file renamed into place.
+    Created { target: PathBuf },
+    /// The old file moved aside, and (unless it was stale) the new one
+    /// renamed into place.
+    Replaced { target: PathBuf, kept: PathBuf },
+}
+
+struct Write<'a> {
+    out: &'a Path,
+    /// Directories this write created, outermost first.
+    created_dirs: Vec<PathBuf>,
+    /// Staged files not yet renamed into place.
+    staged: Vec<PathBuf>,
+    done: Vec<Done>,
+}
+
+impl Write<'_> {
+    fn stage(&mut self, rendered: &BTreeMap<String, String>, changes: &[Change]) -> std::result::Result<(), StepError> {
+        for change in changes {
+            let (Change::Missing { path } | Change::Changed { path, .. }) = change else { continue };
+            let target = self.out.join(path);
+            let dir = target.parent().expect("output files live in a directory").to_path_buf();
+            self.create_dirs(&dir)?;
+            let staged = with_suffix(&target, STAGED);
+            step("stage", &staged, || fs::write(&staged, &rendered[path]))?;
+            self.staged.push(staged);
+        }
+        Ok(())
+    }
+
+    /// Creates `dir` and its missing parents, remembering which it created.
+    fn create_dirs(&mut self, dir: &Path) -> std::result::Result<(), StepError> {
+        let mut missing = Vec::new();
+        let mut d = dir;
+        while !d.is_dir() {
+            missing.push(d.to_path_buf());
+            match d.parent() {
+                Some(p) if !p.as_os_str().is_empty() => d = p,
+                _ => break,
             }
-            Change::Stale { .. } => {
-                fs::remove_file(&target).with_context(|| format!("deleting {}", target.display()))?;
-                remove_empty_parents(out, &target);
+        }
+        for d in missing.into_iter().rev() {
+            step("create the directory", &d, || {
+                if d.exists() {
+                    return Err(io::Error::other("a file of that name is in the way"));
+                }
+                fs::create_dir(&d)
+            })?;
+            self.created_dirs.push(d);
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self, changes: &[Change]) -> std::result::Result<(), StepError> {
+        for change in changes {
+            let target = self.out.join(change.path());
+            let staged = with_suffix(&target, STAGED);
+            let kept = with_suffix(&target, KEPT);
+            if matches!(change, Change::Changed { .. } | Change::Stale { .. }) {
+                step("move aside", &target, || fs::rename(&target, &kept))?;
+                self.done.push(Done::Replaced { target: target.clone(), kept });
+            }
+            if matches!(change, Change::Missing { .. } | Change::Changed { .. }) {
+                step("replace", &target, || fs::rename(&staged, &target))?;
+                self.staged.retain(|s| *s != staged);
+                if matches!(change, Change::Missing { .. }) {
+                    self.done.push(Done::Created { target });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the old files and the directories stale files leave empty.
+    /// Every change is in place by now, so a file that cannot be removed is
+    /// only reported.
+    fn finish(&self, changes: &[Change]) {
+        for change in changes {
+            let target = self.out.join(change.path());
+            if matches!(change, Change::Changed { .. } | Change::Stale { .. }) {
+                let kept = with_suffix(&target, KEPT);
+                if let Err(e) = fs::remove_file(&kept) {
+                    eprintln!("warning: could not remove {}: {e}; it is a copy of the old file", kept.display());
+                }
+            }
+            if let Change::Stale { .. } = change {
+                remove_empty_parents(self.out, &target);
             }
         }
     }
-    Ok(())
+
+    /// Undoes every step taken, last first; returns the undo steps that
+    /// failed.
+    fn undo(&mut self) -> Vec<String> {
+        let mut failed = Vec::new();
+        for done in self.done.drain(..).rev() {
+            let result = match &done {
+                Done::Created { target } => undo_step(|| fs::remove_file(target)).map_err(|e| (target.clone(), e)),
+                Done::Replaced { target, kept } => {
+                    undo_step(|| fs::rename(kept, target)).map_err(|e| (kept.clone(), e))
+                }
+            };
+            if let Err((path, e)) = result {
+                failed.push(format!("could not restore {}: {e}", path.display()));
+            }
+        }
+        for staged in self.staged.drain(..) {
+            if let Err(e) = undo_step(|| fs::remove_file(&staged)) {
+                failed.push(format!("could not remove {}: {e}", staged.display()));
+            }
+        }
+        for dir in self.created_dirs.drain(..).rev() {
+            if let Err(e) = undo_step(|| fs::remove_dir(&dir)) {
+                failed.push(format!("could not remove the directory {}: {e}", dir.display()));
+            }
+        }
+        failed
+    }
 }
 
-fn temp_path(target: &Path) -> PathBuf {
+/// Runs one step of undoing a write; tests can make the first one fail.
+fn undo_step(f: impl FnOnce() -> io::Result<()>) -> io::Result<()> {
+    #[cfg(test)]
+    if tests::injected_undo_failure() {
+        return Err(io::Error::other("injected"));
+    }
+    f()
+}
+
+/// Runs one step of the write; tests can make the n-th step fail.
+fn step(action: &'static str, path: &Path, f: impl FnOnce() -> io::Result<()>) -> std::result::Result<(), StepError> {
+    #[cfg(test)]
+    tests::injected_failure()?;
+    f().map_err(|error| StepError { action, path: path.to_path_buf(), error })
+}
+
+/// The diagnostic of a failed write: the step that failed and, when undoing
+/// did not restore everything, the state of each file of the plan.
+fn write_failure(
+    out: &Path,
+    failure: StepError,
+    rendered: &BTreeMap<String, String>,
+    changes: &[Change],
+    leftovers: Vec<String>,
+) -> Failure {
+    let place = failure.path.strip_prefix(out).map_or(failure.path.clone(), Path::to_path_buf);
+    let d = Diagnostic::new(format!("cannot {} {}: {}", failure.action, place.display(), failure.error))
+        .at(format!("--out {}", out.display()))
+        .note("make sure the output directory and everything in it can be written, or choose another one with --out");
+    if leftovers.is_empty() {
+        return Failure::one(d.note("every change was undone: the output directory is as it was before the run"));
+    }
+    let mut d = d.note("undoing the changes failed:");
+    for line in leftovers {
+        d = d.note(format!("  {line}"));
+    }
+    d = d.note("the state of each file of the run:");
+    for change in changes {
+        d = d.note(format!("  {}: {}", change.path(), file_state(out, change, rendered)));
+    }
+    Failure::Partial(d)
+}
+
+/// Which version of a file of the plan is in place, and what lies beside it.
+fn file_state(out: &Path, change: &Change, rendered: &BTreeMap<String, String>) -> String {
+    let target = out.join(change.path());
+    let old = match change {
+        Change::Changed { old, .. } | Change::Stale { old, .. } => Some(old.as_slice()),
+        Change::Missing { .. } => None,
+    };
+    let new = rendered.get(change.path()).map(String::as_bytes);
+    let mut state = match fs::read(&target) {
+        Err(_) if old.is_none() => "absent, as before".to_string(),
+        Err(_) if new.is_none() => "deleted".to_string(),
+        Err(_) => "absent".to_string(),
+        Ok(bytes) if Some(bytes.as_slice()) == old => "old version, as before".to_string(),
+        Ok(bytes) if Some(bytes.as_slice()) == new => "new version".to_string(),
+        Ok(_) => "other content".to_string(),
+    };
+    for (suffix, what) in [(KEPT, "old version"), (STAGED, "new version")] {
+        let beside = with_suffix(&target, suffix);
+        if beside.exists() {
+            state.push_str(&format!("; the {what} is in {}", beside.file_name().unwrap_or_default().to_string_lossy()));
+        }
+    }
+    state
+}
+
+fn with_suffix(target: &Path, suffix: &str) -> PathBuf {
     let mut name = target.file_name().expect("a file").to_os_string();
-    name.push(".mm-bindgen-tmp");
+    name.push(suffix);
     target.with_file_name(name)
 }
 
@@ -99,22 +351,25 @@ fn remove_empty_parents(out: &Path, file: &Path) {
 
 /// The files under `out` that carry mm-bindgen's marker or one of `markers`,
 /// as `/`-separated relative paths.
-pub fn owned_files(out: &Path, markers: &[String]) -> anyhow::Result<Vec<String>> {
+pub fn owned_files(out: &Path, markers: &[String]) -> Result<Vec<String>> {
     let mut owned = Vec::new();
-    if !out.exists() {
+    if !out.is_dir() {
         return Ok(owned);
     }
     for entry in walkdir::WalkDir::new(out).sort_by_file_name() {
-        let entry = entry.with_context(|| format!("reading {}", out.display()))?;
+        let entry = entry.map_err(|e| {
+            let rel = e.path().and_then(|p| p.strip_prefix(out).ok()).unwrap_or(Path::new(".")).to_path_buf();
+            unreadable(out, &rel, &io::Error::from(e))
+        })?;
         if !entry.file_type().is_file() {
             continue;
         }
+        let rel = entry.path().strip_prefix(out).expect("under out");
         let mut head = Vec::with_capacity(MARKER_WINDOW);
         fs::File::open(entry.path())
             .and_then(|f| f.take(MARKER_WINDOW as u64).read_to_end(&mut head))
-            .with_context(|| format!("reading {}", entry.path().display()))?;
+            .map_err(|e| unreadable(out, rel, &e))?;
         if contains(&head, GENERATED_MARKER.as_bytes()) || markers.iter().any(|m| contains(&head, m.as_bytes())) {
-            let rel = entry.path().strip_prefix(out).expect("under out");
             owned.push(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
         }
     }
@@ -123,6 +378,11 @@ pub fn owned_files(out: &Path, markers: &[String]) -> anyhow::Result<Vec<String>
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// How many of the changes delete a stale file (the others write one).
+pub fn stale(changes: &[Change]) -> usize {
+    changes.iter().filter(|c| matches!(c, Change::Stale { .. })).count()
 }
 
 /// A unified diff of one change, `a/` being the directory and `b/` the
@@ -152,7 +412,96 @@ pub fn summary(change: &Change) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
+
     use super::*;
+
+    thread_local! {
+        /// The index of the write step to fail, counted down as steps run.
+        static FAIL_IN: Cell<Option<usize>> = const { Cell::new(None) };
+        /// Whether the first step of undoing fails.
+        static FAIL_UNDO: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub(super) fn injected_undo_failure() -> bool {
+        FAIL_UNDO.with(|f| f.replace(false))
+    }
+
+    pub(super) fn injected_failure() -> std::result::Result<(), StepError> {
+        FAIL_IN.with(|n| match n.get() {
+            Some(0) => {
+                n.set(None);
+                Err(StepError {
+                    action: "run the step",
+                    path: PathBuf::from("injected"),
+                    error: io::Error::other("injected"),
+                })
+            }
+            Some(k) => {
+                n.set(Some(k - 1));
+                Ok(())
+            }
+            None => Ok(()),
+        })
+    }
+
+    fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+        walkdir::WalkDir::new(dir)
+            .into_iter()
+            .map(|e| e.unwrap())
+            .map(|e| {
+                let bytes = if e.file_type().is_file() { fs::read(e.path()).unwrap() } else { b"<dir>".to_vec() };
+                (e.path().display().to_string(), bytes)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_failure_at_any_step_of_the_write_leaves_the_tree_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let marked = |body: &str| format!("// {GENERATED_MARKER}\n{body}\n");
+        let first =
+            tree(&[("keep.txt", &marked("keep")), ("a/changed.txt", &marked("old")), ("b/c/stale.txt", &marked("s"))]);
+        apply(&out, &first, &plan(&out, &first, &[]).unwrap()).unwrap();
+        fs::write(out.join("mine.txt"), "hand-written\n").unwrap();
+        // One change of every kind, with new directories (two levels) to create.
+        let second = tree(&[
+            ("keep.txt", &marked("keep")),
+            ("a/changed.txt", &marked("new")),
+            ("d/e/missing.txt", &marked("m")),
+            ("missing.txt", &marked("m")),
+        ]);
+        let changes = plan(&out, &second, &[]).unwrap();
+        assert_eq!(changes.len(), 4);
+        let before = snapshot(dir.path());
+        let mut steps = 0;
+        loop {
+            FAIL_IN.with(|n| n.set(Some(steps)));
+            let result = apply(&out, &second, &changes);
+            let left = FAIL_IN.with(|n| n.replace(None));
+            if left.is_some() {
+                // Fewer steps than `steps`: every step has been failed once.
+                result.unwrap();
+                break;
+            }
+            let failure = result.expect_err("the injected failure fails the write");
+            let text = failure.to_string();
+            assert!(text.contains("--out ") && text.contains("as it was before"), "step {steps}: {text}");
+            assert_eq!(snapshot(dir.path()), before, "step {steps} failed and the tree changed");
+            steps += 1;
+        }
+        // 2 directories, 3 staged files, 2 moved aside, 3 renamed into place.
+        assert_eq!(steps, 10);
+        assert!(plan(&out, &second, &[]).unwrap().is_empty());
+        assert!(!out.join("b").exists(), "the directories of a stale file are removed");
+        let leftovers: Vec<_> = walkdir::WalkDir::new(&out)
+            .into_iter()
+            .map(|e| e.unwrap().path().display().to_string())
+            .filter(|p| p.ends_with(STAGED) || p.ends_with(KEPT))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
 
     fn tree(files: &[(&str, &str)]) -> BTreeMap<String, String> {
         files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect()
@@ -184,5 +533,44 @@ mod tests {
             owned_files(out, &["Code generated by protoc-gen-x. DO NOT EDIT.".into()]).unwrap(),
             ["plugin.go", "two.txt"]
         );
+    }
+
+    #[test]
+    fn a_write_that_cannot_be_undone_says_which_file_is_in_which_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let marked = |body: &str| format!("// {GENERATED_MARKER}\n{body}\n");
+        let first = tree(&[("a.txt", &marked("old a")), ("b.txt", &marked("old b"))]);
+        apply(out, &first, &plan(out, &first, &[]).unwrap()).unwrap();
+        let second = tree(&[("a.txt", &marked("new a")), ("b.txt", &marked("new b"))]);
+        let changes = plan(out, &second, &[]).unwrap();
+        // Staging takes 2 steps, replacing `a.txt` 2 more; moving `b.txt`
+        // aside fails, and so does putting the old `a.txt` back.
+        FAIL_IN.with(|n| n.set(Some(4)));
+        FAIL_UNDO.with(|f| f.set(true));
+        let failure = apply(out, &second, &changes).unwrap_err();
+        assert!(matches!(failure, Failure::Partial(_)), "{failure}");
+        let text = failure.to_string();
+        for line in [
+            "could not restore ",
+            "a.txt: new version; the old version is in a.txt.mm-bindgen-old",
+            "b.txt: old version, as before",
+            "partly updated",
+        ] {
+            assert!(text.contains(line), "{line:?} in:\n{text}");
+        }
+        assert!(!out.join("b.txt.mm-bindgen-tmp").exists(), "the staged file is removed");
+    }
+
+    #[test]
+    fn files_left_by_an_interrupted_write_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        fs::write(out.join("a.txt.mm-bindgen-tmp"), "new").unwrap();
+        fs::write(out.join("b.txt.mm-bindgen-old"), "old").unwrap();
+        let text = plan(out, &tree(&[("a.txt", "a")]), &[]).unwrap_err().to_string();
+        assert!(text.contains("a.txt.mm-bindgen-tmp is a new version staged by an interrupted run"), "{text}");
+        assert!(text.contains("b.txt.mm-bindgen-old is an old version kept by an interrupted run"), "{text}");
+        assert!(text.contains("2 errors found"), "{text}");
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::diag::Result;
+use crate::diag::{Diagnostic, Result};
 use crate::load::Loaded;
 use crate::model::Model;
 use crate::plugins::{self, Plugin};
@@ -40,7 +40,10 @@ pub fn generate(
     let mut rendered = ours?;
     for (path, text) in theirs? {
         if rendered.insert(path.clone(), text).is_some() {
-            return Err(anyhow::anyhow!("a plugin and a template both produce {path}").into());
+            return Err(Diagnostic::new(format!("a protoc plugin and mm-bindgen's own templates both produce {path}"))
+                .at(crate::config::CONFIG_FILE)
+                .note("give the plugin an `out` directory that mm-bindgen's targets do not write into")
+                .into());
         }
     }
     Ok(rendered)

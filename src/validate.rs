@@ -13,13 +13,17 @@ use crate::model::{Cardinality, Field, Location, Message, Model, Role, TypeRef};
 /// Go types that need no import.
 const GO_BUILTIN_PREFIXES: &[&str] = &["[]", "*", "...", "map["];
 
-/// Checks the model.
+/// Checks the model. Rules about the options hold whatever is rendered;
+/// collisions of the names a target derives are checked only when that
+/// target renders something: the Go and Python targets cover the services
+/// that mirror a Go interface in a file with a `go_package`.
 pub fn validate(model: &Model) -> Result<()> {
     let mut v = Validator { model, problems: Vec::new() };
     v.imports(model);
     let responses = v.services(model);
+    let go = !model.bridged_services().is_empty();
     for m in &model.messages {
-        v.message(m, &responses, model);
+        v.message(m, &responses, model, go);
     }
     if v.problems.is_empty() { Ok(()) } else { Err(Failure::Input(v.problems)) }
 }
@@ -55,24 +59,28 @@ impl Validator<'_> {
         let mut responses = HashSet::new();
         let mut used: HashMap<String, String> = HashMap::new();
         let mut short_names: HashMap<String, &str> = HashMap::new();
+        let bridged: HashSet<&str> = model.bridged_services().iter().map(|s| s.full_name.as_str()).collect();
         for s in &model.services {
             if let Some(other) = short_names.insert(s.name.to_snake_case(), &s.full_name) {
                 self.report(
                     &s.location,
                     format!("service `{}`", s.full_name),
                     format!(
-                        "its name collides with service `{other}`: outputs are named after the service's short name"
+                        "its name collides with service `{other}`: outputs are named after the service's short name, rename one of them"
                     ),
                 );
             }
             let mut python_names: HashMap<String, &str> = HashMap::new();
             for m in &s.methods {
                 let element = format!("method `{}.{}`", s.full_name, m.name);
-                if let Some(other) = python_names.insert(m.name.to_snake_case(), &m.name) {
+                // Python method names; the Python target covers bridged services.
+                if bridged.contains(s.full_name.as_str())
+                    && let Some(other) = python_names.insert(m.name.to_snake_case(), &m.name)
+                {
                     self.report(
                         &m.location,
                         element.clone(),
-                        format!("its snake_case name collides with method `{other}`"),
+                        format!("its snake_case name collides with method `{other}` (both would be one Python method): rename one of them"),
                     );
                 }
                 if !m.min_server_version.is_empty() && !is_version(&m.min_server_version) {
@@ -182,20 +190,33 @@ impl Validator<'_> {
         responses
     }
 
-    fn message(&mut self, m: &Message, responses: &HashSet<String>, model: &Model) {
+    /// Checks a message; `go` says whether the Go target renders (and
+    /// with it the Go names of the fields).
+    fn message(&mut self, m: &Message, responses: &HashSet<String>, model: &Model, go: bool) {
         let element = |f: &Field| format!("field `{}.{}`", m.full_name, f.name);
         let mut go_names: HashMap<&str, &str> = HashMap::new();
         let mut camel: HashMap<String, &str> = HashMap::new();
         for f in &m.fields {
-            if let Some(other) = go_names.insert(&f.go_name, &f.name) {
+            if let Some(other) = go_names.insert(&f.go_name, &f.name)
+                && go
+            {
                 self.report(
                     &f.location,
                     element(f),
-                    format!("its Go name `{}` is also the Go name of field `{other}`", f.go_name),
+                    format!(
+                        "its Go name `{}` is also the Go name of field `{other}`: rename one of them or set `go_name`",
+                        f.go_name
+                    ),
                 );
             }
-            if let Some(other) = camel.insert(f.name.to_lower_camel_case(), &f.name) {
-                self.report(&f.location, element(f), format!("its camelCase name collides with field `{other}`"));
+            if let Some(other) = camel.insert(f.name.to_lower_camel_case(), &f.name)
+                && go
+            {
+                self.report(
+                    &f.location,
+                    element(f),
+                    format!("its camelCase name collides with field `{other}`: rename one of them"),
+                );
             }
             if f.go_param > 0 && !responses.contains(&m.full_name) {
                 self.report(

@@ -34,6 +34,7 @@ fn panics(root: &Path) -> Option<String> {
     match result {
         Ok(Ok(_)) | Ok(Err(Failure::Input(_))) => None,
         Ok(Err(Failure::Internal(e))) => Some(format!("internal error: {e:#}")),
+        Ok(Err(Failure::Partial(d))) => Some(format!("partial write: {d}")),
         Err(payload) => Some(
             payload
                 .downcast_ref::<String>()

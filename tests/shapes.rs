@@ -1,0 +1,54 @@
+//! Proto shapes the Go and Python targets must take without failing the
+//! run: services without methods (an API and a hooks service that mirror Go
+//! interfaces, so both targets cover them).
+
+use std::fs;
+
+use mm_bindgen::{lower, pipeline};
+
+const EMPTY_SERVICES: &str = r#"syntax = "proto3";
+
+package empty.v1;
+
+import "mmbindgen/v1/options.proto";
+
+option go_package = "mmbindgen.dev/generated/go/pluginpb";
+
+// An API with nothing in it yet.
+service EmptyAPI {
+  option (mmbindgen.v1.service).go_interface = "API";
+}
+
+// Hooks with nothing in them yet.
+service EmptyHooks {
+  option (mmbindgen.v1.service).go_interface = "Hooks";
+  option (mmbindgen.v1.service).hooks = true;
+}
+
+message Unused {}
+"#;
+
+#[test]
+fn services_without_methods_are_lowered_by_the_go_and_python_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("empty.proto"), EMPTY_SERVICES).unwrap();
+    let model = pipeline::model(dir.path()).unwrap_or_else(|f| panic!("{f}"));
+    let files = lower::lower(&model).unwrap_or_else(|f| panic!("{f}"));
+    let from_empty = |prefix: &str| {
+        files
+            .iter()
+            .filter(|f| f.path.starts_with(prefix))
+            .filter(|f| f.view["header"]["sources"].as_array().is_some_and(|s| s.iter().any(|s| s == "empty.proto")))
+            .map(|f| f.path.as_str())
+            .collect::<Vec<_>>()
+    };
+    // The Go adapters of both services (their file names are the Go
+    // target's business).
+    let go = from_empty("go/");
+    assert!(go.len() >= 2, "Go files from empty.proto: {go:?}");
+    let python = from_empty("python/");
+    for wanted in ["client.py", "hooks.py", "_servicer.py"] {
+        let path = format!("python/mattermost_plugin/{wanted}");
+        assert!(python.contains(&path.as_str()), "{path} in {python:?}");
+    }
+}
