@@ -107,6 +107,7 @@ fn a_file_that_cannot_be_replaced_undoes_the_changes_already_in_place() {
     let client = String::from_utf8_lossy(&check.stdout)
         .lines()
         .filter_map(|l| l.strip_prefix("changed: "))
+        .map(|l| l.split_once("; run ").map_or(l, |(path, _)| path))
         .next_back()
         .expect("the edit changes files")
         .to_string();
