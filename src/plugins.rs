@@ -73,11 +73,11 @@ impl Plugin {
         Failure::one(Diagnostic::new(msg).element(format!("plugin `{}`", self.name)))
     }
 
-    /// What the cache knows the plugin by: for a Go package, the package and
-    /// the module files that pin it; for a command, the command line and the
-    /// size and modification time of its program.
+    /// What the cache knows the plugin by: the platform and, for a Go
+    /// package, the package and the module files that pin it; for a command,
+    /// the command line and the size and modification time of its program.
     fn identity(&self, dir: &Path) -> Result<Vec<u8>> {
-        let mut id = Vec::new();
+        let mut id = format!("{}/{}\0", std::env::consts::OS, std::env::consts::ARCH).into_bytes();
         match (self.command.is_empty(), self.go_package.is_empty()) {
             (true, false) => {
                 let module = dir.join(&self.go_module);
