@@ -331,3 +331,41 @@ fn file_name(name: &str) -> String {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn entries_round_trip_and_damage_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry = dir.path().join("responses/abc");
+        let response = CodeGeneratorResponse { error: Some("x".into()), ..Default::default() };
+        write_entry(&entry, &response.encode_to_vec()).unwrap();
+        assert_eq!(read_entry(&entry), Some(response));
+        let mut bytes = std::fs::read(&entry).unwrap();
+        bytes[ENTRY_MAGIC.len()] ^= 1; // the checksum
+        std::fs::write(&entry, &bytes).unwrap();
+        assert_eq!(read_entry(&entry), None);
+        assert_eq!(read_entry(&dir.path().join("responses/missing")), None);
+    }
+
+    #[test]
+    fn prune_keeps_the_most_recently_used_responses() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        for i in 0..KEEP_RESPONSES + 4 {
+            let path = dir.path().join(format!("{i:02}"));
+            std::fs::write(&path, b"").unwrap();
+            let file = std::fs::File::options().append(true).open(&path).unwrap();
+            file.set_modified(now - Duration::from_secs(1000 - i as u64)).unwrap();
+        }
+        prune(dir.path()).unwrap();
+        let mut left: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        left.sort();
+        let newest: Vec<String> = (4..KEEP_RESPONSES + 4).map(|i| format!("{i:02}")).collect();
+        assert_eq!(left, newest);
+    }
+}

@@ -25,6 +25,15 @@ const BUILTINS: &[&str] = &["loop", "__tera_context"];
 struct Expr {
     line: usize,
     paths: Vec<Vec<String>>,
+    /// Paths tested with `is defined` or `is undefined`.
+    tested: Vec<Vec<String>>,
+}
+
+impl Expr {
+    fn new(line: usize, text: &str) -> Expr {
+        let (paths, tested) = paths(text);
+        Expr { line, paths, tested }
+    }
 }
 
 /// A template as a tree of the tags that matter for names.
@@ -157,7 +166,7 @@ fn nodes_until<'a>(pieces: &[Piece<'a>], i: &mut usize, ends: &[&str]) -> (Vec<N
             return (nodes, Some(p.keyword));
         }
         *i += 1;
-        let expr = |text: &str| Expr { line: p.line, paths: paths(text) };
+        let expr = |text: &str| Expr::new(p.line, text);
         match p.keyword {
             "{{" => nodes.push(Node::Read(expr(p.rest))),
             "if" => {
@@ -171,7 +180,7 @@ fn nodes_until<'a>(pieces: &[Piece<'a>], i: &mut usize, ends: &[&str]) -> (Vec<N
                     let tag = &pieces[*i];
                     *i += 1;
                     match end {
-                        "elif" => condition = Expr { line: tag.line, paths: paths(tag.rest) },
+                        "elif" => condition = Expr::new(tag.line, tag.rest),
                         "else" => {
                             otherwise = nodes_until(pieces, i, &["endif"]).0;
                             *i += 1;
@@ -259,9 +268,11 @@ fn simple_path(expr: &str) -> Option<Vec<String>> {
 /// keywords, filter and test names (the word after `|` or `is [not]`),
 /// function names (before `(`), keyword-argument names (before `=`), and
 /// what follows a subscript. A path tested with `is defined` or `is
-/// undefined` is not required to exist: that is how a template asks.
-fn paths(expr: &str) -> Vec<Vec<String>> {
+/// undefined` is not required to exist: that is how a template asks; such
+/// paths are returned second.
+fn paths(expr: &str) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
     let mut out = Vec::new();
+    let mut tested = Vec::new();
     let bytes = expr.as_bytes();
     let mut i = 0;
     let mut skip_next_word = false;
@@ -310,10 +321,11 @@ fn paths(expr: &str) -> Vec<Vec<String>> {
                     skip_next_word = word == "not";
                 } else if word == "is" {
                     skip_next_word = true;
+                } else if is_existence_test(rest) {
+                    tested.push(word.split('.').map(String::from).collect());
                 } else if KEYWORDS.contains(&head)
                     || rest.starts_with('(')
                     || (rest.starts_with('=') && !rest.starts_with("=="))
-                    || is_existence_test(rest)
                 {
                 } else {
                     out.push(word.split('.').map(String::from).collect());
@@ -327,7 +339,7 @@ fn paths(expr: &str) -> Vec<Vec<String>> {
             }
         }
     }
-    out
+    (out, tested)
 }
 
 fn is_existence_test(rest: &str) -> bool {
@@ -403,6 +415,9 @@ struct Scope {
     frames: Vec<BTreeMap<String, Shape>>,
     /// Whether the view's top level is visible (not in a component body).
     view: bool,
+    /// Paths an enclosing `{% if %}` tests with `is defined`: what starts
+    /// with them is not checked.
+    guards: Vec<Vec<String>>,
 }
 
 impl Scope {
@@ -428,7 +443,7 @@ struct Walk<'a> {
 /// view of the file does not define.
 pub fn undefined(templates: &BTreeMap<String, Template>, template: &str, view: &Value) -> Vec<Undefined> {
     let mut walk = Walk { templates, root: Shape::of(view), stack: Vec::new(), found: Vec::new() };
-    let mut scope = Scope { frames: vec![BTreeMap::new()], view: true };
+    let mut scope = Scope { frames: vec![BTreeMap::new()], view: true, guards: Vec::new() };
     walk.template(template, &mut scope);
     walk.found.sort();
     walk.found.dedup();
@@ -456,11 +471,16 @@ impl Walk<'_> {
         match node {
             Node::Read(e) => self.read(e, scope),
             Node::If { branches, otherwise } => {
+                let guards = scope.guards.len();
+                for (condition, _) in branches {
+                    scope.guards.extend(condition.tested.iter().cloned());
+                }
                 for (condition, body) in branches {
                     self.read(condition, scope);
                     self.nodes(body, scope);
                 }
                 self.nodes(otherwise, scope);
+                scope.guards.truncate(guards);
             }
             Node::For { names, target, simple, body, otherwise } => {
                 self.read(target, scope);
@@ -500,7 +520,7 @@ impl Walk<'_> {
             }
             Node::Component { args, body } => {
                 let frame = args.iter().map(|a| (a.clone(), Shape::Unknown)).collect();
-                let mut inner = Scope { frames: vec![frame], view: false };
+                let mut inner = Scope { frames: vec![frame], view: false, guards: Vec::new() };
                 self.nodes(body, &mut inner);
             }
             Node::Body(body) => self.nodes(body, scope),
@@ -509,7 +529,10 @@ impl Walk<'_> {
 
     fn read(&mut self, e: &Expr, scope: &Scope) {
         for path in &e.paths {
-            if BUILTINS.contains(&path[0].as_str()) || self.resolve(path, scope).is_some() {
+            if BUILTINS.contains(&path[0].as_str())
+                || scope.guards.iter().any(|g| path.starts_with(g))
+                || self.resolve(path, scope).is_some()
+            {
                 continue;
             }
             let (template, _) = self.stack.last().expect("inside a template");
@@ -570,7 +593,7 @@ mod tests {
 
     #[test]
     fn reads_paths_of_expressions() {
-        let p = |e: &str| paths(e).into_iter().map(|p| p.join(".")).collect::<Vec<_>>();
+        let p = |e: &str| paths(e).0.into_iter().map(|p| p.join(".")).collect::<Vec<_>>();
         assert_eq!(p("a and not b.c"), ["a", "b.c"]);
         assert_eq!(p("d | length > 0 and 'e' in s"), ["d", "s"]);
         assert_eq!(p("x.y is defined or z is not undefined or w is not none"), ["w"]);
@@ -641,5 +664,17 @@ mod tests {
             json!({"ms": [{"o": null}, {"o": {"k": 1}}]}),
         );
         assert_eq!(found, ["t:1 m.o.q"]);
+    }
+
+    #[test]
+    fn a_name_tested_with_is_defined_is_not_required_in_that_if() {
+        let found = check(
+            &[(
+                "t",
+                "{% if a.b is defined %}{{ a.b.c }}{% else %}{{ a.b }}{% endif %}{{ a.b }}\n{% if z is not undefined %}{{ z }}{% endif %}",
+            )],
+            json!({"a": {}}),
+        );
+        assert_eq!(found, ["t:1 a.b"]);
     }
 }
