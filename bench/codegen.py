@@ -4,14 +4,16 @@ Two comparisons, each on the real proto set (`proto/`) and on a synthetic one
 ten times its size (synth.py):
 
 - with plugins: mm-bindgen with the repository's mm-bindgen.toml (its own
-  targets, and protoc-gen-go and protoc-gen-go-grpc run through `go tool`)
-  against one protoc run writing Go, Go gRPC, Python, .pyi and Python gRPC
-  code with the same pinned plugins, prebuilt;
+  targets, and protoc-gen-go and protoc-gen-go-grpc, which it builds once
+  into its cache) against one protoc run writing Go, Go gRPC, Python, .pyi
+  and Python gRPC code with the same pinned plugins, prebuilt. mm-bindgen
+  runs twice per round: cold (no cached plugin response; the built plugins
+  stay) and warm (the responses of the cold run cached);
 - built-in only: mm-bindgen in an empty directory (no mm-bindgen.toml: its
   built-in templates only) against protoc writing Python, .pyi and Python
   gRPC code.
 
-The two tools of a comparison run in alternation (A B A B ...), each into a
+The tools of a comparison run in alternation (A B A B ...), each into a
 fresh empty output directory; wall time is taken around the whole process, so
 protoc's figure includes Python start-up and the import of grpc_tools, as
 anyone running it pays. The ratio is the median of the per-pair ratios, which
@@ -52,6 +54,9 @@ PLUGINS = {
     ),
 }
 GO_OUT = "go"
+# mm-bindgen's cache directory (its plugin binaries and responses) is the
+# benchmark's own: set in run().
+CACHE_ENV = "MM_BINDGEN_CACHE_DIR"
 PYTHON_OUT = "python"
 
 
@@ -92,12 +97,15 @@ def check_config():
             )
 
 
-def timed(cmd, out_dir, cwd, subdirs):
+def timed(cmd, out_dir, cwd, subdirs, prepare=None):
     """Run `cmd` once in `cwd`, writing into a fresh `out_dir` (with `subdirs`
-    made); return the wall time in ms and the paths of the files written."""
+    made) after calling `prepare` (not timed); return the wall time in ms and
+    the paths of the files written."""
     shutil.rmtree(out_dir, ignore_errors=True)
     for sub in subdirs or [""]:
         os.makedirs(os.path.join(out_dir, sub))
+    if prepare:
+        prepare()
     t0 = time.perf_counter()
     p = subprocess.run(cmd, check=False, stdin=subprocess.DEVNULL, capture_output=True, cwd=cwd)
     elapsed = (time.perf_counter() - t0) * 1000.0
@@ -118,16 +126,16 @@ def go_messages(files):
 
 
 def bench_pairs(label, tools, runs, warmup, out):
-    """Alternating runs of the tools {name: (cmd, cwd, subdirs)}: `warmup`
-    unmeasured rounds, then `runs` measured ones. Returns the times by tool
-    and the files each tool wrote in its first run."""
+    """Alternating runs of the tools {name: (cmd, cwd, subdirs[, prepare])}:
+    `warmup` unmeasured rounds, then `runs` measured ones. Returns the times
+    by tool and the files each tool wrote in its first run."""
     times = {name: [] for name in tools}
     written = {}
     total = warmup + runs
     for i in range(total):
         pair = {}
-        for name, (cmd, cwd, subdirs) in tools.items():  # dicts keep order: A then B
-            pair[name], files = timed(cmd, out, cwd, subdirs)
+        for name, (cmd, *rest) in tools.items():  # dicts keep order: A then B
+            pair[name], files = timed(cmd, out, *rest)
             written.setdefault(name, files)
         if i >= warmup:
             for name, ms in pair.items():
@@ -138,19 +146,16 @@ def bench_pairs(label, tools, runs, warmup, out):
     return times, written
 
 
-def result(name, root, times, written):
+def result(name, root, times, written, ours=("mm-bindgen",)):
+    """The medians of every tool and the ratios of each of `ours` to protoc."""
     files, rpcs = proto_stats(root)
-    ratio, low, high = pair_ratios(times["mm-bindgen"], times["protoc"])
     return {
         "name": name,
         "files": len(files),
         "rpcs": rpcs,
-        "mm": median(times["mm-bindgen"]),
-        "protoc": median(times["protoc"]),
-        "ratio": ratio,
-        "low": low,
-        "high": high,
-        "written": (len(written["mm-bindgen"]), len(written["protoc"])),
+        "medians": {tool: median(ts) for tool, ts in times.items()},
+        "ratios": {tool: pair_ratios(times[tool], times["protoc"]) for tool in ours},
+        "written": (len(written[ours[0]]), len(written["protoc"])),
     }
 
 
@@ -189,53 +194,65 @@ def bench_builtin(args, sets, binary, wkt, scratch):
     return results
 
 
-def bench_plugins(args, sets, binary, wkt, scratch):
-    """mm-bindgen with mm-bindgen.toml against protoc with the same plugins."""
+def forget_responses(cache):
+    """Empties the plugin response cache; the built plugins stay."""
+    for slot in Path(cache).iterdir():
+        shutil.rmtree(slot / "responses", ignore_errors=True)
+
+
+def bench_plugins(args, sets, binary, wkt, scratch, cache):
+    """mm-bindgen with mm-bindgen.toml, cold and warm, against protoc with the
+    same plugins."""
     check_config()
     out = str(scratch / "out")
     results = []
     for name, root, runs in sets:
+        # In the repository root, where it reads mm-bindgen.toml (the flags
+        # override its proto and out).
+        ours = [binary, "--proto", str(root), "--out", out, "generate"]
+        # Builds the plugins into the cache once (per pinned version), as
+        # the first run on a machine does; not measured.
+        timed(ours, out, REPO, [])
         tools = {
-            # In the repository root, where it reads mm-bindgen.toml (the
-            # flags override its proto and out).
-            "mm-bindgen": (
-                [binary, "--proto", str(root), "--out", out, "generate"],
-                REPO,
-                [],
-            ),
+            "cold": (ours, REPO, [], lambda: forget_responses(cache)),
+            "warm": (ours, REPO, []),
             "protoc": (protoc_cmd(args, root, wkt, out, True), REPO, [GO_OUT, PYTHON_OUT]),
         }
         times, written = bench_pairs(f"with plugins, {name}", tools, runs, args.warmup, out)
-        ours, theirs = go_messages(written["mm-bindgen"]), go_messages(written["protoc"])
-        if ours != theirs or not ours:
-            diff = sorted(ours ^ theirs)[:5]
-            raise BenchError(f"{name}: the tools wrote different Go message files: {diff}")
-        results.append(result(name, root, times, written))
+        theirs = go_messages(written["protoc"])
+        for run in ("cold", "warm"):
+            ours_go = go_messages(written[run])
+            if ours_go != theirs or not ours_go:
+                diff = sorted(ours_go ^ theirs)[:5]
+                raise BenchError(
+                    f"{name}: {run} mm-bindgen and protoc wrote different Go message files: {diff}"
+                )
+        if written["cold"] != written["warm"]:
+            raise BenchError(f"{name}: the cold and the warm run wrote different files")
+        results.append(result(name, root, times, written, ours=("cold", "warm")))
     return results
 
 
-def render(results, header, tools_line, runs_line):
-    rows = [
-        [
-            r["name"],
-            r["files"],
-            r["rpcs"],
-            f"{r['mm']:.1f}",
-            f"{r['protoc']:.1f}",
-            f"**{r['ratio']:.2f}** ({r['low']:.2f}–{r['high']:.2f})",
-            f"{r['written'][0]} / {r['written'][1]}",
-        ]
-        for r in results
-    ]
+def render(results, header, tools_line, runs_line, labels):
+    """A table row per proto set: the medians of the tools, the ratios of
+    ours, the files written; then the growth of each tool. `labels` names the
+    tools {key: label} in the growth line."""
+    rows = []
+    for r in results:
+        row = [r["name"], r["files"], r["rpcs"]]
+        row += [f"{ms:.1f}" for ms in r["medians"].values()]
+        row += [f"**{mid:.2f}** ({low:.2f}–{high:.2f})" for mid, low, high in r["ratios"].values()]
+        row.append(f"{r['written'][0]} / {r['written'][1]}")
+        rows.append(row)
     real, big = results
+    growth = ", ".join(
+        f"{label} ×{big['medians'][tool] / real['medians'][tool]:.2f}"
+        for tool, label in labels.items()
+    )
     lines = table(header, rows)
     lines += [
         "",
-        (
-            f"Growth from the real set to the synthetic one (median / median): "
-            f"mm-bindgen ×{big['mm'] / real['mm']:.2f}, "
-            f"grpc_tools.protoc ×{big['protoc'] / real['protoc']:.2f}."
-        ),
+        f"Growth from the real set to the synthetic one (median / median): {growth}.",
         "",
         f"{runs_line}; {machine()}; {tools_line}.",
     ]
@@ -252,6 +269,9 @@ def run(args, tmp):
     real_root = Path(args.proto).resolve()
     synth_root = tmp / "synth-proto"
     synth.synthesize(real_root, synth_root, args.factor)
+    cache = tmp / "cache"
+    cache.mkdir()
+    os.environ[CACHE_ENV] = str(cache)
     scratch = tmp / "scratch"
     scratch.mkdir()
     real_name, synth_name = f"real (`{shown(real_root)}`)", f"synthetic {args.factor}x"
@@ -262,6 +282,7 @@ def run(args, tmp):
         binary,
         wkt,
         scratch,
+        cache,
     )
     builtin_results = bench_builtin(
         args,
@@ -288,14 +309,17 @@ def run(args, tmp):
                 "proto set",
                 "files",
                 "RPCs",
-                "mm-bindgen + plugins, median (ms)",
+                "mm-bindgen + plugins, cold, median (ms)",
+                "mm-bindgen + plugins, warm, median (ms)",
                 "grpc_tools.protoc + plugins, median (ms)",
-                "mm-bindgen / protoc (median of pairs, range)",
+                "cold / protoc (median of rounds, range)",
+                "warm / protoc (median of rounds, range)",
                 "files written (mm-bindgen / protoc)",
             ],
             f"{versions}, {plugin_versions}, {go_version}",
-            f"{args.runs} alternating pairs on the real set and {args.slow_runs} on the "
-            f"synthetic one, each after {warm}",
+            f"{args.runs} alternating rounds (cold, warm, protoc) on the real set and "
+            f"{args.slow_runs} on the synthetic one, each after {plural(args.warmup, 'warm-up round')}",
+            {"cold": "mm-bindgen cold", "warm": "mm-bindgen warm", "protoc": "grpc_tools.protoc"},
         ),
         "codegen": render(
             builtin_results,
@@ -310,5 +334,6 @@ def run(args, tmp):
             ],
             versions,
             f"{args.runs} alternating pairs per set after {warm}",
+            {"mm-bindgen": "mm-bindgen", "protoc": "grpc_tools.protoc"},
         ),
     }

@@ -23,18 +23,25 @@ fn checked(proto: &Path) -> Result<(Loaded, Model)> {
 }
 
 /// Runs every stage up to rendering, and the protoc plugins (in parallel
-/// with the rendering: they are the slow part); nothing touches the output
-/// directory. `dir` is where plugin commands run.
+/// with everything after loading: they are the slow part); nothing touches
+/// the output directory. `dir` is where plugin commands run.
 pub fn generate(
     proto: &Path,
     templates: Templates,
     plugins: &[Plugin],
     dir: &Path,
 ) -> Result<BTreeMap<String, String>> {
-    let (loaded, model) = checked(proto)?;
+    let loaded = load::load(proto)?;
     let (ours, theirs) = std::thread::scope(|scope| {
+        // The plugins need only the compiled descriptors. When a later stage
+        // fails they have run for nothing, and the failure is reported.
         let theirs = scope.spawn(|| plugins::run(plugins, &loaded, dir));
-        let ours = lower::lower(&model).and_then(|files| render::render(&render::engine(templates)?, &files));
+        let ours = (|| {
+            let model = build::build(&loaded);
+            validate::validate(&model)?;
+            let files = lower::lower(&model)?;
+            render::render(&render::engine(templates)?, &files)
+        })();
         (ours, theirs.join().expect("the plugin thread does not panic"))
     });
     let mut rendered = ours?;

@@ -1,6 +1,9 @@
 //! The command line's promises about the output directory, exercised on a
 //! scratch copy of the real `proto/` tree: check's exit codes and reports,
-//! ownership, determinism, and nothing written on bad input.
+//! ownership, determinism, nothing written on bad input, strict template
+//! names, and the plugin cache. These tests need no Go: they skip the
+//! protoc plugins of `mm-bindgen.toml` (the Go suites of `scripts/test` run
+//! them) and exercise plugins with a small shell script instead.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -9,8 +12,9 @@ use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mm-bindgen");
 
+/// Runs mm-bindgen in the repository root without its protoc plugins.
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("mm-bindgen runs")
+    Command::new(BIN).arg("--skip-plugins").args(args).output().expect("mm-bindgen runs")
 }
 
 fn run_in(proto: &Path, out: &Path, command: &str) -> Output {
@@ -80,12 +84,13 @@ fn check_reports_a_changed_comment_and_names_the_file() {
     let comment_end = text[..rpc].rfind('\n').map(|i| i + 1).unwrap();
     assert!(text[comment_end..rpc].trim_start().starts_with("//"), "the first RPC has a comment");
     fs::write(&file, format!("{} (edited){}", &text[..rpc], &text[rpc..])).unwrap();
+    let before = snapshot(&out);
     let c = run_in(&proto, &out, "check");
     let stdout = String::from_utf8_lossy(&c.stdout);
     assert_eq!(c.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("changed: docs/"), "summary names the file:\n{stdout}");
     assert!(stdout.contains("+++ b/docs/"), "a unified diff is printed:\n{stdout}");
-    assert_eq!(snapshot(&out), snapshot(&out), "check writes nothing");
+    assert_eq!(snapshot(&out), before, "check writes nothing");
 }
 
 #[test]
@@ -170,4 +175,224 @@ fn templates_can_be_overridden_and_template_errors_name_the_template() {
     let stderr = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(2), "a misspelt condition fails: {stderr}");
     assert!(stderr.contains("entris"), "{stderr}");
+}
+
+/// The first condition or loop in `source` that reads a dotted name, as the
+/// byte range of that name.
+fn first_read_name(source: &str) -> Option<std::ops::Range<usize>> {
+    let mut from = 0;
+    while let Some(at) = source[from..].find("{%") {
+        let tag_start = from + at + 2;
+        let tag = &source[tag_start..];
+        let tag_end = tag.find("%}")?;
+        let inner = tag[..tag_end].trim_start_matches(['-', ' ']);
+        let offset = tag_start + (tag.len() - tag[..].trim_start_matches(['-', ' ']).len());
+        let name_at = if let Some(rest) = inner.strip_prefix("if ") {
+            Some(inner.len() - rest.len())
+        } else if inner.starts_with("for ") {
+            inner.find(" in ").map(|i| i + 4)
+        } else {
+            None
+        };
+        if let Some(i) = name_at {
+            let name: String =
+                inner[i..].chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.').collect();
+            if name.contains('.') {
+                return Some(offset + i..offset + i + name.len());
+            }
+        }
+        from = tag_start + tag_end;
+    }
+    None
+}
+
+#[test]
+fn a_misspelt_name_in_a_partial_of_each_target_exits_2_naming_the_template_and_line() {
+    for target in ["go", "python", "docs"] {
+        let dir = tempfile::tempdir().unwrap();
+        let templates = dir.path().join("templates");
+        copy_tree(Path::new("templates"), &templates);
+        let mut partials: Vec<_> = fs::read_dir(templates.join(target))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with('_'))
+            .collect();
+        partials.sort();
+        let (partial, text, range) = partials
+            .into_iter()
+            .find_map(|p| {
+                let text = fs::read_to_string(&p).unwrap();
+                first_read_name(&text).map(|r| (p, text, r))
+            })
+            .unwrap_or_else(|| panic!("{target}: a partial with a condition or loop over a dotted name"));
+        let misspelt = format!("{}x", &text[range.clone()]);
+        fs::write(&partial, format!("{}{misspelt}{}", &text[..range.start], &text[range.end..])).unwrap();
+        let line = text[..range.start].matches('\n').count() + 1;
+
+        let out = dir.path().join("out");
+        let r = run(&["--templates", templates.to_str().unwrap(), "--out", out.to_str().unwrap(), "generate"]);
+        let stderr = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{target}: {stderr}");
+        let place = format!("{}:{line}:", partial.display());
+        assert!(stderr.contains(&place), "{target}: names {place}: {stderr}");
+        assert!(stderr.contains(&format!("`{misspelt}`")), "{target}: names `{misspelt}`: {stderr}");
+        assert!(stderr.contains("included from "), "{target}: names the including template: {stderr}");
+        assert!(!out.exists(), "{target}: nothing written");
+    }
+}
+
+/// A scratch project whose one plugin is a shell script: it answers a fixed
+/// response (`response.bin`) whatever the request, and counts its runs.
+struct FakePlugin {
+    dir: tempfile::TempDir,
+}
+
+const FAKE_PLUGIN: &str = "#!/bin/sh\ncat > /dev/null\necho run >> runs.log\ncat response.bin\n";
+
+impl FakePlugin {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(Path::new("proto"), &dir.path().join("proto"));
+        fs::write(
+            dir.path().join("mm-bindgen.toml"),
+            "proto = \"proto\"\nout = \"out\"\n\n[[plugins]]\nname = \"fake-plugin\"\ncommand = [\"./plugin.sh\"]\nout = \"fake\"\n",
+        )
+        .unwrap();
+        let plugin = FakePlugin { dir };
+        plugin.set_script(FAKE_PLUGIN);
+        plugin.set_response("hello");
+        plugin
+    }
+
+    fn set_script(&self, script: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.dir.path().join("plugin.sh");
+        fs::write(&path, script).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    fn set_response(&self, word: &str) {
+        use prost::Message as _;
+        use prost_types::compiler::{CodeGeneratorResponse, code_generator_response::File};
+        let response = CodeGeneratorResponse {
+            file: vec![File {
+                name: Some("out.txt".into()),
+                content: Some(format!("// Code generated by fake-plugin. DO NOT EDIT.\n{word}\n")),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        fs::write(self.dir.path().join("response.bin"), response.encode_to_vec()).unwrap();
+    }
+
+    fn run(&self, command: &str) -> Output {
+        Command::new(BIN)
+            .arg(command)
+            .current_dir(self.dir.path())
+            .env("MM_BINDGEN_CACHE_DIR", self.dir.path().join("cache"))
+            .output()
+            .expect("mm-bindgen runs")
+    }
+
+    fn runs(&self) -> usize {
+        fs::read_to_string(self.dir.path().join("runs.log")).map_or(0, |t| t.lines().count())
+    }
+
+    fn output(&self) -> String {
+        fs::read_to_string(self.dir.path().join("out/fake/out.txt")).unwrap()
+    }
+
+    /// The cached responses.
+    fn entries(&self) -> Vec<std::path::PathBuf> {
+        let mut entries: Vec<_> = walkdir::WalkDir::new(self.dir.path().join("cache"))
+            .into_iter()
+            .map(|e| e.unwrap().into_path())
+            .filter(|p| p.is_file() && p.parent().unwrap().ends_with("responses"))
+            .collect();
+        entries.sort();
+        entries
+    }
+
+    fn assert_check(&self, code: i32, runs: usize, why: &str) {
+        let c = self.run("check");
+        let stdout = String::from_utf8_lossy(&c.stdout);
+        let stderr = String::from_utf8_lossy(&c.stderr);
+        assert_eq!(c.status.code(), Some(code), "{why}: {stdout}{stderr}");
+        assert_eq!(self.runs(), runs, "{why}: plugin runs");
+    }
+}
+
+#[test]
+fn an_unchanged_request_is_answered_from_the_cache_and_check_stays_correct() {
+    let p = FakePlugin::new();
+    assert!(p.run("generate").status.success());
+    assert_eq!((p.runs(), p.output().as_str()), (1, "// Code generated by fake-plugin. DO NOT EDIT.\nhello\n"));
+    assert_eq!(p.entries().len(), 1, "one response cached");
+    p.assert_check(0, 1, "an unchanged tree: the plugin is not run again");
+
+    // A full regeneration into an empty directory writes the cached files.
+    let before = snapshot(&p.dir.path().join("out"));
+    fs::remove_dir_all(p.dir.path().join("out")).unwrap();
+    assert!(p.run("generate").status.success());
+    assert_eq!(p.runs(), 1);
+    assert_eq!(snapshot(&p.dir.path().join("out")), before, "the same bytes from the cache");
+
+    // Corrupt entries are misses: the plugin runs and the entry is rewritten.
+    let entry = p.entries().remove(0);
+    let good = fs::read(&entry).unwrap();
+    let mut flipped = good.clone();
+    *flipped.last_mut().unwrap() ^= 0x20;
+    for (broken, why) in [
+        (flipped, "one byte changed"),
+        (good[..good.len() / 2].to_vec(), "truncated"),
+        (Vec::new(), "empty"),
+        (b"not an entry".to_vec(), "garbage"),
+    ] {
+        fs::write(&entry, broken).unwrap();
+        let runs = p.runs();
+        p.assert_check(0, runs + 1, why);
+        assert_eq!(fs::read(&entry).unwrap(), good, "{why}: the entry is rewritten");
+        p.assert_check(0, runs + 1, why);
+    }
+}
+
+#[test]
+fn a_changed_request_or_plugin_is_never_answered_from_a_stale_entry() {
+    let p = FakePlugin::new();
+    assert!(p.run("generate").status.success());
+    p.assert_check(0, 1, "cached");
+
+    // A changed plugin (its program) has its own entries: the old response
+    // ("hello") is not served for it.
+    p.set_response("bye");
+    p.set_script(&FAKE_PLUGIN.replace("cat response.bin", "cat ./response.bin"));
+    p.assert_check(1, 2, "a changed plugin runs again and its new output differs");
+    assert!(p.run("generate").status.success());
+    assert!(p.output().ends_with("bye\n"), "{}", p.output());
+    p.assert_check(0, 2, "cached again");
+
+    // A changed proto changes the request: the plugin runs again.
+    let common = p.dir.path().join("proto/mattermost/plugin/v1/common.proto");
+    let text = fs::read_to_string(&common).unwrap();
+    fs::write(&common, text.replacen("// An application error", "// An edited application error", 1)).unwrap();
+    p.assert_check(1, 3, "a new request (and new docs)");
+    assert!(p.run("generate").status.success());
+    p.assert_check(0, 3, "cached");
+    assert_eq!(p.entries().len(), 3, "one entry per request and plugin");
+
+    // Going back to the old request is a hit.
+    fs::write(&common, text).unwrap();
+    p.assert_check(1, 3, "the earlier request is still cached (the docs differ from the edited ones)");
+}
+
+#[test]
+fn a_plugin_needs_either_a_command_or_a_go_package() {
+    let p = FakePlugin::new();
+    let config = p.dir.path().join("mm-bindgen.toml");
+    let text = fs::read_to_string(&config).unwrap();
+    fs::write(&config, format!("{text}go_package = \"example.com/cmd/protoc-gen-x\"\n")).unwrap();
+    let r = p.run("check");
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("plugin `fake-plugin`") && stderr.contains("either `command` or `go_package`"), "{stderr}");
 }

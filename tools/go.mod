@@ -1,6 +1,6 @@
 // The protoc plugins that `mm-bindgen generate` runs for the message code
-// (see mm-bindgen.toml). `go tool -modfile=tools/go.mod NAME` builds them
-// once and reuses the cached binary.
+// (see mm-bindgen.toml). mm-bindgen builds each once per content of this
+// file and go.sum into its cache; `go -C tools tool NAME` runs them by hand.
 module mmbindgen.dev/tools
 
 go 1.26

@@ -3,7 +3,8 @@
 //! Templates are embedded in the binary; `--templates DIR` replaces the whole
 //! set. Autoescaping is off (no target is HTML) and an undefined variable is
 //! an error, so a misspelt name fails the run instead of printing nothing
-//! (tera checks `{{ }}`; [`strict`] checks `{% if %}` conditions).
+//! (tera checks `{{ }}` as it renders; [`strict`] checks every name that
+//! every template reads, conditions and loops included, before rendering).
 
 mod strict;
 
@@ -23,15 +24,21 @@ pub enum Templates<'a> {
     Dir(&'a Path),
 }
 
-/// The loaded templates and the conditions each one reads.
+/// The loaded templates, parsed again for the names they read.
 pub struct Engine {
     tera: tera::Tera,
-    conditions: BTreeMap<String, strict::Conditions>,
+    parsed: BTreeMap<String, strict::Template>,
+    /// The directory of `--templates`, to name template files in errors.
+    dir: Option<std::path::PathBuf>,
 }
 
 /// Loads the templates.
 pub fn engine(source: Templates) -> Result<Engine> {
     let mut sources: Vec<(String, String)> = Vec::new();
+    let dir = match source {
+        Templates::Embedded => None,
+        Templates::Dir(dir) => Some(dir.to_path_buf()),
+    };
     match source {
         Templates::Embedded => collect_embedded(&EMBEDDED, &mut sources),
         Templates::Dir(dir) => {
@@ -63,12 +70,12 @@ pub fn engine(source: Templates) -> Result<Engine> {
     }
     let mut tera = tera::Tera::new();
     tera.autoescape_on(Vec::<&str>::new());
-    let mut conditions = BTreeMap::new();
+    let mut parsed = BTreeMap::new();
     for (name, text) in &sources {
         tera.add_raw_template(name, text).map_err(|e| template_error(name, &e))?;
-        conditions.insert(name.clone(), strict::scan(text));
+        parsed.insert(name.clone(), strict::parse(text));
     }
-    Ok(Engine { tera, conditions })
+    Ok(Engine { tera, parsed, dir })
 }
 
 fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
@@ -87,14 +94,16 @@ fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
 pub fn render(engine: &Engine, files: &[OutputFile]) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let mut problems = Vec::new();
+    // A partial shared by many files is reported once per place.
+    let mut reported = std::collections::BTreeSet::new();
     for f in files {
-        let undefined = undefined_conditions(engine, f);
+        let undefined = strict::undefined(&engine.parsed, f.template, &f.view);
         if !undefined.is_empty() {
-            let names = undefined.join("`, `");
-            problems.push(
-                Diagnostic::new(format!("condition reads undefined `{names}`"))
-                    .element(format!("template `{}`", f.template)),
-            );
+            for u in undefined {
+                if reported.insert((u.template.clone(), u.line, u.path.clone())) {
+                    problems.push(undefined_error(engine, &u, &f.path));
+                }
+            }
             continue;
         }
         let context = tera::Context::from_serialize(&f.view).map_err(|e| anyhow::anyhow!("view of {}: {e}", f.path))?;
@@ -113,22 +122,23 @@ pub fn render(engine: &Engine, files: &[OutputFile]) -> Result<BTreeMap<String, 
     if problems.is_empty() { Ok(out) } else { Err(Failure::Input(problems)) }
 }
 
-/// Names read by the conditions of the file's root template, and of the
-/// templates it includes, that its view does not define.
-fn undefined_conditions(engine: &Engine, f: &OutputFile) -> Vec<String> {
-    let mut all = strict::Conditions::default();
-    let mut pending = vec![f.template.to_string()];
-    let mut seen = std::collections::BTreeSet::new();
-    while let Some(name) = pending.pop() {
-        if !seen.insert(name.clone()) {
-            continue;
-        }
-        if let Some(c) = engine.conditions.get(&name) {
-            all.merge(c);
-            pending.extend(c.includes.iter().cloned());
-        }
+/// An undefined name as a diagnostic: the template file and line, the
+/// name, and the includes that led there.
+fn undefined_error(engine: &Engine, u: &strict::Undefined, output: &str) -> Diagnostic {
+    let file = |name: &str| match &engine.dir {
+        Some(dir) => dir.join(name).display().to_string(),
+        None => format!("templates/{name}"),
+    };
+    let mut d = Diagnostic::new(format!(
+        "`{}` is not defined here (a condition or loop over it would silently drop output)",
+        u.path
+    ))
+    .at(format!("{}:{}", file(&u.template), u.line))
+    .element(format!("template `{}`", u.template));
+    for (template, line) in u.included_from.iter().rev() {
+        d = d.note(format!("included from {}:{line}", file(template)));
     }
-    strict::undefined(&all, &f.view)
+    d.note(format!("while rendering {output}"))
 }
 
 /// A template error as a diagnostic: tera's message names the template and

@@ -1,87 +1,139 @@
-//! Strict conditions. Tera makes an undefined variable in `{{ }}` an error
-//! but treats it as false in `{% if %}`, so a misspelt name there would
-//! silently drop output. This check finds every name a condition reads and
-//! makes sure the view defines it.
+//! Strict names. Tera makes an undefined variable in `{{ }}` an error, but
+//! an undefined name (or a missing last field) in an `{% if %}` condition is
+//! false and a loop over it is empty, so a misspelt name there would
+//! silently drop output. This check reads every template into a tree of
+//! tags, then walks the tree of each output file's root template the way
+//! tera renders it, with the file's view: `{% for %}` and `{% set %}` bind
+//! names, `{% include %}` walks the included template in the includer's
+//! scope, a `{% component %}` body sees its arguments. Every name an
+//! expression reads (conditions, loop targets, `set` values, `{{ }}`) must
+//! resolve in the scope; a path through a loop variable must exist in some
+//! item of the list it iterates. Every branch is checked, taken or not.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-/// Words inside a condition that are not variables.
-const KEYWORDS: &[&str] = &["and", "or", "not", "in", "is", "true", "false", "none", "loop"];
+/// Words inside an expression that are not variables.
+const KEYWORDS: &[&str] = &["and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "None", "null"];
 
-/// The variable paths read by the `if`/`elif` conditions of a template, and
-/// the loop variables it declares.
-#[derive(Debug, Default, PartialEq)]
-pub struct Conditions {
-    pub paths: Vec<Vec<String>>,
-    /// Names bound by `{% for %}` and `{% set %}`.
-    pub loop_vars: BTreeSet<String>,
-    /// Templates pulled in with `{% include %}`.
-    pub includes: Vec<String>,
+/// Names tera defines itself.
+const BUILTINS: &[&str] = &["loop", "__tera_context"];
+
+/// An expression: the variable paths it reads, on the line it starts.
+#[derive(Debug, Clone, PartialEq)]
+struct Expr {
+    line: usize,
+    paths: Vec<Vec<String>>,
+    /// Paths tested with `is defined` or `is undefined`.
+    tested: Vec<Vec<String>>,
 }
 
-impl Conditions {
-    /// Adds what another template (an included one) reads and binds.
-    pub fn merge(&mut self, other: &Conditions) {
-        self.paths.extend(other.paths.iter().cloned());
-        self.loop_vars.extend(other.loop_vars.iter().cloned());
+impl Expr {
+    fn new(line: usize, text: &str) -> Expr {
+        let (paths, tested) = paths(text);
+        Expr { line, paths, tested }
     }
 }
 
-/// Scans a template source.
-pub fn scan(source: &str) -> Conditions {
-    let mut out = Conditions::default();
-    let mut rest = source;
-    while let Some(start) = rest.find("{%") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("%}") else { break };
-        let tag = after[..end].trim_matches(|c: char| c == '-' || c.is_whitespace());
-        rest = &after[end + 2..];
-        if let Some(expr) = tag.strip_prefix("if ").or_else(|| tag.strip_prefix("elif ")) {
-            out.paths.extend(paths(expr));
-        } else if let Some(header) = tag.strip_prefix("for ")
-            && let Some((vars, _)) = header.split_once(" in ")
-        {
-            out.loop_vars.extend(vars.split(',').map(|v| v.trim().to_string()));
-        }
-    }
-    out
+/// A template as a tree of the tags that matter for names.
+#[derive(Debug, Clone, PartialEq)]
+enum Node {
+    /// `{{ expr }}`, or an expression in a tag that binds nothing.
+    Read(Expr),
+    If {
+        branches: Vec<(Expr, Vec<Node>)>,
+        otherwise: Vec<Node>,
+    },
+    For {
+        names: Vec<String>,
+        target: Expr,
+        simple: Option<Vec<String>>,
+        body: Vec<Node>,
+        otherwise: Vec<Node>,
+    },
+    Set {
+        name: String,
+        global: bool,
+        value: Expr,
+        simple: Option<Vec<String>>,
+    },
+    /// `{% set name %}...{% endset %}`: a string.
+    SetBlock {
+        name: String,
+        global: bool,
+        body: Vec<Node>,
+    },
+    Include {
+        line: usize,
+        template: String,
+    },
+    /// A component definition: its body sees its arguments.
+    Component {
+        args: Vec<String>,
+        body: Vec<Node>,
+    },
+    /// `{% block %}` and `{% filter %}` bodies render in place.
+    Body(Vec<Node>),
 }
 
-/// Dotted variable paths in an expression, ignoring strings, filters and
-/// tests (the word after `|` or `is`), numbers and keywords.
-fn paths(expr: &str) -> Vec<Vec<String>> {
+/// A parsed template.
+#[derive(Debug, Default)]
+pub struct Template {
+    nodes: Vec<Node>,
+}
+
+/// A place that reads a name its scope does not define.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Undefined {
+    pub template: String,
+    pub line: usize,
+    pub path: String,
+    /// The `{% include %}` chain that led there, outermost first, as
+    /// `(template, line)`.
+    pub included_from: Vec<(String, usize)>,
+}
+
+/// One piece of template source: a tag's keyword and the rest, or an
+/// expression, with its line.
+struct Piece<'a> {
+    line: usize,
+    keyword: &'a str,
+    rest: &'a str,
+}
+
+/// Splits a source into `{% %}` tags and `{{ }}` expressions (keyword
+/// `{{`), skipping comments and raw blocks.
+fn pieces(source: &str) -> Vec<Piece<'_>> {
     let mut out = Vec::new();
-    let mut chars = expr.char_indices().peekable();
-    let mut skip_next_word = false;
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' | '\'' | '`' => {
-                for (_, d) in chars.by_ref() {
-                    if d == c {
-                        break;
-                    }
-                }
+    let mut pos = 0;
+    let mut raw = false;
+    while let Some(found) = source[pos..].find('{') {
+        let start = pos + found;
+        let open = source.get(start..start + 2).unwrap_or("");
+        let close = match open {
+            "{%" => "%}",
+            "{{" if !raw => "}}",
+            "{#" if !raw => "#}",
+            _ => {
+                pos = start + 1;
+                continue;
             }
-            '|' => skip_next_word = true,
-            c if c.is_alphabetic() || c == '_' => {
-                let mut end = i + c.len_utf8();
-                while let Some(&(j, d)) = chars.peek() {
-                    if d.is_alphanumeric() || d == '_' || d == '.' {
-                        end = j + d.len_utf8();
-                        chars.next();
-                    } else {
-                        break;
-                    }
-                }
-                let word = &expr[i..end];
-                if skip_next_word {
-                    skip_next_word = false;
-                } else if word == "is" {
-                    skip_next_word = true;
-                } else if !KEYWORDS.contains(&word.split('.').next().unwrap_or(word)) {
-                    out.push(word.split('.').map(String::from).collect());
+        };
+        let Some(len) = source[start + 2..].find(close) else { break };
+        let inner = source[start + 2..start + 2 + len].trim_matches(|c: char| c == '-' || c.is_whitespace());
+        pos = start + 2 + len + 2;
+        let line = source[..start].matches('\n').count() + 1;
+        match open {
+            "{{" => out.push(Piece { line, keyword: "{{", rest: inner }),
+            "{%" => {
+                let (keyword, rest) = inner.split_once(char::is_whitespace).unwrap_or((inner, ""));
+                if raw {
+                    raw = keyword != "endraw";
+                } else if keyword == "raw" {
+                    raw = true;
+                } else {
+                    out.push(Piece { line, keyword, rest: rest.trim() });
                 }
             }
             _ => {}
@@ -90,46 +142,430 @@ fn paths(expr: &str) -> Vec<Vec<String>> {
     out
 }
 
-/// The paths of `conditions` that `view` does not define. A path that starts
-/// at a loop variable must have every later segment somewhere in the view as
-/// a key; any other path must resolve from the top.
-pub fn undefined(conditions: &Conditions, view: &Value) -> Vec<String> {
-    let mut keys = BTreeSet::new();
-    all_keys(view, &mut keys);
-    conditions
-        .paths
-        .iter()
-        .filter(|path| {
-            if conditions.loop_vars.contains(&path[0]) {
-                !path[1..].iter().all(|k| keys.contains(k.as_str()))
-            } else {
-                !resolves(view, path)
-            }
-        })
-        .map(|path| path.join("."))
-        .collect()
+/// Parses a template source. Tera has checked its syntax already; what this
+/// parser does not follow it reads as a flat list.
+pub fn parse(source: &str) -> Template {
+    let pieces = pieces(source);
+    let mut i = 0;
+    let mut nodes = Vec::new();
+    while i < pieces.len() {
+        // A stray end tag (tera would have refused it) is skipped.
+        let (mut more, _) = nodes_until(&pieces, &mut i, &[]);
+        nodes.append(&mut more);
+        i += 1;
+    }
+    Template { nodes }
 }
 
-fn all_keys<'a>(v: &'a Value, out: &mut BTreeSet<&'a str>) {
-    match v {
-        Value::Object(map) => {
-            for (k, v) in map {
-                out.insert(k);
-                all_keys(v, out);
+/// Parses nodes until one of the `ends` keywords (not consumed; `i` points
+/// at it), returning the nodes and the keyword found.
+fn nodes_until<'a>(pieces: &[Piece<'a>], i: &mut usize, ends: &[&str]) -> (Vec<Node>, Option<&'a str>) {
+    let mut nodes = Vec::new();
+    while let Some(p) = pieces.get(*i) {
+        if ends.contains(&p.keyword) {
+            return (nodes, Some(p.keyword));
+        }
+        *i += 1;
+        let expr = |text: &str| Expr::new(p.line, text);
+        match p.keyword {
+            "{{" => nodes.push(Node::Read(expr(p.rest))),
+            "if" => {
+                let mut branches = Vec::new();
+                let mut condition = expr(p.rest);
+                let mut otherwise = Vec::new();
+                loop {
+                    let (body, end) = nodes_until(pieces, i, &["elif", "else", "endif"]);
+                    branches.push((condition, body));
+                    let Some(end) = end else { break };
+                    let tag = &pieces[*i];
+                    *i += 1;
+                    match end {
+                        "elif" => condition = Expr::new(tag.line, tag.rest),
+                        "else" => {
+                            otherwise = nodes_until(pieces, i, &["endif"]).0;
+                            *i += 1;
+                            break;
+                        }
+                        _ => break,
+                    }
+                }
+                nodes.push(Node::If { branches, otherwise });
+            }
+            "for" => {
+                let (vars, target) = p.rest.split_once(" in ").unwrap_or((p.rest, ""));
+                let names = vars.split(',').map(|v| v.trim().to_string()).collect();
+                let (body, end) = nodes_until(pieces, i, &["else", "endfor"]);
+                let mut otherwise = Vec::new();
+                if end == Some("else") {
+                    *i += 1;
+                    otherwise = nodes_until(pieces, i, &["endfor"]).0;
+                }
+                *i += 1;
+                nodes.push(Node::For { names, target: expr(target), simple: simple_path(target), body, otherwise });
+            }
+            "set" | "set_global" => {
+                let global = p.keyword == "set_global";
+                match p.rest.split_once('=').filter(|(_, value)| !value.starts_with('=')) {
+                    Some((name, value)) => nodes.push(Node::Set {
+                        name: name.trim().to_string(),
+                        global,
+                        value: expr(value),
+                        simple: simple_path(value),
+                    }),
+                    None => {
+                        let name = p.rest.split(|c: char| c == '|' || c.is_whitespace()).next().unwrap_or("");
+                        let body = nodes_until(pieces, i, &["endset"]).0;
+                        *i += 1;
+                        nodes.push(Node::SetBlock { name: name.to_string(), global, body });
+                    }
+                }
+            }
+            "include" => {
+                let quoted = p.rest.trim_start_matches(['"', '\'', '`']);
+                let template = quoted.split(['"', '\'', '`']).next().unwrap_or("").to_string();
+                nodes.push(Node::Include { line: p.line, template });
+            }
+            "component" => {
+                let args = p
+                    .rest
+                    .split_once('(')
+                    .map(|(_, a)| a.rsplit_once(')').map_or(a, |(a, _)| a))
+                    .unwrap_or("")
+                    .split(',')
+                    .filter_map(|a| a.split([':', '=']).next())
+                    .map(|a| a.trim().to_string())
+                    .filter(|a| !a.is_empty())
+                    .collect();
+                let body = nodes_until(pieces, i, &["endcomponent"]).0;
+                *i += 1;
+                nodes.push(Node::Component { args, body });
+            }
+            "block" | "filter" => {
+                let end = if p.keyword == "block" { "endblock" } else { "endfilter" };
+                let body = nodes_until(pieces, i, &[end]).0;
+                *i += 1;
+                nodes.push(Node::Body(body));
+            }
+            // extends, break, continue, end tags tera matched: nothing to read.
+            _ => {}
+        }
+    }
+    (nodes, None)
+}
+
+/// The path of an expression that is one dotted name, possibly filtered
+/// (`m.params | length` is not: what a filter returns is not the list).
+fn simple_path(expr: &str) -> Option<Vec<String>> {
+    let expr = expr.trim();
+    let valid = !expr.is_empty()
+        && expr.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        && expr.split('.').all(|s| !s.is_empty())
+        && !KEYWORDS.contains(&expr);
+    valid.then(|| expr.split('.').map(String::from).collect())
+}
+
+/// Dotted variable paths an expression reads, ignoring strings, numbers,
+/// keywords, filter and test names (the word after `|` or `is [not]`),
+/// function names (before `(`), keyword-argument names (before `=`), and
+/// what follows a subscript. A path tested with `is defined` or `is
+/// undefined` is not required to exist: that is how a template asks; such
+/// paths are returned second.
+fn paths(expr: &str) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    let mut out = Vec::new();
+    let mut tested = Vec::new();
+    let bytes = expr.as_bytes();
+    let mut i = 0;
+    let mut skip_next_word = false;
+    let mut after_subscript = false;
+    while i < bytes.len() {
+        let c = bytes[i] as char;
+        match c {
+            '"' | '\'' | '`' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] as char != c {
+                    i += 1;
+                }
+                i += 1;
+            }
+            '|' => {
+                skip_next_word = true;
+                i += 1;
+            }
+            ']' => {
+                after_subscript = true;
+                i += 1;
+            }
+            '.' if after_subscript => {
+                // `a[0].b`: the fields after a subscript are not checked.
+                i += 1;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'.') {
+                    i += 1;
+                }
+            }
+            c if c.is_ascii_digit() => {
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.' || bytes[i] == b'_') {
+                    i += 1;
+                }
+            }
+            c if c.is_alphabetic() || c == '_' => {
+                let start = i;
+                while i < bytes.len() && ((bytes[i] as char).is_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'.')
+                {
+                    i += 1;
+                }
+                let word = expr[start..i].trim_end_matches('.');
+                let rest = expr[i..].trim_start();
+                let head = word.split('.').next().unwrap_or(word);
+                after_subscript = false;
+                if skip_next_word {
+                    skip_next_word = word == "not";
+                } else if word == "is" {
+                    skip_next_word = true;
+                } else if is_existence_test(rest) {
+                    tested.push(word.split('.').map(String::from).collect());
+                } else if KEYWORDS.contains(&head)
+                    || rest.starts_with('(')
+                    || (rest.starts_with('=') && !rest.starts_with("=="))
+                {
+                } else {
+                    out.push(word.split('.').map(String::from).collect());
+                }
+            }
+            _ => {
+                if !c.is_whitespace() {
+                    after_subscript = false;
+                }
+                i += c.len_utf8().max(1);
             }
         }
-        Value::Array(items) => items.iter().for_each(|v| all_keys(v, out)),
-        _ => {}
+    }
+    (out, tested)
+}
+
+fn is_existence_test(rest: &str) -> bool {
+    let Some(test) = rest.strip_prefix("is ") else { return false };
+    let test = test.trim_start();
+    let test = test.strip_prefix("not ").map_or(test, str::trim_start);
+    ["defined", "undefined"].iter().any(|t| {
+        test.strip_prefix(t).is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+    })
+}
+
+/// What the check knows of a value: the union of every value an expression
+/// may take (the items of a list merged into one shape).
+#[derive(Debug, Clone, PartialEq)]
+enum Shape {
+    /// Anything: an argument, a computed value, a list with no items.
+    Unknown,
+    /// A string, number or boolean.
+    Scalar,
+    /// `null`: merges into whatever else the place holds.
+    Null,
+    Object(BTreeMap<String, Shape>),
+    List(Box<Shape>),
+}
+
+impl Shape {
+    fn of(v: &Value) -> Shape {
+        match v {
+            Value::Null => Shape::Null,
+            Value::Bool(_) | Value::Number(_) | Value::String(_) => Shape::Scalar,
+            Value::Array(items) => {
+                let item = items.iter().map(Shape::of).reduce(Shape::merge).unwrap_or(Shape::Unknown);
+                Shape::List(Box::new(item))
+            }
+            Value::Object(map) => Shape::Object(map.iter().map(|(k, v)| (k.clone(), Shape::of(v))).collect()),
+        }
+    }
+
+    fn merge(self, other: Shape) -> Shape {
+        match (self, other) {
+            (Shape::Null, s) | (s, Shape::Null) => s,
+            (Shape::Object(mut a), Shape::Object(b)) => {
+                for (k, v) in b {
+                    let merged = match a.remove(&k) {
+                        Some(old) => old.merge(v),
+                        None => v,
+                    };
+                    a.insert(k, merged);
+                }
+                Shape::Object(a)
+            }
+            (Shape::List(a), Shape::List(b)) => match (*a, *b) {
+                (Shape::Unknown, s) | (s, Shape::Unknown) => Shape::List(Box::new(s)),
+                (a, b) => Shape::List(Box::new(a.merge(b))),
+            },
+            (Shape::Scalar, Shape::Scalar) => Shape::Scalar,
+            _ => Shape::Unknown,
+        }
+    }
+
+    /// The shape of one item when iterating over this one.
+    fn item(&self) -> Shape {
+        match self {
+            Shape::List(item) => (**item).clone(),
+            Shape::Object(map) => map.values().cloned().reduce(Shape::merge).unwrap_or(Shape::Unknown),
+            _ => Shape::Unknown,
+        }
     }
 }
 
-fn resolves(v: &Value, path: &[String]) -> bool {
-    match path.split_first() {
-        None => true,
-        Some((head, rest)) => match v {
-            Value::Object(map) => map.get(head).is_some_and(|v| resolves(v, rest)),
-            _ => false,
-        },
+/// Names bound while walking, innermost frame last.
+struct Scope {
+    frames: Vec<BTreeMap<String, Shape>>,
+    /// Whether the view's top level is visible (not in a component body).
+    view: bool,
+    /// Paths an enclosing `{% if %}` tests with `is defined`: what starts
+    /// with them is not checked.
+    guards: Vec<Vec<String>>,
+}
+
+impl Scope {
+    fn get(&self, name: &str) -> Option<&Shape> {
+        self.frames.iter().rev().find_map(|f| f.get(name))
+    }
+
+    fn bind(&mut self, name: &str, shape: Shape, global: bool) {
+        let frame = if global { self.frames.first_mut() } else { self.frames.last_mut() };
+        frame.expect("a scope has a frame").insert(name.to_string(), shape);
+    }
+}
+
+/// Walks templates against one view.
+struct Walk<'a> {
+    templates: &'a BTreeMap<String, Template>,
+    root: Shape,
+    stack: Vec<(String, usize)>,
+    found: Vec<Undefined>,
+}
+
+/// The places in `template` (and what it includes) that read a name the
+/// view of the file does not define.
+pub fn undefined(templates: &BTreeMap<String, Template>, template: &str, view: &Value) -> Vec<Undefined> {
+    let mut walk = Walk { templates, root: Shape::of(view), stack: Vec::new(), found: Vec::new() };
+    let mut scope = Scope { frames: vec![BTreeMap::new()], view: true, guards: Vec::new() };
+    walk.template(template, &mut scope);
+    walk.found.sort();
+    walk.found.dedup();
+    walk.found
+}
+
+impl Walk<'_> {
+    fn template(&mut self, name: &str, scope: &mut Scope) {
+        let Some(t) = self.templates.get(name) else { return };
+        if self.stack.iter().any(|(n, _)| n == name) {
+            return; // recursion: tera would loop; nothing new to check
+        }
+        self.stack.push((name.to_string(), 0));
+        self.nodes(&t.nodes, scope);
+        self.stack.pop();
+    }
+
+    fn nodes(&mut self, nodes: &[Node], scope: &mut Scope) {
+        for node in nodes {
+            self.node(node, scope);
+        }
+    }
+
+    fn node(&mut self, node: &Node, scope: &mut Scope) {
+        match node {
+            Node::Read(e) => self.read(e, scope),
+            Node::If { branches, otherwise } => {
+                let guards = scope.guards.len();
+                for (condition, _) in branches {
+                    scope.guards.extend(condition.tested.iter().cloned());
+                }
+                for (condition, body) in branches {
+                    self.read(condition, scope);
+                    self.nodes(body, scope);
+                }
+                self.nodes(otherwise, scope);
+                scope.guards.truncate(guards);
+            }
+            Node::For { names, target, simple, body, otherwise } => {
+                self.read(target, scope);
+                let item = simple.as_ref().map_or(Shape::Unknown, |p| self.resolve(p, scope).unwrap_or(Shape::Unknown));
+                let mut frame = BTreeMap::new();
+                match names.as_slice() {
+                    [value] => {
+                        frame.insert(value.clone(), item.item());
+                    }
+                    [key, value] => {
+                        frame.insert(key.clone(), Shape::Scalar);
+                        frame.insert(value.clone(), item.item());
+                    }
+                    _ => names.iter().for_each(|n| {
+                        frame.insert(n.clone(), Shape::Unknown);
+                    }),
+                }
+                scope.frames.push(frame);
+                self.nodes(body, scope);
+                scope.frames.pop();
+                self.nodes(otherwise, scope);
+            }
+            Node::Set { name, global, value, simple } => {
+                self.read(value, scope);
+                let shape = simple.as_ref().and_then(|p| self.resolve(p, scope)).unwrap_or(Shape::Unknown);
+                scope.bind(name, shape, *global);
+            }
+            Node::SetBlock { name, global, body } => {
+                self.nodes(body, scope);
+                scope.bind(name, Shape::Scalar, *global);
+            }
+            Node::Include { line, template } => {
+                if let Some(top) = self.stack.last_mut() {
+                    top.1 = *line;
+                }
+                self.template(template, scope);
+            }
+            Node::Component { args, body } => {
+                let frame = args.iter().map(|a| (a.clone(), Shape::Unknown)).collect();
+                let mut inner = Scope { frames: vec![frame], view: false, guards: Vec::new() };
+                self.nodes(body, &mut inner);
+            }
+            Node::Body(body) => self.nodes(body, scope),
+        }
+    }
+
+    fn read(&mut self, e: &Expr, scope: &Scope) {
+        for path in &e.paths {
+            if BUILTINS.contains(&path[0].as_str())
+                || scope.guards.iter().any(|g| path.starts_with(g))
+                || self.resolve(path, scope).is_some()
+            {
+                continue;
+            }
+            let (template, _) = self.stack.last().expect("inside a template");
+            self.found.push(Undefined {
+                template: template.clone(),
+                line: e.line,
+                path: path.join("."),
+                included_from: self.stack[..self.stack.len() - 1].to_vec(),
+            });
+        }
+    }
+
+    /// The shape of a path in the scope, `None` when it does not exist.
+    fn resolve(&self, path: &[String], scope: &Scope) -> Option<Shape> {
+        let (head, rest) = path.split_first()?;
+        let mut shape = match scope.get(head) {
+            Some(s) => s.clone(),
+            None if scope.view => match &self.root {
+                Shape::Object(map) => map.get(head)?.clone(),
+                _ => return None,
+            },
+            None => return None,
+        };
+        for key in rest {
+            shape = match shape {
+                Shape::Object(mut map) => map.remove(key)?,
+                Shape::Unknown | Shape::Null => return Some(Shape::Unknown),
+                // Lists are indexed by number (`xs.0`).
+                Shape::List(item) if key.parse::<usize>().is_ok() => *item,
+                Shape::List(_) | Shape::Scalar => return None,
+            };
+        }
+        Some(shape)
     }
 }
 
@@ -138,22 +574,107 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn scans_conditions_and_loops() {
-        let c = scan(
-            "{% if a and not b.c %}{%- elif d | length > 0 %}{% endif %}{% for x in xs -%}{% if x.y is defined and 'e' in s %}{% endif %}{% endfor %}",
-        );
-        let paths: Vec<String> = c.paths.iter().map(|p| p.join(".")).collect();
-        assert_eq!(paths, ["a", "b.c", "d", "x.y", "s"]);
-        assert_eq!(c.loop_vars.iter().collect::<Vec<_>>(), ["x"]);
+    fn check(sources: &[(&str, &str)], view: Value) -> Vec<String> {
+        let templates = sources.iter().map(|(n, s)| (n.to_string(), parse(s))).collect();
+        undefined(&templates, sources[0].0, &view)
+            .into_iter()
+            .map(|u| {
+                let from: Vec<String> = u.included_from.iter().map(|(t, l)| format!("{t}:{l}")).collect();
+                format!(
+                    "{}:{} {}{}",
+                    u.template,
+                    u.line,
+                    u.path,
+                    if from.is_empty() { String::new() } else { format!(" <- {}", from.join(" <- ")) }
+                )
+            })
+            .collect()
     }
 
     #[test]
-    fn finds_undefined_names() {
-        let c = scan(
-            "{% if title %}{% endif %}{% if titel %}{% endif %}{% for m in ms %}{% if m.ok %}{% endif %}{% if m.okk %}{% endif %}{% endfor %}",
+    fn reads_paths_of_expressions() {
+        let p = |e: &str| paths(e).0.into_iter().map(|p| p.join(".")).collect::<Vec<_>>();
+        assert_eq!(p("a and not b.c"), ["a", "b.c"]);
+        assert_eq!(p("d | length > 0 and 'e' in s"), ["d", "s"]);
+        assert_eq!(p("x.y is defined or z is not undefined or w is not none"), ["w"]);
+        assert_eq!(p("f(value=g) ~ h[0].i ~ \"j.k\" ~ 1.5"), ["g", "h"]);
+        assert_eq!(p("m.shape == \"unary\""), ["m.shape"]);
+        assert_eq!(p("x | default(value=y.z)"), ["x", "y.z"]);
+    }
+
+    #[test]
+    fn finds_undefined_names_in_conditions_loops_and_sets() {
+        let found = check(
+            &[(
+                "t",
+                "{% if title %}{% endif %}{% if titel %}{% endif %}\n\
+                 {% for m in ms %}{% if m.ok %}{% endif %}{% if m.okk %}{% endif %}{% endfor %}\n\
+                 {% for x in xss %}{% endfor %}{% set a = ms %}{% for m in a %}{{ m.nope }}{% endfor %}\n\
+                 {% if m %}{% endif %}",
+            )],
+            json!({"title": "", "ms": [{"ok": true}, {"ok": false, "extra": 1}]}),
         );
-        let view = json!({"title": "", "ms": [{"ok": true}]});
-        assert_eq!(undefined(&c, &view), ["titel", "m.okk"]);
+        assert_eq!(found, ["t:1 titel", "t:2 m.okk", "t:3 m.nope", "t:3 xss", "t:4 m"]);
+    }
+
+    #[test]
+    fn includes_see_the_scope_of_the_include_and_report_the_chain() {
+        let found = check(
+            &[
+                (
+                    "root",
+                    "{% for m in ms %}\n{% set v = m.sub %}{% include \"part\" %}{% endfor %}\n{% include \"part\" %}",
+                ),
+                (
+                    "part",
+                    "{% if m.hook %}{% endif %}\n{% if m.hookk %}{% endif %}{% for s in v.list %}{{ s.k }}{% endfor %}",
+                ),
+            ],
+            json!({"ms": [{"hook": true, "sub": {"list": [{"k": 1}]}}]}),
+        );
+        assert_eq!(
+            found,
+            [
+                "part:1 m.hook <- root:3",
+                "part:2 m.hookk <- root:2",
+                "part:2 m.hookk <- root:3",
+                "part:2 v.list <- root:3"
+            ]
+        );
+    }
+
+    #[test]
+    fn branches_not_taken_are_checked_and_components_see_their_arguments() {
+        let found = check(
+            &[(
+                "t",
+                "{% if false %}{% if nope %}{% endif %}{% else %}{{ x }}{% endif %}\n\
+                 {% component card(title, size=1) %}{% if title.a %}{% endif %}{% if titl %}{% endif %}{% endcomponent card %}\n\
+                 {% for m in empty %}{% if m.anything %}{% endif %}{% endfor %}{% for k, v in map %}{% if v.a and v.b %}{% endif %}{% endfor %}",
+            )],
+            json!({"x": 1, "empty": [], "map": {"one": {"a": 1}, "two": {"a": 2}}}),
+        );
+        assert_eq!(found, ["t:1 nope", "t:2 titl", "t:3 v.b"]);
+    }
+
+    #[test]
+    fn null_merges_into_the_other_items() {
+        let found = check(
+            &[("t", "{% for m in ms %}{% if m.o.k %}{% endif %}{% if m.o.q %}{% endif %}{% endfor %}")],
+            json!({"ms": [{"o": null}, {"o": {"k": 1}}]}),
+        );
+        assert_eq!(found, ["t:1 m.o.q"]);
+    }
+
+    #[test]
+    fn a_name_tested_with_is_defined_is_not_required_in_that_if() {
+        let found = check(
+            &[(
+                "t",
+                "{% if a.b is defined %}{{ a.b.c }}{% else %}{{ a.b }}{% endif %}{{ a.b }}\n{% if z is not undefined %}{{ z }}{% endif %}",
+            )],
+            json!({"a": {}}),
+        );
+        assert_eq!(found, ["t:1 a.b"]);
     }
 }
