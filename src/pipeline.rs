@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::config::GoHome;
 use crate::diag::Result;
 use crate::load::Loaded;
 use crate::model::Model;
@@ -24,17 +25,19 @@ fn checked(proto: &Path) -> Result<(Loaded, Model)> {
 
 /// Runs every stage up to rendering, and the protoc plugins (in parallel
 /// with the rendering: they are the slow part); nothing touches the output
-/// directory. `dir` is where plugin commands run.
+/// directory. `dir` is where plugin commands run; `go` is where the Go code
+/// lives.
 pub fn generate(
     proto: &Path,
     templates: Templates,
     plugins: &[Plugin],
     dir: &Path,
+    go: &GoHome,
 ) -> Result<BTreeMap<String, String>> {
     let (loaded, model) = checked(proto)?;
     let (ours, theirs) = std::thread::scope(|scope| {
         let theirs = scope.spawn(|| plugins::run(plugins, &loaded, dir));
-        let ours = lower::lower(&model).and_then(|files| render::render(&render::engine(templates)?, &files));
+        let ours = lower::lower(&model, go).and_then(|files| render::render(&render::engine(templates)?, &files));
         (ours, theirs.join().expect("the plugin thread does not panic"))
     });
     let mut rendered = ours?;

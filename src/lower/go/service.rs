@@ -12,10 +12,13 @@ use heck::ToSnakeCase;
 use serde::Serialize;
 
 use super::conv::{Conv, PB, converter_name, field_conv};
-use super::imports::{ImportBlock, Imports};
+use super::imports::{CONTEXT, GRPC, HTTP, ImportBlock, Imports};
 use super::names::go_camel_case;
+use crate::config::GoHome;
 use crate::diag::Diagnostic;
-use crate::model::{BridgeError, Fallback, FallbackCase, Field, GoValue, Method, Model, Role, Service, Streaming};
+use crate::model::{
+    BridgeError, Fallback, FallbackCase, Field, GoType, GoValue, Method, Model, Role, Service, Streaming,
+};
 
 /// The shape of a method, which picks its function skeleton.
 #[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]
@@ -101,19 +104,33 @@ pub struct MethodView {
 }
 
 /// Builds the view of a service; errors name the unsupported fields.
-pub fn service(model: &Model, s: &Service) -> Result<ServiceView, Vec<Diagnostic>> {
+pub fn service(model: &Model, home: &GoHome, s: &Service) -> Result<ServiceView, Vec<Diagnostic>> {
     let go_interface = s.go_interface.clone().expect("only services with go_interface");
-    let prefix = go_interface.rsplit('.').next().unwrap_or(&go_interface).to_string();
+    let interface_type = crate::build::parse_go_type(&go_interface, &model.go_imports).map_err(|why| {
+        vec![model.diagnostic(
+            &s.location,
+            format!("service `{}`", s.full_name),
+            format!("go_interface `{go_interface}` {why}"),
+        )]
+    })?;
+    let GoType::Named { name: prefix, .. } = &interface_type else {
+        return Err(vec![model.diagnostic(
+            &s.location,
+            format!("service `{}`", s.full_name),
+            format!("go_interface `{go_interface}` is not a named type of another package"),
+        )]);
+    };
+    let prefix = prefix.clone();
     let hooks = s.hooks;
     let mut server = Imports::default();
     let mut client = Imports::default();
-    for alias in ["grpc", PB] {
-        server.add(alias);
-        client.add(alias);
+    for i in [GRPC, (PB, home.messages.as_str())] {
+        server.add(i);
+        client.add(i);
     }
-    server.add("context");
-    server.add_type(&go_interface);
-    client.add_type(&go_interface);
+    server.add(CONTEXT);
+    server.add_type(&interface_type);
+    client.add_type(&interface_type);
     let mut methods = Vec::new();
     let mut problems = Vec::new();
     for m in &s.methods {
@@ -126,7 +143,7 @@ pub fn service(model: &Model, s: &Service) -> Result<ServiceView, Vec<Diagnostic
         return Err(problems);
     }
     let block = |i: &Imports| {
-        i.block(model).map_err(|e| vec![Diagnostic::new(e).element(format!("Go adapters of {}", s.full_name))])
+        i.block().map_err(|e| vec![Diagnostic::new(e).element(format!("Go adapters of {}", s.full_name))])
     };
     Ok(ServiceView {
         imports_server: block(&server)?,
@@ -160,7 +177,9 @@ fn method(
     let mut params: Vec<Value> = m.go.params.iter().map(lookup).collect();
     let mut results: Vec<Value> = m.go.results.iter().map(lookup).collect();
     for v in params.iter_mut().chain(results.iter_mut()) {
-        client.add_type(&v.go.go_type);
+        if let Some(t) = &v.go.ty {
+            client.add_type(t);
+        }
         if special(v.go) || v.go.role == Role::Error {
             continue;
         }
@@ -185,7 +204,7 @@ fn method(
     let shape = shape(m, &params, &results)
         .map_err(|e| vec![model.diagnostic(&m.location, format!("method `{}`", m.name), e)])?;
     if shape == Shape::HttpCall {
-        client.add("context");
+        client.add(CONTEXT);
     }
     let snake = m.go_name.to_snake_case();
     let mut view = MethodView {
@@ -233,8 +252,8 @@ fn method(
         let a = arg(i);
         let pb = go_camel_case(&p.field.name);
         let from_req = format!("req.{pb}");
-        match p.go.go_type.as_str() {
-            "io.Reader" => {
+        match kind(p.go) {
+            Kind::Reader => {
                 view.chunk_field = pb.clone();
                 view.reader_arg = a.clone();
                 view.server_decode.push(format!(
@@ -243,7 +262,7 @@ fn method(
                 ));
                 call_args.push(a);
             }
-            "io.Writer" => {
+            Kind::Writer => {
                 view.output_field = pb.clone();
                 view.writer_arg = a.clone();
                 view.server_decode.push(format!(
@@ -252,33 +271,32 @@ fn method(
                 ));
                 call_args.push(a);
             }
-            "http.ResponseWriter" => {
+            Kind::ResponseWriter => {
                 view.http_response_field = pb.clone();
                 view.writer_arg = a;
                 call_args.push("w".into());
             }
-            "*http.Request" => {
+            Kind::Request => {
                 view.http_request_field = pb.clone();
                 view.reader_arg = a;
-                server.add("http");
+                server.add(HTTP);
                 call_args.push("r".into());
             }
-            "any" if p.go.role == Role::Output => {
+            Kind::Output => {
                 // An output parameter the callee fills in (LoadPluginConfiguration's dest).
                 view.server_decode.push(format!("var {a} map[string]any"));
                 view.server_encode.push(format!("resp.{pb} = c.mapToStruct({a})"));
                 view.client_decode.push(format!("c.structInto(resp.{pb}, {a})"));
                 call_args.push(format!("&{a}"));
             }
-            t if t.starts_with("...") => {
-                let elem = &t[3..];
+            Kind::Variadic(elem) => {
                 view.server_decode.push(format!("{a} := convSliceTo[[]{elem}]({from_req}, valueToAny)"));
                 view.client_encode.push(format!("req.{pb} = convSlice({a}, c.anyToValue)"));
                 call_args.push(format!("{a}..."));
             }
-            _ => {
+            Kind::Response | Kind::Plain => {
                 let conv = p.conv.as_ref().expect("plain parameters have a conversion");
-                if p.go.go_type == "*plugin.Context" {
+                if p.go.ty.as_ref().is_some_and(|t| t.is_pointer_to(PLUGIN, "Context")) {
                     view.context_field = pb.clone();
                     view.context_arg = a.clone();
                     view.context_encode = format!("pc := {}", conv.encode(&a));
@@ -296,14 +314,14 @@ fn method(
         let pb = go_camel_case(&r.field.name);
         let (r_name, t) = (res(i), format!("t{i}"));
         if r.field.number == 1 {
-            let (to, from) = if r.go.go_type == "error" {
+            let (to, from) = if r.go.ty.as_ref().is_some_and(|t| t.is_builtin("error")) {
                 ("ErrorToProto", "ErrorFromProto")
             } else {
                 ("AppErrorToProto", "AppErrorFromProto")
             };
             view.server_encode.push(format!("resp.{pb} = c.{to}({r_name})"));
             view.client_decode.push(format!("{t} := c.{from}(resp.{pb})"));
-        } else if r.go.go_type == "*http.Response" {
+        } else if kind(r.go) == Kind::Response {
             view.http_response_field = pb.clone();
             continue;
         } else {
@@ -372,23 +390,59 @@ fn value<'a>(v: &'a GoValue, req: &'a crate::model::Message, resp: &'a crate::mo
     Value { go: v, field, conv: None }
 }
 
+/// The import path of the package of `plugin.Context`.
+const PLUGIN: &str = "github.com/mattermost/mattermost/server/public/plugin";
+
+/// What a Go value is to the method shapes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    /// `io.Reader`: streamed in chunks.
+    Reader,
+    /// `io.Writer`: streamed back in chunks.
+    Writer,
+    /// `http.ResponseWriter`.
+    ResponseWriter,
+    /// `*http.Request`.
+    Request,
+    /// `*http.Response`.
+    Response,
+    /// An output parameter of type `any` the callee fills in.
+    Output,
+    /// The variadic parameter, with its element type spelled out.
+    Variadic(String),
+    /// Anything a field conversion carries.
+    Plain,
+}
+
+fn kind(v: &GoValue) -> Kind {
+    let Some(t) = &v.ty else { return Kind::Plain };
+    match t {
+        GoType::Variadic(elem) => Kind::Variadic(elem.to_string()),
+        t if t.is_named("io", "Reader") => Kind::Reader,
+        t if t.is_named("io", "Writer") => Kind::Writer,
+        t if t.is_named("net/http", "ResponseWriter") => Kind::ResponseWriter,
+        t if t.is_pointer_to("net/http", "Request") => Kind::Request,
+        t if t.is_pointer_to("net/http", "Response") => Kind::Response,
+        t if t.is_builtin("any") && v.role == Role::Output => Kind::Output,
+        _ => Kind::Plain,
+    }
+}
+
 /// Values handled by the method shape rather than by a field conversion:
 /// streams, HTTP, variadics, and output parameters of type `any`.
 fn special(v: &GoValue) -> bool {
-    matches!(v.go_type.as_str(), "io.Reader" | "io.Writer" | "http.ResponseWriter" | "*http.Request" | "*http.Response")
-        || v.go_type.starts_with("...")
-        || v.go_type == "any" && v.role == Role::Output
+    kind(v) != Kind::Plain
 }
 
 fn shape(m: &Method, params: &[Value], results: &[Value]) -> Result<Shape, String> {
-    let has = |t: &str| params.iter().chain(results).any(|v| v.go.go_type == t);
-    let streams_or_http = ["io.Reader", "io.Writer", "http.ResponseWriter", "*http.Request", "*http.Response"];
+    let has = |k: Kind| params.iter().chain(results).any(|v| kind(v.go) == k);
+    let streams_or_http = [Kind::Reader, Kind::Writer, Kind::ResponseWriter, Kind::Request, Kind::Response];
     match m.streaming {
-        Streaming::Unary if !streams_or_http.iter().any(|t| has(t)) => Ok(Shape::Unary),
-        Streaming::Client if has("io.Reader") && !has("io.Writer") => Ok(Shape::ClientReader),
-        Streaming::Bidi if has("*http.Request") && has("*http.Response") => Ok(Shape::HttpCall),
-        Streaming::Bidi if has("*http.Request") && has("http.ResponseWriter") => Ok(Shape::HttpHandler),
-        Streaming::Bidi if has("io.Reader") && has("io.Writer") => Ok(Shape::ReaderWriter),
+        Streaming::Unary if !streams_or_http.into_iter().any(has) => Ok(Shape::Unary),
+        Streaming::Client if has(Kind::Reader) && !has(Kind::Writer) => Ok(Shape::ClientReader),
+        Streaming::Bidi if has(Kind::Request) && has(Kind::Response) => Ok(Shape::HttpCall),
+        Streaming::Bidi if has(Kind::Request) && has(Kind::ResponseWriter) => Ok(Shape::HttpHandler),
+        Streaming::Bidi if has(Kind::Reader) && has(Kind::Writer) => Ok(Shape::ReaderWriter),
         s => Err(format!(
             "the Go target has no adapter for a {} RPC with these parameter types (streams and HTTP values need one of its method shapes)",
             s.as_str()
