@@ -12,7 +12,8 @@ use crate::model::{Cardinality, Field, GoType, Model, TypeRef};
 /// The Go package alias the message code is imported under.
 pub const PB: &str = "pluginpb";
 
-/// A conversion in both directions.
+/// A conversion in both directions. `$c` in a pattern stands for the
+/// `Converter` the code converts with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conv {
     /// Model value → proto field value.
@@ -38,14 +39,19 @@ impl Conv {
         self
     }
 
-    /// The model → proto expression for `expr`.
-    pub fn encode(&self, expr: &str) -> String {
-        self.to_proto.replace("{}", expr)
+    /// The model → proto expression for `expr`, converting with `conv`.
+    pub fn encode(&self, expr: &str, conv: &str) -> String {
+        self.to_proto.replace("$c", conv).replace("{}", expr)
     }
 
-    /// The proto → model expression for `expr`.
-    pub fn decode(&self, expr: &str) -> String {
-        self.from_proto.replace("{}", expr)
+    /// The proto → model expression for `expr`, converting with `conv`.
+    pub fn decode(&self, expr: &str, conv: &str) -> String {
+        self.from_proto.replace("$c", conv).replace("{}", expr)
+    }
+
+    /// Whether the conversion goes through the `Converter` (and may fail).
+    pub fn converts(&self) -> bool {
+        self.to_proto.contains("$c") || self.from_proto.contains("$c")
     }
 }
 
@@ -112,18 +118,18 @@ fn shape_conv(field: &Field, model: &Model) -> Result<Conv, String> {
         (TypeRef::Message(m), Cardinality::Optional | Cardinality::Singular) => message_conv(m, g, spelled, model),
         (TypeRef::Message(m), Cardinality::Repeated) => match m.as_str() {
             "google.protobuf.Struct" => {
-                Ok(Conv::new("convSlice({}, c.mapToStruct)", format!("convSliceTo[{g}]({{}}, structToMap)"))
+                Ok(Conv::new("convSlice({}, $c.mapToStruct)", format!("convSliceTo[{g}]({{}}, structToMap)"))
                     .spelling(spelled))
             }
             "google.protobuf.Value" if g == "[]any" => {
-                Ok(Conv::new("convSlice({}, c.anyToValue)", format!("convSliceTo[{g}]({{}}, valueToAny)"))
+                Ok(Conv::new("convSlice({}, $c.anyToValue)", format!("convSliceTo[{g}]({{}}, valueToAny)"))
                     .spelling(spelled))
             }
             _ => {
                 let name = model_message(m, model).ok_or_else(|| format!("repeated `{m}`: not a model message"))?;
                 Ok(Conv::new(
-                    format!("sliceToProto({{}}, c.{name}ToProto)"),
-                    format!("sliceFromProto[{g}]({{}}, c.{name}FromProto)"),
+                    format!("sliceToProto({{}}, $c.{name}ToProto)"),
+                    format!("sliceFromProto[{g}]({{}}, $c.{name}FromProto)"),
                 )
                 .spelling(spelled))
             }
@@ -141,8 +147,8 @@ fn shape_conv(field: &Field, model: &Model) -> Result<Conv, String> {
             }
             let name = model_message(m, model).ok_or_else(|| format!("map of `{m}`: not a model message"))?;
             Ok(Conv::new(
-                format!("mapToProto({{}}, c.{name}ToProto)"),
-                format!("mapFromProto[{g}]({{}}, c.{name}FromProto)"),
+                format!("mapToProto({{}}, $c.{name}ToProto)"),
+                format!("mapFromProto[{g}]({{}}, $c.{name}FromProto)"),
             )
             .spelling(spelled))
         }
@@ -154,11 +160,11 @@ fn shape_conv(field: &Field, model: &Model) -> Result<Conv, String> {
 /// a pointer (the default) or as a value.
 fn message_conv(m: &str, g: &str, spelled: Option<&GoType>, model: &Model) -> Result<Conv, String> {
     match m {
-        "google.protobuf.Struct" if g == "map[string]any" => Ok(Conv::new("c.mapToStruct({})", "structToMap({})")),
+        "google.protobuf.Struct" if g == "map[string]any" => Ok(Conv::new("$c.mapToStruct({})", "structToMap({})")),
         "google.protobuf.Struct" => {
-            Ok(Conv::new("c.mapToStruct(map[string]any({}))", format!("{g}(structToMap({{}}))")).spelling(spelled))
+            Ok(Conv::new("$c.mapToStruct(map[string]any({}))", format!("{g}(structToMap({{}}))")).spelling(spelled))
         }
-        "google.protobuf.Value" if g == "any" => Ok(Conv::new("c.anyToValue({})", "valueToAny({})")),
+        "google.protobuf.Value" if g == "any" => Ok(Conv::new("$c.anyToValue({})", "valueToAny({})")),
         "google.protobuf.Timestamp" if g == "time.Time" => Ok(Conv::new("timeToProto({})", "timeFromProto({})")),
         _ => {
             let msg = model.message(m).ok_or_else(|| format!("`{m}` is not declared under the proto root"))?;
@@ -167,9 +173,9 @@ fn message_conv(m: &str, g: &str, spelled: Option<&GoType>, model: &Model) -> Re
             };
             let name = converter_name(m);
             if g == format!("*{go_type}") {
-                Ok(Conv::new(format!("c.{name}ToProto({{}})"), format!("c.{name}FromProto({{}})")))
+                Ok(Conv::new(format!("$c.{name}ToProto({{}})"), format!("$c.{name}FromProto({{}})")))
             } else if g == go_type {
-                Ok(Conv::new(format!("c.{name}ToProto(&{{}})"), format!("deref(c.{name}FromProto({{}}))")))
+                Ok(Conv::new(format!("$c.{name}ToProto(&{{}})"), format!("deref($c.{name}FromProto({{}}))")))
             } else {
                 Err(format!("Go type `{g}` for message `{m}` (Go type `{go_type}`)"))
             }

@@ -59,8 +59,8 @@ pub fn converters(model: &Model, home: &GoHome, file: &str) -> Result<Option<Con
                         for t in &conv.types {
                             imports.add_type(t);
                         }
-                        to_proto.push(format!("p.{pb_field} = {}", conv.encode(&format!("v.{}", f.go_name))));
-                        from_proto.push(format!("v.{} = {}", f.go_name, conv.decode(&format!("p.{pb_field}"))));
+                        to_proto.push(format!("p.{pb_field} = {}", conv.encode(&format!("v.{}", f.go_name), "c")));
+                        from_proto.push(format!("v.{} = {}", f.go_name, conv.decode(&format!("p.{pb_field}"), "c")));
                     }
                     Err(why) => problems.push(model.diagnostic(
                         &f.location,
