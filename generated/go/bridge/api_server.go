@@ -32,10 +32,9 @@ func (s *APIServer) Register(r grpc.ServiceRegistrar) {
 }
 
 // LoadPluginConfiguration serves plugin.API.LoadPluginConfiguration.
-func (s *APIServer) LoadPluginConfiguration(_ context.Context, req *pluginpb.LoadPluginConfigurationRequest) (*pluginpb.LoadPluginConfigurationResponse, error) {
+func (s *APIServer) LoadPluginConfiguration(_ context.Context, _ *pluginpb.LoadPluginConfigurationRequest) (*pluginpb.LoadPluginConfigurationResponse, error) {
 	var c Converter
 	var dest map[string]any
-
 	err := s.impl.LoadPluginConfiguration(&dest)
 	resp := &pluginpb.LoadPluginConfigurationResponse{}
 	resp.Config = c.mapToStruct(dest)
@@ -43,7 +42,6 @@ func (s *APIServer) LoadPluginConfiguration(_ context.Context, req *pluginpb.Loa
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("LoadPluginConfiguration", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -54,14 +52,12 @@ func (s *APIServer) RegisterCommand(_ context.Context, req *pluginpb.RegisterCom
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("RegisterCommand", convErr)
 	}
-
 	err := s.impl.RegisterCommand(command)
 	resp := &pluginpb.RegisterCommandResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("RegisterCommand", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -70,14 +66,12 @@ func (s *APIServer) UnregisterCommand(_ context.Context, req *pluginpb.Unregiste
 	var c Converter
 	teamID := req.TeamId
 	trigger := req.Trigger
-
 	err := s.impl.UnregisterCommand(teamID, trigger)
 	resp := &pluginpb.UnregisterCommandResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UnregisterCommand", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -88,7 +82,6 @@ func (s *APIServer) ExecuteSlashCommand(_ context.Context, req *pluginpb.Execute
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("ExecuteSlashCommand", convErr)
 	}
-
 	response, err := s.impl.ExecuteSlashCommand(commandArgs)
 	resp := &pluginpb.ExecuteSlashCommandResponse{}
 	resp.Response = c.CommandResponseToProto(response)
@@ -96,35 +89,30 @@ func (s *APIServer) ExecuteSlashCommand(_ context.Context, req *pluginpb.Execute
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("ExecuteSlashCommand", convErr)
 	}
-
 	return resp, nil
 }
 
 // GetConfig serves plugin.API.GetConfig.
-func (s *APIServer) GetConfig(_ context.Context, req *pluginpb.GetConfigRequest) (*pluginpb.GetConfigResponse, error) {
+func (s *APIServer) GetConfig(_ context.Context, _ *pluginpb.GetConfigRequest) (*pluginpb.GetConfigResponse, error) {
 	var c Converter
-
 	config := s.impl.GetConfig()
 	resp := &pluginpb.GetConfigResponse{}
 	resp.Config = c.ConfigToProto(config)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetConfig", err)
 	}
-
 	return resp, nil
 }
 
 // GetUnsanitizedConfig serves plugin.API.GetUnsanitizedConfig.
-func (s *APIServer) GetUnsanitizedConfig(_ context.Context, req *pluginpb.GetUnsanitizedConfigRequest) (*pluginpb.GetUnsanitizedConfigResponse, error) {
+func (s *APIServer) GetUnsanitizedConfig(_ context.Context, _ *pluginpb.GetUnsanitizedConfigRequest) (*pluginpb.GetUnsanitizedConfigResponse, error) {
 	var c Converter
-
 	config := s.impl.GetUnsanitizedConfig()
 	resp := &pluginpb.GetUnsanitizedConfigResponse{}
 	resp.Config = c.ConfigToProto(config)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUnsanitizedConfig", err)
 	}
-
 	return resp, nil
 }
 
@@ -135,28 +123,24 @@ func (s *APIServer) SaveConfig(_ context.Context, req *pluginpb.SaveConfigReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SaveConfig", err)
 	}
-
 	appErr := s.impl.SaveConfig(config)
 	resp := &pluginpb.SaveConfigResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SaveConfig", err)
 	}
-
 	return resp, nil
 }
 
 // GetPluginConfig serves plugin.API.GetPluginConfig.
-func (s *APIServer) GetPluginConfig(_ context.Context, req *pluginpb.GetPluginConfigRequest) (*pluginpb.GetPluginConfigResponse, error) {
+func (s *APIServer) GetPluginConfig(_ context.Context, _ *pluginpb.GetPluginConfigRequest) (*pluginpb.GetPluginConfigResponse, error) {
 	var c Converter
-
 	config := s.impl.GetPluginConfig()
 	resp := &pluginpb.GetPluginConfigResponse{}
 	resp.Config = c.mapToStruct(config)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPluginConfig", err)
 	}
-
 	return resp, nil
 }
 
@@ -167,21 +151,18 @@ func (s *APIServer) SavePluginConfig(_ context.Context, req *pluginpb.SavePlugin
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SavePluginConfig", err)
 	}
-
 	appErr := s.impl.SavePluginConfig(config)
 	resp := &pluginpb.SavePluginConfigResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SavePluginConfig", err)
 	}
-
 	return resp, nil
 }
 
 // GetBundlePath serves plugin.API.GetBundlePath.
-func (s *APIServer) GetBundlePath(_ context.Context, req *pluginpb.GetBundlePathRequest) (*pluginpb.GetBundlePathResponse, error) {
+func (s *APIServer) GetBundlePath(_ context.Context, _ *pluginpb.GetBundlePathRequest) (*pluginpb.GetBundlePathResponse, error) {
 	var c Converter
-
 	path, err := s.impl.GetBundlePath()
 	resp := &pluginpb.GetBundlePathResponse{}
 	resp.Path = path
@@ -189,48 +170,40 @@ func (s *APIServer) GetBundlePath(_ context.Context, req *pluginpb.GetBundlePath
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("GetBundlePath", convErr)
 	}
-
 	return resp, nil
 }
 
 // GetLicense serves plugin.API.GetLicense.
-func (s *APIServer) GetLicense(_ context.Context, req *pluginpb.GetLicenseRequest) (*pluginpb.GetLicenseResponse, error) {
+func (s *APIServer) GetLicense(_ context.Context, _ *pluginpb.GetLicenseRequest) (*pluginpb.GetLicenseResponse, error) {
 	var c Converter
-
 	license := s.impl.GetLicense()
 	resp := &pluginpb.GetLicenseResponse{}
 	resp.License = c.LicenseToProto(license)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetLicense", err)
 	}
-
 	return resp, nil
 }
 
 // IsEnterpriseReady serves plugin.API.IsEnterpriseReady.
-func (s *APIServer) IsEnterpriseReady(_ context.Context, req *pluginpb.IsEnterpriseReadyRequest) (*pluginpb.IsEnterpriseReadyResponse, error) {
-
+func (s *APIServer) IsEnterpriseReady(_ context.Context, _ *pluginpb.IsEnterpriseReadyRequest) (*pluginpb.IsEnterpriseReadyResponse, error) {
 	enterpriseReady := s.impl.IsEnterpriseReady()
 	resp := &pluginpb.IsEnterpriseReadyResponse{}
 	resp.EnterpriseReady = enterpriseReady
-
 	return resp, nil
 }
 
 // GetServerVersion serves plugin.API.GetServerVersion.
-func (s *APIServer) GetServerVersion(_ context.Context, req *pluginpb.GetServerVersionRequest) (*pluginpb.GetServerVersionResponse, error) {
-
+func (s *APIServer) GetServerVersion(_ context.Context, _ *pluginpb.GetServerVersionRequest) (*pluginpb.GetServerVersionResponse, error) {
 	version := s.impl.GetServerVersion()
 	resp := &pluginpb.GetServerVersionResponse{}
 	resp.Version = version
-
 	return resp, nil
 }
 
 // GetSystemInstallDate serves plugin.API.GetSystemInstallDate.
-func (s *APIServer) GetSystemInstallDate(_ context.Context, req *pluginpb.GetSystemInstallDateRequest) (*pluginpb.GetSystemInstallDateResponse, error) {
+func (s *APIServer) GetSystemInstallDate(_ context.Context, _ *pluginpb.GetSystemInstallDateRequest) (*pluginpb.GetSystemInstallDateResponse, error) {
 	var c Converter
-
 	installDate, appErr := s.impl.GetSystemInstallDate()
 	resp := &pluginpb.GetSystemInstallDateResponse{}
 	resp.InstallDate = installDate
@@ -238,27 +211,22 @@ func (s *APIServer) GetSystemInstallDate(_ context.Context, req *pluginpb.GetSys
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetSystemInstallDate", err)
 	}
-
 	return resp, nil
 }
 
 // GetDiagnosticId serves plugin.API.GetDiagnosticId.
-func (s *APIServer) GetDiagnosticId(_ context.Context, req *pluginpb.GetDiagnosticIdRequest) (*pluginpb.GetDiagnosticIdResponse, error) {
-
+func (s *APIServer) GetDiagnosticId(_ context.Context, _ *pluginpb.GetDiagnosticIdRequest) (*pluginpb.GetDiagnosticIdResponse, error) {
 	diagnosticId := s.impl.GetDiagnosticId()
 	resp := &pluginpb.GetDiagnosticIdResponse{}
 	resp.DiagnosticId = diagnosticId
-
 	return resp, nil
 }
 
 // GetTelemetryId serves plugin.API.GetTelemetryId.
-func (s *APIServer) GetTelemetryId(_ context.Context, req *pluginpb.GetTelemetryIdRequest) (*pluginpb.GetTelemetryIdResponse, error) {
-
+func (s *APIServer) GetTelemetryId(_ context.Context, _ *pluginpb.GetTelemetryIdRequest) (*pluginpb.GetTelemetryIdResponse, error) {
 	telemetryId := s.impl.GetTelemetryId()
 	resp := &pluginpb.GetTelemetryIdResponse{}
 	resp.TelemetryId = telemetryId
-
 	return resp, nil
 }
 
@@ -269,7 +237,6 @@ func (s *APIServer) CreateUser(_ context.Context, req *pluginpb.CreateUserReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateUser", err)
 	}
-
 	user2, appErr := s.impl.CreateUser(user)
 	resp := &pluginpb.CreateUserResponse{}
 	resp.User = c.UserToProto(user2)
@@ -277,7 +244,6 @@ func (s *APIServer) CreateUser(_ context.Context, req *pluginpb.CreateUserReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateUser", err)
 	}
-
 	return resp, nil
 }
 
@@ -285,14 +251,12 @@ func (s *APIServer) CreateUser(_ context.Context, req *pluginpb.CreateUserReques
 func (s *APIServer) DeleteUser(_ context.Context, req *pluginpb.DeleteUserRequest) (*pluginpb.DeleteUserResponse, error) {
 	var c Converter
 	userID := req.UserId
-
 	appErr := s.impl.DeleteUser(userID)
 	resp := &pluginpb.DeleteUserResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeleteUser", err)
 	}
-
 	return resp, nil
 }
 
@@ -303,7 +267,6 @@ func (s *APIServer) GetUsers(_ context.Context, req *pluginpb.GetUsersRequest) (
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUsers", err)
 	}
-
 	users, appErr := s.impl.GetUsers(options)
 	resp := &pluginpb.GetUsersResponse{}
 	resp.Users = sliceToProto(users, c.UserToProto)
@@ -311,7 +274,6 @@ func (s *APIServer) GetUsers(_ context.Context, req *pluginpb.GetUsersRequest) (
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUsers", err)
 	}
-
 	return resp, nil
 }
 
@@ -319,7 +281,6 @@ func (s *APIServer) GetUsers(_ context.Context, req *pluginpb.GetUsersRequest) (
 func (s *APIServer) GetUsersByIds(_ context.Context, req *pluginpb.GetUsersByIdsRequest) (*pluginpb.GetUsersByIdsResponse, error) {
 	var c Converter
 	userIDs := req.UserIds
-
 	users, appErr := s.impl.GetUsersByIds(userIDs)
 	resp := &pluginpb.GetUsersByIdsResponse{}
 	resp.Users = sliceToProto(users, c.UserToProto)
@@ -327,7 +288,6 @@ func (s *APIServer) GetUsersByIds(_ context.Context, req *pluginpb.GetUsersByIds
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUsersByIds", err)
 	}
-
 	return resp, nil
 }
 
@@ -335,7 +295,6 @@ func (s *APIServer) GetUsersByIds(_ context.Context, req *pluginpb.GetUsersByIds
 func (s *APIServer) GetUser(_ context.Context, req *pluginpb.GetUserRequest) (*pluginpb.GetUserResponse, error) {
 	var c Converter
 	userID := req.UserId
-
 	user, appErr := s.impl.GetUser(userID)
 	resp := &pluginpb.GetUserResponse{}
 	resp.User = c.UserToProto(user)
@@ -343,7 +302,6 @@ func (s *APIServer) GetUser(_ context.Context, req *pluginpb.GetUserRequest) (*p
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUser", err)
 	}
-
 	return resp, nil
 }
 
@@ -351,7 +309,6 @@ func (s *APIServer) GetUser(_ context.Context, req *pluginpb.GetUserRequest) (*p
 func (s *APIServer) GetUserByEmail(_ context.Context, req *pluginpb.GetUserByEmailRequest) (*pluginpb.GetUserByEmailResponse, error) {
 	var c Converter
 	email := req.Email
-
 	user, appErr := s.impl.GetUserByEmail(email)
 	resp := &pluginpb.GetUserByEmailResponse{}
 	resp.User = c.UserToProto(user)
@@ -359,7 +316,6 @@ func (s *APIServer) GetUserByEmail(_ context.Context, req *pluginpb.GetUserByEma
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUserByEmail", err)
 	}
-
 	return resp, nil
 }
 
@@ -367,7 +323,6 @@ func (s *APIServer) GetUserByEmail(_ context.Context, req *pluginpb.GetUserByEma
 func (s *APIServer) GetUserByUsername(_ context.Context, req *pluginpb.GetUserByUsernameRequest) (*pluginpb.GetUserByUsernameResponse, error) {
 	var c Converter
 	name := req.Name
-
 	user, appErr := s.impl.GetUserByUsername(name)
 	resp := &pluginpb.GetUserByUsernameResponse{}
 	resp.User = c.UserToProto(user)
@@ -375,7 +330,6 @@ func (s *APIServer) GetUserByUsername(_ context.Context, req *pluginpb.GetUserBy
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUserByUsername", err)
 	}
-
 	return resp, nil
 }
 
@@ -383,7 +337,6 @@ func (s *APIServer) GetUserByUsername(_ context.Context, req *pluginpb.GetUserBy
 func (s *APIServer) GetUsersByUsernames(_ context.Context, req *pluginpb.GetUsersByUsernamesRequest) (*pluginpb.GetUsersByUsernamesResponse, error) {
 	var c Converter
 	usernames := req.Usernames
-
 	users, appErr := s.impl.GetUsersByUsernames(usernames)
 	resp := &pluginpb.GetUsersByUsernamesResponse{}
 	resp.Users = sliceToProto(users, c.UserToProto)
@@ -391,7 +344,6 @@ func (s *APIServer) GetUsersByUsernames(_ context.Context, req *pluginpb.GetUser
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUsersByUsernames", err)
 	}
-
 	return resp, nil
 }
 
@@ -401,7 +353,6 @@ func (s *APIServer) GetUsersInTeam(_ context.Context, req *pluginpb.GetUsersInTe
 	teamID := req.TeamId
 	page := int(req.Page)
 	perPage := int(req.PerPage)
-
 	users, appErr := s.impl.GetUsersInTeam(teamID, page, perPage)
 	resp := &pluginpb.GetUsersInTeamResponse{}
 	resp.Users = sliceToProto(users, c.UserToProto)
@@ -409,7 +360,6 @@ func (s *APIServer) GetUsersInTeam(_ context.Context, req *pluginpb.GetUsersInTe
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUsersInTeam", err)
 	}
-
 	return resp, nil
 }
 
@@ -419,7 +369,6 @@ func (s *APIServer) GetPreferenceForUser(_ context.Context, req *pluginpb.GetPre
 	userID := req.UserId
 	category := req.Category
 	name := req.Name
-
 	preference, appErr := s.impl.GetPreferenceForUser(userID, category, name)
 	resp := &pluginpb.GetPreferenceForUserResponse{}
 	resp.Preference = c.PreferenceToProto(&preference)
@@ -427,7 +376,6 @@ func (s *APIServer) GetPreferenceForUser(_ context.Context, req *pluginpb.GetPre
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPreferenceForUser", err)
 	}
-
 	return resp, nil
 }
 
@@ -435,7 +383,6 @@ func (s *APIServer) GetPreferenceForUser(_ context.Context, req *pluginpb.GetPre
 func (s *APIServer) GetPreferencesForUser(_ context.Context, req *pluginpb.GetPreferencesForUserRequest) (*pluginpb.GetPreferencesForUserResponse, error) {
 	var c Converter
 	userID := req.UserId
-
 	preferences, appErr := s.impl.GetPreferencesForUser(userID)
 	resp := &pluginpb.GetPreferencesForUserResponse{}
 	resp.Preferences = sliceToProto(preferences, c.PreferenceToProto)
@@ -443,7 +390,6 @@ func (s *APIServer) GetPreferencesForUser(_ context.Context, req *pluginpb.GetPr
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPreferencesForUser", err)
 	}
-
 	return resp, nil
 }
 
@@ -455,14 +401,12 @@ func (s *APIServer) UpdatePreferencesForUser(_ context.Context, req *pluginpb.Up
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdatePreferencesForUser", err)
 	}
-
 	appErr := s.impl.UpdatePreferencesForUser(userID, preferences)
 	resp := &pluginpb.UpdatePreferencesForUserResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdatePreferencesForUser", err)
 	}
-
 	return resp, nil
 }
 
@@ -474,14 +418,12 @@ func (s *APIServer) DeletePreferencesForUser(_ context.Context, req *pluginpb.De
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeletePreferencesForUser", err)
 	}
-
 	appErr := s.impl.DeletePreferencesForUser(userID, preferences)
 	resp := &pluginpb.DeletePreferencesForUserResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeletePreferencesForUser", err)
 	}
-
 	return resp, nil
 }
 
@@ -489,7 +431,6 @@ func (s *APIServer) DeletePreferencesForUser(_ context.Context, req *pluginpb.De
 func (s *APIServer) GetSession(_ context.Context, req *pluginpb.GetSessionRequest) (*pluginpb.GetSessionResponse, error) {
 	var c Converter
 	sessionID := req.SessionId
-
 	session, appErr := s.impl.GetSession(sessionID)
 	resp := &pluginpb.GetSessionResponse{}
 	resp.Session = c.SessionToProto(session)
@@ -497,7 +438,6 @@ func (s *APIServer) GetSession(_ context.Context, req *pluginpb.GetSessionReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetSession", err)
 	}
-
 	return resp, nil
 }
 
@@ -508,7 +448,6 @@ func (s *APIServer) CreateSession(_ context.Context, req *pluginpb.CreateSession
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateSession", err)
 	}
-
 	session2, appErr := s.impl.CreateSession(session)
 	resp := &pluginpb.CreateSessionResponse{}
 	resp.Session = c.SessionToProto(session2)
@@ -516,7 +455,6 @@ func (s *APIServer) CreateSession(_ context.Context, req *pluginpb.CreateSession
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateSession", err)
 	}
-
 	return resp, nil
 }
 
@@ -525,14 +463,12 @@ func (s *APIServer) ExtendSessionExpiry(_ context.Context, req *pluginpb.ExtendS
 	var c Converter
 	sessionID := req.SessionId
 	newExpiry := req.NewExpiry
-
 	appErr := s.impl.ExtendSessionExpiry(sessionID, newExpiry)
 	resp := &pluginpb.ExtendSessionExpiryResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("ExtendSessionExpiry", err)
 	}
-
 	return resp, nil
 }
 
@@ -540,14 +476,12 @@ func (s *APIServer) ExtendSessionExpiry(_ context.Context, req *pluginpb.ExtendS
 func (s *APIServer) RevokeSession(_ context.Context, req *pluginpb.RevokeSessionRequest) (*pluginpb.RevokeSessionResponse, error) {
 	var c Converter
 	sessionID := req.SessionId
-
 	appErr := s.impl.RevokeSession(sessionID)
 	resp := &pluginpb.RevokeSessionResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("RevokeSession", err)
 	}
-
 	return resp, nil
 }
 
@@ -558,7 +492,6 @@ func (s *APIServer) CreateUserAccessToken(_ context.Context, req *pluginpb.Creat
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateUserAccessToken", err)
 	}
-
 	token2, appErr := s.impl.CreateUserAccessToken(token)
 	resp := &pluginpb.CreateUserAccessTokenResponse{}
 	resp.Token = c.UserAccessTokenToProto(token2)
@@ -566,7 +499,6 @@ func (s *APIServer) CreateUserAccessToken(_ context.Context, req *pluginpb.Creat
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateUserAccessToken", err)
 	}
-
 	return resp, nil
 }
 
@@ -574,14 +506,12 @@ func (s *APIServer) CreateUserAccessToken(_ context.Context, req *pluginpb.Creat
 func (s *APIServer) RevokeUserAccessToken(_ context.Context, req *pluginpb.RevokeUserAccessTokenRequest) (*pluginpb.RevokeUserAccessTokenResponse, error) {
 	var c Converter
 	tokenID := req.TokenId
-
 	appErr := s.impl.RevokeUserAccessToken(tokenID)
 	resp := &pluginpb.RevokeUserAccessTokenResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("RevokeUserAccessToken", err)
 	}
-
 	return resp, nil
 }
 
@@ -589,7 +519,6 @@ func (s *APIServer) RevokeUserAccessToken(_ context.Context, req *pluginpb.Revok
 func (s *APIServer) GetTeamIcon(_ context.Context, req *pluginpb.GetTeamIconRequest) (*pluginpb.GetTeamIconResponse, error) {
 	var c Converter
 	teamID := req.TeamId
-
 	icon, appErr := s.impl.GetTeamIcon(teamID)
 	resp := &pluginpb.GetTeamIconResponse{}
 	resp.Icon = icon
@@ -597,7 +526,6 @@ func (s *APIServer) GetTeamIcon(_ context.Context, req *pluginpb.GetTeamIconRequ
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeamIcon", err)
 	}
-
 	return resp, nil
 }
 
@@ -606,14 +534,12 @@ func (s *APIServer) SetTeamIcon(_ context.Context, req *pluginpb.SetTeamIconRequ
 	var c Converter
 	teamID := req.TeamId
 	data := req.Data
-
 	appErr := s.impl.SetTeamIcon(teamID, data)
 	resp := &pluginpb.SetTeamIconResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SetTeamIcon", err)
 	}
-
 	return resp, nil
 }
 
@@ -621,14 +547,12 @@ func (s *APIServer) SetTeamIcon(_ context.Context, req *pluginpb.SetTeamIconRequ
 func (s *APIServer) RemoveTeamIcon(_ context.Context, req *pluginpb.RemoveTeamIconRequest) (*pluginpb.RemoveTeamIconResponse, error) {
 	var c Converter
 	teamID := req.TeamId
-
 	appErr := s.impl.RemoveTeamIcon(teamID)
 	resp := &pluginpb.RemoveTeamIconResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("RemoveTeamIcon", err)
 	}
-
 	return resp, nil
 }
 
@@ -639,7 +563,6 @@ func (s *APIServer) UpdateUser(_ context.Context, req *pluginpb.UpdateUserReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateUser", err)
 	}
-
 	user2, appErr := s.impl.UpdateUser(user)
 	resp := &pluginpb.UpdateUserResponse{}
 	resp.User = c.UserToProto(user2)
@@ -647,7 +570,6 @@ func (s *APIServer) UpdateUser(_ context.Context, req *pluginpb.UpdateUserReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateUser", err)
 	}
-
 	return resp, nil
 }
 
@@ -655,7 +577,6 @@ func (s *APIServer) UpdateUser(_ context.Context, req *pluginpb.UpdateUserReques
 func (s *APIServer) GetUserStatus(_ context.Context, req *pluginpb.GetUserStatusRequest) (*pluginpb.GetUserStatusResponse, error) {
 	var c Converter
 	userID := req.UserId
-
 	status, appErr := s.impl.GetUserStatus(userID)
 	resp := &pluginpb.GetUserStatusResponse{}
 	resp.Status = c.StatusToProto(status)
@@ -663,7 +584,6 @@ func (s *APIServer) GetUserStatus(_ context.Context, req *pluginpb.GetUserStatus
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUserStatus", err)
 	}
-
 	return resp, nil
 }
 
@@ -671,7 +591,6 @@ func (s *APIServer) GetUserStatus(_ context.Context, req *pluginpb.GetUserStatus
 func (s *APIServer) GetUserStatusesByIds(_ context.Context, req *pluginpb.GetUserStatusesByIdsRequest) (*pluginpb.GetUserStatusesByIdsResponse, error) {
 	var c Converter
 	userIds := req.UserIds
-
 	statuses, appErr := s.impl.GetUserStatusesByIds(userIds)
 	resp := &pluginpb.GetUserStatusesByIdsResponse{}
 	resp.Statuses = sliceToProto(statuses, c.StatusToProto)
@@ -679,7 +598,6 @@ func (s *APIServer) GetUserStatusesByIds(_ context.Context, req *pluginpb.GetUse
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUserStatusesByIds", err)
 	}
-
 	return resp, nil
 }
 
@@ -688,7 +606,6 @@ func (s *APIServer) UpdateUserStatus(_ context.Context, req *pluginpb.UpdateUser
 	var c Converter
 	userID := req.UserId
 	status := req.Status
-
 	status2, appErr := s.impl.UpdateUserStatus(userID, status)
 	resp := &pluginpb.UpdateUserStatusResponse{}
 	resp.Status = c.StatusToProto(status2)
@@ -696,7 +613,6 @@ func (s *APIServer) UpdateUserStatus(_ context.Context, req *pluginpb.UpdateUser
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateUserStatus", err)
 	}
-
 	return resp, nil
 }
 
@@ -705,7 +621,6 @@ func (s *APIServer) SetUserStatusTimedDND(_ context.Context, req *pluginpb.SetUs
 	var c Converter
 	userId := req.UserId
 	endtime := req.Endtime
-
 	status, appErr := s.impl.SetUserStatusTimedDND(userId, endtime)
 	resp := &pluginpb.SetUserStatusTimedDNDResponse{}
 	resp.Status = c.StatusToProto(status)
@@ -713,7 +628,6 @@ func (s *APIServer) SetUserStatusTimedDND(_ context.Context, req *pluginpb.SetUs
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SetUserStatusTimedDND", err)
 	}
-
 	return resp, nil
 }
 
@@ -722,14 +636,12 @@ func (s *APIServer) UpdateUserActive(_ context.Context, req *pluginpb.UpdateUser
 	var c Converter
 	userID := req.UserId
 	active := req.Active
-
 	appErr := s.impl.UpdateUserActive(userID, active)
 	resp := &pluginpb.UpdateUserActiveResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateUserActive", err)
 	}
-
 	return resp, nil
 }
 
@@ -741,14 +653,12 @@ func (s *APIServer) UpdateUserCustomStatus(_ context.Context, req *pluginpb.Upda
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateUserCustomStatus", err)
 	}
-
 	appErr := s.impl.UpdateUserCustomStatus(userID, customStatus)
 	resp := &pluginpb.UpdateUserCustomStatusResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateUserCustomStatus", err)
 	}
-
 	return resp, nil
 }
 
@@ -756,14 +666,12 @@ func (s *APIServer) UpdateUserCustomStatus(_ context.Context, req *pluginpb.Upda
 func (s *APIServer) RemoveUserCustomStatus(_ context.Context, req *pluginpb.RemoveUserCustomStatusRequest) (*pluginpb.RemoveUserCustomStatusResponse, error) {
 	var c Converter
 	userID := req.UserId
-
 	appErr := s.impl.RemoveUserCustomStatus(userID)
 	resp := &pluginpb.RemoveUserCustomStatusResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("RemoveUserCustomStatus", err)
 	}
-
 	return resp, nil
 }
 
@@ -774,7 +682,6 @@ func (s *APIServer) GetUsersInChannel(_ context.Context, req *pluginpb.GetUsersI
 	sortBy := req.SortBy
 	page := int(req.Page)
 	perPage := int(req.PerPage)
-
 	users, appErr := s.impl.GetUsersInChannel(channelID, sortBy, page, perPage)
 	resp := &pluginpb.GetUsersInChannelResponse{}
 	resp.Users = sliceToProto(users, c.UserToProto)
@@ -782,7 +689,6 @@ func (s *APIServer) GetUsersInChannel(_ context.Context, req *pluginpb.GetUsersI
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUsersInChannel", err)
 	}
-
 	return resp, nil
 }
 
@@ -791,7 +697,6 @@ func (s *APIServer) GetLDAPUserAttributes(_ context.Context, req *pluginpb.GetLD
 	var c Converter
 	userID := req.UserId
 	attributes := req.Attributes
-
 	attributes2, appErr := s.impl.GetLDAPUserAttributes(userID, attributes)
 	resp := &pluginpb.GetLDAPUserAttributesResponse{}
 	resp.Attributes = attributes2
@@ -799,7 +704,6 @@ func (s *APIServer) GetLDAPUserAttributes(_ context.Context, req *pluginpb.GetLD
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetLDAPUserAttributes", err)
 	}
-
 	return resp, nil
 }
 
@@ -810,7 +714,6 @@ func (s *APIServer) CreateTeam(_ context.Context, req *pluginpb.CreateTeamReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateTeam", err)
 	}
-
 	team2, appErr := s.impl.CreateTeam(team)
 	resp := &pluginpb.CreateTeamResponse{}
 	resp.Team = c.TeamToProto(team2)
@@ -818,7 +721,6 @@ func (s *APIServer) CreateTeam(_ context.Context, req *pluginpb.CreateTeamReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateTeam", err)
 	}
-
 	return resp, nil
 }
 
@@ -826,21 +728,18 @@ func (s *APIServer) CreateTeam(_ context.Context, req *pluginpb.CreateTeamReques
 func (s *APIServer) DeleteTeam(_ context.Context, req *pluginpb.DeleteTeamRequest) (*pluginpb.DeleteTeamResponse, error) {
 	var c Converter
 	teamID := req.TeamId
-
 	appErr := s.impl.DeleteTeam(teamID)
 	resp := &pluginpb.DeleteTeamResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeleteTeam", err)
 	}
-
 	return resp, nil
 }
 
 // GetTeams serves plugin.API.GetTeams.
-func (s *APIServer) GetTeams(_ context.Context, req *pluginpb.GetTeamsRequest) (*pluginpb.GetTeamsResponse, error) {
+func (s *APIServer) GetTeams(_ context.Context, _ *pluginpb.GetTeamsRequest) (*pluginpb.GetTeamsResponse, error) {
 	var c Converter
-
 	teams, appErr := s.impl.GetTeams()
 	resp := &pluginpb.GetTeamsResponse{}
 	resp.Teams = sliceToProto(teams, c.TeamToProto)
@@ -848,7 +747,6 @@ func (s *APIServer) GetTeams(_ context.Context, req *pluginpb.GetTeamsRequest) (
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeams", err)
 	}
-
 	return resp, nil
 }
 
@@ -856,7 +754,6 @@ func (s *APIServer) GetTeams(_ context.Context, req *pluginpb.GetTeamsRequest) (
 func (s *APIServer) GetTeam(_ context.Context, req *pluginpb.GetTeamRequest) (*pluginpb.GetTeamResponse, error) {
 	var c Converter
 	teamID := req.TeamId
-
 	team, appErr := s.impl.GetTeam(teamID)
 	resp := &pluginpb.GetTeamResponse{}
 	resp.Team = c.TeamToProto(team)
@@ -864,7 +761,6 @@ func (s *APIServer) GetTeam(_ context.Context, req *pluginpb.GetTeamRequest) (*p
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeam", err)
 	}
-
 	return resp, nil
 }
 
@@ -872,7 +768,6 @@ func (s *APIServer) GetTeam(_ context.Context, req *pluginpb.GetTeamRequest) (*p
 func (s *APIServer) GetTeamByName(_ context.Context, req *pluginpb.GetTeamByNameRequest) (*pluginpb.GetTeamByNameResponse, error) {
 	var c Converter
 	name := req.Name
-
 	team, appErr := s.impl.GetTeamByName(name)
 	resp := &pluginpb.GetTeamByNameResponse{}
 	resp.Team = c.TeamToProto(team)
@@ -880,7 +775,6 @@ func (s *APIServer) GetTeamByName(_ context.Context, req *pluginpb.GetTeamByName
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeamByName", err)
 	}
-
 	return resp, nil
 }
 
@@ -888,7 +782,6 @@ func (s *APIServer) GetTeamByName(_ context.Context, req *pluginpb.GetTeamByName
 func (s *APIServer) GetTeamsUnreadForUser(_ context.Context, req *pluginpb.GetTeamsUnreadForUserRequest) (*pluginpb.GetTeamsUnreadForUserResponse, error) {
 	var c Converter
 	userID := req.UserId
-
 	teamsUnread, appErr := s.impl.GetTeamsUnreadForUser(userID)
 	resp := &pluginpb.GetTeamsUnreadForUserResponse{}
 	resp.TeamsUnread = sliceToProto(teamsUnread, c.TeamUnreadToProto)
@@ -896,7 +789,6 @@ func (s *APIServer) GetTeamsUnreadForUser(_ context.Context, req *pluginpb.GetTe
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeamsUnreadForUser", err)
 	}
-
 	return resp, nil
 }
 
@@ -907,7 +799,6 @@ func (s *APIServer) UpdateTeam(_ context.Context, req *pluginpb.UpdateTeamReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateTeam", err)
 	}
-
 	team2, appErr := s.impl.UpdateTeam(team)
 	resp := &pluginpb.UpdateTeamResponse{}
 	resp.Team = c.TeamToProto(team2)
@@ -915,7 +806,6 @@ func (s *APIServer) UpdateTeam(_ context.Context, req *pluginpb.UpdateTeamReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateTeam", err)
 	}
-
 	return resp, nil
 }
 
@@ -923,7 +813,6 @@ func (s *APIServer) UpdateTeam(_ context.Context, req *pluginpb.UpdateTeamReques
 func (s *APIServer) SearchTeams(_ context.Context, req *pluginpb.SearchTeamsRequest) (*pluginpb.SearchTeamsResponse, error) {
 	var c Converter
 	term := req.Term
-
 	teams, appErr := s.impl.SearchTeams(term)
 	resp := &pluginpb.SearchTeamsResponse{}
 	resp.Teams = sliceToProto(teams, c.TeamToProto)
@@ -931,7 +820,6 @@ func (s *APIServer) SearchTeams(_ context.Context, req *pluginpb.SearchTeamsRequ
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SearchTeams", err)
 	}
-
 	return resp, nil
 }
 
@@ -939,7 +827,6 @@ func (s *APIServer) SearchTeams(_ context.Context, req *pluginpb.SearchTeamsRequ
 func (s *APIServer) GetTeamsForUser(_ context.Context, req *pluginpb.GetTeamsForUserRequest) (*pluginpb.GetTeamsForUserResponse, error) {
 	var c Converter
 	userID := req.UserId
-
 	teams, appErr := s.impl.GetTeamsForUser(userID)
 	resp := &pluginpb.GetTeamsForUserResponse{}
 	resp.Teams = sliceToProto(teams, c.TeamToProto)
@@ -947,7 +834,6 @@ func (s *APIServer) GetTeamsForUser(_ context.Context, req *pluginpb.GetTeamsFor
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeamsForUser", err)
 	}
-
 	return resp, nil
 }
 
@@ -956,7 +842,6 @@ func (s *APIServer) CreateTeamMember(_ context.Context, req *pluginpb.CreateTeam
 	var c Converter
 	teamID := req.TeamId
 	userID := req.UserId
-
 	teamMember, appErr := s.impl.CreateTeamMember(teamID, userID)
 	resp := &pluginpb.CreateTeamMemberResponse{}
 	resp.TeamMember = c.TeamMemberToProto(teamMember)
@@ -964,7 +849,6 @@ func (s *APIServer) CreateTeamMember(_ context.Context, req *pluginpb.CreateTeam
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateTeamMember", err)
 	}
-
 	return resp, nil
 }
 
@@ -974,7 +858,6 @@ func (s *APIServer) CreateTeamMembers(_ context.Context, req *pluginpb.CreateTea
 	teamID := req.TeamId
 	userIds := req.UserIds
 	requestorId := req.RequestorId
-
 	teamMembers, appErr := s.impl.CreateTeamMembers(teamID, userIds, requestorId)
 	resp := &pluginpb.CreateTeamMembersResponse{}
 	resp.TeamMembers = sliceToProto(teamMembers, c.TeamMemberToProto)
@@ -982,7 +865,6 @@ func (s *APIServer) CreateTeamMembers(_ context.Context, req *pluginpb.CreateTea
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateTeamMembers", err)
 	}
-
 	return resp, nil
 }
 
@@ -992,7 +874,6 @@ func (s *APIServer) CreateTeamMembersGracefully(_ context.Context, req *pluginpb
 	teamID := req.TeamId
 	userIds := req.UserIds
 	requestorId := req.RequestorId
-
 	teamMembers, appErr := s.impl.CreateTeamMembersGracefully(teamID, userIds, requestorId)
 	resp := &pluginpb.CreateTeamMembersGracefullyResponse{}
 	resp.TeamMembers = sliceToProto(teamMembers, c.TeamMemberWithErrorToProto)
@@ -1000,7 +881,6 @@ func (s *APIServer) CreateTeamMembersGracefully(_ context.Context, req *pluginpb
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateTeamMembersGracefully", err)
 	}
-
 	return resp, nil
 }
 
@@ -1010,14 +890,12 @@ func (s *APIServer) DeleteTeamMember(_ context.Context, req *pluginpb.DeleteTeam
 	teamID := req.TeamId
 	userID := req.UserId
 	requestorId := req.RequestorId
-
 	appErr := s.impl.DeleteTeamMember(teamID, userID, requestorId)
 	resp := &pluginpb.DeleteTeamMemberResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeleteTeamMember", err)
 	}
-
 	return resp, nil
 }
 
@@ -1027,7 +905,6 @@ func (s *APIServer) GetTeamMembers(_ context.Context, req *pluginpb.GetTeamMembe
 	teamID := req.TeamId
 	page := int(req.Page)
 	perPage := int(req.PerPage)
-
 	teamMembers, appErr := s.impl.GetTeamMembers(teamID, page, perPage)
 	resp := &pluginpb.GetTeamMembersResponse{}
 	resp.TeamMembers = sliceToProto(teamMembers, c.TeamMemberToProto)
@@ -1035,7 +912,6 @@ func (s *APIServer) GetTeamMembers(_ context.Context, req *pluginpb.GetTeamMembe
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeamMembers", err)
 	}
-
 	return resp, nil
 }
 
@@ -1044,7 +920,6 @@ func (s *APIServer) GetTeamMember(_ context.Context, req *pluginpb.GetTeamMember
 	var c Converter
 	teamID := req.TeamId
 	userID := req.UserId
-
 	teamMember, appErr := s.impl.GetTeamMember(teamID, userID)
 	resp := &pluginpb.GetTeamMemberResponse{}
 	resp.TeamMember = c.TeamMemberToProto(teamMember)
@@ -1052,7 +927,6 @@ func (s *APIServer) GetTeamMember(_ context.Context, req *pluginpb.GetTeamMember
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeamMember", err)
 	}
-
 	return resp, nil
 }
 
@@ -1062,7 +936,6 @@ func (s *APIServer) GetTeamMembersForUser(_ context.Context, req *pluginpb.GetTe
 	userID := req.UserId
 	page := int(req.Page)
 	perPage := int(req.PerPage)
-
 	teamMembers, appErr := s.impl.GetTeamMembersForUser(userID, page, perPage)
 	resp := &pluginpb.GetTeamMembersForUserResponse{}
 	resp.TeamMembers = sliceToProto(teamMembers, c.TeamMemberToProto)
@@ -1070,7 +943,6 @@ func (s *APIServer) GetTeamMembersForUser(_ context.Context, req *pluginpb.GetTe
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeamMembersForUser", err)
 	}
-
 	return resp, nil
 }
 
@@ -1080,7 +952,6 @@ func (s *APIServer) UpdateTeamMemberRoles(_ context.Context, req *pluginpb.Updat
 	teamID := req.TeamId
 	userID := req.UserId
 	newRoles := req.NewRoles
-
 	teamMember, appErr := s.impl.UpdateTeamMemberRoles(teamID, userID, newRoles)
 	resp := &pluginpb.UpdateTeamMemberRolesResponse{}
 	resp.TeamMember = c.TeamMemberToProto(teamMember)
@@ -1088,7 +959,6 @@ func (s *APIServer) UpdateTeamMemberRoles(_ context.Context, req *pluginpb.Updat
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateTeamMemberRoles", err)
 	}
-
 	return resp, nil
 }
 
@@ -1099,7 +969,6 @@ func (s *APIServer) CreateChannel(_ context.Context, req *pluginpb.CreateChannel
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateChannel", err)
 	}
-
 	channel2, appErr := s.impl.CreateChannel(channel)
 	resp := &pluginpb.CreateChannelResponse{}
 	resp.Channel = c.ChannelToProto(channel2)
@@ -1107,7 +976,6 @@ func (s *APIServer) CreateChannel(_ context.Context, req *pluginpb.CreateChannel
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateChannel", err)
 	}
-
 	return resp, nil
 }
 
@@ -1115,14 +983,12 @@ func (s *APIServer) CreateChannel(_ context.Context, req *pluginpb.CreateChannel
 func (s *APIServer) DeleteChannel(_ context.Context, req *pluginpb.DeleteChannelRequest) (*pluginpb.DeleteChannelResponse, error) {
 	var c Converter
 	channelId := req.ChannelId
-
 	appErr := s.impl.DeleteChannel(channelId)
 	resp := &pluginpb.DeleteChannelResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeleteChannel", err)
 	}
-
 	return resp, nil
 }
 
@@ -1130,14 +996,12 @@ func (s *APIServer) DeleteChannel(_ context.Context, req *pluginpb.DeleteChannel
 func (s *APIServer) RestoreChannel(_ context.Context, req *pluginpb.RestoreChannelRequest) (*pluginpb.RestoreChannelResponse, error) {
 	var c Converter
 	channelId := req.ChannelId
-
 	appErr := s.impl.RestoreChannel(channelId)
 	resp := &pluginpb.RestoreChannelResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("RestoreChannel", err)
 	}
-
 	return resp, nil
 }
 
@@ -1146,7 +1010,6 @@ func (s *APIServer) GetChannelOfType(_ context.Context, req *pluginpb.GetChannel
 	var c Converter
 	channelId := req.ChannelId
 	channelType := model.ChannelType(req.ChannelType)
-
 	channel, appErr := s.impl.GetChannelOfType(channelId, channelType)
 	resp := &pluginpb.GetChannelOfTypeResponse{}
 	resp.Channel = c.ChannelToProto(channel)
@@ -1154,7 +1017,6 @@ func (s *APIServer) GetChannelOfType(_ context.Context, req *pluginpb.GetChannel
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelOfType", err)
 	}
-
 	return resp, nil
 }
 
@@ -1164,7 +1026,6 @@ func (s *APIServer) GetPublicChannelsForTeam(_ context.Context, req *pluginpb.Ge
 	teamID := req.TeamId
 	page := int(req.Page)
 	perPage := int(req.PerPage)
-
 	channels, appErr := s.impl.GetPublicChannelsForTeam(teamID, page, perPage)
 	resp := &pluginpb.GetPublicChannelsForTeamResponse{}
 	resp.Channels = sliceToProto(channels, c.ChannelToProto)
@@ -1172,7 +1033,6 @@ func (s *APIServer) GetPublicChannelsForTeam(_ context.Context, req *pluginpb.Ge
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPublicChannelsForTeam", err)
 	}
-
 	return resp, nil
 }
 
@@ -1180,7 +1040,6 @@ func (s *APIServer) GetPublicChannelsForTeam(_ context.Context, req *pluginpb.Ge
 func (s *APIServer) GetChannel(_ context.Context, req *pluginpb.GetChannelRequest) (*pluginpb.GetChannelResponse, error) {
 	var c Converter
 	channelId := req.ChannelId
-
 	channel, appErr := s.impl.GetChannel(channelId)
 	resp := &pluginpb.GetChannelResponse{}
 	resp.Channel = c.ChannelToProto(channel)
@@ -1188,7 +1047,6 @@ func (s *APIServer) GetChannel(_ context.Context, req *pluginpb.GetChannelReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannel", err)
 	}
-
 	return resp, nil
 }
 
@@ -1198,7 +1056,6 @@ func (s *APIServer) GetChannelByName(_ context.Context, req *pluginpb.GetChannel
 	teamID := req.TeamId
 	name := req.Name
 	includeDeleted := req.IncludeDeleted
-
 	channel, appErr := s.impl.GetChannelByName(teamID, name, includeDeleted)
 	resp := &pluginpb.GetChannelByNameResponse{}
 	resp.Channel = c.ChannelToProto(channel)
@@ -1206,7 +1063,6 @@ func (s *APIServer) GetChannelByName(_ context.Context, req *pluginpb.GetChannel
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelByName", err)
 	}
-
 	return resp, nil
 }
 
@@ -1216,7 +1072,6 @@ func (s *APIServer) GetChannelByNameForTeamName(_ context.Context, req *pluginpb
 	teamName := req.TeamName
 	channelName := req.ChannelName
 	includeDeleted := req.IncludeDeleted
-
 	channel, appErr := s.impl.GetChannelByNameForTeamName(teamName, channelName, includeDeleted)
 	resp := &pluginpb.GetChannelByNameForTeamNameResponse{}
 	resp.Channel = c.ChannelToProto(channel)
@@ -1224,7 +1079,6 @@ func (s *APIServer) GetChannelByNameForTeamName(_ context.Context, req *pluginpb
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelByNameForTeamName", err)
 	}
-
 	return resp, nil
 }
 
@@ -1234,7 +1088,6 @@ func (s *APIServer) GetChannelsForTeamForUser(_ context.Context, req *pluginpb.G
 	teamID := req.TeamId
 	userID := req.UserId
 	includeDeleted := req.IncludeDeleted
-
 	channels, appErr := s.impl.GetChannelsForTeamForUser(teamID, userID, includeDeleted)
 	resp := &pluginpb.GetChannelsForTeamForUserResponse{}
 	resp.Channels = sliceToProto(channels, c.ChannelToProto)
@@ -1242,7 +1095,6 @@ func (s *APIServer) GetChannelsForTeamForUser(_ context.Context, req *pluginpb.G
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelsForTeamForUser", err)
 	}
-
 	return resp, nil
 }
 
@@ -1250,7 +1102,6 @@ func (s *APIServer) GetChannelsForTeamForUser(_ context.Context, req *pluginpb.G
 func (s *APIServer) GetChannelStats(_ context.Context, req *pluginpb.GetChannelStatsRequest) (*pluginpb.GetChannelStatsResponse, error) {
 	var c Converter
 	channelId := req.ChannelId
-
 	channelStats, appErr := s.impl.GetChannelStats(channelId)
 	resp := &pluginpb.GetChannelStatsResponse{}
 	resp.ChannelStats = c.ChannelStatsToProto(channelStats)
@@ -1258,7 +1109,6 @@ func (s *APIServer) GetChannelStats(_ context.Context, req *pluginpb.GetChannelS
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelStats", err)
 	}
-
 	return resp, nil
 }
 
@@ -1267,7 +1117,6 @@ func (s *APIServer) GetDirectChannel(_ context.Context, req *pluginpb.GetDirectC
 	var c Converter
 	userId1 := req.UserId1
 	userId2 := req.UserId2
-
 	channel, appErr := s.impl.GetDirectChannel(userId1, userId2)
 	resp := &pluginpb.GetDirectChannelResponse{}
 	resp.Channel = c.ChannelToProto(channel)
@@ -1275,7 +1124,6 @@ func (s *APIServer) GetDirectChannel(_ context.Context, req *pluginpb.GetDirectC
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetDirectChannel", err)
 	}
-
 	return resp, nil
 }
 
@@ -1283,7 +1131,6 @@ func (s *APIServer) GetDirectChannel(_ context.Context, req *pluginpb.GetDirectC
 func (s *APIServer) GetGroupChannel(_ context.Context, req *pluginpb.GetGroupChannelRequest) (*pluginpb.GetGroupChannelResponse, error) {
 	var c Converter
 	userIds := req.UserIds
-
 	channel, appErr := s.impl.GetGroupChannel(userIds)
 	resp := &pluginpb.GetGroupChannelResponse{}
 	resp.Channel = c.ChannelToProto(channel)
@@ -1291,7 +1138,6 @@ func (s *APIServer) GetGroupChannel(_ context.Context, req *pluginpb.GetGroupCha
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroupChannel", err)
 	}
-
 	return resp, nil
 }
 
@@ -1302,7 +1148,6 @@ func (s *APIServer) UpdateChannel(_ context.Context, req *pluginpb.UpdateChannel
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateChannel", err)
 	}
-
 	channel2, appErr := s.impl.UpdateChannel(channel)
 	resp := &pluginpb.UpdateChannelResponse{}
 	resp.Channel = c.ChannelToProto(channel2)
@@ -1310,7 +1155,6 @@ func (s *APIServer) UpdateChannel(_ context.Context, req *pluginpb.UpdateChannel
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateChannel", err)
 	}
-
 	return resp, nil
 }
 
@@ -1318,14 +1162,12 @@ func (s *APIServer) UpdateChannel(_ context.Context, req *pluginpb.UpdateChannel
 func (s *APIServer) RegisterChannelGuard(_ context.Context, req *pluginpb.RegisterChannelGuardRequest) (*pluginpb.RegisterChannelGuardResponse, error) {
 	var c Converter
 	channelID := req.ChannelId
-
 	appErr := s.impl.RegisterChannelGuard(channelID)
 	resp := &pluginpb.RegisterChannelGuardResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("RegisterChannelGuard", err)
 	}
-
 	return resp, nil
 }
 
@@ -1333,14 +1175,12 @@ func (s *APIServer) RegisterChannelGuard(_ context.Context, req *pluginpb.Regist
 func (s *APIServer) UnregisterChannelGuard(_ context.Context, req *pluginpb.UnregisterChannelGuardRequest) (*pluginpb.UnregisterChannelGuardResponse, error) {
 	var c Converter
 	channelID := req.ChannelId
-
 	appErr := s.impl.UnregisterChannelGuard(channelID)
 	resp := &pluginpb.UnregisterChannelGuardResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UnregisterChannelGuard", err)
 	}
-
 	return resp, nil
 }
 
@@ -1349,7 +1189,6 @@ func (s *APIServer) SearchChannels(_ context.Context, req *pluginpb.SearchChanne
 	var c Converter
 	teamID := req.TeamId
 	term := req.Term
-
 	channels, appErr := s.impl.SearchChannels(teamID, term)
 	resp := &pluginpb.SearchChannelsResponse{}
 	resp.Channels = sliceToProto(channels, c.ChannelToProto)
@@ -1357,7 +1196,6 @@ func (s *APIServer) SearchChannels(_ context.Context, req *pluginpb.SearchChanne
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SearchChannels", err)
 	}
-
 	return resp, nil
 }
 
@@ -1370,7 +1208,6 @@ func (s *APIServer) CreateChannelSidebarCategory(_ context.Context, req *pluginp
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateChannelSidebarCategory", err)
 	}
-
 	category, appErr := s.impl.CreateChannelSidebarCategory(userID, teamID, newCategory)
 	resp := &pluginpb.CreateChannelSidebarCategoryResponse{}
 	resp.Category = c.SidebarCategoryWithChannelsToProto(category)
@@ -1378,7 +1215,6 @@ func (s *APIServer) CreateChannelSidebarCategory(_ context.Context, req *pluginp
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateChannelSidebarCategory", err)
 	}
-
 	return resp, nil
 }
 
@@ -1387,7 +1223,6 @@ func (s *APIServer) GetChannelSidebarCategories(_ context.Context, req *pluginpb
 	var c Converter
 	userID := req.UserId
 	teamID := req.TeamId
-
 	categories, appErr := s.impl.GetChannelSidebarCategories(userID, teamID)
 	resp := &pluginpb.GetChannelSidebarCategoriesResponse{}
 	resp.Categories = c.OrderedSidebarCategoriesToProto(categories)
@@ -1395,7 +1230,6 @@ func (s *APIServer) GetChannelSidebarCategories(_ context.Context, req *pluginpb
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelSidebarCategories", err)
 	}
-
 	return resp, nil
 }
 
@@ -1408,7 +1242,6 @@ func (s *APIServer) UpdateChannelSidebarCategories(_ context.Context, req *plugi
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateChannelSidebarCategories", err)
 	}
-
 	categories2, appErr := s.impl.UpdateChannelSidebarCategories(userID, teamID, categories)
 	resp := &pluginpb.UpdateChannelSidebarCategoriesResponse{}
 	resp.Categories = sliceToProto(categories2, c.SidebarCategoryWithChannelsToProto)
@@ -1416,7 +1249,6 @@ func (s *APIServer) UpdateChannelSidebarCategories(_ context.Context, req *plugi
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateChannelSidebarCategories", err)
 	}
-
 	return resp, nil
 }
 
@@ -1427,7 +1259,6 @@ func (s *APIServer) SearchUsers(_ context.Context, req *pluginpb.SearchUsersRequ
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SearchUsers", err)
 	}
-
 	users, appErr := s.impl.SearchUsers(search)
 	resp := &pluginpb.SearchUsersResponse{}
 	resp.Users = sliceToProto(users, c.UserToProto)
@@ -1435,7 +1266,6 @@ func (s *APIServer) SearchUsers(_ context.Context, req *pluginpb.SearchUsersRequ
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SearchUsers", err)
 	}
-
 	return resp, nil
 }
 
@@ -1447,7 +1277,6 @@ func (s *APIServer) SearchPostsInTeam(_ context.Context, req *pluginpb.SearchPos
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SearchPostsInTeam", err)
 	}
-
 	posts, appErr := s.impl.SearchPostsInTeam(teamID, paramsList)
 	resp := &pluginpb.SearchPostsInTeamResponse{}
 	resp.Posts = sliceToProto(posts, c.PostToProto)
@@ -1455,7 +1284,6 @@ func (s *APIServer) SearchPostsInTeam(_ context.Context, req *pluginpb.SearchPos
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SearchPostsInTeam", err)
 	}
-
 	return resp, nil
 }
 
@@ -1468,7 +1296,6 @@ func (s *APIServer) SearchPostsInTeamForUser(_ context.Context, req *pluginpb.Se
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SearchPostsInTeamForUser", err)
 	}
-
 	postSearchResults, appErr := s.impl.SearchPostsInTeamForUser(teamID, userID, searchParams)
 	resp := &pluginpb.SearchPostsInTeamForUserResponse{}
 	resp.PostSearchResults = c.PostSearchResultsToProto(postSearchResults)
@@ -1476,7 +1303,6 @@ func (s *APIServer) SearchPostsInTeamForUser(_ context.Context, req *pluginpb.Se
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SearchPostsInTeamForUser", err)
 	}
-
 	return resp, nil
 }
 
@@ -1485,7 +1311,6 @@ func (s *APIServer) AddChannelMember(_ context.Context, req *pluginpb.AddChannel
 	var c Converter
 	channelId := req.ChannelId
 	userID := req.UserId
-
 	channelMember, appErr := s.impl.AddChannelMember(channelId, userID)
 	resp := &pluginpb.AddChannelMemberResponse{}
 	resp.ChannelMember = c.ChannelMemberToProto(channelMember)
@@ -1493,7 +1318,6 @@ func (s *APIServer) AddChannelMember(_ context.Context, req *pluginpb.AddChannel
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("AddChannelMember", err)
 	}
-
 	return resp, nil
 }
 
@@ -1503,7 +1327,6 @@ func (s *APIServer) AddUserToChannel(_ context.Context, req *pluginpb.AddUserToC
 	channelId := req.ChannelId
 	userID := req.UserId
 	asUserId := req.AsUserId
-
 	channelMember, appErr := s.impl.AddUserToChannel(channelId, userID, asUserId)
 	resp := &pluginpb.AddUserToChannelResponse{}
 	resp.ChannelMember = c.ChannelMemberToProto(channelMember)
@@ -1511,7 +1334,6 @@ func (s *APIServer) AddUserToChannel(_ context.Context, req *pluginpb.AddUserToC
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("AddUserToChannel", err)
 	}
-
 	return resp, nil
 }
 
@@ -1520,7 +1342,6 @@ func (s *APIServer) GetChannelMember(_ context.Context, req *pluginpb.GetChannel
 	var c Converter
 	channelId := req.ChannelId
 	userID := req.UserId
-
 	channelMember, appErr := s.impl.GetChannelMember(channelId, userID)
 	resp := &pluginpb.GetChannelMemberResponse{}
 	resp.ChannelMember = c.ChannelMemberToProto(channelMember)
@@ -1528,7 +1349,6 @@ func (s *APIServer) GetChannelMember(_ context.Context, req *pluginpb.GetChannel
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelMember", err)
 	}
-
 	return resp, nil
 }
 
@@ -1538,7 +1358,6 @@ func (s *APIServer) GetChannelMembers(_ context.Context, req *pluginpb.GetChanne
 	channelId := req.ChannelId
 	page := int(req.Page)
 	perPage := int(req.PerPage)
-
 	channelMembers, appErr := s.impl.GetChannelMembers(channelId, page, perPage)
 	resp := &pluginpb.GetChannelMembersResponse{}
 	resp.ChannelMembers = sliceToProto(channelMembers, c.ChannelMemberToProto)
@@ -1546,7 +1365,6 @@ func (s *APIServer) GetChannelMembers(_ context.Context, req *pluginpb.GetChanne
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelMembers", err)
 	}
-
 	return resp, nil
 }
 
@@ -1555,7 +1373,6 @@ func (s *APIServer) GetChannelMembersByIds(_ context.Context, req *pluginpb.GetC
 	var c Converter
 	channelId := req.ChannelId
 	userIds := req.UserIds
-
 	channelMembers, appErr := s.impl.GetChannelMembersByIds(channelId, userIds)
 	resp := &pluginpb.GetChannelMembersByIdsResponse{}
 	resp.ChannelMembers = sliceToProto(channelMembers, c.ChannelMemberToProto)
@@ -1563,7 +1380,6 @@ func (s *APIServer) GetChannelMembersByIds(_ context.Context, req *pluginpb.GetC
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelMembersByIds", err)
 	}
-
 	return resp, nil
 }
 
@@ -1574,7 +1390,6 @@ func (s *APIServer) GetChannelMembersForUser(_ context.Context, req *pluginpb.Ge
 	userID := req.UserId
 	page := int(req.Page)
 	perPage := int(req.PerPage)
-
 	channelMembers, appErr := s.impl.GetChannelMembersForUser(teamID, userID, page, perPage)
 	resp := &pluginpb.GetChannelMembersForUserResponse{}
 	resp.ChannelMembers = sliceToProto(channelMembers, c.ChannelMemberToProto)
@@ -1582,7 +1397,6 @@ func (s *APIServer) GetChannelMembersForUser(_ context.Context, req *pluginpb.Ge
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelMembersForUser", err)
 	}
-
 	return resp, nil
 }
 
@@ -1592,7 +1406,6 @@ func (s *APIServer) UpdateChannelMemberRoles(_ context.Context, req *pluginpb.Up
 	channelId := req.ChannelId
 	userID := req.UserId
 	newRoles := req.NewRoles
-
 	channelMember, appErr := s.impl.UpdateChannelMemberRoles(channelId, userID, newRoles)
 	resp := &pluginpb.UpdateChannelMemberRolesResponse{}
 	resp.ChannelMember = c.ChannelMemberToProto(channelMember)
@@ -1600,7 +1413,6 @@ func (s *APIServer) UpdateChannelMemberRoles(_ context.Context, req *pluginpb.Up
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateChannelMemberRoles", err)
 	}
-
 	return resp, nil
 }
 
@@ -1610,7 +1422,6 @@ func (s *APIServer) UpdateChannelMemberNotifications(_ context.Context, req *plu
 	channelId := req.ChannelId
 	userID := req.UserId
 	notifications := req.Notifications
-
 	channelMember, appErr := s.impl.UpdateChannelMemberNotifications(channelId, userID, notifications)
 	resp := &pluginpb.UpdateChannelMemberNotificationsResponse{}
 	resp.ChannelMember = c.ChannelMemberToProto(channelMember)
@@ -1618,7 +1429,6 @@ func (s *APIServer) UpdateChannelMemberNotifications(_ context.Context, req *plu
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateChannelMemberNotifications", err)
 	}
-
 	return resp, nil
 }
 
@@ -1630,14 +1440,12 @@ func (s *APIServer) PatchChannelMembersNotifications(_ context.Context, req *plu
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("PatchChannelMembersNotifications", err)
 	}
-
 	appErr := s.impl.PatchChannelMembersNotifications(members, notifyProps)
 	resp := &pluginpb.PatchChannelMembersNotificationsResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("PatchChannelMembersNotifications", err)
 	}
-
 	return resp, nil
 }
 
@@ -1645,7 +1453,6 @@ func (s *APIServer) PatchChannelMembersNotifications(_ context.Context, req *plu
 func (s *APIServer) GetGroup(_ context.Context, req *pluginpb.GetGroupRequest) (*pluginpb.GetGroupResponse, error) {
 	var c Converter
 	groupId := req.GroupId
-
 	group, appErr := s.impl.GetGroup(groupId)
 	resp := &pluginpb.GetGroupResponse{}
 	resp.Group = c.GroupToProto(group)
@@ -1653,7 +1460,6 @@ func (s *APIServer) GetGroup(_ context.Context, req *pluginpb.GetGroupRequest) (
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroup", err)
 	}
-
 	return resp, nil
 }
 
@@ -1661,7 +1467,6 @@ func (s *APIServer) GetGroup(_ context.Context, req *pluginpb.GetGroupRequest) (
 func (s *APIServer) GetGroupByName(_ context.Context, req *pluginpb.GetGroupByNameRequest) (*pluginpb.GetGroupByNameResponse, error) {
 	var c Converter
 	name := req.Name
-
 	group, appErr := s.impl.GetGroupByName(name)
 	resp := &pluginpb.GetGroupByNameResponse{}
 	resp.Group = c.GroupToProto(group)
@@ -1669,7 +1474,6 @@ func (s *APIServer) GetGroupByName(_ context.Context, req *pluginpb.GetGroupByNa
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroupByName", err)
 	}
-
 	return resp, nil
 }
 
@@ -1679,7 +1483,6 @@ func (s *APIServer) GetGroupMemberUsers(_ context.Context, req *pluginpb.GetGrou
 	groupID := req.GroupId
 	page := int(req.Page)
 	perPage := int(req.PerPage)
-
 	users, appErr := s.impl.GetGroupMemberUsers(groupID, page, perPage)
 	resp := &pluginpb.GetGroupMemberUsersResponse{}
 	resp.Users = sliceToProto(users, c.UserToProto)
@@ -1687,7 +1490,6 @@ func (s *APIServer) GetGroupMemberUsers(_ context.Context, req *pluginpb.GetGrou
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroupMemberUsers", err)
 	}
-
 	return resp, nil
 }
 
@@ -1695,7 +1497,6 @@ func (s *APIServer) GetGroupMemberUsers(_ context.Context, req *pluginpb.GetGrou
 func (s *APIServer) GetGroupsBySource(_ context.Context, req *pluginpb.GetGroupsBySourceRequest) (*pluginpb.GetGroupsBySourceResponse, error) {
 	var c Converter
 	groupSource := model.GroupSource(req.GroupSource)
-
 	groups, appErr := s.impl.GetGroupsBySource(groupSource)
 	resp := &pluginpb.GetGroupsBySourceResponse{}
 	resp.Groups = sliceToProto(groups, c.GroupToProto)
@@ -1703,7 +1504,6 @@ func (s *APIServer) GetGroupsBySource(_ context.Context, req *pluginpb.GetGroups
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroupsBySource", err)
 	}
-
 	return resp, nil
 }
 
@@ -1711,7 +1511,6 @@ func (s *APIServer) GetGroupsBySource(_ context.Context, req *pluginpb.GetGroups
 func (s *APIServer) GetGroupsForUser(_ context.Context, req *pluginpb.GetGroupsForUserRequest) (*pluginpb.GetGroupsForUserResponse, error) {
 	var c Converter
 	userID := req.UserId
-
 	groups, appErr := s.impl.GetGroupsForUser(userID)
 	resp := &pluginpb.GetGroupsForUserResponse{}
 	resp.Groups = sliceToProto(groups, c.GroupToProto)
@@ -1719,7 +1518,6 @@ func (s *APIServer) GetGroupsForUser(_ context.Context, req *pluginpb.GetGroupsF
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroupsForUser", err)
 	}
-
 	return resp, nil
 }
 
@@ -1728,14 +1526,12 @@ func (s *APIServer) DeleteChannelMember(_ context.Context, req *pluginpb.DeleteC
 	var c Converter
 	channelId := req.ChannelId
 	userID := req.UserId
-
 	appErr := s.impl.DeleteChannelMember(channelId, userID)
 	resp := &pluginpb.DeleteChannelMemberResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeleteChannelMember", err)
 	}
-
 	return resp, nil
 }
 
@@ -1746,7 +1542,6 @@ func (s *APIServer) CreatePost(_ context.Context, req *pluginpb.CreatePostReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreatePost", err)
 	}
-
 	post2, appErr := s.impl.CreatePost(post)
 	resp := &pluginpb.CreatePostResponse{}
 	resp.Post = c.PostToProto(post2)
@@ -1754,7 +1549,6 @@ func (s *APIServer) CreatePost(_ context.Context, req *pluginpb.CreatePostReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreatePost", err)
 	}
-
 	return resp, nil
 }
 
@@ -1765,7 +1559,6 @@ func (s *APIServer) AddReaction(_ context.Context, req *pluginpb.AddReactionRequ
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("AddReaction", err)
 	}
-
 	reaction2, appErr := s.impl.AddReaction(reaction)
 	resp := &pluginpb.AddReactionResponse{}
 	resp.Reaction = c.ReactionToProto(reaction2)
@@ -1773,7 +1566,6 @@ func (s *APIServer) AddReaction(_ context.Context, req *pluginpb.AddReactionRequ
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("AddReaction", err)
 	}
-
 	return resp, nil
 }
 
@@ -1784,14 +1576,12 @@ func (s *APIServer) RemoveReaction(_ context.Context, req *pluginpb.RemoveReacti
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("RemoveReaction", err)
 	}
-
 	appErr := s.impl.RemoveReaction(reaction)
 	resp := &pluginpb.RemoveReactionResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("RemoveReaction", err)
 	}
-
 	return resp, nil
 }
 
@@ -1799,7 +1589,6 @@ func (s *APIServer) RemoveReaction(_ context.Context, req *pluginpb.RemoveReacti
 func (s *APIServer) GetReactions(_ context.Context, req *pluginpb.GetReactionsRequest) (*pluginpb.GetReactionsResponse, error) {
 	var c Converter
 	postId := req.PostId
-
 	reactions, appErr := s.impl.GetReactions(postId)
 	resp := &pluginpb.GetReactionsResponse{}
 	resp.Reactions = sliceToProto(reactions, c.ReactionToProto)
@@ -1807,7 +1596,6 @@ func (s *APIServer) GetReactions(_ context.Context, req *pluginpb.GetReactionsRe
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetReactions", err)
 	}
-
 	return resp, nil
 }
 
@@ -1819,14 +1607,12 @@ func (s *APIServer) SendEphemeralPost(_ context.Context, req *pluginpb.SendEphem
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SendEphemeralPost", err)
 	}
-
 	post2 := s.impl.SendEphemeralPost(userID, post)
 	resp := &pluginpb.SendEphemeralPostResponse{}
 	resp.Post = c.PostToProto(post2)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SendEphemeralPost", err)
 	}
-
 	return resp, nil
 }
 
@@ -1838,14 +1624,12 @@ func (s *APIServer) UpdateEphemeralPost(_ context.Context, req *pluginpb.UpdateE
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateEphemeralPost", err)
 	}
-
 	post2 := s.impl.UpdateEphemeralPost(userID, post)
 	resp := &pluginpb.UpdateEphemeralPostResponse{}
 	resp.Post = c.PostToProto(post2)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateEphemeralPost", err)
 	}
-
 	return resp, nil
 }
 
@@ -1853,10 +1637,8 @@ func (s *APIServer) UpdateEphemeralPost(_ context.Context, req *pluginpb.UpdateE
 func (s *APIServer) DeleteEphemeralPost(_ context.Context, req *pluginpb.DeleteEphemeralPostRequest) (*pluginpb.DeleteEphemeralPostResponse, error) {
 	userID := req.UserId
 	postId := req.PostId
-
 	s.impl.DeleteEphemeralPost(userID, postId)
 	resp := &pluginpb.DeleteEphemeralPostResponse{}
-
 	return resp, nil
 }
 
@@ -1864,14 +1646,12 @@ func (s *APIServer) DeleteEphemeralPost(_ context.Context, req *pluginpb.DeleteE
 func (s *APIServer) DeletePost(_ context.Context, req *pluginpb.DeletePostRequest) (*pluginpb.DeletePostResponse, error) {
 	var c Converter
 	postId := req.PostId
-
 	appErr := s.impl.DeletePost(postId)
 	resp := &pluginpb.DeletePostResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeletePost", err)
 	}
-
 	return resp, nil
 }
 
@@ -1879,7 +1659,6 @@ func (s *APIServer) DeletePost(_ context.Context, req *pluginpb.DeletePostReques
 func (s *APIServer) GetPostThread(_ context.Context, req *pluginpb.GetPostThreadRequest) (*pluginpb.GetPostThreadResponse, error) {
 	var c Converter
 	postId := req.PostId
-
 	postList, appErr := s.impl.GetPostThread(postId)
 	resp := &pluginpb.GetPostThreadResponse{}
 	resp.PostList = c.PostListToProto(postList)
@@ -1887,7 +1666,6 @@ func (s *APIServer) GetPostThread(_ context.Context, req *pluginpb.GetPostThread
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPostThread", err)
 	}
-
 	return resp, nil
 }
 
@@ -1895,7 +1673,6 @@ func (s *APIServer) GetPostThread(_ context.Context, req *pluginpb.GetPostThread
 func (s *APIServer) GetPost(_ context.Context, req *pluginpb.GetPostRequest) (*pluginpb.GetPostResponse, error) {
 	var c Converter
 	postId := req.PostId
-
 	post, appErr := s.impl.GetPost(postId)
 	resp := &pluginpb.GetPostResponse{}
 	resp.Post = c.PostToProto(post)
@@ -1903,7 +1680,6 @@ func (s *APIServer) GetPost(_ context.Context, req *pluginpb.GetPostRequest) (*p
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPost", err)
 	}
-
 	return resp, nil
 }
 
@@ -1912,7 +1688,6 @@ func (s *APIServer) GetPostsSince(_ context.Context, req *pluginpb.GetPostsSince
 	var c Converter
 	channelId := req.ChannelId
 	time2 := req.Time
-
 	postList, appErr := s.impl.GetPostsSince(channelId, time2)
 	resp := &pluginpb.GetPostsSinceResponse{}
 	resp.PostList = c.PostListToProto(postList)
@@ -1920,7 +1695,6 @@ func (s *APIServer) GetPostsSince(_ context.Context, req *pluginpb.GetPostsSince
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPostsSince", err)
 	}
-
 	return resp, nil
 }
 
@@ -1931,7 +1705,6 @@ func (s *APIServer) GetPostsAfter(_ context.Context, req *pluginpb.GetPostsAfter
 	postId := req.PostId
 	page := int(req.Page)
 	perPage := int(req.PerPage)
-
 	postList, appErr := s.impl.GetPostsAfter(channelId, postId, page, perPage)
 	resp := &pluginpb.GetPostsAfterResponse{}
 	resp.PostList = c.PostListToProto(postList)
@@ -1939,7 +1712,6 @@ func (s *APIServer) GetPostsAfter(_ context.Context, req *pluginpb.GetPostsAfter
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPostsAfter", err)
 	}
-
 	return resp, nil
 }
 
@@ -1950,7 +1722,6 @@ func (s *APIServer) GetPostsBefore(_ context.Context, req *pluginpb.GetPostsBefo
 	postId := req.PostId
 	page := int(req.Page)
 	perPage := int(req.PerPage)
-
 	postList, appErr := s.impl.GetPostsBefore(channelId, postId, page, perPage)
 	resp := &pluginpb.GetPostsBeforeResponse{}
 	resp.PostList = c.PostListToProto(postList)
@@ -1958,7 +1729,6 @@ func (s *APIServer) GetPostsBefore(_ context.Context, req *pluginpb.GetPostsBefo
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPostsBefore", err)
 	}
-
 	return resp, nil
 }
 
@@ -1968,7 +1738,6 @@ func (s *APIServer) GetPostsForChannel(_ context.Context, req *pluginpb.GetPosts
 	channelId := req.ChannelId
 	page := int(req.Page)
 	perPage := int(req.PerPage)
-
 	postList, appErr := s.impl.GetPostsForChannel(channelId, page, perPage)
 	resp := &pluginpb.GetPostsForChannelResponse{}
 	resp.PostList = c.PostListToProto(postList)
@@ -1976,7 +1745,6 @@ func (s *APIServer) GetPostsForChannel(_ context.Context, req *pluginpb.GetPosts
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPostsForChannel", err)
 	}
-
 	return resp, nil
 }
 
@@ -1984,7 +1752,6 @@ func (s *APIServer) GetPostsForChannel(_ context.Context, req *pluginpb.GetPosts
 func (s *APIServer) GetTeamStats(_ context.Context, req *pluginpb.GetTeamStatsRequest) (*pluginpb.GetTeamStatsResponse, error) {
 	var c Converter
 	teamID := req.TeamId
-
 	teamStats, appErr := s.impl.GetTeamStats(teamID)
 	resp := &pluginpb.GetTeamStatsResponse{}
 	resp.TeamStats = c.TeamStatsToProto(teamStats)
@@ -1992,7 +1759,6 @@ func (s *APIServer) GetTeamStats(_ context.Context, req *pluginpb.GetTeamStatsRe
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeamStats", err)
 	}
-
 	return resp, nil
 }
 
@@ -2003,7 +1769,6 @@ func (s *APIServer) UpdatePost(_ context.Context, req *pluginpb.UpdatePostReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdatePost", err)
 	}
-
 	post2, appErr := s.impl.UpdatePost(post)
 	resp := &pluginpb.UpdatePostResponse{}
 	resp.Post = c.PostToProto(post2)
@@ -2011,7 +1776,6 @@ func (s *APIServer) UpdatePost(_ context.Context, req *pluginpb.UpdatePostReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdatePost", err)
 	}
-
 	return resp, nil
 }
 
@@ -2019,7 +1783,6 @@ func (s *APIServer) UpdatePost(_ context.Context, req *pluginpb.UpdatePostReques
 func (s *APIServer) GetProfileImage(_ context.Context, req *pluginpb.GetProfileImageRequest) (*pluginpb.GetProfileImageResponse, error) {
 	var c Converter
 	userID := req.UserId
-
 	image, appErr := s.impl.GetProfileImage(userID)
 	resp := &pluginpb.GetProfileImageResponse{}
 	resp.Image = image
@@ -2027,7 +1790,6 @@ func (s *APIServer) GetProfileImage(_ context.Context, req *pluginpb.GetProfileI
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetProfileImage", err)
 	}
-
 	return resp, nil
 }
 
@@ -2036,14 +1798,12 @@ func (s *APIServer) SetProfileImage(_ context.Context, req *pluginpb.SetProfileI
 	var c Converter
 	userID := req.UserId
 	data := req.Data
-
 	appErr := s.impl.SetProfileImage(userID, data)
 	resp := &pluginpb.SetProfileImageResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SetProfileImage", err)
 	}
-
 	return resp, nil
 }
 
@@ -2053,7 +1813,6 @@ func (s *APIServer) GetEmojiList(_ context.Context, req *pluginpb.GetEmojiListRe
 	sortBy := req.SortBy
 	page := int(req.Page)
 	perPage := int(req.PerPage)
-
 	emojis, appErr := s.impl.GetEmojiList(sortBy, page, perPage)
 	resp := &pluginpb.GetEmojiListResponse{}
 	resp.Emojis = sliceToProto(emojis, c.EmojiToProto)
@@ -2061,7 +1820,6 @@ func (s *APIServer) GetEmojiList(_ context.Context, req *pluginpb.GetEmojiListRe
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetEmojiList", err)
 	}
-
 	return resp, nil
 }
 
@@ -2069,7 +1827,6 @@ func (s *APIServer) GetEmojiList(_ context.Context, req *pluginpb.GetEmojiListRe
 func (s *APIServer) GetEmojiByName(_ context.Context, req *pluginpb.GetEmojiByNameRequest) (*pluginpb.GetEmojiByNameResponse, error) {
 	var c Converter
 	name := req.Name
-
 	emoji, appErr := s.impl.GetEmojiByName(name)
 	resp := &pluginpb.GetEmojiByNameResponse{}
 	resp.Emoji = c.EmojiToProto(emoji)
@@ -2077,7 +1834,6 @@ func (s *APIServer) GetEmojiByName(_ context.Context, req *pluginpb.GetEmojiByNa
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetEmojiByName", err)
 	}
-
 	return resp, nil
 }
 
@@ -2085,7 +1841,6 @@ func (s *APIServer) GetEmojiByName(_ context.Context, req *pluginpb.GetEmojiByNa
 func (s *APIServer) GetEmoji(_ context.Context, req *pluginpb.GetEmojiRequest) (*pluginpb.GetEmojiResponse, error) {
 	var c Converter
 	emojiId := req.EmojiId
-
 	emoji, appErr := s.impl.GetEmoji(emojiId)
 	resp := &pluginpb.GetEmojiResponse{}
 	resp.Emoji = c.EmojiToProto(emoji)
@@ -2093,7 +1848,6 @@ func (s *APIServer) GetEmoji(_ context.Context, req *pluginpb.GetEmojiRequest) (
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetEmoji", err)
 	}
-
 	return resp, nil
 }
 
@@ -2102,7 +1856,6 @@ func (s *APIServer) CopyFileInfos(_ context.Context, req *pluginpb.CopyFileInfos
 	var c Converter
 	userID := req.UserId
 	fileIds := req.FileIds
-
 	fileIds2, appErr := s.impl.CopyFileInfos(userID, fileIds)
 	resp := &pluginpb.CopyFileInfosResponse{}
 	resp.FileIds = fileIds2
@@ -2110,7 +1863,6 @@ func (s *APIServer) CopyFileInfos(_ context.Context, req *pluginpb.CopyFileInfos
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CopyFileInfos", err)
 	}
-
 	return resp, nil
 }
 
@@ -2118,7 +1870,6 @@ func (s *APIServer) CopyFileInfos(_ context.Context, req *pluginpb.CopyFileInfos
 func (s *APIServer) GetFileInfo(_ context.Context, req *pluginpb.GetFileInfoRequest) (*pluginpb.GetFileInfoResponse, error) {
 	var c Converter
 	fileId := req.FileId
-
 	fileInfo, appErr := s.impl.GetFileInfo(fileId)
 	resp := &pluginpb.GetFileInfoResponse{}
 	resp.FileInfo = c.FileInfoToProto(fileInfo)
@@ -2126,7 +1877,6 @@ func (s *APIServer) GetFileInfo(_ context.Context, req *pluginpb.GetFileInfoRequ
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetFileInfo", err)
 	}
-
 	return resp, nil
 }
 
@@ -2135,14 +1885,12 @@ func (s *APIServer) SetFileSearchableContent(_ context.Context, req *pluginpb.Se
 	var c Converter
 	fileID := req.FileId
 	content := req.Content
-
 	appErr := s.impl.SetFileSearchableContent(fileID, content)
 	resp := &pluginpb.SetFileSearchableContentResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SetFileSearchableContent", err)
 	}
-
 	return resp, nil
 }
 
@@ -2155,7 +1903,6 @@ func (s *APIServer) GetFileInfos(_ context.Context, req *pluginpb.GetFileInfosRe
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetFileInfos", err)
 	}
-
 	fileInfos, appErr := s.impl.GetFileInfos(page, perPage, opt)
 	resp := &pluginpb.GetFileInfosResponse{}
 	resp.FileInfos = sliceToProto(fileInfos, c.FileInfoToProto)
@@ -2163,7 +1910,6 @@ func (s *APIServer) GetFileInfos(_ context.Context, req *pluginpb.GetFileInfosRe
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetFileInfos", err)
 	}
-
 	return resp, nil
 }
 
@@ -2171,7 +1917,6 @@ func (s *APIServer) GetFileInfos(_ context.Context, req *pluginpb.GetFileInfosRe
 func (s *APIServer) GetFile(_ context.Context, req *pluginpb.GetFileRequest) (*pluginpb.GetFileResponse, error) {
 	var c Converter
 	fileId := req.FileId
-
 	data, appErr := s.impl.GetFile(fileId)
 	resp := &pluginpb.GetFileResponse{}
 	resp.Data = data
@@ -2179,7 +1924,6 @@ func (s *APIServer) GetFile(_ context.Context, req *pluginpb.GetFileRequest) (*p
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetFile", err)
 	}
-
 	return resp, nil
 }
 
@@ -2187,7 +1931,6 @@ func (s *APIServer) GetFile(_ context.Context, req *pluginpb.GetFileRequest) (*p
 func (s *APIServer) GetFileLink(_ context.Context, req *pluginpb.GetFileLinkRequest) (*pluginpb.GetFileLinkResponse, error) {
 	var c Converter
 	fileId := req.FileId
-
 	link, appErr := s.impl.GetFileLink(fileId)
 	resp := &pluginpb.GetFileLinkResponse{}
 	resp.Link = link
@@ -2195,7 +1938,6 @@ func (s *APIServer) GetFileLink(_ context.Context, req *pluginpb.GetFileLinkRequ
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetFileLink", err)
 	}
-
 	return resp, nil
 }
 
@@ -2203,7 +1945,6 @@ func (s *APIServer) GetFileLink(_ context.Context, req *pluginpb.GetFileLinkRequ
 func (s *APIServer) ReadFile(_ context.Context, req *pluginpb.ReadFileRequest) (*pluginpb.ReadFileResponse, error) {
 	var c Converter
 	path := req.Path
-
 	data, appErr := s.impl.ReadFile(path)
 	resp := &pluginpb.ReadFileResponse{}
 	resp.Data = data
@@ -2211,7 +1952,6 @@ func (s *APIServer) ReadFile(_ context.Context, req *pluginpb.ReadFileRequest) (
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("ReadFile", err)
 	}
-
 	return resp, nil
 }
 
@@ -2219,7 +1959,6 @@ func (s *APIServer) ReadFile(_ context.Context, req *pluginpb.ReadFileRequest) (
 func (s *APIServer) GetEmojiImage(_ context.Context, req *pluginpb.GetEmojiImageRequest) (*pluginpb.GetEmojiImageResponse, error) {
 	var c Converter
 	emojiId := req.EmojiId
-
 	image, imageType, appErr := s.impl.GetEmojiImage(emojiId)
 	resp := &pluginpb.GetEmojiImageResponse{}
 	resp.Image = image
@@ -2228,7 +1967,6 @@ func (s *APIServer) GetEmojiImage(_ context.Context, req *pluginpb.GetEmojiImage
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetEmojiImage", err)
 	}
-
 	return resp, nil
 }
 
@@ -2238,7 +1976,6 @@ func (s *APIServer) UploadFile(_ context.Context, req *pluginpb.UploadFileReques
 	data := req.Data
 	channelId := req.ChannelId
 	filename := req.Filename
-
 	fileInfo, appErr := s.impl.UploadFile(data, channelId, filename)
 	resp := &pluginpb.UploadFileResponse{}
 	resp.FileInfo = c.FileInfoToProto(fileInfo)
@@ -2246,7 +1983,6 @@ func (s *APIServer) UploadFile(_ context.Context, req *pluginpb.UploadFileReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UploadFile", err)
 	}
-
 	return resp, nil
 }
 
@@ -2257,14 +1993,12 @@ func (s *APIServer) OpenInteractiveDialog(_ context.Context, req *pluginpb.OpenI
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("OpenInteractiveDialog", err)
 	}
-
 	appErr := s.impl.OpenInteractiveDialog(dialog)
 	resp := &pluginpb.OpenInteractiveDialogResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("OpenInteractiveDialog", err)
 	}
-
 	return resp, nil
 }
 
@@ -2278,21 +2012,18 @@ func (s *APIServer) SendToastMessage(_ context.Context, req *pluginpb.SendToastM
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SendToastMessage", err)
 	}
-
 	appErr := s.impl.SendToastMessage(userID, connectionID, message, options)
 	resp := &pluginpb.SendToastMessageResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SendToastMessage", err)
 	}
-
 	return resp, nil
 }
 
 // GetPlugins serves plugin.API.GetPlugins.
-func (s *APIServer) GetPlugins(_ context.Context, req *pluginpb.GetPluginsRequest) (*pluginpb.GetPluginsResponse, error) {
+func (s *APIServer) GetPlugins(_ context.Context, _ *pluginpb.GetPluginsRequest) (*pluginpb.GetPluginsResponse, error) {
 	var c Converter
-
 	manifests, appErr := s.impl.GetPlugins()
 	resp := &pluginpb.GetPluginsResponse{}
 	resp.Manifests = sliceToProto(manifests, c.ManifestToProto)
@@ -2300,7 +2031,6 @@ func (s *APIServer) GetPlugins(_ context.Context, req *pluginpb.GetPluginsReques
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPlugins", err)
 	}
-
 	return resp, nil
 }
 
@@ -2308,14 +2038,12 @@ func (s *APIServer) GetPlugins(_ context.Context, req *pluginpb.GetPluginsReques
 func (s *APIServer) EnablePlugin(_ context.Context, req *pluginpb.EnablePluginRequest) (*pluginpb.EnablePluginResponse, error) {
 	var c Converter
 	id := req.Id
-
 	appErr := s.impl.EnablePlugin(id)
 	resp := &pluginpb.EnablePluginResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("EnablePlugin", err)
 	}
-
 	return resp, nil
 }
 
@@ -2323,14 +2051,12 @@ func (s *APIServer) EnablePlugin(_ context.Context, req *pluginpb.EnablePluginRe
 func (s *APIServer) DisablePlugin(_ context.Context, req *pluginpb.DisablePluginRequest) (*pluginpb.DisablePluginResponse, error) {
 	var c Converter
 	id := req.Id
-
 	appErr := s.impl.DisablePlugin(id)
 	resp := &pluginpb.DisablePluginResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DisablePlugin", err)
 	}
-
 	return resp, nil
 }
 
@@ -2338,14 +2064,12 @@ func (s *APIServer) DisablePlugin(_ context.Context, req *pluginpb.DisablePlugin
 func (s *APIServer) RemovePlugin(_ context.Context, req *pluginpb.RemovePluginRequest) (*pluginpb.RemovePluginResponse, error) {
 	var c Converter
 	id := req.Id
-
 	appErr := s.impl.RemovePlugin(id)
 	resp := &pluginpb.RemovePluginResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("RemovePlugin", err)
 	}
-
 	return resp, nil
 }
 
@@ -2353,7 +2077,6 @@ func (s *APIServer) RemovePlugin(_ context.Context, req *pluginpb.RemovePluginRe
 func (s *APIServer) GetPluginStatus(_ context.Context, req *pluginpb.GetPluginStatusRequest) (*pluginpb.GetPluginStatusResponse, error) {
 	var c Converter
 	id := req.Id
-
 	pluginStatus, appErr := s.impl.GetPluginStatus(id)
 	resp := &pluginpb.GetPluginStatusResponse{}
 	resp.PluginStatus = c.PluginStatusToProto(pluginStatus)
@@ -2361,7 +2084,6 @@ func (s *APIServer) GetPluginStatus(_ context.Context, req *pluginpb.GetPluginSt
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPluginStatus", err)
 	}
-
 	return resp, nil
 }
 
@@ -2374,7 +2096,6 @@ func (s *APIServer) InstallPlugin(stream grpc.ClientStreamingServer[pluginpb.Ins
 	var c Converter
 	file := recvChunks(req.File, stream.Recv, func(m *pluginpb.InstallPluginRequest) []byte { return m.File })
 	replace := req.Replace
-
 	manifest, appErr := s.impl.InstallPlugin(file, replace)
 	resp := &pluginpb.InstallPluginResponse{}
 	resp.Manifest = c.ManifestToProto(manifest)
@@ -2382,7 +2103,6 @@ func (s *APIServer) InstallPlugin(stream grpc.ClientStreamingServer[pluginpb.Ins
 	if err := c.Err(); err != nil {
 		return conversionStatus("InstallPlugin", err)
 	}
-
 	return stream.SendAndClose(resp)
 }
 
@@ -2391,14 +2111,12 @@ func (s *APIServer) KVSet(_ context.Context, req *pluginpb.KVSetRequest) (*plugi
 	var c Converter
 	key := req.Key
 	value := req.Value
-
 	appErr := s.impl.KVSet(key, value)
 	resp := &pluginpb.KVSetResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("KVSet", err)
 	}
-
 	return resp, nil
 }
 
@@ -2408,7 +2126,6 @@ func (s *APIServer) KVCompareAndSet(_ context.Context, req *pluginpb.KVCompareAn
 	key := req.Key
 	oldValue := req.OldValue
 	newValue := req.NewValue
-
 	ok, appErr := s.impl.KVCompareAndSet(key, oldValue, newValue)
 	resp := &pluginpb.KVCompareAndSetResponse{}
 	resp.Ok = ok
@@ -2416,7 +2133,6 @@ func (s *APIServer) KVCompareAndSet(_ context.Context, req *pluginpb.KVCompareAn
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("KVCompareAndSet", err)
 	}
-
 	return resp, nil
 }
 
@@ -2425,7 +2141,6 @@ func (s *APIServer) KVCompareAndDelete(_ context.Context, req *pluginpb.KVCompar
 	var c Converter
 	key := req.Key
 	oldValue := req.OldValue
-
 	ok, appErr := s.impl.KVCompareAndDelete(key, oldValue)
 	resp := &pluginpb.KVCompareAndDeleteResponse{}
 	resp.Ok = ok
@@ -2433,7 +2148,6 @@ func (s *APIServer) KVCompareAndDelete(_ context.Context, req *pluginpb.KVCompar
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("KVCompareAndDelete", err)
 	}
-
 	return resp, nil
 }
 
@@ -2446,7 +2160,6 @@ func (s *APIServer) KVSetWithOptions(_ context.Context, req *pluginpb.KVSetWithO
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("KVSetWithOptions", err)
 	}
-
 	ok, appErr := s.impl.KVSetWithOptions(key, value, options)
 	resp := &pluginpb.KVSetWithOptionsResponse{}
 	resp.Ok = ok
@@ -2454,7 +2167,6 @@ func (s *APIServer) KVSetWithOptions(_ context.Context, req *pluginpb.KVSetWithO
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("KVSetWithOptions", err)
 	}
-
 	return resp, nil
 }
 
@@ -2464,14 +2176,12 @@ func (s *APIServer) KVSetWithExpiry(_ context.Context, req *pluginpb.KVSetWithEx
 	key := req.Key
 	value := req.Value
 	expireInSeconds := req.ExpireInSeconds
-
 	appErr := s.impl.KVSetWithExpiry(key, value, expireInSeconds)
 	resp := &pluginpb.KVSetWithExpiryResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("KVSetWithExpiry", err)
 	}
-
 	return resp, nil
 }
 
@@ -2479,7 +2189,6 @@ func (s *APIServer) KVSetWithExpiry(_ context.Context, req *pluginpb.KVSetWithEx
 func (s *APIServer) KVGet(_ context.Context, req *pluginpb.KVGetRequest) (*pluginpb.KVGetResponse, error) {
 	var c Converter
 	key := req.Key
-
 	value, appErr := s.impl.KVGet(key)
 	resp := &pluginpb.KVGetResponse{}
 	resp.Value = value
@@ -2487,7 +2196,6 @@ func (s *APIServer) KVGet(_ context.Context, req *pluginpb.KVGetRequest) (*plugi
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("KVGet", err)
 	}
-
 	return resp, nil
 }
 
@@ -2495,28 +2203,24 @@ func (s *APIServer) KVGet(_ context.Context, req *pluginpb.KVGetRequest) (*plugi
 func (s *APIServer) KVDelete(_ context.Context, req *pluginpb.KVDeleteRequest) (*pluginpb.KVDeleteResponse, error) {
 	var c Converter
 	key := req.Key
-
 	appErr := s.impl.KVDelete(key)
 	resp := &pluginpb.KVDeleteResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("KVDelete", err)
 	}
-
 	return resp, nil
 }
 
 // KVDeleteAll serves plugin.API.KVDeleteAll.
-func (s *APIServer) KVDeleteAll(_ context.Context, req *pluginpb.KVDeleteAllRequest) (*pluginpb.KVDeleteAllResponse, error) {
+func (s *APIServer) KVDeleteAll(_ context.Context, _ *pluginpb.KVDeleteAllRequest) (*pluginpb.KVDeleteAllResponse, error) {
 	var c Converter
-
 	appErr := s.impl.KVDeleteAll()
 	resp := &pluginpb.KVDeleteAllResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("KVDeleteAll", err)
 	}
-
 	return resp, nil
 }
 
@@ -2525,7 +2229,6 @@ func (s *APIServer) KVList(_ context.Context, req *pluginpb.KVListRequest) (*plu
 	var c Converter
 	page := int(req.Page)
 	perPage := int(req.PerPage)
-
 	keys, appErr := s.impl.KVList(page, perPage)
 	resp := &pluginpb.KVListResponse{}
 	resp.Keys = keys
@@ -2533,7 +2236,6 @@ func (s *APIServer) KVList(_ context.Context, req *pluginpb.KVListRequest) (*plu
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("KVList", err)
 	}
-
 	return resp, nil
 }
 
@@ -2546,10 +2248,8 @@ func (s *APIServer) PublishWebSocketEvent(_ context.Context, req *pluginpb.Publi
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("PublishWebSocketEvent", err)
 	}
-
 	s.impl.PublishWebSocketEvent(event, payload, broadcast)
 	resp := &pluginpb.PublishWebSocketEventResponse{}
-
 	return resp, nil
 }
 
@@ -2561,11 +2261,9 @@ func (s *APIServer) HasPermissionTo(_ context.Context, req *pluginpb.HasPermissi
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("HasPermissionTo", err)
 	}
-
 	hasPermission := s.impl.HasPermissionTo(userID, permission)
 	resp := &pluginpb.HasPermissionToResponse{}
 	resp.HasPermission = hasPermission
-
 	return resp, nil
 }
 
@@ -2578,11 +2276,9 @@ func (s *APIServer) HasPermissionToTeam(_ context.Context, req *pluginpb.HasPerm
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("HasPermissionToTeam", err)
 	}
-
 	hasPermission := s.impl.HasPermissionToTeam(userID, teamID, permission)
 	resp := &pluginpb.HasPermissionToTeamResponse{}
 	resp.HasPermission = hasPermission
-
 	return resp, nil
 }
 
@@ -2595,11 +2291,9 @@ func (s *APIServer) HasPermissionToChannel(_ context.Context, req *pluginpb.HasP
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("HasPermissionToChannel", err)
 	}
-
 	hasPermission := s.impl.HasPermissionToChannel(userID, channelId, permission)
 	resp := &pluginpb.HasPermissionToChannelResponse{}
 	resp.HasPermission = hasPermission
-
 	return resp, nil
 }
 
@@ -2607,11 +2301,9 @@ func (s *APIServer) HasPermissionToChannel(_ context.Context, req *pluginpb.HasP
 func (s *APIServer) RolesGrantPermission(_ context.Context, req *pluginpb.RolesGrantPermissionRequest) (*pluginpb.RolesGrantPermissionResponse, error) {
 	roleNames := req.RoleNames
 	permissionId := req.PermissionId
-
 	granted := s.impl.RolesGrantPermission(roleNames, permissionId)
 	resp := &pluginpb.RolesGrantPermissionResponse{}
 	resp.Granted = granted
-
 	return resp, nil
 }
 
@@ -2619,10 +2311,8 @@ func (s *APIServer) RolesGrantPermission(_ context.Context, req *pluginpb.RolesG
 func (s *APIServer) LogDebug(_ context.Context, req *pluginpb.LogDebugRequest) (*pluginpb.LogDebugResponse, error) {
 	msg := req.Msg
 	keyValuePairs := convSliceTo[[]any](req.KeyValuePairs, valueToAny)
-
 	s.impl.LogDebug(msg, keyValuePairs...)
 	resp := &pluginpb.LogDebugResponse{}
-
 	return resp, nil
 }
 
@@ -2630,10 +2320,8 @@ func (s *APIServer) LogDebug(_ context.Context, req *pluginpb.LogDebugRequest) (
 func (s *APIServer) LogInfo(_ context.Context, req *pluginpb.LogInfoRequest) (*pluginpb.LogInfoResponse, error) {
 	msg := req.Msg
 	keyValuePairs := convSliceTo[[]any](req.KeyValuePairs, valueToAny)
-
 	s.impl.LogInfo(msg, keyValuePairs...)
 	resp := &pluginpb.LogInfoResponse{}
-
 	return resp, nil
 }
 
@@ -2641,10 +2329,8 @@ func (s *APIServer) LogInfo(_ context.Context, req *pluginpb.LogInfoRequest) (*p
 func (s *APIServer) LogError(_ context.Context, req *pluginpb.LogErrorRequest) (*pluginpb.LogErrorResponse, error) {
 	msg := req.Msg
 	keyValuePairs := convSliceTo[[]any](req.KeyValuePairs, valueToAny)
-
 	s.impl.LogError(msg, keyValuePairs...)
 	resp := &pluginpb.LogErrorResponse{}
-
 	return resp, nil
 }
 
@@ -2652,10 +2338,8 @@ func (s *APIServer) LogError(_ context.Context, req *pluginpb.LogErrorRequest) (
 func (s *APIServer) LogWarn(_ context.Context, req *pluginpb.LogWarnRequest) (*pluginpb.LogWarnResponse, error) {
 	msg := req.Msg
 	keyValuePairs := convSliceTo[[]any](req.KeyValuePairs, valueToAny)
-
 	s.impl.LogWarn(msg, keyValuePairs...)
 	resp := &pluginpb.LogWarnResponse{}
-
 	return resp, nil
 }
 
@@ -2665,14 +2349,12 @@ func (s *APIServer) SendMail(_ context.Context, req *pluginpb.SendMailRequest) (
 	to := req.To
 	subject := req.Subject
 	htmlBody := req.HtmlBody
-
 	appErr := s.impl.SendMail(to, subject, htmlBody)
 	resp := &pluginpb.SendMailResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SendMail", err)
 	}
-
 	return resp, nil
 }
 
@@ -2683,7 +2365,6 @@ func (s *APIServer) CreateBot(_ context.Context, req *pluginpb.CreateBotRequest)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateBot", err)
 	}
-
 	bot2, appErr := s.impl.CreateBot(bot)
 	resp := &pluginpb.CreateBotResponse{}
 	resp.Bot = c.BotToProto(bot2)
@@ -2691,7 +2372,6 @@ func (s *APIServer) CreateBot(_ context.Context, req *pluginpb.CreateBotRequest)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateBot", err)
 	}
-
 	return resp, nil
 }
 
@@ -2703,7 +2383,6 @@ func (s *APIServer) PatchBot(_ context.Context, req *pluginpb.PatchBotRequest) (
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("PatchBot", err)
 	}
-
 	bot, appErr := s.impl.PatchBot(botUserId, botPatch)
 	resp := &pluginpb.PatchBotResponse{}
 	resp.Bot = c.BotToProto(bot)
@@ -2711,7 +2390,6 @@ func (s *APIServer) PatchBot(_ context.Context, req *pluginpb.PatchBotRequest) (
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("PatchBot", err)
 	}
-
 	return resp, nil
 }
 
@@ -2720,7 +2398,6 @@ func (s *APIServer) GetBot(_ context.Context, req *pluginpb.GetBotRequest) (*plu
 	var c Converter
 	botUserId := req.BotUserId
 	includeDeleted := req.IncludeDeleted
-
 	bot, appErr := s.impl.GetBot(botUserId, includeDeleted)
 	resp := &pluginpb.GetBotResponse{}
 	resp.Bot = c.BotToProto(bot)
@@ -2728,7 +2405,6 @@ func (s *APIServer) GetBot(_ context.Context, req *pluginpb.GetBotRequest) (*plu
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetBot", err)
 	}
-
 	return resp, nil
 }
 
@@ -2739,7 +2415,6 @@ func (s *APIServer) GetBots(_ context.Context, req *pluginpb.GetBotsRequest) (*p
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetBots", err)
 	}
-
 	bots, appErr := s.impl.GetBots(options)
 	resp := &pluginpb.GetBotsResponse{}
 	resp.Bots = sliceToProto(bots, c.BotToProto)
@@ -2747,7 +2422,6 @@ func (s *APIServer) GetBots(_ context.Context, req *pluginpb.GetBotsRequest) (*p
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetBots", err)
 	}
-
 	return resp, nil
 }
 
@@ -2756,7 +2430,6 @@ func (s *APIServer) UpdateBotActive(_ context.Context, req *pluginpb.UpdateBotAc
 	var c Converter
 	botUserId := req.BotUserId
 	active := req.Active
-
 	bot, appErr := s.impl.UpdateBotActive(botUserId, active)
 	resp := &pluginpb.UpdateBotActiveResponse{}
 	resp.Bot = c.BotToProto(bot)
@@ -2764,7 +2437,6 @@ func (s *APIServer) UpdateBotActive(_ context.Context, req *pluginpb.UpdateBotAc
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateBotActive", err)
 	}
-
 	return resp, nil
 }
 
@@ -2772,14 +2444,12 @@ func (s *APIServer) UpdateBotActive(_ context.Context, req *pluginpb.UpdateBotAc
 func (s *APIServer) PermanentDeleteBot(_ context.Context, req *pluginpb.PermanentDeleteBotRequest) (*pluginpb.PermanentDeleteBotResponse, error) {
 	var c Converter
 	botUserId := req.BotUserId
-
 	appErr := s.impl.PermanentDeleteBot(botUserId)
 	resp := &pluginpb.PermanentDeleteBotResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("PermanentDeleteBot", err)
 	}
-
 	return resp, nil
 }
 
@@ -2789,7 +2459,6 @@ func (s *APIServer) PluginHTTP(stream grpc.BidiStreamingServer[pluginpb.PluginHT
 	if err != nil {
 		return err
 	}
-
 	recv := func() (*pluginpb.HTTPRequest, error) {
 		m, err := stream.Recv()
 		return m.GetRequest(), err
@@ -2808,14 +2477,12 @@ func (s *APIServer) PublishUserTyping(_ context.Context, req *pluginpb.PublishUs
 	userID := req.UserId
 	channelId := req.ChannelId
 	parentId := req.ParentId
-
 	appErr := s.impl.PublishUserTyping(userID, channelId, parentId)
 	resp := &pluginpb.PublishUserTypingResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("PublishUserTyping", err)
 	}
-
 	return resp, nil
 }
 
@@ -2826,7 +2493,6 @@ func (s *APIServer) CreateCommand(_ context.Context, req *pluginpb.CreateCommand
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("CreateCommand", convErr)
 	}
-
 	command, err := s.impl.CreateCommand(cmd)
 	resp := &pluginpb.CreateCommandResponse{}
 	resp.Command = c.CommandToProto(command)
@@ -2834,7 +2500,6 @@ func (s *APIServer) CreateCommand(_ context.Context, req *pluginpb.CreateCommand
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("CreateCommand", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -2842,7 +2507,6 @@ func (s *APIServer) CreateCommand(_ context.Context, req *pluginpb.CreateCommand
 func (s *APIServer) ListCommands(_ context.Context, req *pluginpb.ListCommandsRequest) (*pluginpb.ListCommandsResponse, error) {
 	var c Converter
 	teamID := req.TeamId
-
 	commands, err := s.impl.ListCommands(teamID)
 	resp := &pluginpb.ListCommandsResponse{}
 	resp.Commands = sliceToProto(commands, c.CommandToProto)
@@ -2850,7 +2514,6 @@ func (s *APIServer) ListCommands(_ context.Context, req *pluginpb.ListCommandsRe
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("ListCommands", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -2858,7 +2521,6 @@ func (s *APIServer) ListCommands(_ context.Context, req *pluginpb.ListCommandsRe
 func (s *APIServer) ListCustomCommands(_ context.Context, req *pluginpb.ListCustomCommandsRequest) (*pluginpb.ListCustomCommandsResponse, error) {
 	var c Converter
 	teamID := req.TeamId
-
 	commands, err := s.impl.ListCustomCommands(teamID)
 	resp := &pluginpb.ListCustomCommandsResponse{}
 	resp.Commands = sliceToProto(commands, c.CommandToProto)
@@ -2866,7 +2528,6 @@ func (s *APIServer) ListCustomCommands(_ context.Context, req *pluginpb.ListCust
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("ListCustomCommands", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -2874,7 +2535,6 @@ func (s *APIServer) ListCustomCommands(_ context.Context, req *pluginpb.ListCust
 func (s *APIServer) ListPluginCommands(_ context.Context, req *pluginpb.ListPluginCommandsRequest) (*pluginpb.ListPluginCommandsResponse, error) {
 	var c Converter
 	teamID := req.TeamId
-
 	commands, err := s.impl.ListPluginCommands(teamID)
 	resp := &pluginpb.ListPluginCommandsResponse{}
 	resp.Commands = sliceToProto(commands, c.CommandToProto)
@@ -2882,14 +2542,12 @@ func (s *APIServer) ListPluginCommands(_ context.Context, req *pluginpb.ListPlug
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("ListPluginCommands", convErr)
 	}
-
 	return resp, nil
 }
 
 // ListBuiltInCommands serves plugin.API.ListBuiltInCommands.
-func (s *APIServer) ListBuiltInCommands(_ context.Context, req *pluginpb.ListBuiltInCommandsRequest) (*pluginpb.ListBuiltInCommandsResponse, error) {
+func (s *APIServer) ListBuiltInCommands(_ context.Context, _ *pluginpb.ListBuiltInCommandsRequest) (*pluginpb.ListBuiltInCommandsResponse, error) {
 	var c Converter
-
 	commands, err := s.impl.ListBuiltInCommands()
 	resp := &pluginpb.ListBuiltInCommandsResponse{}
 	resp.Commands = sliceToProto(commands, c.CommandToProto)
@@ -2897,7 +2555,6 @@ func (s *APIServer) ListBuiltInCommands(_ context.Context, req *pluginpb.ListBui
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("ListBuiltInCommands", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -2905,7 +2562,6 @@ func (s *APIServer) ListBuiltInCommands(_ context.Context, req *pluginpb.ListBui
 func (s *APIServer) GetCommand(_ context.Context, req *pluginpb.GetCommandRequest) (*pluginpb.GetCommandResponse, error) {
 	var c Converter
 	commandID := req.CommandId
-
 	command, err := s.impl.GetCommand(commandID)
 	resp := &pluginpb.GetCommandResponse{}
 	resp.Command = c.CommandToProto(command)
@@ -2913,7 +2569,6 @@ func (s *APIServer) GetCommand(_ context.Context, req *pluginpb.GetCommandReques
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("GetCommand", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -2925,7 +2580,6 @@ func (s *APIServer) UpdateCommand(_ context.Context, req *pluginpb.UpdateCommand
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpdateCommand", convErr)
 	}
-
 	command, err := s.impl.UpdateCommand(commandID, updatedCmd)
 	resp := &pluginpb.UpdateCommandResponse{}
 	resp.Command = c.CommandToProto(command)
@@ -2933,7 +2587,6 @@ func (s *APIServer) UpdateCommand(_ context.Context, req *pluginpb.UpdateCommand
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpdateCommand", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -2941,14 +2594,12 @@ func (s *APIServer) UpdateCommand(_ context.Context, req *pluginpb.UpdateCommand
 func (s *APIServer) DeleteCommand(_ context.Context, req *pluginpb.DeleteCommandRequest) (*pluginpb.DeleteCommandResponse, error) {
 	var c Converter
 	commandID := req.CommandId
-
 	err := s.impl.DeleteCommand(commandID)
 	resp := &pluginpb.DeleteCommandResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("DeleteCommand", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -2959,7 +2610,6 @@ func (s *APIServer) CreateOAuthApp(_ context.Context, req *pluginpb.CreateOAuthA
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateOAuthApp", err)
 	}
-
 	app2, appErr := s.impl.CreateOAuthApp(app)
 	resp := &pluginpb.CreateOAuthAppResponse{}
 	resp.App = c.OAuthAppToProto(app2)
@@ -2967,7 +2617,6 @@ func (s *APIServer) CreateOAuthApp(_ context.Context, req *pluginpb.CreateOAuthA
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateOAuthApp", err)
 	}
-
 	return resp, nil
 }
 
@@ -2975,7 +2624,6 @@ func (s *APIServer) CreateOAuthApp(_ context.Context, req *pluginpb.CreateOAuthA
 func (s *APIServer) GetOAuthApp(_ context.Context, req *pluginpb.GetOAuthAppRequest) (*pluginpb.GetOAuthAppResponse, error) {
 	var c Converter
 	appID := req.AppId
-
 	app, appErr := s.impl.GetOAuthApp(appID)
 	resp := &pluginpb.GetOAuthAppResponse{}
 	resp.App = c.OAuthAppToProto(app)
@@ -2983,7 +2631,6 @@ func (s *APIServer) GetOAuthApp(_ context.Context, req *pluginpb.GetOAuthAppRequ
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetOAuthApp", err)
 	}
-
 	return resp, nil
 }
 
@@ -2994,7 +2641,6 @@ func (s *APIServer) UpdateOAuthApp(_ context.Context, req *pluginpb.UpdateOAuthA
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateOAuthApp", err)
 	}
-
 	app2, appErr := s.impl.UpdateOAuthApp(app)
 	resp := &pluginpb.UpdateOAuthAppResponse{}
 	resp.App = c.OAuthAppToProto(app2)
@@ -3002,7 +2648,6 @@ func (s *APIServer) UpdateOAuthApp(_ context.Context, req *pluginpb.UpdateOAuthA
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateOAuthApp", err)
 	}
-
 	return resp, nil
 }
 
@@ -3010,14 +2655,12 @@ func (s *APIServer) UpdateOAuthApp(_ context.Context, req *pluginpb.UpdateOAuthA
 func (s *APIServer) DeleteOAuthApp(_ context.Context, req *pluginpb.DeleteOAuthAppRequest) (*pluginpb.DeleteOAuthAppResponse, error) {
 	var c Converter
 	appID := req.AppId
-
 	appErr := s.impl.DeleteOAuthApp(appID)
 	resp := &pluginpb.DeleteOAuthAppResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeleteOAuthApp", err)
 	}
-
 	return resp, nil
 }
 
@@ -3029,14 +2672,12 @@ func (s *APIServer) PublishPluginClusterEvent(_ context.Context, req *pluginpb.P
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("PublishPluginClusterEvent", convErr)
 	}
-
 	err := s.impl.PublishPluginClusterEvent(ev, opts)
 	resp := &pluginpb.PublishPluginClusterEventResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("PublishPluginClusterEvent", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3047,21 +2688,18 @@ func (s *APIServer) RequestTrialLicense(_ context.Context, req *pluginpb.Request
 	users := int(req.Users)
 	termsAccepted := req.TermsAccepted
 	receiveEmailsAccepted := req.ReceiveEmailsAccepted
-
 	appErr := s.impl.RequestTrialLicense(requesterID, users, termsAccepted, receiveEmailsAccepted)
 	resp := &pluginpb.RequestTrialLicenseResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("RequestTrialLicense", err)
 	}
-
 	return resp, nil
 }
 
 // GetCloudLimits serves plugin.API.GetCloudLimits.
-func (s *APIServer) GetCloudLimits(_ context.Context, req *pluginpb.GetCloudLimitsRequest) (*pluginpb.GetCloudLimitsResponse, error) {
+func (s *APIServer) GetCloudLimits(_ context.Context, _ *pluginpb.GetCloudLimitsRequest) (*pluginpb.GetCloudLimitsResponse, error) {
 	var c Converter
-
 	limits, err := s.impl.GetCloudLimits()
 	resp := &pluginpb.GetCloudLimitsResponse{}
 	resp.Limits = c.ProductLimitsToProto(limits)
@@ -3069,7 +2707,6 @@ func (s *APIServer) GetCloudLimits(_ context.Context, req *pluginpb.GetCloudLimi
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("GetCloudLimits", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3080,7 +2717,6 @@ func (s *APIServer) EnsureBotUser(_ context.Context, req *pluginpb.EnsureBotUser
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("EnsureBotUser", convErr)
 	}
-
 	botUserId, err := s.impl.EnsureBotUser(bot)
 	resp := &pluginpb.EnsureBotUserResponse{}
 	resp.BotUserId = botUserId
@@ -3088,7 +2724,6 @@ func (s *APIServer) EnsureBotUser(_ context.Context, req *pluginpb.EnsureBotUser
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("EnsureBotUser", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3097,14 +2732,12 @@ func (s *APIServer) RegisterCollectionAndTopic(_ context.Context, req *pluginpb.
 	var c Converter
 	collectionType := req.CollectionType
 	topicType := req.TopicType
-
 	err := s.impl.RegisterCollectionAndTopic(collectionType, topicType)
 	resp := &pluginpb.RegisterCollectionAndTopicResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("RegisterCollectionAndTopic", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3115,7 +2748,6 @@ func (s *APIServer) CreateUploadSession(_ context.Context, req *pluginpb.CreateU
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("CreateUploadSession", convErr)
 	}
-
 	uploadSession, err := s.impl.CreateUploadSession(us)
 	resp := &pluginpb.CreateUploadSessionResponse{}
 	resp.UploadSession = c.UploadSessionToProto(uploadSession)
@@ -3123,7 +2755,6 @@ func (s *APIServer) CreateUploadSession(_ context.Context, req *pluginpb.CreateU
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("CreateUploadSession", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3139,7 +2770,6 @@ func (s *APIServer) UploadData(stream grpc.ClientStreamingServer[pluginpb.Upload
 	if convErr := c.Err(); convErr != nil {
 		return conversionStatus("UploadData", convErr)
 	}
-
 	fileInfo, err := s.impl.UploadData(us, rd)
 	resp := &pluginpb.UploadDataResponse{}
 	resp.FileInfo = c.FileInfoToProto(fileInfo)
@@ -3147,7 +2777,6 @@ func (s *APIServer) UploadData(stream grpc.ClientStreamingServer[pluginpb.Upload
 	if convErr := c.Err(); convErr != nil {
 		return conversionStatus("UploadData", convErr)
 	}
-
 	return stream.SendAndClose(resp)
 }
 
@@ -3155,7 +2784,6 @@ func (s *APIServer) UploadData(stream grpc.ClientStreamingServer[pluginpb.Upload
 func (s *APIServer) GetUploadSession(_ context.Context, req *pluginpb.GetUploadSessionRequest) (*pluginpb.GetUploadSessionResponse, error) {
 	var c Converter
 	uploadID := req.UploadId
-
 	uploadSession, err := s.impl.GetUploadSession(uploadID)
 	resp := &pluginpb.GetUploadSessionResponse{}
 	resp.UploadSession = c.UploadSessionToProto(uploadSession)
@@ -3163,7 +2791,6 @@ func (s *APIServer) GetUploadSession(_ context.Context, req *pluginpb.GetUploadS
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("GetUploadSession", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3175,14 +2802,12 @@ func (s *APIServer) SendPushNotification(_ context.Context, req *pluginpb.SendPu
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SendPushNotification", err)
 	}
-
 	appErr := s.impl.SendPushNotification(notification, userID)
 	resp := &pluginpb.SendPushNotificationResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SendPushNotification", err)
 	}
-
 	return resp, nil
 }
 
@@ -3194,7 +2819,6 @@ func (s *APIServer) UpdateUserAuth(_ context.Context, req *pluginpb.UpdateUserAu
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateUserAuth", err)
 	}
-
 	userAuth2, appErr := s.impl.UpdateUserAuth(userID, userAuth)
 	resp := &pluginpb.UpdateUserAuthResponse{}
 	resp.UserAuth = c.UserAuthToProto(userAuth2)
@@ -3202,7 +2826,6 @@ func (s *APIServer) UpdateUserAuth(_ context.Context, req *pluginpb.UpdateUserAu
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateUserAuth", err)
 	}
-
 	return resp, nil
 }
 
@@ -3213,7 +2836,6 @@ func (s *APIServer) RegisterPluginForSharedChannels(_ context.Context, req *plug
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("RegisterPluginForSharedChannels", convErr)
 	}
-
 	remoteID, err := s.impl.RegisterPluginForSharedChannels(opts)
 	resp := &pluginpb.RegisterPluginForSharedChannelsResponse{}
 	resp.RemoteId = remoteID
@@ -3221,7 +2843,6 @@ func (s *APIServer) RegisterPluginForSharedChannels(_ context.Context, req *plug
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("RegisterPluginForSharedChannels", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3229,14 +2850,12 @@ func (s *APIServer) RegisterPluginForSharedChannels(_ context.Context, req *plug
 func (s *APIServer) UnregisterPluginForSharedChannels(_ context.Context, req *pluginpb.UnregisterPluginForSharedChannelsRequest) (*pluginpb.UnregisterPluginForSharedChannelsResponse, error) {
 	var c Converter
 	pluginID := req.PluginId
-
 	err := s.impl.UnregisterPluginForSharedChannels(pluginID)
 	resp := &pluginpb.UnregisterPluginForSharedChannelsResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UnregisterPluginForSharedChannels", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3244,14 +2863,12 @@ func (s *APIServer) UnregisterPluginForSharedChannels(_ context.Context, req *pl
 func (s *APIServer) UnregisterPluginRemoteForSharedChannels(_ context.Context, req *pluginpb.UnregisterPluginRemoteForSharedChannelsRequest) (*pluginpb.UnregisterPluginRemoteForSharedChannelsResponse, error) {
 	var c Converter
 	remoteID := req.RemoteId
-
 	err := s.impl.UnregisterPluginRemoteForSharedChannels(remoteID)
 	resp := &pluginpb.UnregisterPluginRemoteForSharedChannelsResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UnregisterPluginRemoteForSharedChannels", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3262,7 +2879,6 @@ func (s *APIServer) ShareChannel(_ context.Context, req *pluginpb.ShareChannelRe
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("ShareChannel", convErr)
 	}
-
 	sharedChannel, err := s.impl.ShareChannel(sc)
 	resp := &pluginpb.ShareChannelResponse{}
 	resp.SharedChannel = c.SharedChannelToProto(sharedChannel)
@@ -3270,7 +2886,6 @@ func (s *APIServer) ShareChannel(_ context.Context, req *pluginpb.ShareChannelRe
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("ShareChannel", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3281,7 +2896,6 @@ func (s *APIServer) UpdateSharedChannel(_ context.Context, req *pluginpb.UpdateS
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpdateSharedChannel", convErr)
 	}
-
 	sharedChannel, err := s.impl.UpdateSharedChannel(sc)
 	resp := &pluginpb.UpdateSharedChannelResponse{}
 	resp.SharedChannel = c.SharedChannelToProto(sharedChannel)
@@ -3289,7 +2903,6 @@ func (s *APIServer) UpdateSharedChannel(_ context.Context, req *pluginpb.UpdateS
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpdateSharedChannel", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3297,7 +2910,6 @@ func (s *APIServer) UpdateSharedChannel(_ context.Context, req *pluginpb.UpdateS
 func (s *APIServer) UnshareChannel(_ context.Context, req *pluginpb.UnshareChannelRequest) (*pluginpb.UnshareChannelResponse, error) {
 	var c Converter
 	channelID := req.ChannelId
-
 	unshared, err := s.impl.UnshareChannel(channelID)
 	resp := &pluginpb.UnshareChannelResponse{}
 	resp.Unshared = unshared
@@ -3305,7 +2917,6 @@ func (s *APIServer) UnshareChannel(_ context.Context, req *pluginpb.UnshareChann
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UnshareChannel", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3318,14 +2929,12 @@ func (s *APIServer) UpdateSharedChannelCursor(_ context.Context, req *pluginpb.U
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpdateSharedChannelCursor", convErr)
 	}
-
 	err := s.impl.UpdateSharedChannelCursor(channelID, remoteID, cusror)
 	resp := &pluginpb.UpdateSharedChannelCursorResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpdateSharedChannelCursor", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3333,14 +2942,12 @@ func (s *APIServer) UpdateSharedChannelCursor(_ context.Context, req *pluginpb.U
 func (s *APIServer) SyncSharedChannel(_ context.Context, req *pluginpb.SyncSharedChannelRequest) (*pluginpb.SyncSharedChannelResponse, error) {
 	var c Converter
 	channelID := req.ChannelId
-
 	err := s.impl.SyncSharedChannel(channelID)
 	resp := &pluginpb.SyncSharedChannelResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("SyncSharedChannel", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3351,14 +2958,12 @@ func (s *APIServer) InviteRemoteToChannel(_ context.Context, req *pluginpb.Invit
 	remoteID := req.RemoteId
 	userID := req.UserId
 	shareIfNotShared := req.ShareIfNotShared
-
 	err := s.impl.InviteRemoteToChannel(channelID, remoteID, userID, shareIfNotShared)
 	resp := &pluginpb.InviteRemoteToChannelResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("InviteRemoteToChannel", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3367,14 +2972,12 @@ func (s *APIServer) UninviteRemoteFromChannel(_ context.Context, req *pluginpb.U
 	var c Converter
 	channelID := req.ChannelId
 	remoteID := req.RemoteId
-
 	err := s.impl.UninviteRemoteFromChannel(channelID, remoteID)
 	resp := &pluginpb.UninviteRemoteFromChannelResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UninviteRemoteFromChannel", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3386,7 +2989,6 @@ func (s *APIServer) ReceiveSharedChannelSyncMsg(_ context.Context, req *pluginpb
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("ReceiveSharedChannelSyncMsg", convErr)
 	}
-
 	syncResponse, err := s.impl.ReceiveSharedChannelSyncMsg(remoteID, msg)
 	resp := &pluginpb.ReceiveSharedChannelSyncMsgResponse{}
 	resp.SyncResponse = c.SyncResponseToProto(&syncResponse)
@@ -3394,7 +2996,6 @@ func (s *APIServer) ReceiveSharedChannelSyncMsg(_ context.Context, req *pluginpb
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("ReceiveSharedChannelSyncMsg", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3412,7 +3013,6 @@ func (s *APIServer) ReceiveSharedChannelAttachmentSyncMsg(stream grpc.ClientStre
 	if convErr := c.Err(); convErr != nil {
 		return conversionStatus("ReceiveSharedChannelAttachmentSyncMsg", convErr)
 	}
-
 	fileInfo, err := s.impl.ReceiveSharedChannelAttachmentSyncMsg(remoteID, channelID, fi, data)
 	resp := &pluginpb.ReceiveSharedChannelAttachmentSyncMsgResponse{}
 	resp.FileInfo = c.FileInfoToProto(fileInfo)
@@ -3420,7 +3020,6 @@ func (s *APIServer) ReceiveSharedChannelAttachmentSyncMsg(stream grpc.ClientStre
 	if convErr := c.Err(); convErr != nil {
 		return conversionStatus("ReceiveSharedChannelAttachmentSyncMsg", convErr)
 	}
-
 	return stream.SendAndClose(resp)
 }
 
@@ -3430,14 +3029,12 @@ func (s *APIServer) ReceiveSharedChannelProfileImageSyncMsg(_ context.Context, r
 	remoteID := req.RemoteId
 	userID := req.UserId
 	image := req.Image
-
 	err := s.impl.ReceiveSharedChannelProfileImageSyncMsg(remoteID, userID, image)
 	resp := &pluginpb.ReceiveSharedChannelProfileImageSyncMsgResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("ReceiveSharedChannelProfileImageSyncMsg", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3446,7 +3043,6 @@ func (s *APIServer) UpsertGroupMember(_ context.Context, req *pluginpb.UpsertGro
 	var c Converter
 	groupID := req.GroupId
 	userID := req.UserId
-
 	groupMember, appErr := s.impl.UpsertGroupMember(groupID, userID)
 	resp := &pluginpb.UpsertGroupMemberResponse{}
 	resp.GroupMember = c.GroupMemberToProto(groupMember)
@@ -3454,7 +3050,6 @@ func (s *APIServer) UpsertGroupMember(_ context.Context, req *pluginpb.UpsertGro
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpsertGroupMember", err)
 	}
-
 	return resp, nil
 }
 
@@ -3463,7 +3058,6 @@ func (s *APIServer) UpsertGroupMembers(_ context.Context, req *pluginpb.UpsertGr
 	var c Converter
 	groupID := req.GroupId
 	userIDs := req.UserIds
-
 	groupMembers, appErr := s.impl.UpsertGroupMembers(groupID, userIDs)
 	resp := &pluginpb.UpsertGroupMembersResponse{}
 	resp.GroupMembers = sliceToProto(groupMembers, c.GroupMemberToProto)
@@ -3471,7 +3065,6 @@ func (s *APIServer) UpsertGroupMembers(_ context.Context, req *pluginpb.UpsertGr
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpsertGroupMembers", err)
 	}
-
 	return resp, nil
 }
 
@@ -3480,7 +3073,6 @@ func (s *APIServer) GetGroupByRemoteID(_ context.Context, req *pluginpb.GetGroup
 	var c Converter
 	remoteID := req.RemoteId
 	groupSource := model.GroupSource(req.GroupSource)
-
 	group, appErr := s.impl.GetGroupByRemoteID(remoteID, groupSource)
 	resp := &pluginpb.GetGroupByRemoteIDResponse{}
 	resp.Group = c.GroupToProto(group)
@@ -3488,7 +3080,6 @@ func (s *APIServer) GetGroupByRemoteID(_ context.Context, req *pluginpb.GetGroup
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroupByRemoteID", err)
 	}
-
 	return resp, nil
 }
 
@@ -3499,7 +3090,6 @@ func (s *APIServer) CreateGroup(_ context.Context, req *pluginpb.CreateGroupRequ
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateGroup", err)
 	}
-
 	group2, appErr := s.impl.CreateGroup(group)
 	resp := &pluginpb.CreateGroupResponse{}
 	resp.Group = c.GroupToProto(group2)
@@ -3507,7 +3097,6 @@ func (s *APIServer) CreateGroup(_ context.Context, req *pluginpb.CreateGroupRequ
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateGroup", err)
 	}
-
 	return resp, nil
 }
 
@@ -3518,7 +3107,6 @@ func (s *APIServer) UpdateGroup(_ context.Context, req *pluginpb.UpdateGroupRequ
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateGroup", err)
 	}
-
 	group2, appErr := s.impl.UpdateGroup(group)
 	resp := &pluginpb.UpdateGroupResponse{}
 	resp.Group = c.GroupToProto(group2)
@@ -3526,7 +3114,6 @@ func (s *APIServer) UpdateGroup(_ context.Context, req *pluginpb.UpdateGroupRequ
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateGroup", err)
 	}
-
 	return resp, nil
 }
 
@@ -3534,7 +3121,6 @@ func (s *APIServer) UpdateGroup(_ context.Context, req *pluginpb.UpdateGroupRequ
 func (s *APIServer) DeleteGroup(_ context.Context, req *pluginpb.DeleteGroupRequest) (*pluginpb.DeleteGroupResponse, error) {
 	var c Converter
 	groupID := req.GroupId
-
 	group, appErr := s.impl.DeleteGroup(groupID)
 	resp := &pluginpb.DeleteGroupResponse{}
 	resp.Group = c.GroupToProto(group)
@@ -3542,7 +3128,6 @@ func (s *APIServer) DeleteGroup(_ context.Context, req *pluginpb.DeleteGroupRequ
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeleteGroup", err)
 	}
-
 	return resp, nil
 }
 
@@ -3550,7 +3135,6 @@ func (s *APIServer) DeleteGroup(_ context.Context, req *pluginpb.DeleteGroupRequ
 func (s *APIServer) RestoreGroup(_ context.Context, req *pluginpb.RestoreGroupRequest) (*pluginpb.RestoreGroupResponse, error) {
 	var c Converter
 	groupID := req.GroupId
-
 	group, appErr := s.impl.RestoreGroup(groupID)
 	resp := &pluginpb.RestoreGroupResponse{}
 	resp.Group = c.GroupToProto(group)
@@ -3558,7 +3142,6 @@ func (s *APIServer) RestoreGroup(_ context.Context, req *pluginpb.RestoreGroupRe
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("RestoreGroup", err)
 	}
-
 	return resp, nil
 }
 
@@ -3567,7 +3150,6 @@ func (s *APIServer) DeleteGroupMember(_ context.Context, req *pluginpb.DeleteGro
 	var c Converter
 	groupID := req.GroupId
 	userID := req.UserId
-
 	groupMember, appErr := s.impl.DeleteGroupMember(groupID, userID)
 	resp := &pluginpb.DeleteGroupMemberResponse{}
 	resp.GroupMember = c.GroupMemberToProto(groupMember)
@@ -3575,7 +3157,6 @@ func (s *APIServer) DeleteGroupMember(_ context.Context, req *pluginpb.DeleteGro
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeleteGroupMember", err)
 	}
-
 	return resp, nil
 }
 
@@ -3585,7 +3166,6 @@ func (s *APIServer) GetGroupSyncable(_ context.Context, req *pluginpb.GetGroupSy
 	groupID := req.GroupId
 	syncableID := req.SyncableId
 	syncableType := model.GroupSyncableType(req.SyncableType)
-
 	groupSyncable, appErr := s.impl.GetGroupSyncable(groupID, syncableID, syncableType)
 	resp := &pluginpb.GetGroupSyncableResponse{}
 	resp.GroupSyncable = c.GroupSyncableToProto(groupSyncable)
@@ -3593,7 +3173,6 @@ func (s *APIServer) GetGroupSyncable(_ context.Context, req *pluginpb.GetGroupSy
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroupSyncable", err)
 	}
-
 	return resp, nil
 }
 
@@ -3602,7 +3181,6 @@ func (s *APIServer) GetGroupSyncables(_ context.Context, req *pluginpb.GetGroupS
 	var c Converter
 	groupID := req.GroupId
 	syncableType := model.GroupSyncableType(req.SyncableType)
-
 	groupSyncables, appErr := s.impl.GetGroupSyncables(groupID, syncableType)
 	resp := &pluginpb.GetGroupSyncablesResponse{}
 	resp.GroupSyncables = sliceToProto(groupSyncables, c.GroupSyncableToProto)
@@ -3610,7 +3188,6 @@ func (s *APIServer) GetGroupSyncables(_ context.Context, req *pluginpb.GetGroupS
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroupSyncables", err)
 	}
-
 	return resp, nil
 }
 
@@ -3621,7 +3198,6 @@ func (s *APIServer) UpsertGroupSyncable(_ context.Context, req *pluginpb.UpsertG
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpsertGroupSyncable", err)
 	}
-
 	groupSyncable2, appErr := s.impl.UpsertGroupSyncable(groupSyncable)
 	resp := &pluginpb.UpsertGroupSyncableResponse{}
 	resp.GroupSyncable = c.GroupSyncableToProto(groupSyncable2)
@@ -3629,7 +3205,6 @@ func (s *APIServer) UpsertGroupSyncable(_ context.Context, req *pluginpb.UpsertG
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpsertGroupSyncable", err)
 	}
-
 	return resp, nil
 }
 
@@ -3640,7 +3215,6 @@ func (s *APIServer) UpdateGroupSyncable(_ context.Context, req *pluginpb.UpdateG
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateGroupSyncable", err)
 	}
-
 	groupSyncable2, appErr := s.impl.UpdateGroupSyncable(groupSyncable)
 	resp := &pluginpb.UpdateGroupSyncableResponse{}
 	resp.GroupSyncable = c.GroupSyncableToProto(groupSyncable2)
@@ -3648,7 +3222,6 @@ func (s *APIServer) UpdateGroupSyncable(_ context.Context, req *pluginpb.UpdateG
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateGroupSyncable", err)
 	}
-
 	return resp, nil
 }
 
@@ -3658,7 +3231,6 @@ func (s *APIServer) DeleteGroupSyncable(_ context.Context, req *pluginpb.DeleteG
 	groupID := req.GroupId
 	syncableID := req.SyncableId
 	syncableType := model.GroupSyncableType(req.SyncableType)
-
 	groupSyncable, appErr := s.impl.DeleteGroupSyncable(groupID, syncableID, syncableType)
 	resp := &pluginpb.DeleteGroupSyncableResponse{}
 	resp.GroupSyncable = c.GroupSyncableToProto(groupSyncable)
@@ -3666,7 +3238,6 @@ func (s *APIServer) DeleteGroupSyncable(_ context.Context, req *pluginpb.DeleteG
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeleteGroupSyncable", err)
 	}
-
 	return resp, nil
 }
 
@@ -3675,7 +3246,6 @@ func (s *APIServer) UpdateUserRoles(_ context.Context, req *pluginpb.UpdateUserR
 	var c Converter
 	userID := req.UserId
 	newRoles := req.NewRoles
-
 	user, appErr := s.impl.UpdateUserRoles(userID, newRoles)
 	resp := &pluginpb.UpdateUserRolesResponse{}
 	resp.User = c.UserToProto(user)
@@ -3683,17 +3253,14 @@ func (s *APIServer) UpdateUserRoles(_ context.Context, req *pluginpb.UpdateUserR
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateUserRoles", err)
 	}
-
 	return resp, nil
 }
 
 // GetPluginID serves plugin.API.GetPluginID.
-func (s *APIServer) GetPluginID(_ context.Context, req *pluginpb.GetPluginIDRequest) (*pluginpb.GetPluginIDResponse, error) {
-
+func (s *APIServer) GetPluginID(_ context.Context, _ *pluginpb.GetPluginIDRequest) (*pluginpb.GetPluginIDResponse, error) {
 	pluginId := s.impl.GetPluginID()
 	resp := &pluginpb.GetPluginIDResponse{}
 	resp.PluginId = pluginId
-
 	return resp, nil
 }
 
@@ -3707,7 +3274,6 @@ func (s *APIServer) GetGroups(_ context.Context, req *pluginpb.GetGroupsRequest)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroups", err)
 	}
-
 	groups, appErr := s.impl.GetGroups(page, perPage, opts, viewRestrictions)
 	resp := &pluginpb.GetGroupsResponse{}
 	resp.Groups = sliceToProto(groups, c.GroupToProto)
@@ -3715,7 +3281,6 @@ func (s *APIServer) GetGroups(_ context.Context, req *pluginpb.GetGroupsRequest)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroups", err)
 	}
-
 	return resp, nil
 }
 
@@ -3726,28 +3291,24 @@ func (s *APIServer) CreateDefaultSyncableMemberships(_ context.Context, req *plu
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateDefaultSyncableMemberships", err)
 	}
-
 	appErr := s.impl.CreateDefaultSyncableMemberships(params)
 	resp := &pluginpb.CreateDefaultSyncableMembershipsResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateDefaultSyncableMemberships", err)
 	}
-
 	return resp, nil
 }
 
 // DeleteGroupConstrainedMemberships serves plugin.API.DeleteGroupConstrainedMemberships.
-func (s *APIServer) DeleteGroupConstrainedMemberships(_ context.Context, req *pluginpb.DeleteGroupConstrainedMembershipsRequest) (*pluginpb.DeleteGroupConstrainedMembershipsResponse, error) {
+func (s *APIServer) DeleteGroupConstrainedMemberships(_ context.Context, _ *pluginpb.DeleteGroupConstrainedMembershipsRequest) (*pluginpb.DeleteGroupConstrainedMembershipsResponse, error) {
 	var c Converter
-
 	appErr := s.impl.DeleteGroupConstrainedMemberships()
 	resp := &pluginpb.DeleteGroupConstrainedMembershipsResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeleteGroupConstrainedMemberships", err)
 	}
-
 	return resp, nil
 }
 
@@ -3758,7 +3319,6 @@ func (s *APIServer) CreatePropertyField(_ context.Context, req *pluginpb.CreateP
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("CreatePropertyField", convErr)
 	}
-
 	propertyField, err := s.impl.CreatePropertyField(field)
 	resp := &pluginpb.CreatePropertyFieldResponse{}
 	resp.PropertyField = c.PropertyFieldToProto(propertyField)
@@ -3766,7 +3326,6 @@ func (s *APIServer) CreatePropertyField(_ context.Context, req *pluginpb.CreateP
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("CreatePropertyField", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3775,7 +3334,6 @@ func (s *APIServer) GetPropertyField(_ context.Context, req *pluginpb.GetPropert
 	var c Converter
 	groupID := req.GroupId
 	fieldID := req.FieldId
-
 	propertyField, err := s.impl.GetPropertyField(groupID, fieldID)
 	resp := &pluginpb.GetPropertyFieldResponse{}
 	resp.PropertyField = c.PropertyFieldToProto(propertyField)
@@ -3783,7 +3341,6 @@ func (s *APIServer) GetPropertyField(_ context.Context, req *pluginpb.GetPropert
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("GetPropertyField", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3792,7 +3349,6 @@ func (s *APIServer) GetPropertyFields(_ context.Context, req *pluginpb.GetProper
 	var c Converter
 	groupID := req.GroupId
 	ids := req.Ids
-
 	propertyFields, err := s.impl.GetPropertyFields(groupID, ids)
 	resp := &pluginpb.GetPropertyFieldsResponse{}
 	resp.PropertyFields = sliceToProto(propertyFields, c.PropertyFieldToProto)
@@ -3800,7 +3356,6 @@ func (s *APIServer) GetPropertyFields(_ context.Context, req *pluginpb.GetProper
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("GetPropertyFields", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3812,7 +3367,6 @@ func (s *APIServer) UpdatePropertyField(_ context.Context, req *pluginpb.UpdateP
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpdatePropertyField", convErr)
 	}
-
 	propertyField, err := s.impl.UpdatePropertyField(groupID, field)
 	resp := &pluginpb.UpdatePropertyFieldResponse{}
 	resp.PropertyField = c.PropertyFieldToProto(propertyField)
@@ -3820,7 +3374,6 @@ func (s *APIServer) UpdatePropertyField(_ context.Context, req *pluginpb.UpdateP
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpdatePropertyField", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3829,14 +3382,12 @@ func (s *APIServer) DeletePropertyField(_ context.Context, req *pluginpb.DeleteP
 	var c Converter
 	groupID := req.GroupId
 	fieldID := req.FieldId
-
 	err := s.impl.DeletePropertyField(groupID, fieldID)
 	resp := &pluginpb.DeletePropertyFieldResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("DeletePropertyField", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3848,7 +3399,6 @@ func (s *APIServer) SearchPropertyFields(_ context.Context, req *pluginpb.Search
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("SearchPropertyFields", convErr)
 	}
-
 	propertyFields, err := s.impl.SearchPropertyFields(groupID, opts)
 	resp := &pluginpb.SearchPropertyFieldsResponse{}
 	resp.PropertyFields = sliceToProto(propertyFields, c.PropertyFieldToProto)
@@ -3856,7 +3406,6 @@ func (s *APIServer) SearchPropertyFields(_ context.Context, req *pluginpb.Search
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("SearchPropertyFields", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3865,7 +3414,6 @@ func (s *APIServer) CountPropertyFields(_ context.Context, req *pluginpb.CountPr
 	var c Converter
 	groupID := req.GroupId
 	includeDeleted := req.IncludeDeleted
-
 	count, err := s.impl.CountPropertyFields(groupID, includeDeleted)
 	resp := &pluginpb.CountPropertyFieldsResponse{}
 	resp.Count = count
@@ -3873,7 +3421,6 @@ func (s *APIServer) CountPropertyFields(_ context.Context, req *pluginpb.CountPr
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("CountPropertyFields", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3884,7 +3431,6 @@ func (s *APIServer) CountPropertyFieldsForTarget(_ context.Context, req *pluginp
 	targetType := req.TargetType
 	targetID := req.TargetId
 	includeDeleted := req.IncludeDeleted
-
 	count, err := s.impl.CountPropertyFieldsForTarget(groupID, targetType, targetID, includeDeleted)
 	resp := &pluginpb.CountPropertyFieldsForTargetResponse{}
 	resp.Count = count
@@ -3892,7 +3438,6 @@ func (s *APIServer) CountPropertyFieldsForTarget(_ context.Context, req *pluginp
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("CountPropertyFieldsForTarget", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3903,7 +3448,6 @@ func (s *APIServer) CreatePropertyValue(_ context.Context, req *pluginpb.CreateP
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("CreatePropertyValue", convErr)
 	}
-
 	propertyValue, err := s.impl.CreatePropertyValue(value)
 	resp := &pluginpb.CreatePropertyValueResponse{}
 	resp.PropertyValue = c.PropertyValueToProto(propertyValue)
@@ -3911,7 +3455,6 @@ func (s *APIServer) CreatePropertyValue(_ context.Context, req *pluginpb.CreateP
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("CreatePropertyValue", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3920,7 +3463,6 @@ func (s *APIServer) GetPropertyValue(_ context.Context, req *pluginpb.GetPropert
 	var c Converter
 	groupID := req.GroupId
 	valueID := req.ValueId
-
 	propertyValue, err := s.impl.GetPropertyValue(groupID, valueID)
 	resp := &pluginpb.GetPropertyValueResponse{}
 	resp.PropertyValue = c.PropertyValueToProto(propertyValue)
@@ -3928,7 +3470,6 @@ func (s *APIServer) GetPropertyValue(_ context.Context, req *pluginpb.GetPropert
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("GetPropertyValue", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3937,7 +3478,6 @@ func (s *APIServer) GetPropertyValues(_ context.Context, req *pluginpb.GetProper
 	var c Converter
 	groupID := req.GroupId
 	ids := req.Ids
-
 	propertyValues, err := s.impl.GetPropertyValues(groupID, ids)
 	resp := &pluginpb.GetPropertyValuesResponse{}
 	resp.PropertyValues = sliceToProto(propertyValues, c.PropertyValueToProto)
@@ -3945,7 +3485,6 @@ func (s *APIServer) GetPropertyValues(_ context.Context, req *pluginpb.GetProper
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("GetPropertyValues", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3957,7 +3496,6 @@ func (s *APIServer) UpdatePropertyValue(_ context.Context, req *pluginpb.UpdateP
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpdatePropertyValue", convErr)
 	}
-
 	propertyValue, err := s.impl.UpdatePropertyValue(groupID, value)
 	resp := &pluginpb.UpdatePropertyValueResponse{}
 	resp.PropertyValue = c.PropertyValueToProto(propertyValue)
@@ -3965,7 +3503,6 @@ func (s *APIServer) UpdatePropertyValue(_ context.Context, req *pluginpb.UpdateP
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpdatePropertyValue", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3976,7 +3513,6 @@ func (s *APIServer) UpsertPropertyValue(_ context.Context, req *pluginpb.UpsertP
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpsertPropertyValue", convErr)
 	}
-
 	propertyValue, err := s.impl.UpsertPropertyValue(value)
 	resp := &pluginpb.UpsertPropertyValueResponse{}
 	resp.PropertyValue = c.PropertyValueToProto(propertyValue)
@@ -3984,7 +3520,6 @@ func (s *APIServer) UpsertPropertyValue(_ context.Context, req *pluginpb.UpsertP
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpsertPropertyValue", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -3993,14 +3528,12 @@ func (s *APIServer) DeletePropertyValue(_ context.Context, req *pluginpb.DeleteP
 	var c Converter
 	groupID := req.GroupId
 	valueID := req.ValueId
-
 	err := s.impl.DeletePropertyValue(groupID, valueID)
 	resp := &pluginpb.DeletePropertyValueResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("DeletePropertyValue", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -4012,7 +3545,6 @@ func (s *APIServer) SearchPropertyValues(_ context.Context, req *pluginpb.Search
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("SearchPropertyValues", convErr)
 	}
-
 	propertyValues, err := s.impl.SearchPropertyValues(groupID, opts)
 	resp := &pluginpb.SearchPropertyValuesResponse{}
 	resp.PropertyValues = sliceToProto(propertyValues, c.PropertyValueToProto)
@@ -4020,7 +3552,6 @@ func (s *APIServer) SearchPropertyValues(_ context.Context, req *pluginpb.Search
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("SearchPropertyValues", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -4028,7 +3559,6 @@ func (s *APIServer) SearchPropertyValues(_ context.Context, req *pluginpb.Search
 func (s *APIServer) RegisterPropertyGroup(_ context.Context, req *pluginpb.RegisterPropertyGroupRequest) (*pluginpb.RegisterPropertyGroupResponse, error) {
 	var c Converter
 	name := req.Name
-
 	propertyGroup, err := s.impl.RegisterPropertyGroup(name)
 	resp := &pluginpb.RegisterPropertyGroupResponse{}
 	resp.PropertyGroup = c.PropertyGroupToProto(propertyGroup)
@@ -4036,7 +3566,6 @@ func (s *APIServer) RegisterPropertyGroup(_ context.Context, req *pluginpb.Regis
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("RegisterPropertyGroup", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -4044,7 +3573,6 @@ func (s *APIServer) RegisterPropertyGroup(_ context.Context, req *pluginpb.Regis
 func (s *APIServer) GetPropertyGroup(_ context.Context, req *pluginpb.GetPropertyGroupRequest) (*pluginpb.GetPropertyGroupResponse, error) {
 	var c Converter
 	name := req.Name
-
 	propertyGroup, err := s.impl.GetPropertyGroup(name)
 	resp := &pluginpb.GetPropertyGroupResponse{}
 	resp.PropertyGroup = c.PropertyGroupToProto(propertyGroup)
@@ -4052,7 +3580,6 @@ func (s *APIServer) GetPropertyGroup(_ context.Context, req *pluginpb.GetPropert
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("GetPropertyGroup", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -4062,7 +3589,6 @@ func (s *APIServer) GetPropertyFieldByName(_ context.Context, req *pluginpb.GetP
 	groupID := req.GroupId
 	targetID := req.TargetId
 	name := req.Name
-
 	propertyField, err := s.impl.GetPropertyFieldByName(groupID, targetID, name)
 	resp := &pluginpb.GetPropertyFieldByNameResponse{}
 	resp.PropertyField = c.PropertyFieldToProto(propertyField)
@@ -4070,7 +3596,6 @@ func (s *APIServer) GetPropertyFieldByName(_ context.Context, req *pluginpb.GetP
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("GetPropertyFieldByName", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -4082,7 +3607,6 @@ func (s *APIServer) UpdatePropertyFields(_ context.Context, req *pluginpb.Update
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpdatePropertyFields", convErr)
 	}
-
 	propertyFields, err := s.impl.UpdatePropertyFields(groupID, fields)
 	resp := &pluginpb.UpdatePropertyFieldsResponse{}
 	resp.PropertyFields = sliceToProto(propertyFields, c.PropertyFieldToProto)
@@ -4090,7 +3614,6 @@ func (s *APIServer) UpdatePropertyFields(_ context.Context, req *pluginpb.Update
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpdatePropertyFields", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -4102,7 +3625,6 @@ func (s *APIServer) UpdatePropertyValues(_ context.Context, req *pluginpb.Update
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpdatePropertyValues", convErr)
 	}
-
 	propertyValues, err := s.impl.UpdatePropertyValues(groupID, values)
 	resp := &pluginpb.UpdatePropertyValuesResponse{}
 	resp.PropertyValues = sliceToProto(propertyValues, c.PropertyValueToProto)
@@ -4110,7 +3632,6 @@ func (s *APIServer) UpdatePropertyValues(_ context.Context, req *pluginpb.Update
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpdatePropertyValues", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -4121,7 +3642,6 @@ func (s *APIServer) UpsertPropertyValues(_ context.Context, req *pluginpb.Upsert
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpsertPropertyValues", convErr)
 	}
-
 	propertyValues, err := s.impl.UpsertPropertyValues(values)
 	resp := &pluginpb.UpsertPropertyValuesResponse{}
 	resp.PropertyValues = sliceToProto(propertyValues, c.PropertyValueToProto)
@@ -4129,7 +3649,6 @@ func (s *APIServer) UpsertPropertyValues(_ context.Context, req *pluginpb.Upsert
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpsertPropertyValues", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -4139,14 +3658,12 @@ func (s *APIServer) DeletePropertyValuesForTarget(_ context.Context, req *plugin
 	groupID := req.GroupId
 	targetType := req.TargetType
 	targetID := req.TargetId
-
 	err := s.impl.DeletePropertyValuesForTarget(groupID, targetType, targetID)
 	resp := &pluginpb.DeletePropertyValuesForTargetResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("DeletePropertyValuesForTarget", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -4155,14 +3672,12 @@ func (s *APIServer) DeletePropertyValuesForField(_ context.Context, req *pluginp
 	var c Converter
 	groupID := req.GroupId
 	fieldID := req.FieldId
-
 	err := s.impl.DeletePropertyValuesForField(groupID, fieldID)
 	resp := &pluginpb.DeletePropertyValuesForFieldResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("DeletePropertyValuesForField", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -4174,7 +3689,6 @@ func (s *APIServer) UpsertPropertyValuesWithOptions(_ context.Context, req *plug
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpsertPropertyValuesWithOptions", convErr)
 	}
-
 	propertyValues, err := s.impl.UpsertPropertyValuesWithOptions(values, options)
 	resp := &pluginpb.UpsertPropertyValuesWithOptionsResponse{}
 	resp.PropertyValues = sliceToProto(propertyValues, c.PropertyValueToProto)
@@ -4182,7 +3696,6 @@ func (s *APIServer) UpsertPropertyValuesWithOptions(_ context.Context, req *plug
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpsertPropertyValuesWithOptions", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -4194,7 +3707,6 @@ func (s *APIServer) UpsertPropertyValueWithOptions(_ context.Context, req *plugi
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpsertPropertyValueWithOptions", convErr)
 	}
-
 	propertyValue, err := s.impl.UpsertPropertyValueWithOptions(value, options)
 	resp := &pluginpb.UpsertPropertyValueWithOptionsResponse{}
 	resp.PropertyValue = c.PropertyValueToProto(propertyValue)
@@ -4202,7 +3714,6 @@ func (s *APIServer) UpsertPropertyValueWithOptions(_ context.Context, req *plugi
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("UpsertPropertyValueWithOptions", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -4215,14 +3726,12 @@ func (s *APIServer) DeletePropertyValueWithOptions(_ context.Context, req *plugi
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("DeletePropertyValueWithOptions", convErr)
 	}
-
 	err := s.impl.DeletePropertyValueWithOptions(groupID, valueID, options)
 	resp := &pluginpb.DeletePropertyValueWithOptionsResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("DeletePropertyValueWithOptions", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -4236,14 +3745,12 @@ func (s *APIServer) DeletePropertyValuesForTargetWithOptions(_ context.Context, 
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("DeletePropertyValuesForTargetWithOptions", convErr)
 	}
-
 	err := s.impl.DeletePropertyValuesForTargetWithOptions(groupID, targetType, targetID, options)
 	resp := &pluginpb.DeletePropertyValuesForTargetWithOptionsResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("DeletePropertyValuesForTargetWithOptions", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -4256,14 +3763,12 @@ func (s *APIServer) DeletePropertyValuesForFieldWithOptions(_ context.Context, r
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("DeletePropertyValuesForFieldWithOptions", convErr)
 	}
-
 	err := s.impl.DeletePropertyValuesForFieldWithOptions(groupID, fieldID, options)
 	resp := &pluginpb.DeletePropertyValuesForFieldWithOptionsResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("DeletePropertyValuesForFieldWithOptions", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -4274,10 +3779,8 @@ func (s *APIServer) LogAuditRec(_ context.Context, req *pluginpb.LogAuditRecRequ
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("LogAuditRec", err)
 	}
-
 	s.impl.LogAuditRec(rec)
 	resp := &pluginpb.LogAuditRecResponse{}
-
 	return resp, nil
 }
 
@@ -4289,10 +3792,8 @@ func (s *APIServer) LogAuditRecWithLevel(_ context.Context, req *pluginpb.LogAud
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("LogAuditRecWithLevel", err)
 	}
-
 	s.impl.LogAuditRecWithLevel(rec, level)
 	resp := &pluginpb.LogAuditRecWithLevelResponse{}
-
 	return resp, nil
 }
 
@@ -4303,7 +3804,6 @@ func (s *APIServer) EvaluateAccessControl(_ context.Context, req *pluginpb.Evalu
 	resourceType := req.ResourceType
 	resourceID := req.ResourceId
 	action := req.Action
-
 	accessDecision, appErr := s.impl.EvaluateAccessControl(userID, resourceType, resourceID, action)
 	resp := &pluginpb.EvaluateAccessControlResponse{}
 	resp.AccessDecision = c.AccessDecisionToProto(accessDecision)
@@ -4311,7 +3811,6 @@ func (s *APIServer) EvaluateAccessControl(_ context.Context, req *pluginpb.Evalu
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("EvaluateAccessControl", err)
 	}
-
 	return resp, nil
 }
 
@@ -4323,7 +3822,6 @@ func (s *APIServer) SaveAccessControlPolicy(_ context.Context, req *pluginpb.Sav
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SaveAccessControlPolicy", err)
 	}
-
 	policy2, appErr := s.impl.SaveAccessControlPolicy(actingUserID, policy)
 	resp := &pluginpb.SaveAccessControlPolicyResponse{}
 	resp.Policy = c.AccessControlPolicyToProto(policy2)
@@ -4331,7 +3829,6 @@ func (s *APIServer) SaveAccessControlPolicy(_ context.Context, req *pluginpb.Sav
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SaveAccessControlPolicy", err)
 	}
-
 	return resp, nil
 }
 
@@ -4339,7 +3836,6 @@ func (s *APIServer) SaveAccessControlPolicy(_ context.Context, req *pluginpb.Sav
 func (s *APIServer) GetAccessControlPolicy(_ context.Context, req *pluginpb.GetAccessControlPolicyRequest) (*pluginpb.GetAccessControlPolicyResponse, error) {
 	var c Converter
 	id := req.Id
-
 	policy, appErr := s.impl.GetAccessControlPolicy(id)
 	resp := &pluginpb.GetAccessControlPolicyResponse{}
 	resp.Policy = c.AccessControlPolicyToProto(policy)
@@ -4347,7 +3843,6 @@ func (s *APIServer) GetAccessControlPolicy(_ context.Context, req *pluginpb.GetA
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetAccessControlPolicy", err)
 	}
-
 	return resp, nil
 }
 
@@ -4357,14 +3852,12 @@ func (s *APIServer) DeleteAccessControlPolicy(_ context.Context, req *pluginpb.D
 	actingUserID := req.ActingUserId
 	resourceType := req.ResourceType
 	id := req.Id
-
 	appErr := s.impl.DeleteAccessControlPolicy(actingUserID, resourceType, id)
 	resp := &pluginpb.DeleteAccessControlPolicyResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeleteAccessControlPolicy", err)
 	}
-
 	return resp, nil
 }
 
@@ -4374,7 +3867,6 @@ func (s *APIServer) CheckAccessControlExpression(_ context.Context, req *pluginp
 	actingUserID := req.ActingUserId
 	resourceType := req.ResourceType
 	expression := req.Expression
-
 	expressionErrors, appErr := s.impl.CheckAccessControlExpression(actingUserID, resourceType, expression)
 	resp := &pluginpb.CheckAccessControlExpressionResponse{}
 	resp.ExpressionErrors = sliceToProto(expressionErrors, c.CELExpressionErrorToProto)
@@ -4382,7 +3874,6 @@ func (s *APIServer) CheckAccessControlExpression(_ context.Context, req *pluginp
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CheckAccessControlExpression", err)
 	}
-
 	return resp, nil
 }
 
@@ -4395,7 +3886,6 @@ func (s *APIServer) QueryUsersForAccessControlExpression(_ context.Context, req 
 	term := req.Term
 	cursorID := req.CursorId
 	limit := int(req.Limit)
-
 	result, appErr := s.impl.QueryUsersForAccessControlExpression(actingUserID, resourceType, expression, term, cursorID, limit)
 	resp := &pluginpb.QueryUsersForAccessControlExpressionResponse{}
 	resp.Result = c.AccessControlPolicyTestResponseToProto(result)
@@ -4403,7 +3893,6 @@ func (s *APIServer) QueryUsersForAccessControlExpression(_ context.Context, req 
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("QueryUsersForAccessControlExpression", err)
 	}
-
 	return resp, nil
 }
 
@@ -4413,7 +3902,6 @@ func (s *APIServer) GetAccessControlFieldsAutocomplete(_ context.Context, req *p
 	actingUserID := req.ActingUserId
 	after := req.After
 	limit := int(req.Limit)
-
 	propertyFields, appErr := s.impl.GetAccessControlFieldsAutocomplete(actingUserID, after, limit)
 	resp := &pluginpb.GetAccessControlFieldsAutocompleteResponse{}
 	resp.PropertyFields = sliceToProto(propertyFields, c.PropertyFieldToProto)
@@ -4421,7 +3909,6 @@ func (s *APIServer) GetAccessControlFieldsAutocomplete(_ context.Context, req *p
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetAccessControlFieldsAutocomplete", err)
 	}
-
 	return resp, nil
 }
 
@@ -4431,7 +3918,6 @@ func (s *APIServer) GetAccessControlVisualAST(_ context.Context, req *pluginpb.G
 	actingUserID := req.ActingUserId
 	resourceType := req.ResourceType
 	expression := req.Expression
-
 	visualExpression, appErr := s.impl.GetAccessControlVisualAST(actingUserID, resourceType, expression)
 	resp := &pluginpb.GetAccessControlVisualASTResponse{}
 	resp.VisualExpression = c.VisualExpressionToProto(visualExpression)
@@ -4439,6 +3925,5 @@ func (s *APIServer) GetAccessControlVisualAST(_ context.Context, req *pluginpb.G
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetAccessControlVisualAST", err)
 	}
-
 	return resp, nil
 }

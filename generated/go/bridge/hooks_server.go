@@ -32,23 +32,20 @@ func (s *HooksServer) Register(r grpc.ServiceRegistrar) {
 }
 
 // OnActivate serves plugin.Hooks.OnActivate.
-func (s *HooksServer) OnActivate(_ context.Context, req *pluginpb.OnActivateRequest) (*pluginpb.OnActivateResponse, error) {
+func (s *HooksServer) OnActivate(_ context.Context, _ *pluginpb.OnActivateRequest) (*pluginpb.OnActivateResponse, error) {
 	var c Converter
-
 	err := s.impl.OnActivate()
 	resp := &pluginpb.OnActivateResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("OnActivate", convErr)
 	}
-
 	return resp, nil
 }
 
 // Implemented serves plugin.Hooks.Implemented.
-func (s *HooksServer) Implemented(_ context.Context, req *pluginpb.ImplementedRequest) (*pluginpb.ImplementedResponse, error) {
+func (s *HooksServer) Implemented(_ context.Context, _ *pluginpb.ImplementedRequest) (*pluginpb.ImplementedResponse, error) {
 	var c Converter
-
 	hooks, err := s.impl.Implemented()
 	resp := &pluginpb.ImplementedResponse{}
 	resp.Hooks = hooks
@@ -56,35 +53,30 @@ func (s *HooksServer) Implemented(_ context.Context, req *pluginpb.ImplementedRe
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("Implemented", convErr)
 	}
-
 	return resp, nil
 }
 
 // OnDeactivate serves plugin.Hooks.OnDeactivate.
-func (s *HooksServer) OnDeactivate(_ context.Context, req *pluginpb.OnDeactivateRequest) (*pluginpb.OnDeactivateResponse, error) {
+func (s *HooksServer) OnDeactivate(_ context.Context, _ *pluginpb.OnDeactivateRequest) (*pluginpb.OnDeactivateResponse, error) {
 	var c Converter
-
 	err := s.impl.OnDeactivate()
 	resp := &pluginpb.OnDeactivateResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("OnDeactivate", convErr)
 	}
-
 	return resp, nil
 }
 
 // OnConfigurationChange serves plugin.Hooks.OnConfigurationChange.
-func (s *HooksServer) OnConfigurationChange(_ context.Context, req *pluginpb.OnConfigurationChangeRequest) (*pluginpb.OnConfigurationChangeResponse, error) {
+func (s *HooksServer) OnConfigurationChange(_ context.Context, _ *pluginpb.OnConfigurationChangeRequest) (*pluginpb.OnConfigurationChangeResponse, error) {
 	var c Converter
-
 	err := s.impl.OnConfigurationChange()
 	resp := &pluginpb.OnConfigurationChangeResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("OnConfigurationChange", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -99,7 +91,6 @@ func (s *HooksServer) ServeHTTP(stream grpc.BidiStreamingServer[pluginpb.ServeHT
 	if err := conv.Err(); err != nil {
 		return conversionStatus("ServeHTTP", err)
 	}
-
 	recv := func() (*pluginpb.HTTPRequest, error) {
 		m, err := stream.Recv()
 		return m.GetRequest(), err
@@ -120,7 +111,6 @@ func (s *HooksServer) ExecuteCommand(_ context.Context, req *pluginpb.ExecuteCom
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ExecuteCommand", err)
 	}
-
 	response, appErr := s.impl.ExecuteCommand(c, args)
 	resp := &pluginpb.ExecuteCommandResponse{}
 	resp.Response = conv.CommandResponseToProto(response)
@@ -128,7 +118,6 @@ func (s *HooksServer) ExecuteCommand(_ context.Context, req *pluginpb.ExecuteCom
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ExecuteCommand", err)
 	}
-
 	return resp, nil
 }
 
@@ -140,10 +129,8 @@ func (s *HooksServer) UserHasBeenCreated(_ context.Context, req *pluginpb.UserHa
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("UserHasBeenCreated", err)
 	}
-
 	s.impl.UserHasBeenCreated(c, user)
 	resp := &pluginpb.UserHasBeenCreatedResponse{}
-
 	return resp, nil
 }
 
@@ -155,11 +142,9 @@ func (s *HooksServer) UserWillLogIn(_ context.Context, req *pluginpb.UserWillLog
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("UserWillLogIn", err)
 	}
-
 	rejectionReason := s.impl.UserWillLogIn(c, user)
 	resp := &pluginpb.UserWillLogInResponse{}
 	resp.RejectionReason = rejectionReason
-
 	return resp, nil
 }
 
@@ -171,10 +156,8 @@ func (s *HooksServer) UserHasLoggedIn(_ context.Context, req *pluginpb.UserHasLo
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("UserHasLoggedIn", err)
 	}
-
 	s.impl.UserHasLoggedIn(c, user)
 	resp := &pluginpb.UserHasLoggedInResponse{}
-
 	return resp, nil
 }
 
@@ -186,7 +169,6 @@ func (s *HooksServer) MessageWillBePosted(_ context.Context, req *pluginpb.Messa
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessageWillBePosted", err)
 	}
-
 	replacementPost, rejectionReason := s.impl.MessageWillBePosted(c, post)
 	resp := &pluginpb.MessageWillBePostedResponse{}
 	resp.ReplacementPost = conv.PostToProto(replacementPost)
@@ -194,7 +176,6 @@ func (s *HooksServer) MessageWillBePosted(_ context.Context, req *pluginpb.Messa
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessageWillBePosted", err)
 	}
-
 	return resp, nil
 }
 
@@ -207,7 +188,6 @@ func (s *HooksServer) MessageWillBeUpdated(_ context.Context, req *pluginpb.Mess
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessageWillBeUpdated", err)
 	}
-
 	replacementPost, rejectionReason := s.impl.MessageWillBeUpdated(c, newPost, oldPost)
 	resp := &pluginpb.MessageWillBeUpdatedResponse{}
 	resp.ReplacementPost = conv.PostToProto(replacementPost)
@@ -215,7 +195,6 @@ func (s *HooksServer) MessageWillBeUpdated(_ context.Context, req *pluginpb.Mess
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessageWillBeUpdated", err)
 	}
-
 	return resp, nil
 }
 
@@ -227,10 +206,8 @@ func (s *HooksServer) MessageHasBeenPosted(_ context.Context, req *pluginpb.Mess
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessageHasBeenPosted", err)
 	}
-
 	s.impl.MessageHasBeenPosted(c, post)
 	resp := &pluginpb.MessageHasBeenPostedResponse{}
-
 	return resp, nil
 }
 
@@ -243,10 +220,8 @@ func (s *HooksServer) MessageHasBeenUpdated(_ context.Context, req *pluginpb.Mes
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessageHasBeenUpdated", err)
 	}
-
 	s.impl.MessageHasBeenUpdated(c, newPost, oldPost)
 	resp := &pluginpb.MessageHasBeenUpdatedResponse{}
-
 	return resp, nil
 }
 
@@ -257,14 +232,12 @@ func (s *HooksServer) MessagesWillBeConsumed(_ context.Context, req *pluginpb.Me
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("MessagesWillBeConsumed", err)
 	}
-
 	posts2 := s.impl.MessagesWillBeConsumed(posts)
 	resp := &pluginpb.MessagesWillBeConsumedResponse{}
 	resp.Posts = sliceToProto(posts2, c.PostToProto)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("MessagesWillBeConsumed", err)
 	}
-
 	return resp, nil
 }
 
@@ -276,14 +249,12 @@ func (s *HooksServer) MessagesWillBeConsumedWithContext(_ context.Context, req *
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessagesWillBeConsumedWithContext", err)
 	}
-
 	posts2 := s.impl.MessagesWillBeConsumedWithContext(c, posts)
 	resp := &pluginpb.MessagesWillBeConsumedWithContextResponse{}
 	resp.Posts = sliceToProto(posts2, conv.PostToProto)
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessagesWillBeConsumedWithContext", err)
 	}
-
 	return resp, nil
 }
 
@@ -295,10 +266,8 @@ func (s *HooksServer) MessageHasBeenDeleted(_ context.Context, req *pluginpb.Mes
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessageHasBeenDeleted", err)
 	}
-
 	s.impl.MessageHasBeenDeleted(c, post)
 	resp := &pluginpb.MessageHasBeenDeletedResponse{}
-
 	return resp, nil
 }
 
@@ -310,10 +279,8 @@ func (s *HooksServer) ChannelHasBeenCreated(_ context.Context, req *pluginpb.Cha
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ChannelHasBeenCreated", err)
 	}
-
 	s.impl.ChannelHasBeenCreated(c, channel)
 	resp := &pluginpb.ChannelHasBeenCreatedResponse{}
-
 	return resp, nil
 }
 
@@ -325,11 +292,9 @@ func (s *HooksServer) ChannelWillBeArchived(_ context.Context, req *pluginpb.Cha
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ChannelWillBeArchived", err)
 	}
-
 	rejectionReason := s.impl.ChannelWillBeArchived(c, channel)
 	resp := &pluginpb.ChannelWillBeArchivedResponse{}
 	resp.RejectionReason = rejectionReason
-
 	return resp, nil
 }
 
@@ -341,7 +306,6 @@ func (s *HooksServer) ChannelMemberWillBeAdded(_ context.Context, req *pluginpb.
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ChannelMemberWillBeAdded", err)
 	}
-
 	replacementMember, rejectionReason := s.impl.ChannelMemberWillBeAdded(c, channelMember)
 	resp := &pluginpb.ChannelMemberWillBeAddedResponse{}
 	resp.ReplacementMember = conv.ChannelMemberToProto(replacementMember)
@@ -349,7 +313,6 @@ func (s *HooksServer) ChannelMemberWillBeAdded(_ context.Context, req *pluginpb.
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ChannelMemberWillBeAdded", err)
 	}
-
 	return resp, nil
 }
 
@@ -362,10 +325,8 @@ func (s *HooksServer) UserHasJoinedChannel(_ context.Context, req *pluginpb.User
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("UserHasJoinedChannel", err)
 	}
-
 	s.impl.UserHasJoinedChannel(c, channelMember, actor)
 	resp := &pluginpb.UserHasJoinedChannelResponse{}
-
 	return resp, nil
 }
 
@@ -378,10 +339,8 @@ func (s *HooksServer) UserHasLeftChannel(_ context.Context, req *pluginpb.UserHa
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("UserHasLeftChannel", err)
 	}
-
 	s.impl.UserHasLeftChannel(c, channelMember, actor)
 	resp := &pluginpb.UserHasLeftChannelResponse{}
-
 	return resp, nil
 }
 
@@ -393,7 +352,6 @@ func (s *HooksServer) TeamMemberWillBeAdded(_ context.Context, req *pluginpb.Tea
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("TeamMemberWillBeAdded", err)
 	}
-
 	replacementMember, rejectionReason := s.impl.TeamMemberWillBeAdded(c, teamMember)
 	resp := &pluginpb.TeamMemberWillBeAddedResponse{}
 	resp.ReplacementMember = conv.TeamMemberToProto(replacementMember)
@@ -401,7 +359,6 @@ func (s *HooksServer) TeamMemberWillBeAdded(_ context.Context, req *pluginpb.Tea
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("TeamMemberWillBeAdded", err)
 	}
-
 	return resp, nil
 }
 
@@ -414,10 +371,8 @@ func (s *HooksServer) UserHasJoinedTeam(_ context.Context, req *pluginpb.UserHas
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("UserHasJoinedTeam", err)
 	}
-
 	s.impl.UserHasJoinedTeam(c, teamMember, actor)
 	resp := &pluginpb.UserHasJoinedTeamResponse{}
-
 	return resp, nil
 }
 
@@ -430,10 +385,8 @@ func (s *HooksServer) UserHasLeftTeam(_ context.Context, req *pluginpb.UserHasLe
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("UserHasLeftTeam", err)
 	}
-
 	s.impl.UserHasLeftTeam(c, teamMember, actor)
 	resp := &pluginpb.UserHasLeftTeamResponse{}
-
 	return resp, nil
 }
 
@@ -451,7 +404,6 @@ func (s *HooksServer) FileWillBeUploaded(stream grpc.BidiStreamingServer[pluginp
 	if err := conv.Err(); err != nil {
 		return conversionStatus("FileWillBeUploaded", err)
 	}
-
 	replacementInfo, rejectionReason := s.impl.FileWillBeUploaded(c, info, file, output)
 	if err := output.Flush(); err != nil {
 		return err
@@ -462,7 +414,6 @@ func (s *HooksServer) FileWillBeUploaded(stream grpc.BidiStreamingServer[pluginp
 	if err := conv.Err(); err != nil {
 		return conversionStatus("FileWillBeUploaded", err)
 	}
-
 	return stream.Send(resp)
 }
 
@@ -476,11 +427,9 @@ func (s *HooksServer) FileWillBeDownloaded(_ context.Context, req *pluginpb.File
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("FileWillBeDownloaded", err)
 	}
-
 	rejectionReason := s.impl.FileWillBeDownloaded(c, fileInfo, userID, downloadType)
 	resp := &pluginpb.FileWillBeDownloadedResponse{}
 	resp.RejectionReason = rejectionReason
-
 	return resp, nil
 }
 
@@ -492,10 +441,8 @@ func (s *HooksServer) ReactionHasBeenAdded(_ context.Context, req *pluginpb.Reac
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ReactionHasBeenAdded", err)
 	}
-
 	s.impl.ReactionHasBeenAdded(c, reaction)
 	resp := &pluginpb.ReactionHasBeenAddedResponse{}
-
 	return resp, nil
 }
 
@@ -507,10 +454,8 @@ func (s *HooksServer) ReactionHasBeenRemoved(_ context.Context, req *pluginpb.Re
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ReactionHasBeenRemoved", err)
 	}
-
 	s.impl.ReactionHasBeenRemoved(c, reaction)
 	resp := &pluginpb.ReactionHasBeenRemovedResponse{}
-
 	return resp, nil
 }
 
@@ -522,10 +467,8 @@ func (s *HooksServer) OnPluginClusterEvent(_ context.Context, req *pluginpb.OnPl
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("OnPluginClusterEvent", err)
 	}
-
 	s.impl.OnPluginClusterEvent(c, ev)
 	resp := &pluginpb.OnPluginClusterEventResponse{}
-
 	return resp, nil
 }
 
@@ -533,10 +476,8 @@ func (s *HooksServer) OnPluginClusterEvent(_ context.Context, req *pluginpb.OnPl
 func (s *HooksServer) OnWebSocketConnect(_ context.Context, req *pluginpb.OnWebSocketConnectRequest) (*pluginpb.OnWebSocketConnectResponse, error) {
 	webConnID := req.WebConnId
 	userID := req.UserId
-
 	s.impl.OnWebSocketConnect(webConnID, userID)
 	resp := &pluginpb.OnWebSocketConnectResponse{}
-
 	return resp, nil
 }
 
@@ -544,10 +485,8 @@ func (s *HooksServer) OnWebSocketConnect(_ context.Context, req *pluginpb.OnWebS
 func (s *HooksServer) OnWebSocketDisconnect(_ context.Context, req *pluginpb.OnWebSocketDisconnectRequest) (*pluginpb.OnWebSocketDisconnectResponse, error) {
 	webConnID := req.WebConnId
 	userID := req.UserId
-
 	s.impl.OnWebSocketDisconnect(webConnID, userID)
 	resp := &pluginpb.OnWebSocketDisconnectResponse{}
-
 	return resp, nil
 }
 
@@ -560,10 +499,8 @@ func (s *HooksServer) WebSocketMessageHasBeenPosted(_ context.Context, req2 *plu
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("WebSocketMessageHasBeenPosted", err)
 	}
-
 	s.impl.WebSocketMessageHasBeenPosted(webConnID, userID, req)
 	resp := &pluginpb.WebSocketMessageHasBeenPostedResponse{}
-
 	return resp, nil
 }
 
@@ -572,7 +509,6 @@ func (s *HooksServer) RunDataRetention(_ context.Context, req *pluginpb.RunDataR
 	var c Converter
 	nowTime := req.NowTime
 	batchSize := req.BatchSize
-
 	deletedCount, err := s.impl.RunDataRetention(nowTime, batchSize)
 	resp := &pluginpb.RunDataRetentionResponse{}
 	resp.DeletedCount = deletedCount
@@ -580,7 +516,6 @@ func (s *HooksServer) RunDataRetention(_ context.Context, req *pluginpb.RunDataR
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("RunDataRetention", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -592,23 +527,19 @@ func (s *HooksServer) OnInstall(_ context.Context, req *pluginpb.OnInstallReques
 	if convErr := conv.Err(); convErr != nil {
 		return nil, conversionStatus("OnInstall", convErr)
 	}
-
 	err := s.impl.OnInstall(c, event)
 	resp := &pluginpb.OnInstallResponse{}
 	resp.Error = conv.ErrorToProto(err)
 	if convErr := conv.Err(); convErr != nil {
 		return nil, conversionStatus("OnInstall", convErr)
 	}
-
 	return resp, nil
 }
 
 // OnSendDailyTelemetry serves plugin.Hooks.OnSendDailyTelemetry.
-func (s *HooksServer) OnSendDailyTelemetry(_ context.Context, req *pluginpb.OnSendDailyTelemetryRequest) (*pluginpb.OnSendDailyTelemetryResponse, error) {
-
+func (s *HooksServer) OnSendDailyTelemetry(_ context.Context, _ *pluginpb.OnSendDailyTelemetryRequest) (*pluginpb.OnSendDailyTelemetryResponse, error) {
 	s.impl.OnSendDailyTelemetry()
 	resp := &pluginpb.OnSendDailyTelemetryResponse{}
-
 	return resp, nil
 }
 
@@ -619,10 +550,8 @@ func (s *HooksServer) OnCloudLimitsUpdated(_ context.Context, req *pluginpb.OnCl
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("OnCloudLimitsUpdated", err)
 	}
-
 	s.impl.OnCloudLimitsUpdated(limits)
 	resp := &pluginpb.OnCloudLimitsUpdatedResponse{}
-
 	return resp, nil
 }
 
@@ -633,7 +562,6 @@ func (s *HooksServer) ConfigurationWillBeSaved(_ context.Context, req *pluginpb.
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("ConfigurationWillBeSaved", convErr)
 	}
-
 	replacementConfig, err := s.impl.ConfigurationWillBeSaved(newCfg)
 	resp := &pluginpb.ConfigurationWillBeSavedResponse{}
 	resp.ReplacementConfig = c.ConfigToProto(replacementConfig)
@@ -641,7 +569,6 @@ func (s *HooksServer) ConfigurationWillBeSaved(_ context.Context, req *pluginpb.
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("ConfigurationWillBeSaved", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -652,7 +579,6 @@ func (s *HooksServer) EmailNotificationWillBeSent(_ context.Context, req *plugin
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("EmailNotificationWillBeSent", err)
 	}
-
 	replacementContent, rejectionReason := s.impl.EmailNotificationWillBeSent(emailNotification)
 	resp := &pluginpb.EmailNotificationWillBeSentResponse{}
 	resp.ReplacementContent = c.EmailNotificationContentToProto(replacementContent)
@@ -660,7 +586,6 @@ func (s *HooksServer) EmailNotificationWillBeSent(_ context.Context, req *plugin
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("EmailNotificationWillBeSent", err)
 	}
-
 	return resp, nil
 }
 
@@ -672,7 +597,6 @@ func (s *HooksServer) NotificationWillBePushed(_ context.Context, req *pluginpb.
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("NotificationWillBePushed", err)
 	}
-
 	replacementNotification, rejectionReason := s.impl.NotificationWillBePushed(pushNotification, userID)
 	resp := &pluginpb.NotificationWillBePushedResponse{}
 	resp.ReplacementNotification = c.PushNotificationToProto(replacementNotification)
@@ -680,7 +604,6 @@ func (s *HooksServer) NotificationWillBePushed(_ context.Context, req *pluginpb.
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("NotificationWillBePushed", err)
 	}
-
 	return resp, nil
 }
 
@@ -692,10 +615,8 @@ func (s *HooksServer) UserHasBeenDeactivated(_ context.Context, req *pluginpb.Us
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("UserHasBeenDeactivated", err)
 	}
-
 	s.impl.UserHasBeenDeactivated(c, user)
 	resp := &pluginpb.UserHasBeenDeactivatedResponse{}
-
 	return resp, nil
 }
 
@@ -710,7 +631,6 @@ func (s *HooksServer) ServeMetrics(stream grpc.BidiStreamingServer[pluginpb.Serv
 	if err := conv.Err(); err != nil {
 		return conversionStatus("ServeMetrics", err)
 	}
-
 	recv := func() (*pluginpb.HTTPRequest, error) {
 		m, err := stream.Recv()
 		return m.GetRequest(), err
@@ -731,7 +651,6 @@ func (s *HooksServer) OnSharedChannelsSyncMsg(_ context.Context, req *pluginpb.O
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("OnSharedChannelsSyncMsg", convErr)
 	}
-
 	response, err := s.impl.OnSharedChannelsSyncMsg(msg, rc)
 	resp := &pluginpb.OnSharedChannelsSyncMsgResponse{}
 	resp.Response = c.SyncResponseToProto(&response)
@@ -739,7 +658,6 @@ func (s *HooksServer) OnSharedChannelsSyncMsg(_ context.Context, req *pluginpb.O
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("OnSharedChannelsSyncMsg", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -750,11 +668,9 @@ func (s *HooksServer) OnSharedChannelsPing(_ context.Context, req *pluginpb.OnSh
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("OnSharedChannelsPing", err)
 	}
-
 	healthy := s.impl.OnSharedChannelsPing(rc)
 	resp := &pluginpb.OnSharedChannelsPingResponse{}
 	resp.Healthy = healthy
-
 	return resp, nil
 }
 
@@ -766,10 +682,8 @@ func (s *HooksServer) PreferencesHaveChanged(_ context.Context, req *pluginpb.Pr
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("PreferencesHaveChanged", err)
 	}
-
 	s.impl.PreferencesHaveChanged(c, preferences)
 	resp := &pluginpb.PreferencesHaveChangedResponse{}
-
 	return resp, nil
 }
 
@@ -782,14 +696,12 @@ func (s *HooksServer) OnSharedChannelsAttachmentSyncMsg(_ context.Context, req *
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("OnSharedChannelsAttachmentSyncMsg", convErr)
 	}
-
 	err := s.impl.OnSharedChannelsAttachmentSyncMsg(fi, post, rc)
 	resp := &pluginpb.OnSharedChannelsAttachmentSyncMsgResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("OnSharedChannelsAttachmentSyncMsg", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -801,14 +713,12 @@ func (s *HooksServer) OnSharedChannelsProfileImageSyncMsg(_ context.Context, req
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("OnSharedChannelsProfileImageSyncMsg", convErr)
 	}
-
 	err := s.impl.OnSharedChannelsProfileImageSyncMsg(user, rc)
 	resp := &pluginpb.OnSharedChannelsProfileImageSyncMsgResponse{}
 	resp.Error = c.ErrorToProto(err)
 	if convErr := c.Err(); convErr != nil {
 		return nil, conversionStatus("OnSharedChannelsProfileImageSyncMsg", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -819,7 +729,6 @@ func (s *HooksServer) GenerateSupportData(_ context.Context, req *pluginpb.Gener
 	if convErr := conv.Err(); convErr != nil {
 		return nil, conversionStatus("GenerateSupportData", convErr)
 	}
-
 	files, err := s.impl.GenerateSupportData(c)
 	resp := &pluginpb.GenerateSupportDataResponse{}
 	resp.Files = sliceToProto(files, conv.FileDataToProto)
@@ -827,7 +736,6 @@ func (s *HooksServer) GenerateSupportData(_ context.Context, req *pluginpb.Gener
 	if convErr := conv.Err(); convErr != nil {
 		return nil, conversionStatus("GenerateSupportData", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -840,14 +748,12 @@ func (s *HooksServer) OnSAMLLogin(_ context.Context, req *pluginpb.OnSAMLLoginRe
 	if convErr := conv.Err(); convErr != nil {
 		return nil, conversionStatus("OnSAMLLogin", convErr)
 	}
-
 	err := s.impl.OnSAMLLogin(c, user, assertion)
 	resp := &pluginpb.OnSAMLLoginResponse{}
 	resp.Error = conv.ErrorToProto(err)
 	if convErr := conv.Err(); convErr != nil {
 		return nil, conversionStatus("OnSAMLLogin", convErr)
 	}
-
 	return resp, nil
 }
 
@@ -860,7 +766,6 @@ func (s *HooksServer) ChannelWillBeUpdated(_ context.Context, req *pluginpb.Chan
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ChannelWillBeUpdated", err)
 	}
-
 	replacementChannel, rejectionReason := s.impl.ChannelWillBeUpdated(c, newChannel, oldChannel)
 	resp := &pluginpb.ChannelWillBeUpdatedResponse{}
 	resp.ReplacementChannel = conv.ChannelToProto(replacementChannel)
@@ -868,7 +773,6 @@ func (s *HooksServer) ChannelWillBeUpdated(_ context.Context, req *pluginpb.Chan
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ChannelWillBeUpdated", err)
 	}
-
 	return resp, nil
 }
 
@@ -880,11 +784,9 @@ func (s *HooksServer) ChannelWillBeRestored(_ context.Context, req *pluginpb.Cha
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ChannelWillBeRestored", err)
 	}
-
 	rejectionReason := s.impl.ChannelWillBeRestored(c, channel)
 	resp := &pluginpb.ChannelWillBeRestoredResponse{}
 	resp.RejectionReason = rejectionReason
-
 	return resp, nil
 }
 
@@ -896,7 +798,6 @@ func (s *HooksServer) ScheduledPostWillBeCreated(_ context.Context, req *pluginp
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ScheduledPostWillBeCreated", err)
 	}
-
 	replacementScheduledPost, rejectionReason := s.impl.ScheduledPostWillBeCreated(c, scheduledPost)
 	resp := &pluginpb.ScheduledPostWillBeCreatedResponse{}
 	resp.ReplacementScheduledPost = conv.ScheduledPostToProto(replacementScheduledPost)
@@ -904,7 +805,6 @@ func (s *HooksServer) ScheduledPostWillBeCreated(_ context.Context, req *pluginp
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ScheduledPostWillBeCreated", err)
 	}
-
 	return resp, nil
 }
 
@@ -916,7 +816,6 @@ func (s *HooksServer) DraftWillBeUpserted(_ context.Context, req *pluginpb.Draft
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("DraftWillBeUpserted", err)
 	}
-
 	replacementDraft, rejectionReason := s.impl.DraftWillBeUpserted(c, draft)
 	resp := &pluginpb.DraftWillBeUpsertedResponse{}
 	resp.ReplacementDraft = conv.DraftToProto(replacementDraft)
@@ -924,6 +823,5 @@ func (s *HooksServer) DraftWillBeUpserted(_ context.Context, req *pluginpb.Draft
 	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("DraftWillBeUpserted", err)
 	}
-
 	return resp, nil
 }

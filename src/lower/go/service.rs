@@ -554,6 +554,10 @@ fn server_method(
             v.response.push(FieldInit { name: pb, value: conv.encode(name, &c) });
         }
     }
+    let reads_request = params.iter().any(|p| matches!(kind(p.go), Kind::Plain | Kind::Variadic(_)));
+    if shape == Shape::Unary && !reads_request {
+        v.req = "_".to_string();
+    }
     let called = format!("{}.impl.{}({})", v.receiver, m.go_name, args.join(", "));
     v.call = if results.is_empty() || shape == Shape::HttpCall {
         called
