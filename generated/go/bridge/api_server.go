@@ -55,9 +55,6 @@ func (s *APIServer) RegisterCommand(_ context.Context, req *pluginpb.RegisterCom
 	err := s.impl.RegisterCommand(command)
 	resp := &pluginpb.RegisterCommandResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("RegisterCommand", convErr)
-	}
 	return resp, nil
 }
 
@@ -69,9 +66,6 @@ func (s *APIServer) UnregisterCommand(_ context.Context, req *pluginpb.Unregiste
 	err := s.impl.UnregisterCommand(teamID, trigger)
 	resp := &pluginpb.UnregisterCommandResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("UnregisterCommand", convErr)
-	}
 	return resp, nil
 }
 
@@ -126,9 +120,6 @@ func (s *APIServer) SaveConfig(_ context.Context, req *pluginpb.SaveConfigReques
 	appErr := s.impl.SaveConfig(config)
 	resp := &pluginpb.SaveConfigResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SaveConfig", err)
-	}
 	return resp, nil
 }
 
@@ -154,9 +145,6 @@ func (s *APIServer) SavePluginConfig(_ context.Context, req *pluginpb.SavePlugin
 	appErr := s.impl.SavePluginConfig(config)
 	resp := &pluginpb.SavePluginConfigResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SavePluginConfig", err)
-	}
 	return resp, nil
 }
 
@@ -167,9 +155,6 @@ func (s *APIServer) GetBundlePath(_ context.Context, _ *pluginpb.GetBundlePathRe
 	resp := &pluginpb.GetBundlePathResponse{}
 	resp.Path = path
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("GetBundlePath", convErr)
-	}
 	return resp, nil
 }
 
@@ -208,9 +193,6 @@ func (s *APIServer) GetSystemInstallDate(_ context.Context, _ *pluginpb.GetSyste
 	resp := &pluginpb.GetSystemInstallDateResponse{}
 	resp.InstallDate = installDate
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetSystemInstallDate", err)
-	}
 	return resp, nil
 }
 
@@ -254,9 +236,6 @@ func (s *APIServer) DeleteUser(_ context.Context, req *pluginpb.DeleteUserReques
 	appErr := s.impl.DeleteUser(userID)
 	resp := &pluginpb.DeleteUserResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteUser", err)
-	}
 	return resp, nil
 }
 
@@ -404,9 +383,6 @@ func (s *APIServer) UpdatePreferencesForUser(_ context.Context, req *pluginpb.Up
 	appErr := s.impl.UpdatePreferencesForUser(userID, preferences)
 	resp := &pluginpb.UpdatePreferencesForUserResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdatePreferencesForUser", err)
-	}
 	return resp, nil
 }
 
@@ -421,9 +397,6 @@ func (s *APIServer) DeletePreferencesForUser(_ context.Context, req *pluginpb.De
 	appErr := s.impl.DeletePreferencesForUser(userID, preferences)
 	resp := &pluginpb.DeletePreferencesForUserResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePreferencesForUser", err)
-	}
 	return resp, nil
 }
 
@@ -466,9 +439,6 @@ func (s *APIServer) ExtendSessionExpiry(_ context.Context, req *pluginpb.ExtendS
 	appErr := s.impl.ExtendSessionExpiry(sessionID, newExpiry)
 	resp := &pluginpb.ExtendSessionExpiryResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ExtendSessionExpiry", err)
-	}
 	return resp, nil
 }
 
@@ -479,9 +449,6 @@ func (s *APIServer) RevokeSession(_ context.Context, req *pluginpb.RevokeSession
 	appErr := s.impl.RevokeSession(sessionID)
 	resp := &pluginpb.RevokeSessionResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RevokeSession", err)
-	}
 	return resp, nil
 }
 
@@ -509,9 +476,6 @@ func (s *APIServer) RevokeUserAccessToken(_ context.Context, req *pluginpb.Revok
 	appErr := s.impl.RevokeUserAccessToken(tokenID)
 	resp := &pluginpb.RevokeUserAccessTokenResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RevokeUserAccessToken", err)
-	}
 	return resp, nil
 }
 
@@ -523,9 +487,6 @@ func (s *APIServer) GetTeamIcon(_ context.Context, req *pluginpb.GetTeamIconRequ
 	resp := &pluginpb.GetTeamIconResponse{}
 	resp.Icon = icon
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetTeamIcon", err)
-	}
 	return resp, nil
 }
 
@@ -537,9 +498,6 @@ func (s *APIServer) SetTeamIcon(_ context.Context, req *pluginpb.SetTeamIconRequ
 	appErr := s.impl.SetTeamIcon(teamID, data)
 	resp := &pluginpb.SetTeamIconResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SetTeamIcon", err)
-	}
 	return resp, nil
 }
 
@@ -550,9 +508,6 @@ func (s *APIServer) RemoveTeamIcon(_ context.Context, req *pluginpb.RemoveTeamIc
 	appErr := s.impl.RemoveTeamIcon(teamID)
 	resp := &pluginpb.RemoveTeamIconResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RemoveTeamIcon", err)
-	}
 	return resp, nil
 }
 
@@ -639,9 +594,6 @@ func (s *APIServer) UpdateUserActive(_ context.Context, req *pluginpb.UpdateUser
 	appErr := s.impl.UpdateUserActive(userID, active)
 	resp := &pluginpb.UpdateUserActiveResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateUserActive", err)
-	}
 	return resp, nil
 }
 
@@ -656,9 +608,6 @@ func (s *APIServer) UpdateUserCustomStatus(_ context.Context, req *pluginpb.Upda
 	appErr := s.impl.UpdateUserCustomStatus(userID, customStatus)
 	resp := &pluginpb.UpdateUserCustomStatusResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateUserCustomStatus", err)
-	}
 	return resp, nil
 }
 
@@ -669,9 +618,6 @@ func (s *APIServer) RemoveUserCustomStatus(_ context.Context, req *pluginpb.Remo
 	appErr := s.impl.RemoveUserCustomStatus(userID)
 	resp := &pluginpb.RemoveUserCustomStatusResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RemoveUserCustomStatus", err)
-	}
 	return resp, nil
 }
 
@@ -701,9 +647,6 @@ func (s *APIServer) GetLDAPUserAttributes(_ context.Context, req *pluginpb.GetLD
 	resp := &pluginpb.GetLDAPUserAttributesResponse{}
 	resp.Attributes = attributes2
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetLDAPUserAttributes", err)
-	}
 	return resp, nil
 }
 
@@ -731,9 +674,6 @@ func (s *APIServer) DeleteTeam(_ context.Context, req *pluginpb.DeleteTeamReques
 	appErr := s.impl.DeleteTeam(teamID)
 	resp := &pluginpb.DeleteTeamResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteTeam", err)
-	}
 	return resp, nil
 }
 
@@ -893,9 +833,6 @@ func (s *APIServer) DeleteTeamMember(_ context.Context, req *pluginpb.DeleteTeam
 	appErr := s.impl.DeleteTeamMember(teamID, userID, requestorId)
 	resp := &pluginpb.DeleteTeamMemberResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteTeamMember", err)
-	}
 	return resp, nil
 }
 
@@ -986,9 +923,6 @@ func (s *APIServer) DeleteChannel(_ context.Context, req *pluginpb.DeleteChannel
 	appErr := s.impl.DeleteChannel(channelId)
 	resp := &pluginpb.DeleteChannelResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteChannel", err)
-	}
 	return resp, nil
 }
 
@@ -999,9 +933,6 @@ func (s *APIServer) RestoreChannel(_ context.Context, req *pluginpb.RestoreChann
 	appErr := s.impl.RestoreChannel(channelId)
 	resp := &pluginpb.RestoreChannelResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RestoreChannel", err)
-	}
 	return resp, nil
 }
 
@@ -1165,9 +1096,6 @@ func (s *APIServer) RegisterChannelGuard(_ context.Context, req *pluginpb.Regist
 	appErr := s.impl.RegisterChannelGuard(channelID)
 	resp := &pluginpb.RegisterChannelGuardResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RegisterChannelGuard", err)
-	}
 	return resp, nil
 }
 
@@ -1178,9 +1106,6 @@ func (s *APIServer) UnregisterChannelGuard(_ context.Context, req *pluginpb.Unre
 	appErr := s.impl.UnregisterChannelGuard(channelID)
 	resp := &pluginpb.UnregisterChannelGuardResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UnregisterChannelGuard", err)
-	}
 	return resp, nil
 }
 
@@ -1443,9 +1368,6 @@ func (s *APIServer) PatchChannelMembersNotifications(_ context.Context, req *plu
 	appErr := s.impl.PatchChannelMembersNotifications(members, notifyProps)
 	resp := &pluginpb.PatchChannelMembersNotificationsResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("PatchChannelMembersNotifications", err)
-	}
 	return resp, nil
 }
 
@@ -1529,9 +1451,6 @@ func (s *APIServer) DeleteChannelMember(_ context.Context, req *pluginpb.DeleteC
 	appErr := s.impl.DeleteChannelMember(channelId, userID)
 	resp := &pluginpb.DeleteChannelMemberResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteChannelMember", err)
-	}
 	return resp, nil
 }
 
@@ -1579,9 +1498,6 @@ func (s *APIServer) RemoveReaction(_ context.Context, req *pluginpb.RemoveReacti
 	appErr := s.impl.RemoveReaction(reaction)
 	resp := &pluginpb.RemoveReactionResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RemoveReaction", err)
-	}
 	return resp, nil
 }
 
@@ -1649,9 +1565,6 @@ func (s *APIServer) DeletePost(_ context.Context, req *pluginpb.DeletePostReques
 	appErr := s.impl.DeletePost(postId)
 	resp := &pluginpb.DeletePostResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePost", err)
-	}
 	return resp, nil
 }
 
@@ -1787,9 +1700,6 @@ func (s *APIServer) GetProfileImage(_ context.Context, req *pluginpb.GetProfileI
 	resp := &pluginpb.GetProfileImageResponse{}
 	resp.Image = image
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetProfileImage", err)
-	}
 	return resp, nil
 }
 
@@ -1801,9 +1711,6 @@ func (s *APIServer) SetProfileImage(_ context.Context, req *pluginpb.SetProfileI
 	appErr := s.impl.SetProfileImage(userID, data)
 	resp := &pluginpb.SetProfileImageResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SetProfileImage", err)
-	}
 	return resp, nil
 }
 
@@ -1860,9 +1767,6 @@ func (s *APIServer) CopyFileInfos(_ context.Context, req *pluginpb.CopyFileInfos
 	resp := &pluginpb.CopyFileInfosResponse{}
 	resp.FileIds = fileIds2
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CopyFileInfos", err)
-	}
 	return resp, nil
 }
 
@@ -1888,9 +1792,6 @@ func (s *APIServer) SetFileSearchableContent(_ context.Context, req *pluginpb.Se
 	appErr := s.impl.SetFileSearchableContent(fileID, content)
 	resp := &pluginpb.SetFileSearchableContentResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SetFileSearchableContent", err)
-	}
 	return resp, nil
 }
 
@@ -1921,9 +1822,6 @@ func (s *APIServer) GetFile(_ context.Context, req *pluginpb.GetFileRequest) (*p
 	resp := &pluginpb.GetFileResponse{}
 	resp.Data = data
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetFile", err)
-	}
 	return resp, nil
 }
 
@@ -1935,9 +1833,6 @@ func (s *APIServer) GetFileLink(_ context.Context, req *pluginpb.GetFileLinkRequ
 	resp := &pluginpb.GetFileLinkResponse{}
 	resp.Link = link
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetFileLink", err)
-	}
 	return resp, nil
 }
 
@@ -1949,9 +1844,6 @@ func (s *APIServer) ReadFile(_ context.Context, req *pluginpb.ReadFileRequest) (
 	resp := &pluginpb.ReadFileResponse{}
 	resp.Data = data
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ReadFile", err)
-	}
 	return resp, nil
 }
 
@@ -1964,9 +1856,6 @@ func (s *APIServer) GetEmojiImage(_ context.Context, req *pluginpb.GetEmojiImage
 	resp.Image = image
 	resp.ImageType = imageType
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetEmojiImage", err)
-	}
 	return resp, nil
 }
 
@@ -1996,9 +1885,6 @@ func (s *APIServer) OpenInteractiveDialog(_ context.Context, req *pluginpb.OpenI
 	appErr := s.impl.OpenInteractiveDialog(dialog)
 	resp := &pluginpb.OpenInteractiveDialogResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OpenInteractiveDialog", err)
-	}
 	return resp, nil
 }
 
@@ -2015,9 +1901,6 @@ func (s *APIServer) SendToastMessage(_ context.Context, req *pluginpb.SendToastM
 	appErr := s.impl.SendToastMessage(userID, connectionID, message, options)
 	resp := &pluginpb.SendToastMessageResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SendToastMessage", err)
-	}
 	return resp, nil
 }
 
@@ -2041,9 +1924,6 @@ func (s *APIServer) EnablePlugin(_ context.Context, req *pluginpb.EnablePluginRe
 	appErr := s.impl.EnablePlugin(id)
 	resp := &pluginpb.EnablePluginResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("EnablePlugin", err)
-	}
 	return resp, nil
 }
 
@@ -2054,9 +1934,6 @@ func (s *APIServer) DisablePlugin(_ context.Context, req *pluginpb.DisablePlugin
 	appErr := s.impl.DisablePlugin(id)
 	resp := &pluginpb.DisablePluginResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DisablePlugin", err)
-	}
 	return resp, nil
 }
 
@@ -2067,9 +1944,6 @@ func (s *APIServer) RemovePlugin(_ context.Context, req *pluginpb.RemovePluginRe
 	appErr := s.impl.RemovePlugin(id)
 	resp := &pluginpb.RemovePluginResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RemovePlugin", err)
-	}
 	return resp, nil
 }
 
@@ -2114,9 +1988,6 @@ func (s *APIServer) KVSet(_ context.Context, req *pluginpb.KVSetRequest) (*plugi
 	appErr := s.impl.KVSet(key, value)
 	resp := &pluginpb.KVSetResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVSet", err)
-	}
 	return resp, nil
 }
 
@@ -2130,9 +2001,6 @@ func (s *APIServer) KVCompareAndSet(_ context.Context, req *pluginpb.KVCompareAn
 	resp := &pluginpb.KVCompareAndSetResponse{}
 	resp.Ok = ok
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVCompareAndSet", err)
-	}
 	return resp, nil
 }
 
@@ -2145,9 +2013,6 @@ func (s *APIServer) KVCompareAndDelete(_ context.Context, req *pluginpb.KVCompar
 	resp := &pluginpb.KVCompareAndDeleteResponse{}
 	resp.Ok = ok
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVCompareAndDelete", err)
-	}
 	return resp, nil
 }
 
@@ -2164,9 +2029,6 @@ func (s *APIServer) KVSetWithOptions(_ context.Context, req *pluginpb.KVSetWithO
 	resp := &pluginpb.KVSetWithOptionsResponse{}
 	resp.Ok = ok
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVSetWithOptions", err)
-	}
 	return resp, nil
 }
 
@@ -2179,9 +2041,6 @@ func (s *APIServer) KVSetWithExpiry(_ context.Context, req *pluginpb.KVSetWithEx
 	appErr := s.impl.KVSetWithExpiry(key, value, expireInSeconds)
 	resp := &pluginpb.KVSetWithExpiryResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVSetWithExpiry", err)
-	}
 	return resp, nil
 }
 
@@ -2193,9 +2052,6 @@ func (s *APIServer) KVGet(_ context.Context, req *pluginpb.KVGetRequest) (*plugi
 	resp := &pluginpb.KVGetResponse{}
 	resp.Value = value
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVGet", err)
-	}
 	return resp, nil
 }
 
@@ -2206,9 +2062,6 @@ func (s *APIServer) KVDelete(_ context.Context, req *pluginpb.KVDeleteRequest) (
 	appErr := s.impl.KVDelete(key)
 	resp := &pluginpb.KVDeleteResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVDelete", err)
-	}
 	return resp, nil
 }
 
@@ -2218,9 +2071,6 @@ func (s *APIServer) KVDeleteAll(_ context.Context, _ *pluginpb.KVDeleteAllReques
 	appErr := s.impl.KVDeleteAll()
 	resp := &pluginpb.KVDeleteAllResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVDeleteAll", err)
-	}
 	return resp, nil
 }
 
@@ -2233,9 +2083,6 @@ func (s *APIServer) KVList(_ context.Context, req *pluginpb.KVListRequest) (*plu
 	resp := &pluginpb.KVListResponse{}
 	resp.Keys = keys
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVList", err)
-	}
 	return resp, nil
 }
 
@@ -2352,9 +2199,6 @@ func (s *APIServer) SendMail(_ context.Context, req *pluginpb.SendMailRequest) (
 	appErr := s.impl.SendMail(to, subject, htmlBody)
 	resp := &pluginpb.SendMailResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SendMail", err)
-	}
 	return resp, nil
 }
 
@@ -2447,9 +2291,6 @@ func (s *APIServer) PermanentDeleteBot(_ context.Context, req *pluginpb.Permanen
 	appErr := s.impl.PermanentDeleteBot(botUserId)
 	resp := &pluginpb.PermanentDeleteBotResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("PermanentDeleteBot", err)
-	}
 	return resp, nil
 }
 
@@ -2480,9 +2321,6 @@ func (s *APIServer) PublishUserTyping(_ context.Context, req *pluginpb.PublishUs
 	appErr := s.impl.PublishUserTyping(userID, channelId, parentId)
 	resp := &pluginpb.PublishUserTypingResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("PublishUserTyping", err)
-	}
 	return resp, nil
 }
 
@@ -2597,9 +2435,6 @@ func (s *APIServer) DeleteCommand(_ context.Context, req *pluginpb.DeleteCommand
 	err := s.impl.DeleteCommand(commandID)
 	resp := &pluginpb.DeleteCommandResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("DeleteCommand", convErr)
-	}
 	return resp, nil
 }
 
@@ -2658,9 +2493,6 @@ func (s *APIServer) DeleteOAuthApp(_ context.Context, req *pluginpb.DeleteOAuthA
 	appErr := s.impl.DeleteOAuthApp(appID)
 	resp := &pluginpb.DeleteOAuthAppResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteOAuthApp", err)
-	}
 	return resp, nil
 }
 
@@ -2675,9 +2507,6 @@ func (s *APIServer) PublishPluginClusterEvent(_ context.Context, req *pluginpb.P
 	err := s.impl.PublishPluginClusterEvent(ev, opts)
 	resp := &pluginpb.PublishPluginClusterEventResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("PublishPluginClusterEvent", convErr)
-	}
 	return resp, nil
 }
 
@@ -2691,9 +2520,6 @@ func (s *APIServer) RequestTrialLicense(_ context.Context, req *pluginpb.Request
 	appErr := s.impl.RequestTrialLicense(requesterID, users, termsAccepted, receiveEmailsAccepted)
 	resp := &pluginpb.RequestTrialLicenseResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RequestTrialLicense", err)
-	}
 	return resp, nil
 }
 
@@ -2721,9 +2547,6 @@ func (s *APIServer) EnsureBotUser(_ context.Context, req *pluginpb.EnsureBotUser
 	resp := &pluginpb.EnsureBotUserResponse{}
 	resp.BotUserId = botUserId
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("EnsureBotUser", convErr)
-	}
 	return resp, nil
 }
 
@@ -2735,9 +2558,6 @@ func (s *APIServer) RegisterCollectionAndTopic(_ context.Context, req *pluginpb.
 	err := s.impl.RegisterCollectionAndTopic(collectionType, topicType)
 	resp := &pluginpb.RegisterCollectionAndTopicResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("RegisterCollectionAndTopic", convErr)
-	}
 	return resp, nil
 }
 
@@ -2805,9 +2625,6 @@ func (s *APIServer) SendPushNotification(_ context.Context, req *pluginpb.SendPu
 	appErr := s.impl.SendPushNotification(notification, userID)
 	resp := &pluginpb.SendPushNotificationResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SendPushNotification", err)
-	}
 	return resp, nil
 }
 
@@ -2840,9 +2657,6 @@ func (s *APIServer) RegisterPluginForSharedChannels(_ context.Context, req *plug
 	resp := &pluginpb.RegisterPluginForSharedChannelsResponse{}
 	resp.RemoteId = remoteID
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("RegisterPluginForSharedChannels", convErr)
-	}
 	return resp, nil
 }
 
@@ -2853,9 +2667,6 @@ func (s *APIServer) UnregisterPluginForSharedChannels(_ context.Context, req *pl
 	err := s.impl.UnregisterPluginForSharedChannels(pluginID)
 	resp := &pluginpb.UnregisterPluginForSharedChannelsResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("UnregisterPluginForSharedChannels", convErr)
-	}
 	return resp, nil
 }
 
@@ -2866,9 +2677,6 @@ func (s *APIServer) UnregisterPluginRemoteForSharedChannels(_ context.Context, r
 	err := s.impl.UnregisterPluginRemoteForSharedChannels(remoteID)
 	resp := &pluginpb.UnregisterPluginRemoteForSharedChannelsResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("UnregisterPluginRemoteForSharedChannels", convErr)
-	}
 	return resp, nil
 }
 
@@ -2914,9 +2722,6 @@ func (s *APIServer) UnshareChannel(_ context.Context, req *pluginpb.UnshareChann
 	resp := &pluginpb.UnshareChannelResponse{}
 	resp.Unshared = unshared
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("UnshareChannel", convErr)
-	}
 	return resp, nil
 }
 
@@ -2932,9 +2737,6 @@ func (s *APIServer) UpdateSharedChannelCursor(_ context.Context, req *pluginpb.U
 	err := s.impl.UpdateSharedChannelCursor(channelID, remoteID, cusror)
 	resp := &pluginpb.UpdateSharedChannelCursorResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("UpdateSharedChannelCursor", convErr)
-	}
 	return resp, nil
 }
 
@@ -2945,9 +2747,6 @@ func (s *APIServer) SyncSharedChannel(_ context.Context, req *pluginpb.SyncShare
 	err := s.impl.SyncSharedChannel(channelID)
 	resp := &pluginpb.SyncSharedChannelResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("SyncSharedChannel", convErr)
-	}
 	return resp, nil
 }
 
@@ -2961,9 +2760,6 @@ func (s *APIServer) InviteRemoteToChannel(_ context.Context, req *pluginpb.Invit
 	err := s.impl.InviteRemoteToChannel(channelID, remoteID, userID, shareIfNotShared)
 	resp := &pluginpb.InviteRemoteToChannelResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("InviteRemoteToChannel", convErr)
-	}
 	return resp, nil
 }
 
@@ -2975,9 +2771,6 @@ func (s *APIServer) UninviteRemoteFromChannel(_ context.Context, req *pluginpb.U
 	err := s.impl.UninviteRemoteFromChannel(channelID, remoteID)
 	resp := &pluginpb.UninviteRemoteFromChannelResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("UninviteRemoteFromChannel", convErr)
-	}
 	return resp, nil
 }
 
@@ -3032,9 +2825,6 @@ func (s *APIServer) ReceiveSharedChannelProfileImageSyncMsg(_ context.Context, r
 	err := s.impl.ReceiveSharedChannelProfileImageSyncMsg(remoteID, userID, image)
 	resp := &pluginpb.ReceiveSharedChannelProfileImageSyncMsgResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("ReceiveSharedChannelProfileImageSyncMsg", convErr)
-	}
 	return resp, nil
 }
 
@@ -3294,9 +3084,6 @@ func (s *APIServer) CreateDefaultSyncableMemberships(_ context.Context, req *plu
 	appErr := s.impl.CreateDefaultSyncableMemberships(params)
 	resp := &pluginpb.CreateDefaultSyncableMembershipsResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CreateDefaultSyncableMemberships", err)
-	}
 	return resp, nil
 }
 
@@ -3306,9 +3093,6 @@ func (s *APIServer) DeleteGroupConstrainedMemberships(_ context.Context, _ *plug
 	appErr := s.impl.DeleteGroupConstrainedMemberships()
 	resp := &pluginpb.DeleteGroupConstrainedMembershipsResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteGroupConstrainedMemberships", err)
-	}
 	return resp, nil
 }
 
@@ -3385,9 +3169,6 @@ func (s *APIServer) DeletePropertyField(_ context.Context, req *pluginpb.DeleteP
 	err := s.impl.DeletePropertyField(groupID, fieldID)
 	resp := &pluginpb.DeletePropertyFieldResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("DeletePropertyField", convErr)
-	}
 	return resp, nil
 }
 
@@ -3418,9 +3199,6 @@ func (s *APIServer) CountPropertyFields(_ context.Context, req *pluginpb.CountPr
 	resp := &pluginpb.CountPropertyFieldsResponse{}
 	resp.Count = count
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("CountPropertyFields", convErr)
-	}
 	return resp, nil
 }
 
@@ -3435,9 +3213,6 @@ func (s *APIServer) CountPropertyFieldsForTarget(_ context.Context, req *pluginp
 	resp := &pluginpb.CountPropertyFieldsForTargetResponse{}
 	resp.Count = count
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("CountPropertyFieldsForTarget", convErr)
-	}
 	return resp, nil
 }
 
@@ -3531,9 +3306,6 @@ func (s *APIServer) DeletePropertyValue(_ context.Context, req *pluginpb.DeleteP
 	err := s.impl.DeletePropertyValue(groupID, valueID)
 	resp := &pluginpb.DeletePropertyValueResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("DeletePropertyValue", convErr)
-	}
 	return resp, nil
 }
 
@@ -3661,9 +3433,6 @@ func (s *APIServer) DeletePropertyValuesForTarget(_ context.Context, req *plugin
 	err := s.impl.DeletePropertyValuesForTarget(groupID, targetType, targetID)
 	resp := &pluginpb.DeletePropertyValuesForTargetResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("DeletePropertyValuesForTarget", convErr)
-	}
 	return resp, nil
 }
 
@@ -3675,9 +3444,6 @@ func (s *APIServer) DeletePropertyValuesForField(_ context.Context, req *pluginp
 	err := s.impl.DeletePropertyValuesForField(groupID, fieldID)
 	resp := &pluginpb.DeletePropertyValuesForFieldResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("DeletePropertyValuesForField", convErr)
-	}
 	return resp, nil
 }
 
@@ -3729,9 +3495,6 @@ func (s *APIServer) DeletePropertyValueWithOptions(_ context.Context, req *plugi
 	err := s.impl.DeletePropertyValueWithOptions(groupID, valueID, options)
 	resp := &pluginpb.DeletePropertyValueWithOptionsResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("DeletePropertyValueWithOptions", convErr)
-	}
 	return resp, nil
 }
 
@@ -3748,9 +3511,6 @@ func (s *APIServer) DeletePropertyValuesForTargetWithOptions(_ context.Context, 
 	err := s.impl.DeletePropertyValuesForTargetWithOptions(groupID, targetType, targetID, options)
 	resp := &pluginpb.DeletePropertyValuesForTargetWithOptionsResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("DeletePropertyValuesForTargetWithOptions", convErr)
-	}
 	return resp, nil
 }
 
@@ -3766,9 +3526,6 @@ func (s *APIServer) DeletePropertyValuesForFieldWithOptions(_ context.Context, r
 	err := s.impl.DeletePropertyValuesForFieldWithOptions(groupID, fieldID, options)
 	resp := &pluginpb.DeletePropertyValuesForFieldWithOptionsResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("DeletePropertyValuesForFieldWithOptions", convErr)
-	}
 	return resp, nil
 }
 
@@ -3855,9 +3612,6 @@ func (s *APIServer) DeleteAccessControlPolicy(_ context.Context, req *pluginpb.D
 	appErr := s.impl.DeleteAccessControlPolicy(actingUserID, resourceType, id)
 	resp := &pluginpb.DeleteAccessControlPolicyResponse{}
 	resp.Error = c.AppErrorToProto(appErr)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteAccessControlPolicy", err)
-	}
 	return resp, nil
 }
 

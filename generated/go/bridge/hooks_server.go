@@ -37,9 +37,6 @@ func (s *HooksServer) OnActivate(_ context.Context, _ *pluginpb.OnActivateReques
 	err := s.impl.OnActivate()
 	resp := &pluginpb.OnActivateResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("OnActivate", convErr)
-	}
 	return resp, nil
 }
 
@@ -50,9 +47,6 @@ func (s *HooksServer) Implemented(_ context.Context, _ *pluginpb.ImplementedRequ
 	resp := &pluginpb.ImplementedResponse{}
 	resp.Hooks = hooks
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("Implemented", convErr)
-	}
 	return resp, nil
 }
 
@@ -62,9 +56,6 @@ func (s *HooksServer) OnDeactivate(_ context.Context, _ *pluginpb.OnDeactivateRe
 	err := s.impl.OnDeactivate()
 	resp := &pluginpb.OnDeactivateResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("OnDeactivate", convErr)
-	}
 	return resp, nil
 }
 
@@ -74,9 +65,6 @@ func (s *HooksServer) OnConfigurationChange(_ context.Context, _ *pluginpb.OnCon
 	err := s.impl.OnConfigurationChange()
 	resp := &pluginpb.OnConfigurationChangeResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("OnConfigurationChange", convErr)
-	}
 	return resp, nil
 }
 
@@ -513,9 +501,6 @@ func (s *HooksServer) RunDataRetention(_ context.Context, req *pluginpb.RunDataR
 	resp := &pluginpb.RunDataRetentionResponse{}
 	resp.DeletedCount = deletedCount
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("RunDataRetention", convErr)
-	}
 	return resp, nil
 }
 
@@ -530,9 +515,6 @@ func (s *HooksServer) OnInstall(_ context.Context, req *pluginpb.OnInstallReques
 	err := s.impl.OnInstall(c, event)
 	resp := &pluginpb.OnInstallResponse{}
 	resp.Error = conv.ErrorToProto(err)
-	if convErr := conv.Err(); convErr != nil {
-		return nil, conversionStatus("OnInstall", convErr)
-	}
 	return resp, nil
 }
 
@@ -699,9 +681,6 @@ func (s *HooksServer) OnSharedChannelsAttachmentSyncMsg(_ context.Context, req *
 	err := s.impl.OnSharedChannelsAttachmentSyncMsg(fi, post, rc)
 	resp := &pluginpb.OnSharedChannelsAttachmentSyncMsgResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("OnSharedChannelsAttachmentSyncMsg", convErr)
-	}
 	return resp, nil
 }
 
@@ -716,9 +695,6 @@ func (s *HooksServer) OnSharedChannelsProfileImageSyncMsg(_ context.Context, req
 	err := s.impl.OnSharedChannelsProfileImageSyncMsg(user, rc)
 	resp := &pluginpb.OnSharedChannelsProfileImageSyncMsgResponse{}
 	resp.Error = c.ErrorToProto(err)
-	if convErr := c.Err(); convErr != nil {
-		return nil, conversionStatus("OnSharedChannelsProfileImageSyncMsg", convErr)
-	}
 	return resp, nil
 }
 
@@ -751,9 +727,6 @@ func (s *HooksServer) OnSAMLLogin(_ context.Context, req *pluginpb.OnSAMLLoginRe
 	err := s.impl.OnSAMLLogin(c, user, assertion)
 	resp := &pluginpb.OnSAMLLoginResponse{}
 	resp.Error = conv.ErrorToProto(err)
-	if convErr := conv.Err(); convErr != nil {
-		return nil, conversionStatus("OnSAMLLogin", convErr)
-	}
 	return resp, nil
 }
 

@@ -540,9 +540,9 @@ fn server_method(
             } else {
                 "AppErrorToProto"
             };
+            // Error conversions cannot fail: no check follows them.
             v.response.push(FieldInit { name: pb, value: format!("{c}.{to}({name})") });
             v.uses_conv = true;
-            v.encode_checked = true;
         } else if kind(r.go) == Kind::Response {
             continue;
         } else {
