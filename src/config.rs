@@ -2,7 +2,8 @@
 //! flags first, then an optional `mm-bindgen.toml` in the working directory,
 //! then the defaults `proto/`, the embedded templates and `generated/`. The
 //! file may also list protoc plugins to run (`[[plugins]]`, see
-//! [`crate::plugins::Plugin`]).
+//! [`crate::plugins::Plugin`]) and say where the Go code lives (`[go]`, see
+//! [`GoHome`]).
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,50 @@ pub struct FileConfig {
     pub out: Option<PathBuf>,
     #[serde(default)]
     pub plugins: Vec<Plugin>,
+    #[serde(default)]
+    pub go: GoFile,
+}
+
+/// The `[go]` table as written; what is missing takes the default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoFile {
+    pub module: Option<String>,
+    pub messages: Option<String>,
+    pub package: Option<String>,
+}
+
+/// Where the Go code lives: the module, the import path of the message
+/// package (the `go_package` of the bridged protos, written by
+/// protoc-gen-go) and the name of the bridge package, whose files go to
+/// `go/<package>/` under the output directory beside `go/go.mod`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoHome {
+    pub module: String,
+    pub messages: String,
+    pub package: String,
+}
+
+/// The module of the generated Go code when `[go]` does not name one.
+pub const DEFAULT_GO_MODULE: &str = "mmbindgen.dev/generated/go";
+
+impl Default for GoHome {
+    fn default() -> Self {
+        GoFile::default().resolve()
+    }
+}
+
+impl GoFile {
+    /// Fills in the defaults: the module `mmbindgen.dev/generated/go`, the
+    /// messages in its `pluginpb` package, the bridge package `bridge`.
+    pub fn resolve(self) -> GoHome {
+        let module = self.module.unwrap_or_else(|| DEFAULT_GO_MODULE.to_string());
+        GoHome {
+            messages: self.messages.unwrap_or_else(|| format!("{module}/pluginpb")),
+            package: self.package.unwrap_or_else(|| "bridge".to_string()),
+            module,
+        }
+    }
 }
 
 /// The resolved settings.
@@ -34,6 +79,7 @@ pub struct Config {
     /// The protoc plugins to run, and the directory their commands run in.
     pub plugins: Vec<Plugin>,
     pub dir: PathBuf,
+    pub go: GoHome,
 }
 
 impl Config {
@@ -52,6 +98,7 @@ impl Config {
             out: out.or(file.out.map(rel)).unwrap_or_else(|| PathBuf::from("generated")),
             plugins: file.plugins,
             dir: dir.to_path_buf(),
+            go: file.go.resolve(),
         })
     }
 }
@@ -77,4 +124,27 @@ fn read(dir: &Path) -> Result<FileConfig> {
         };
         Failure::one(d)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_home_defaults_and_overrides() {
+        assert_eq!(
+            GoHome::default(),
+            GoHome {
+                module: "mmbindgen.dev/generated/go".into(),
+                messages: "mmbindgen.dev/generated/go/pluginpb".into(),
+                package: "bridge".into(),
+            }
+        );
+        let file: FileConfig =
+            toml::from_str("[go]\nmodule = \"example.com/server\"\npackage = \"pybridge\"\n").unwrap();
+        let home = file.go.resolve();
+        assert_eq!(home.messages, "example.com/server/pluginpb");
+        assert_eq!(home.package, "pybridge");
+        assert!(toml::from_str::<FileConfig>("[go]\nmodul = \"x\"\n").is_err());
+    }
 }

@@ -145,7 +145,7 @@ fn run(cli: Cli) -> Result<u8> {
         None => Templates::Embedded,
     };
     let markers: Vec<String> = config.plugins.iter().map(|p| p.marker()).collect();
-    let generate = || pipeline::generate(&config.proto, templates(), &config.plugins, &config.dir);
+    let generate = || pipeline::generate(&config.proto, templates(), &config.plugins, &config.dir, &config.go);
     match cli.command {
         Command::Generate => {
             let rendered = generate()?;

@@ -230,6 +230,81 @@ pub struct GoValue {
     pub role: Role,
     /// The proto field name.
     pub field: String,
+    /// `go_type` parsed; `None` when it is empty.
+    #[serde(skip)]
+    pub ty: Option<GoType>,
+}
+
+/// A Go type expression as a tree, parsed once in `build` from a `go_type`
+/// (or a default): named types carry their package's import path, so
+/// imports, shapes and conversions never look at the spelling.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GoType {
+    /// A predeclared type: `string`, `int64`, `bool`, `byte`, `any`, `error`.
+    Builtin(String),
+    /// A type of another package: `model.Post` is `{ path:
+    /// "github.com/mattermost/mattermost/server/public/model", package:
+    /// "model", name: "Post" }`. `package` is the qualifier the proto's
+    /// `go_import` declares for `path`.
+    Named {
+        path: String,
+        package: String,
+        name: String,
+    },
+    Pointer(Box<GoType>),
+    Slice(Box<GoType>),
+    Map(Box<GoType>, Box<GoType>),
+    /// The last parameter of a variadic function: `...any`.
+    Variadic(Box<GoType>),
+}
+
+impl GoType {
+    /// Whether this is the named type `name` of the package at `path`.
+    pub fn is_named(&self, path: &str, name: &str) -> bool {
+        matches!(self, GoType::Named { path: p, name: n, .. } if p == path && n == name)
+    }
+
+    /// Whether this is a pointer to the named type `name` of `path`.
+    pub fn is_pointer_to(&self, path: &str, name: &str) -> bool {
+        matches!(self, GoType::Pointer(t) if t.is_named(path, name))
+    }
+
+    /// Whether this is the predeclared type `name`.
+    pub fn is_builtin(&self, name: &str) -> bool {
+        matches!(self, GoType::Builtin(n) if n == name)
+    }
+
+    /// Every named type in the expression, outermost first.
+    pub fn named(&self) -> Vec<&GoType> {
+        let mut out = Vec::new();
+        let mut stack = vec![self];
+        while let Some(t) = stack.pop() {
+            match t {
+                GoType::Builtin(_) => {}
+                GoType::Named { .. } => out.push(t),
+                GoType::Pointer(e) | GoType::Slice(e) | GoType::Variadic(e) => stack.push(e),
+                GoType::Map(k, v) => {
+                    stack.push(v);
+                    stack.push(k);
+                }
+            }
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for GoType {
+    /// The Go spelling, with the declared qualifiers.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GoType::Builtin(n) => f.write_str(n),
+            GoType::Named { package, name, .. } => write!(f, "{package}.{name}"),
+            GoType::Pointer(t) => write!(f, "*{t}"),
+            GoType::Slice(t) => write!(f, "[]{t}"),
+            GoType::Map(k, v) => write!(f, "map[{k}]{v}"),
+            GoType::Variadic(t) => write!(f, "...{t}"),
+        }
+    }
 }
 
 /// The part a proto field plays in a Go signature.
@@ -266,6 +341,10 @@ pub struct Message {
     pub comments: Comments,
     /// The Go type the message mirrors (`model.Post`), if declared.
     pub go_type: Option<String>,
+    /// `go_type` parsed (`None` also when it does not parse, which
+    /// validation reports).
+    #[serde(skip)]
+    pub go: Option<GoType>,
     /// The Go value travels as JSON in the single `bytes json = 1` field.
     pub json: bool,
     /// Exported Go fields deliberately not carried, with reasons.
@@ -349,6 +428,10 @@ pub struct Field {
     pub go_type: String,
     /// Whether `go_type` came from the option rather than the default.
     pub go_type_explicit: bool,
+    /// `go_type` parsed; `None` when it is empty (or does not parse, which
+    /// validation reports).
+    #[serde(skip)]
+    pub go: Option<GoType>,
     /// In a response: the 1-based Go parameter position this field fills.
     pub go_param: u32,
     /// A proto2 `required` field; absent from the JSON when false.

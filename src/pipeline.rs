@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::config::GoHome;
 use crate::diag::{Diagnostic, Result};
 use crate::load::Loaded;
 use crate::model::Model;
@@ -24,12 +25,14 @@ fn checked(proto: &Path) -> Result<(Loaded, Model)> {
 
 /// Runs every stage up to rendering, and the protoc plugins (in parallel
 /// with everything after loading: they are the slow part); nothing touches
-/// the output directory. `dir` is where plugin commands run.
+/// the output directory. `dir` is where plugin commands run; `go` is where
+/// the Go code lives.
 pub fn generate(
     proto: &Path,
     templates: Templates,
     plugins: &[Plugin],
     dir: &Path,
+    go: &GoHome,
 ) -> Result<BTreeMap<String, String>> {
     let loaded = load::load(proto)?;
     let (ours, theirs) = std::thread::scope(|scope| {
@@ -39,7 +42,7 @@ pub fn generate(
         let ours = (|| {
             let model = build::build(&loaded);
             validate::validate(&model)?;
-            let files = lower::lower(&model)?;
+            let files = lower::lower(&model, go)?;
             render::render(&render::engine(templates)?, &files)
         })();
         (ours, theirs.join().expect("the plugin thread does not panic"))

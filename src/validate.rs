@@ -10,9 +10,6 @@ use heck::{ToLowerCamelCase, ToSnakeCase};
 use crate::diag::{Diagnostic, Failure, Result};
 use crate::model::{Cardinality, Field, Location, Message, Model, Role, TypeRef};
 
-/// Go types that need no import.
-const GO_BUILTIN_PREFIXES: &[&str] = &["[]", "*", "...", "map["];
-
 /// Checks the model. Rules about the options hold whatever is rendered;
 /// collisions of the names a target derives are checked only when that
 /// target renders something: the Go and Python targets cover the services
@@ -268,43 +265,15 @@ impl Validator<'_> {
         }
     }
 
-    /// Every `alias.` in a Go type expression must be a declared import.
+    /// A Go type expression must parse, with declared qualifiers only.
     fn go_type_aliases(&mut self, go_type: &str, at: &Location, element: String, model: &Model) {
-        for alias in qualifiers(go_type) {
-            if !model.go_imports.iter().any(|i| i.alias == alias) {
-                self.report(
-                    at,
-                    element.clone(),
-                    format!("Go type `{go_type}` uses `{alias}`, which no `(mmbindgen.v1.file).go_import` declares"),
-                );
-            }
+        if go_type.is_empty() {
+            return;
+        }
+        if let Err(why) = crate::build::parse_go_type(go_type, &model.go_imports) {
+            self.report(at, element, format!("Go type `{go_type}` {why}"));
         }
     }
-}
-
-/// The package qualifiers in a Go type expression: `map[string]*model.Post`
-/// gives `model`.
-pub fn qualifiers(go_type: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = go_type;
-    while !rest.is_empty() {
-        if let Some(p) = GO_BUILTIN_PREFIXES.iter().find(|p| rest.starts_with(**p)) {
-            rest = &rest[p.len()..];
-            continue;
-        }
-        let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
-        if end == 0 {
-            rest = &rest[1..];
-            continue;
-        }
-        if rest[end..].starts_with('.') {
-            out.push(&rest[..end]);
-            rest = &rest[end + 1..];
-        } else {
-            rest = &rest[end..];
-        }
-    }
-    out
 }
 
 fn is_version(v: &str) -> bool {
@@ -315,22 +284,6 @@ fn is_version(v: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn qualifiers_of_go_types() {
-        let cases: &[(&str, &[&str])] = &[
-            ("string", &[]),
-            ("*model.Post", &["model"]),
-            ("[]*model.Post", &["model"]),
-            ("map[string]*model.Post", &["model"]),
-            ("map[model.Id]json.RawMessage", &["model", "json"]),
-            ("...any", &[]),
-            ("http.ResponseWriter", &["http"]),
-        ];
-        for (t, want) in cases {
-            assert_eq!(qualifiers(t), *want, "{t}");
-        }
-    }
 
     #[test]
     fn versions() {

@@ -351,7 +351,7 @@ fn services_sharing_a_short_name_get_a_page_each() {
     // whose files are named after it; the docs name pages by package.
     let loaded = mm_bindgen::load::load(dir.path()).unwrap();
     let model = mm_bindgen::build::build(&loaded);
-    let files = mm_bindgen::lower::lower(&model).unwrap();
+    let files = mm_bindgen::lower::lower(&model, &Default::default()).unwrap();
     let engine = mm_bindgen::render::engine(mm_bindgen::render::Templates::Embedded).unwrap();
     let rendered = mm_bindgen::render::render(&engine, &files).unwrap();
     let docs: Vec<&str> = rendered.keys().filter(|p| p.starts_with("docs/")).map(String::as_str).collect();

@@ -10,6 +10,7 @@ use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+use mm_bindgen::config::GoHome;
 use mm_bindgen::diag::Failure;
 use mm_bindgen::pipeline;
 use mm_bindgen::render::Templates;
@@ -160,7 +161,9 @@ fn copy_protos(from: &Path, to: &Path) -> Vec<PathBuf> {
 /// diagnostics that each name a place or an element (`Ok(false)`); what is
 /// wrong otherwise.
 fn outcome(root: &Path) -> Result<bool, String> {
-    let result = catch_unwind(AssertUnwindSafe(|| pipeline::generate(root, Templates::Embedded, &[], Path::new("."))));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        pipeline::generate(root, Templates::Embedded, &[], Path::new("."), &GoHome::default())
+    }));
     match result {
         Ok(Ok(_)) => Ok(true),
         Ok(Err(Failure::Input(ds))) => match ds.iter().find(|d| d.place.is_none() && d.element.is_none()) {

@@ -30,7 +30,9 @@ fn copy_protos(from: &Path, to: &Path) -> Vec<PathBuf> {
 
 /// Runs the pipeline; returns a description of the panic, if any.
 fn panics(root: &Path) -> Option<String> {
-    let result = catch_unwind(AssertUnwindSafe(|| pipeline::generate(root, Templates::Embedded, &[], Path::new("."))));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        pipeline::generate(root, Templates::Embedded, &[], Path::new("."), &Default::default())
+    }));
     match result {
         Ok(Ok(_)) | Ok(Err(Failure::Input(_))) => None,
         Ok(Err(Failure::Internal(e))) => Some(format!("internal error: {e:#}")),

@@ -13,15 +13,18 @@ package empty.v1;
 import "mmbindgen/v1/options.proto";
 
 option go_package = "mmbindgen.dev/generated/go/pluginpb";
+option (mmbindgen.v1.file) = {
+  go_import: [{alias: "plugin" path: "github.com/mattermost/mattermost/server/public/plugin"}]
+};
 
 // An API with nothing in it yet.
 service EmptyAPI {
-  option (mmbindgen.v1.service).go_interface = "API";
+  option (mmbindgen.v1.service).go_interface = "plugin.API";
 }
 
 // Hooks with nothing in them yet.
 service EmptyHooks {
-  option (mmbindgen.v1.service).go_interface = "Hooks";
+  option (mmbindgen.v1.service).go_interface = "plugin.Hooks";
   option (mmbindgen.v1.service).hooks = true;
 }
 
@@ -33,7 +36,7 @@ fn services_without_methods_are_lowered_by_the_go_and_python_targets() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("empty.proto"), EMPTY_SERVICES).unwrap();
     let model = pipeline::model(dir.path()).unwrap_or_else(|f| panic!("{f}"));
-    let files = lower::lower(&model).unwrap_or_else(|f| panic!("{f}"));
+    let files = lower::lower(&model, &Default::default()).unwrap_or_else(|f| panic!("{f}"));
     let from_empty = |prefix: &str| {
         files
             .iter()

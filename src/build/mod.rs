@@ -23,7 +23,7 @@ use crate::model::{
 use options::Extensions;
 use source::SourceInfo;
 
-pub use gotype::{default_go_name, scalar as go_scalar};
+pub use gotype::{default_go_name, parse as parse_go_type, scalar as go_scalar};
 
 /// Builds the model of the loaded files.
 pub fn build(loaded: &Loaded) -> Model {
@@ -106,7 +106,8 @@ pub fn build(loaded: &Loaded) -> Model {
         }
     }
 
-    resolve_go_types(&mut messages, &enums);
+    let go_imports: Vec<GoImport> = imports.into_values().collect();
+    resolve_go_types(&mut messages, &enums, &go_imports);
     let by_name: HashMap<&str, &Message> = messages.iter().map(|m| (m.full_name.as_str(), m)).collect();
     for service in &mut services {
         for method in &mut service.methods {
@@ -128,7 +129,7 @@ pub fn build(loaded: &Loaded) -> Model {
 
     let mut model = Model {
         files,
-        go_imports: imports.into_values().collect(),
+        go_imports,
         services,
         messages,
         enums,
@@ -170,6 +171,7 @@ fn collect_message(
         location,
         comments,
         go_type: non_empty(opts.go_type),
+        go: None,
         json: opts.json,
         skipped: opts.skip.into_iter().map(|s| model::SkippedField { go_name: s.go_name, reason: s.reason }).collect(),
         fields,
@@ -214,6 +216,7 @@ fn build_field(f: &FieldDescriptor, ext: &Extensions, src: &SourceInfo, model_me
         go_name: non_empty(opts.go_name).unwrap_or_else(|| gotype::default_go_name(f.name(), model_message)),
         go_type: opts.go_type,
         go_type_explicit,
+        go: None,
         go_param: opts.go_param,
         required: f.cardinality() == PCard::Required,
         deprecated: f.field_descriptor_proto().options.as_ref().and_then(|o| o.deprecated).unwrap_or(false),
@@ -249,6 +252,7 @@ fn build_extension(x: &ExtensionDescriptor, ext: &Extensions, src: &SourceInfo) 
             go_name: non_empty(opts.go_name).unwrap_or_else(|| gotype::default_go_name(x.name(), false)),
             go_type: String::new(),
             go_type_explicit: false,
+            go: None,
             go_param: 0,
             required: x.cardinality() == PCard::Required,
             deprecated: proto.options.as_ref().and_then(|o| o.deprecated).unwrap_or(false),
@@ -312,8 +316,10 @@ fn build_enum(e: &EnumDescriptor, ext: &Extensions, src: &SourceInfo) -> Enum {
     }
 }
 
-/// Fills in the default Go type of every field without an explicit one.
-fn resolve_go_types(messages: &mut [Message], enums: &[Enum]) {
+/// Fills in the default Go type of every field without an explicit one,
+/// and parses every field's Go type (validation reports those that do not
+/// parse).
+fn resolve_go_types(messages: &mut [Message], enums: &[Enum], imports: &[GoImport]) {
     let message_types: Vec<(String, String)> =
         messages.iter().filter_map(|m| m.go_type.clone().map(|t| (m.full_name.clone(), t))).collect();
     let types = gotype::GoTypes {
@@ -323,10 +329,12 @@ fn resolve_go_types(messages: &mut [Message], enums: &[Enum]) {
     let defaults: Vec<Vec<String>> =
         messages.iter().map(|m| m.fields.iter().map(|f| gotype::default_go_type(f, &types)).collect()).collect();
     for (m, defaults) in messages.iter_mut().zip(defaults) {
+        m.go = m.go_type.as_deref().and_then(|t| gotype::parse(t, imports).ok());
         for (f, default) in m.fields.iter_mut().zip(defaults) {
             if !f.go_type_explicit {
                 f.go_type = default;
             }
+            f.go = gotype::parse(&f.go_type, imports).ok();
         }
     }
 }
@@ -338,7 +346,12 @@ fn fallback(m: &Method, f: Option<options::HookFallback>, case: FallbackCase) ->
         error: f.error.then(|| model::BridgeError::new(&m.go_name, case)),
         echo_param: m.go.params.iter().position(|p| p.role == Role::Param && p.field == f.echo && !f.echo.is_empty()),
         echo: f.echo,
-        true_result: m.go.results.iter().position(|r| r.go_type == "bool").filter(|_| f.bool_result),
+        true_result: m
+            .go
+            .results
+            .iter()
+            .position(|r| r.ty.as_ref().is_some_and(|t| t.is_builtin("bool")))
+            .filter(|_| f.bool_result),
         bool_result: f.bool_result,
         http_status: (f.http_status != 0).then_some(f.http_status),
         reason: f.reason,

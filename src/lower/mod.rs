@@ -11,6 +11,7 @@ pub(crate) mod python;
 
 use serde::Serialize;
 
+use crate::config::GoHome;
 use crate::diag::Result;
 use crate::model::Model;
 
@@ -104,15 +105,15 @@ pub trait Target {
     fn lower(&self, model: &Model) -> Result<Vec<OutputFile>>;
 }
 
-/// Every target, in output order.
-pub fn targets() -> Vec<Box<dyn Target>> {
-    vec![Box::new(docs::Docs), Box::new(go::Go), Box::new(python::Python)]
+/// Every target, in output order; the Go target writes into `go`.
+pub fn targets(go: &GoHome) -> Vec<Box<dyn Target>> {
+    vec![Box::new(docs::Docs), Box::new(go::Go { home: go.clone() }), Box::new(python::Python)]
 }
 
 /// Lowers the model for every target.
-pub fn lower(model: &Model) -> Result<Vec<OutputFile>> {
+pub fn lower(model: &Model, go: &GoHome) -> Result<Vec<OutputFile>> {
     let mut files = Vec::new();
-    for target in targets() {
+    for target in targets(go) {
         files.extend(target.lower(model)?);
     }
     Ok(files)

@@ -30,4787 +30,1537 @@ func NewAPIClient(conn grpc.ClientConnInterface) *APIClient {
 	return x
 }
 
-// LoadPluginConfiguration calls the LoadPluginConfiguration RPC.
-func (x *APIClient) LoadPluginConfiguration(a0 any) (r0 error) {
-
-	ctx, cancel := x.callContext("LoadPluginConfiguration")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.LoadPluginConfigurationRequest{}
-	if err := c.Err(); err != nil {
-		x.report("LoadPluginConfiguration", err)
-		r0 = bridgeError("plugin.bridge.load_plugin_configuration.unavailable", 503, err)
-		return
+// LoadPluginConfiguration reads the calling plugin's saved settings and decodes them into the value the plugin supplies.
+// Over the bridge the request is empty and the settings come back as a JSON object for the caller
+// to decode. Fails with a Go error when the settings cannot be read or decoded.
+// Minimum server version: 5.2.
+func (x *APIClient) LoadPluginConfiguration(dest any) error {
+	call := x.call("LoadPluginConfiguration", failure{"plugin.bridge.load_plugin_configuration.unavailable", 503})
+	resp, err := unary(call, x.client.LoadPluginConfiguration, &pluginpb.LoadPluginConfigurationRequest{})
+	if err == nil {
+		call.structInto(resp.GetConfig(), dest)
 	}
-	resp, err := x.client.LoadPluginConfiguration(ctx, req)
-	if err != nil {
-		x.report("LoadPluginConfiguration", err)
-		r0 = bridgeError("plugin.bridge.load_plugin_configuration.unavailable", 503, err)
-		return
-	}
-	c.structInto(resp.Config, a0)
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("LoadPluginConfiguration", err)
-		r0 = bridgeError("plugin.bridge.load_plugin_configuration.unavailable", 503, err)
-		return
-	}
-	return t0
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// RegisterCommand calls the RegisterCommand RPC.
-func (x *APIClient) RegisterCommand(a0 *model.Command) (r0 error) {
-
-	ctx, cancel := x.callContext("RegisterCommand")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.RegisterCommandRequest{}
-	req.Command = c.CommandToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("RegisterCommand", err)
-		r0 = bridgeError("plugin.bridge.register_command.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.RegisterCommand(ctx, req)
-	if err != nil {
-		x.report("RegisterCommand", err)
-		r0 = bridgeError("plugin.bridge.register_command.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("RegisterCommand", err)
-		r0 = bridgeError("plugin.bridge.register_command.unavailable", 503, err)
-		return
-	}
-	return t0
+// RegisterCommand adds a slash command owned by the calling plugin; when a user runs it, the server invokes the
+// plugin's ExecuteCommand hook. Fails with a Go error when the command is invalid or its trigger
+// is already taken.
+// Minimum server version: 5.2.
+func (x *APIClient) RegisterCommand(command *model.Command) error {
+	call := x.call("RegisterCommand", failure{"plugin.bridge.register_command.unavailable", 503})
+	resp, err := unary(call, x.client.RegisterCommand, &pluginpb.RegisterCommandRequest{Command: call.CommandToProto(command)})
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// UnregisterCommand calls the UnregisterCommand RPC.
-func (x *APIClient) UnregisterCommand(a0 string, a1 string) (r0 error) {
-
-	ctx, cancel := x.callContext("UnregisterCommand")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UnregisterCommandRequest{}
-	req.TeamId = a0
-	req.Trigger = a1
-	if err := c.Err(); err != nil {
-		x.report("UnregisterCommand", err)
-		r0 = bridgeError("plugin.bridge.unregister_command.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UnregisterCommand(ctx, req)
-	if err != nil {
-		x.report("UnregisterCommand", err)
-		r0 = bridgeError("plugin.bridge.unregister_command.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UnregisterCommand", err)
-		r0 = bridgeError("plugin.bridge.unregister_command.unavailable", 503, err)
-		return
-	}
-	return t0
+// UnregisterCommand removes a slash command that this plugin added with RegisterCommand. Fails with a Go error when
+// the removal cannot be done.
+// Minimum server version: 5.2.
+func (x *APIClient) UnregisterCommand(teamID string, trigger string) error {
+	call := x.call("UnregisterCommand", failure{"plugin.bridge.unregister_command.unavailable", 503})
+	resp, err := unary(call, x.client.UnregisterCommand, &pluginpb.UnregisterCommandRequest{TeamId: teamID, Trigger: trigger})
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// ExecuteSlashCommand calls the ExecuteSlashCommand RPC.
-func (x *APIClient) ExecuteSlashCommand(a0 *model.CommandArgs) (r0 *model.CommandResponse, r1 error) {
-
-	ctx, cancel := x.callContext("ExecuteSlashCommand")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ExecuteSlashCommandRequest{}
-	req.CommandArgs = c.CommandArgsToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("ExecuteSlashCommand", err)
-		r1 = bridgeError("plugin.bridge.execute_slash_command.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.ExecuteSlashCommand(ctx, req)
-	if err != nil {
-		x.report("ExecuteSlashCommand", err)
-		r1 = bridgeError("plugin.bridge.execute_slash_command.unavailable", 503, err)
-		return
-	}
-	t0 := c.CommandResponseFromProto(resp.Response)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("ExecuteSlashCommand", err)
-		r1 = bridgeError("plugin.bridge.execute_slash_command.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// ExecuteSlashCommand runs a slash command as if the user in the arguments had typed it, and returns what the command
+// answered. Fails with a Go error when the command is unknown or its execution fails.
+// Minimum server version: 5.26.
+func (x *APIClient) ExecuteSlashCommand(commandArgs *model.CommandArgs) (*model.CommandResponse, error) {
+	call := x.call("ExecuteSlashCommand", failure{"plugin.bridge.execute_slash_command.unavailable", 503})
+	resp, err := unary(call, x.client.ExecuteSlashCommand, &pluginpb.ExecuteSlashCommandRequest{CommandArgs: call.CommandArgsToProto(commandArgs)})
+	return result2(call, err, call.CommandResponseFromProto(resp.GetResponse()), call.ErrorFromProto(resp.GetError()))
 }
 
-// GetConfig calls the GetConfig RPC.
-func (x *APIClient) GetConfig() (r0 *model.Config) {
-
-	ctx, cancel := x.callContext("GetConfig")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetConfigRequest{}
-	if err := c.Err(); err != nil {
-		x.report("GetConfig", err)
-		return
-	}
-	resp, err := x.client.GetConfig(ctx, req)
-	if err != nil {
-		x.report("GetConfig", err)
-		return
-	}
-	t0 := c.ConfigFromProto(resp.Config)
-	if err := c.Err(); err != nil {
-		x.report("GetConfig", err)
-		return
-	}
-	return t0
+// GetConfig returns the persisted server configuration with secrets removed. It cannot fail.
+// Minimum server version: 5.2.
+func (x *APIClient) GetConfig() *model.Config {
+	call := x.call("GetConfig", failure{})
+	resp, err := unary(call, x.client.GetConfig, &pluginpb.GetConfigRequest{})
+	return result1(call, err, call.ConfigFromProto(resp.GetConfig()))
 }
 
-// GetUnsanitizedConfig calls the GetUnsanitizedConfig RPC.
-func (x *APIClient) GetUnsanitizedConfig() (r0 *model.Config) {
-
-	ctx, cancel := x.callContext("GetUnsanitizedConfig")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetUnsanitizedConfigRequest{}
-	if err := c.Err(); err != nil {
-		x.report("GetUnsanitizedConfig", err)
-		return
-	}
-	resp, err := x.client.GetUnsanitizedConfig(ctx, req)
-	if err != nil {
-		x.report("GetUnsanitizedConfig", err)
-		return
-	}
-	t0 := c.ConfigFromProto(resp.Config)
-	if err := c.Err(); err != nil {
-		x.report("GetUnsanitizedConfig", err)
-		return
-	}
-	return t0
+// GetUnsanitizedConfig returns the persisted server configuration including secrets such as passwords and keys. It
+// cannot fail; handle the result with care.
+// Minimum server version: 5.16.
+func (x *APIClient) GetUnsanitizedConfig() *model.Config {
+	call := x.call("GetUnsanitizedConfig", failure{})
+	resp, err := unary(call, x.client.GetUnsanitizedConfig, &pluginpb.GetUnsanitizedConfigRequest{})
+	return result1(call, err, call.ConfigFromProto(resp.GetConfig()))
 }
 
-// SaveConfig calls the SaveConfig RPC.
-func (x *APIClient) SaveConfig(a0 *model.Config) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("SaveConfig")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SaveConfigRequest{}
-	req.Config = c.ConfigToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("SaveConfig", err)
-		r0 = bridgeError("plugin.bridge.save_config.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SaveConfig(ctx, req)
-	if err != nil {
-		x.report("SaveConfig", err)
-		r0 = bridgeError("plugin.bridge.save_config.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SaveConfig", err)
-		r0 = bridgeError("plugin.bridge.save_config.unavailable", 503, err)
-		return
-	}
-	return t0
+// SaveConfig replaces the server configuration with the given one and persists it. Fails with an AppError
+// when the configuration is invalid or cannot be saved.
+// Minimum server version: 5.2.
+func (x *APIClient) SaveConfig(config *model.Config) *model.AppError {
+	call := x.call("SaveConfig", failure{"plugin.bridge.save_config.unavailable", 503})
+	resp, err := unary(call, x.client.SaveConfig, &pluginpb.SaveConfigRequest{Config: call.ConfigToProto(config)})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetPluginConfig calls the GetPluginConfig RPC.
-func (x *APIClient) GetPluginConfig() (r0 map[string]any) {
-
-	ctx, cancel := x.callContext("GetPluginConfig")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPluginConfigRequest{}
-	if err := c.Err(); err != nil {
-		x.report("GetPluginConfig", err)
-		return
-	}
-	resp, err := x.client.GetPluginConfig(ctx, req)
-	if err != nil {
-		x.report("GetPluginConfig", err)
-		return
-	}
-	t0 := structToMap(resp.Config)
-	if err := c.Err(); err != nil {
-		x.report("GetPluginConfig", err)
-		return
-	}
-	return t0
+// GetPluginConfig returns the persisted settings of the calling plugin as a generic map. It cannot fail; the map
+// may be empty.
+// Minimum server version: 5.6.
+func (x *APIClient) GetPluginConfig() map[string]any {
+	call := x.call("GetPluginConfig", failure{})
+	resp, err := unary(call, x.client.GetPluginConfig, &pluginpb.GetPluginConfigRequest{})
+	return result1(call, err, structToMap(resp.GetConfig()))
 }
 
-// SavePluginConfig calls the SavePluginConfig RPC.
-func (x *APIClient) SavePluginConfig(a0 map[string]any) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("SavePluginConfig")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SavePluginConfigRequest{}
-	req.Config = c.mapToStruct(a0)
-	if err := c.Err(); err != nil {
-		x.report("SavePluginConfig", err)
-		r0 = bridgeError("plugin.bridge.save_plugin_config.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SavePluginConfig(ctx, req)
-	if err != nil {
-		x.report("SavePluginConfig", err)
-		r0 = bridgeError("plugin.bridge.save_plugin_config.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SavePluginConfig", err)
-		r0 = bridgeError("plugin.bridge.save_plugin_config.unavailable", 503, err)
-		return
-	}
-	return t0
+// SavePluginConfig replaces the calling plugin's settings with the given map and persists them. Fails with an
+// AppError when the settings cannot be stored.
+// Minimum server version: 5.6.
+func (x *APIClient) SavePluginConfig(config map[string]any) *model.AppError {
+	call := x.call("SavePluginConfig", failure{"plugin.bridge.save_plugin_config.unavailable", 503})
+	resp, err := unary(call, x.client.SavePluginConfig, &pluginpb.SavePluginConfigRequest{Config: call.mapToStruct(config)})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetBundlePath calls the GetBundlePath RPC.
-func (x *APIClient) GetBundlePath() (r0 string, r1 error) {
-
-	ctx, cancel := x.callContext("GetBundlePath")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetBundlePathRequest{}
-	if err := c.Err(); err != nil {
-		x.report("GetBundlePath", err)
-		r1 = bridgeError("plugin.bridge.get_bundle_path.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetBundlePath(ctx, req)
-	if err != nil {
-		x.report("GetBundlePath", err)
-		r1 = bridgeError("plugin.bridge.get_bundle_path.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Path
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetBundlePath", err)
-		r1 = bridgeError("plugin.bridge.get_bundle_path.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetBundlePath returns the absolute filesystem path where the server unpacked the calling plugin's bundle.
+// Fails with a Go error when the path cannot be determined.
+// Minimum server version: 5.10.
+func (x *APIClient) GetBundlePath() (string, error) {
+	call := x.call("GetBundlePath", failure{"plugin.bridge.get_bundle_path.unavailable", 503})
+	resp, err := unary(call, x.client.GetBundlePath, &pluginpb.GetBundlePathRequest{})
+	return result2(call, err, resp.GetPath(), call.ErrorFromProto(resp.GetError()))
 }
 
-// GetLicense calls the GetLicense RPC.
-func (x *APIClient) GetLicense() (r0 *model.License) {
-
-	ctx, cancel := x.callContext("GetLicense")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetLicenseRequest{}
-	if err := c.Err(); err != nil {
-		x.report("GetLicense", err)
-		return
-	}
-	resp, err := x.client.GetLicense(ctx, req)
-	if err != nil {
-		x.report("GetLicense", err)
-		return
-	}
-	t0 := c.LicenseFromProto(resp.License)
-	if err := c.Err(); err != nil {
-		x.report("GetLicense", err)
-		return
-	}
-	return t0
+// GetLicense returns the license the server currently runs under. It cannot fail; the result is unset when
+// the server has no license.
+// Minimum server version: 5.10.
+func (x *APIClient) GetLicense() *model.License {
+	call := x.call("GetLicense", failure{})
+	resp, err := unary(call, x.client.GetLicense, &pluginpb.GetLicenseRequest{})
+	return result1(call, err, call.LicenseFromProto(resp.GetLicense()))
 }
 
-// IsEnterpriseReady calls the IsEnterpriseReady RPC.
-func (x *APIClient) IsEnterpriseReady() (r0 bool) {
-
-	ctx, cancel := x.callContext("IsEnterpriseReady")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.IsEnterpriseReadyRequest{}
-	if err := c.Err(); err != nil {
-		x.report("IsEnterpriseReady", err)
-		return
-	}
-	resp, err := x.client.IsEnterpriseReady(ctx, req)
-	if err != nil {
-		x.report("IsEnterpriseReady", err)
-		return
-	}
-	t0 := resp.EnterpriseReady
-	if err := c.Err(); err != nil {
-		x.report("IsEnterpriseReady", err)
-		return
-	}
-	return t0
+// IsEnterpriseReady tells whether the server build is Enterprise Ready. It cannot fail.
+// Minimum server version: 5.10.
+func (x *APIClient) IsEnterpriseReady() bool {
+	call := x.call("IsEnterpriseReady", failure{})
+	resp, err := unary(call, x.client.IsEnterpriseReady, &pluginpb.IsEnterpriseReadyRequest{})
+	return result1(call, err, resp.GetEnterpriseReady())
 }
 
-// GetServerVersion calls the GetServerVersion RPC.
-func (x *APIClient) GetServerVersion() (r0 string) {
-
-	ctx, cancel := x.callContext("GetServerVersion")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetServerVersionRequest{}
-	if err := c.Err(); err != nil {
-		x.report("GetServerVersion", err)
-		return
-	}
-	resp, err := x.client.GetServerVersion(ctx, req)
-	if err != nil {
-		x.report("GetServerVersion", err)
-		return
-	}
-	t0 := resp.Version
-	if err := c.Err(); err != nil {
-		x.report("GetServerVersion", err)
-		return
-	}
-	return t0
+// GetServerVersion returns the version string of the running server. It cannot fail.
+// Minimum server version: 5.4.
+func (x *APIClient) GetServerVersion() string {
+	call := x.call("GetServerVersion", failure{})
+	resp, err := unary(call, x.client.GetServerVersion, &pluginpb.GetServerVersionRequest{})
+	return result1(call, err, resp.GetVersion())
 }
 
-// GetSystemInstallDate calls the GetSystemInstallDate RPC.
-func (x *APIClient) GetSystemInstallDate() (r0 int64, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetSystemInstallDate")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetSystemInstallDateRequest{}
-	if err := c.Err(); err != nil {
-		x.report("GetSystemInstallDate", err)
-		r1 = bridgeError("plugin.bridge.get_system_install_date.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetSystemInstallDate(ctx, req)
-	if err != nil {
-		x.report("GetSystemInstallDate", err)
-		r1 = bridgeError("plugin.bridge.get_system_install_date.unavailable", 503, err)
-		return
-	}
-	t0 := resp.InstallDate
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetSystemInstallDate", err)
-		r1 = bridgeError("plugin.bridge.get_system_install_date.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetSystemInstallDate returns when this Mattermost installation first ran. Fails with an AppError when the date
+// cannot be read.
+// Minimum server version: 5.10.
+func (x *APIClient) GetSystemInstallDate() (int64, *model.AppError) {
+	call := x.call("GetSystemInstallDate", failure{"plugin.bridge.get_system_install_date.unavailable", 503})
+	resp, err := unary(call, x.client.GetSystemInstallDate, &pluginpb.GetSystemInstallDateRequest{})
+	return result2(call, err, resp.GetInstallDate(), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetDiagnosticId calls the GetDiagnosticId RPC.
-func (x *APIClient) GetDiagnosticId() (r0 string) {
-
-	ctx, cancel := x.callContext("GetDiagnosticId")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetDiagnosticIdRequest{}
-	if err := c.Err(); err != nil {
-		x.report("GetDiagnosticId", err)
-		return
-	}
-	resp, err := x.client.GetDiagnosticId(ctx, req)
-	if err != nil {
-		x.report("GetDiagnosticId", err)
-		return
-	}
-	t0 := resp.DiagnosticId
-	if err := c.Err(); err != nil {
-		x.report("GetDiagnosticId", err)
-		return
-	}
-	return t0
+// GetDiagnosticId returns the identifier the server uses in its diagnostic reports. It cannot fail.
+// Minimum server version: 5.10.
+func (x *APIClient) GetDiagnosticId() string {
+	call := x.call("GetDiagnosticId", failure{})
+	resp, err := unary(call, x.client.GetDiagnosticId, &pluginpb.GetDiagnosticIdRequest{})
+	return result1(call, err, resp.GetDiagnosticId())
 }
 
-// GetTelemetryId calls the GetTelemetryId RPC.
-func (x *APIClient) GetTelemetryId() (r0 string) {
-
-	ctx, cancel := x.callContext("GetTelemetryId")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetTelemetryIdRequest{}
-	if err := c.Err(); err != nil {
-		x.report("GetTelemetryId", err)
-		return
-	}
-	resp, err := x.client.GetTelemetryId(ctx, req)
-	if err != nil {
-		x.report("GetTelemetryId", err)
-		return
-	}
-	t0 := resp.TelemetryId
-	if err := c.Err(); err != nil {
-		x.report("GetTelemetryId", err)
-		return
-	}
-	return t0
+// GetTelemetryId returns the identifier the server uses in its telemetry reports. It cannot fail.
+// Minimum server version: 5.28.
+func (x *APIClient) GetTelemetryId() string {
+	call := x.call("GetTelemetryId", failure{})
+	resp, err := unary(call, x.client.GetTelemetryId, &pluginpb.GetTelemetryIdRequest{})
+	return result1(call, err, resp.GetTelemetryId())
 }
 
-// CreateUser calls the CreateUser RPC.
-func (x *APIClient) CreateUser(a0 *model.User) (r0 *model.User, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("CreateUser")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreateUserRequest{}
-	req.User = c.UserToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("CreateUser", err)
-		r1 = bridgeError("plugin.bridge.create_user.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreateUser(ctx, req)
-	if err != nil {
-		x.report("CreateUser", err)
-		r1 = bridgeError("plugin.bridge.create_user.unavailable", 503, err)
-		return
-	}
-	t0 := c.UserFromProto(resp.User)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreateUser", err)
-		r1 = bridgeError("plugin.bridge.create_user.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CreateUser creates a user account from the given data and returns the stored user. Fails with an AppError
+// when the data is invalid or the username or email is already taken.
+// Minimum server version: 5.2.
+func (x *APIClient) CreateUser(user *model.User) (*model.User, *model.AppError) {
+	call := x.call("CreateUser", failure{"plugin.bridge.create_user.unavailable", 503})
+	resp, err := unary(call, x.client.CreateUser, &pluginpb.CreateUserRequest{User: call.UserToProto(user)})
+	return result2(call, err, call.UserFromProto(resp.GetUser()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// DeleteUser calls the DeleteUser RPC.
-func (x *APIClient) DeleteUser(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("DeleteUser")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeleteUserRequest{}
-	req.UserId = a0
-	if err := c.Err(); err != nil {
-		x.report("DeleteUser", err)
-		r0 = bridgeError("plugin.bridge.delete_user.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeleteUser(ctx, req)
-	if err != nil {
-		x.report("DeleteUser", err)
-		r0 = bridgeError("plugin.bridge.delete_user.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeleteUser", err)
-		r0 = bridgeError("plugin.bridge.delete_user.unavailable", 503, err)
-		return
-	}
-	return t0
+// DeleteUser deletes the user with the given id. Fails with an AppError when the user does not exist or
+// cannot be deleted.
+// Minimum server version: 5.2.
+func (x *APIClient) DeleteUser(userID string) *model.AppError {
+	call := x.call("DeleteUser", failure{"plugin.bridge.delete_user.unavailable", 503})
+	resp, err := unary(call, x.client.DeleteUser, &pluginpb.DeleteUserRequest{UserId: userID})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetUsers calls the GetUsers RPC.
-func (x *APIClient) GetUsers(a0 *model.UserGetOptions) (r0 []*model.User, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetUsers")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetUsersRequest{}
-	req.Options = c.UserGetOptionsToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("GetUsers", err)
-		r1 = bridgeError("plugin.bridge.get_users.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetUsers(ctx, req)
-	if err != nil {
-		x.report("GetUsers", err)
-		r1 = bridgeError("plugin.bridge.get_users.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.User](resp.Users, c.UserFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetUsers", err)
-		r1 = bridgeError("plugin.bridge.get_users.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetUsers returns a page of users matching the given options; not every option of UserGetOptions is
+// honored. Fails with an AppError when the lookup fails.
+// Minimum server version: 5.10.
+func (x *APIClient) GetUsers(options *model.UserGetOptions) ([]*model.User, *model.AppError) {
+	call := x.call("GetUsers", failure{"plugin.bridge.get_users.unavailable", 503})
+	resp, err := unary(call, x.client.GetUsers, &pluginpb.GetUsersRequest{Options: call.UserGetOptionsToProto(options)})
+	return result2(call, err, sliceFromProto[[]*model.User](resp.GetUsers(), call.UserFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetUsersByIds calls the GetUsersByIds RPC.
-func (x *APIClient) GetUsersByIds(a0 []string) (r0 []*model.User, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetUsersByIds")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetUsersByIdsRequest{}
-	req.UserIds = a0
-	if err := c.Err(); err != nil {
-		x.report("GetUsersByIds", err)
-		r1 = bridgeError("plugin.bridge.get_users_by_ids.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetUsersByIds(ctx, req)
-	if err != nil {
-		x.report("GetUsersByIds", err)
-		r1 = bridgeError("plugin.bridge.get_users_by_ids.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.User](resp.Users, c.UserFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetUsersByIds", err)
-		r1 = bridgeError("plugin.bridge.get_users_by_ids.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetUsersByIds returns the users whose ids are given. Fails with an AppError when the lookup fails.
+// Minimum server version: 9.8.
+func (x *APIClient) GetUsersByIds(userIDs []string) ([]*model.User, *model.AppError) {
+	call := x.call("GetUsersByIds", failure{"plugin.bridge.get_users_by_ids.unavailable", 503})
+	resp, err := unary(call, x.client.GetUsersByIds, &pluginpb.GetUsersByIdsRequest{UserIds: userIDs})
+	return result2(call, err, sliceFromProto[[]*model.User](resp.GetUsers(), call.UserFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetUser calls the GetUser RPC.
-func (x *APIClient) GetUser(a0 string) (r0 *model.User, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetUser")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetUserRequest{}
-	req.UserId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetUser", err)
-		r1 = bridgeError("plugin.bridge.get_user.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetUser(ctx, req)
-	if err != nil {
-		x.report("GetUser", err)
-		r1 = bridgeError("plugin.bridge.get_user.unavailable", 503, err)
-		return
-	}
-	t0 := c.UserFromProto(resp.User)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetUser", err)
-		r1 = bridgeError("plugin.bridge.get_user.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetUser returns the user with the given id. Fails with an AppError when no such user exists.
+// Minimum server version: 5.2.
+func (x *APIClient) GetUser(userID string) (*model.User, *model.AppError) {
+	call := x.call("GetUser", failure{"plugin.bridge.get_user.unavailable", 503})
+	resp, err := unary(call, x.client.GetUser, &pluginpb.GetUserRequest{UserId: userID})
+	return result2(call, err, call.UserFromProto(resp.GetUser()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetUserByEmail calls the GetUserByEmail RPC.
-func (x *APIClient) GetUserByEmail(a0 string) (r0 *model.User, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetUserByEmail")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetUserByEmailRequest{}
-	req.Email = a0
-	if err := c.Err(); err != nil {
-		x.report("GetUserByEmail", err)
-		r1 = bridgeError("plugin.bridge.get_user_by_email.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetUserByEmail(ctx, req)
-	if err != nil {
-		x.report("GetUserByEmail", err)
-		r1 = bridgeError("plugin.bridge.get_user_by_email.unavailable", 503, err)
-		return
-	}
-	t0 := c.UserFromProto(resp.User)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetUserByEmail", err)
-		r1 = bridgeError("plugin.bridge.get_user_by_email.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetUserByEmail returns the user registered with the given email address. Fails with an AppError when no user
+// has that address.
+// Minimum server version: 5.2.
+func (x *APIClient) GetUserByEmail(email string) (*model.User, *model.AppError) {
+	call := x.call("GetUserByEmail", failure{"plugin.bridge.get_user_by_email.unavailable", 503})
+	resp, err := unary(call, x.client.GetUserByEmail, &pluginpb.GetUserByEmailRequest{Email: email})
+	return result2(call, err, call.UserFromProto(resp.GetUser()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetUserByUsername calls the GetUserByUsername RPC.
-func (x *APIClient) GetUserByUsername(a0 string) (r0 *model.User, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetUserByUsername")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetUserByUsernameRequest{}
-	req.Name = a0
-	if err := c.Err(); err != nil {
-		x.report("GetUserByUsername", err)
-		r1 = bridgeError("plugin.bridge.get_user_by_username.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetUserByUsername(ctx, req)
-	if err != nil {
-		x.report("GetUserByUsername", err)
-		r1 = bridgeError("plugin.bridge.get_user_by_username.unavailable", 503, err)
-		return
-	}
-	t0 := c.UserFromProto(resp.User)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetUserByUsername", err)
-		r1 = bridgeError("plugin.bridge.get_user_by_username.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetUserByUsername returns the user with the given username. Fails with an AppError when no user has that
+// username.
+// Minimum server version: 5.2.
+func (x *APIClient) GetUserByUsername(name string) (*model.User, *model.AppError) {
+	call := x.call("GetUserByUsername", failure{"plugin.bridge.get_user_by_username.unavailable", 503})
+	resp, err := unary(call, x.client.GetUserByUsername, &pluginpb.GetUserByUsernameRequest{Name: name})
+	return result2(call, err, call.UserFromProto(resp.GetUser()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetUsersByUsernames calls the GetUsersByUsernames RPC.
-func (x *APIClient) GetUsersByUsernames(a0 []string) (r0 []*model.User, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetUsersByUsernames")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetUsersByUsernamesRequest{}
-	req.Usernames = a0
-	if err := c.Err(); err != nil {
-		x.report("GetUsersByUsernames", err)
-		r1 = bridgeError("plugin.bridge.get_users_by_usernames.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetUsersByUsernames(ctx, req)
-	if err != nil {
-		x.report("GetUsersByUsernames", err)
-		r1 = bridgeError("plugin.bridge.get_users_by_usernames.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.User](resp.Users, c.UserFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetUsersByUsernames", err)
-		r1 = bridgeError("plugin.bridge.get_users_by_usernames.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetUsersByUsernames returns the users with the given usernames. Fails with an AppError when the lookup fails.
+// Minimum server version: 5.6.
+func (x *APIClient) GetUsersByUsernames(usernames []string) ([]*model.User, *model.AppError) {
+	call := x.call("GetUsersByUsernames", failure{"plugin.bridge.get_users_by_usernames.unavailable", 503})
+	resp, err := unary(call, x.client.GetUsersByUsernames, &pluginpb.GetUsersByUsernamesRequest{Usernames: usernames})
+	return result2(call, err, sliceFromProto[[]*model.User](resp.GetUsers(), call.UserFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetUsersInTeam calls the GetUsersInTeam RPC.
-func (x *APIClient) GetUsersInTeam(a0 string, a1 int, a2 int) (r0 []*model.User, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetUsersInTeam")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetUsersInTeamRequest{}
-	req.TeamId = a0
-	req.Page = int64(a1)
-	req.PerPage = int64(a2)
-	if err := c.Err(); err != nil {
-		x.report("GetUsersInTeam", err)
-		r1 = bridgeError("plugin.bridge.get_users_in_team.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetUsersInTeam(ctx, req)
-	if err != nil {
-		x.report("GetUsersInTeam", err)
-		r1 = bridgeError("plugin.bridge.get_users_in_team.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.User](resp.Users, c.UserFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetUsersInTeam", err)
-		r1 = bridgeError("plugin.bridge.get_users_in_team.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetUsersInTeam returns a page of the members of a team. Fails with an AppError when the team is unknown or the
+// lookup fails.
+// Minimum server version: 5.6.
+func (x *APIClient) GetUsersInTeam(teamID string, page int, perPage int) ([]*model.User, *model.AppError) {
+	call := x.call("GetUsersInTeam", failure{"plugin.bridge.get_users_in_team.unavailable", 503})
+	resp, err := unary(call, x.client.GetUsersInTeam, &pluginpb.GetUsersInTeamRequest{TeamId: teamID, Page: int64(page), PerPage: int64(perPage)})
+	return result2(call, err, sliceFromProto[[]*model.User](resp.GetUsers(), call.UserFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetPreferenceForUser calls the GetPreferenceForUser RPC.
-func (x *APIClient) GetPreferenceForUser(a0 string, a1 string, a2 string) (r0 model.Preference, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetPreferenceForUser")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPreferenceForUserRequest{}
-	req.UserId = a0
-	req.Category = a1
-	req.Name = a2
-	if err := c.Err(); err != nil {
-		x.report("GetPreferenceForUser", err)
-		r1 = bridgeError("plugin.bridge.get_preference_for_user.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPreferenceForUser(ctx, req)
-	if err != nil {
-		x.report("GetPreferenceForUser", err)
-		r1 = bridgeError("plugin.bridge.get_preference_for_user.unavailable", 503, err)
-		return
-	}
-	t0 := deref(c.PreferenceFromProto(resp.Preference))
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPreferenceForUser", err)
-		r1 = bridgeError("plugin.bridge.get_preference_for_user.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetPreferenceForUser returns one preference of a user, identified by category and name. Fails with an AppError when
+// the user has no such preference.
+// Minimum server version: 9.5.
+func (x *APIClient) GetPreferenceForUser(userID string, category string, name string) (model.Preference, *model.AppError) {
+	call := x.call("GetPreferenceForUser", failure{"plugin.bridge.get_preference_for_user.unavailable", 503})
+	resp, err := unary(call, x.client.GetPreferenceForUser, &pluginpb.GetPreferenceForUserRequest{UserId: userID, Category: category, Name: name})
+	return result2(call, err, deref(call.PreferenceFromProto(resp.GetPreference())), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetPreferencesForUser calls the GetPreferencesForUser RPC.
-func (x *APIClient) GetPreferencesForUser(a0 string) (r0 []model.Preference, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetPreferencesForUser")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPreferencesForUserRequest{}
-	req.UserId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetPreferencesForUser", err)
-		r1 = bridgeError("plugin.bridge.get_preferences_for_user.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPreferencesForUser(ctx, req)
-	if err != nil {
-		x.report("GetPreferencesForUser", err)
-		r1 = bridgeError("plugin.bridge.get_preferences_for_user.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]model.Preference](resp.Preferences, c.PreferenceFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPreferencesForUser", err)
-		r1 = bridgeError("plugin.bridge.get_preferences_for_user.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetPreferencesForUser returns all preferences stored for a user. Fails with an AppError when they cannot be read.
+// Minimum server version: 5.26.
+func (x *APIClient) GetPreferencesForUser(userID string) ([]model.Preference, *model.AppError) {
+	call := x.call("GetPreferencesForUser", failure{"plugin.bridge.get_preferences_for_user.unavailable", 503})
+	resp, err := unary(call, x.client.GetPreferencesForUser, &pluginpb.GetPreferencesForUserRequest{UserId: userID})
+	return result2(call, err, sliceFromProto[[]model.Preference](resp.GetPreferences(), call.PreferenceFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdatePreferencesForUser calls the UpdatePreferencesForUser RPC.
-func (x *APIClient) UpdatePreferencesForUser(a0 string, a1 []model.Preference) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdatePreferencesForUser")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdatePreferencesForUserRequest{}
-	req.UserId = a0
-	req.Preferences = sliceToProto(a1, c.PreferenceToProto)
-	if err := c.Err(); err != nil {
-		x.report("UpdatePreferencesForUser", err)
-		r0 = bridgeError("plugin.bridge.update_preferences_for_user.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdatePreferencesForUser(ctx, req)
-	if err != nil {
-		x.report("UpdatePreferencesForUser", err)
-		r0 = bridgeError("plugin.bridge.update_preferences_for_user.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdatePreferencesForUser", err)
-		r0 = bridgeError("plugin.bridge.update_preferences_for_user.unavailable", 503, err)
-		return
-	}
-	return t0
+// UpdatePreferencesForUser creates or overwrites the given preferences of a user. Fails with an AppError when a preference
+// is invalid or belongs to another user, or when saving fails.
+// Minimum server version: 5.26.
+func (x *APIClient) UpdatePreferencesForUser(userID string, preferences []model.Preference) *model.AppError {
+	call := x.call("UpdatePreferencesForUser", failure{"plugin.bridge.update_preferences_for_user.unavailable", 503})
+	resp, err := unary(call, x.client.UpdatePreferencesForUser, &pluginpb.UpdatePreferencesForUserRequest{UserId: userID, Preferences: sliceToProto(preferences, call.PreferenceToProto)})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// DeletePreferencesForUser calls the DeletePreferencesForUser RPC.
-func (x *APIClient) DeletePreferencesForUser(a0 string, a1 []model.Preference) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("DeletePreferencesForUser")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeletePreferencesForUserRequest{}
-	req.UserId = a0
-	req.Preferences = sliceToProto(a1, c.PreferenceToProto)
-	if err := c.Err(); err != nil {
-		x.report("DeletePreferencesForUser", err)
-		r0 = bridgeError("plugin.bridge.delete_preferences_for_user.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeletePreferencesForUser(ctx, req)
-	if err != nil {
-		x.report("DeletePreferencesForUser", err)
-		r0 = bridgeError("plugin.bridge.delete_preferences_for_user.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeletePreferencesForUser", err)
-		r0 = bridgeError("plugin.bridge.delete_preferences_for_user.unavailable", 503, err)
-		return
-	}
-	return t0
+// DeletePreferencesForUser removes the given preferences of a user. Fails with an AppError when a preference belongs to
+// another user or the removal fails.
+// Minimum server version: 5.26.
+func (x *APIClient) DeletePreferencesForUser(userID string, preferences []model.Preference) *model.AppError {
+	call := x.call("DeletePreferencesForUser", failure{"plugin.bridge.delete_preferences_for_user.unavailable", 503})
+	resp, err := unary(call, x.client.DeletePreferencesForUser, &pluginpb.DeletePreferencesForUserRequest{UserId: userID, Preferences: sliceToProto(preferences, call.PreferenceToProto)})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetSession calls the GetSession RPC.
-func (x *APIClient) GetSession(a0 string) (r0 *model.Session, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetSession")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetSessionRequest{}
-	req.SessionId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetSession", err)
-		r1 = bridgeError("plugin.bridge.get_session.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetSession(ctx, req)
-	if err != nil {
-		x.report("GetSession", err)
-		r1 = bridgeError("plugin.bridge.get_session.unavailable", 503, err)
-		return
-	}
-	t0 := c.SessionFromProto(resp.Session)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetSession", err)
-		r1 = bridgeError("plugin.bridge.get_session.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetSession returns the session with the given id. Fails with an AppError when the session does not exist
+// or has expired.
+// Minimum server version: 5.2.
+func (x *APIClient) GetSession(sessionID string) (*model.Session, *model.AppError) {
+	call := x.call("GetSession", failure{"plugin.bridge.get_session.unavailable", 503})
+	resp, err := unary(call, x.client.GetSession, &pluginpb.GetSessionRequest{SessionId: sessionID})
+	return result2(call, err, call.SessionFromProto(resp.GetSession()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// CreateSession calls the CreateSession RPC.
-func (x *APIClient) CreateSession(a0 *model.Session) (r0 *model.Session, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("CreateSession")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreateSessionRequest{}
-	req.Session = c.SessionToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("CreateSession", err)
-		r1 = bridgeError("plugin.bridge.create_session.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreateSession(ctx, req)
-	if err != nil {
-		x.report("CreateSession", err)
-		r1 = bridgeError("plugin.bridge.create_session.unavailable", 503, err)
-		return
-	}
-	t0 := c.SessionFromProto(resp.Session)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreateSession", err)
-		r1 = bridgeError("plugin.bridge.create_session.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CreateSession creates a session for a user and returns it with its token. Fails with an AppError when the
+// session is invalid or cannot be stored.
+// Minimum server version: 6.2.
+func (x *APIClient) CreateSession(session *model.Session) (*model.Session, *model.AppError) {
+	call := x.call("CreateSession", failure{"plugin.bridge.create_session.unavailable", 503})
+	resp, err := unary(call, x.client.CreateSession, &pluginpb.CreateSessionRequest{Session: call.SessionToProto(session)})
+	return result2(call, err, call.SessionFromProto(resp.GetSession()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// ExtendSessionExpiry calls the ExtendSessionExpiry RPC.
-func (x *APIClient) ExtendSessionExpiry(a0 string, a1 int64) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("ExtendSessionExpiry")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ExtendSessionExpiryRequest{}
-	req.SessionId = a0
-	req.NewExpiry = a1
-	if err := c.Err(); err != nil {
-		x.report("ExtendSessionExpiry", err)
-		r0 = bridgeError("plugin.bridge.extend_session_expiry.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.ExtendSessionExpiry(ctx, req)
-	if err != nil {
-		x.report("ExtendSessionExpiry", err)
-		r0 = bridgeError("plugin.bridge.extend_session_expiry.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("ExtendSessionExpiry", err)
-		r0 = bridgeError("plugin.bridge.extend_session_expiry.unavailable", 503, err)
-		return
-	}
-	return t0
+// ExtendSessionExpiry moves the expiry of an existing session to a new time. Fails with an AppError when the session
+// is unknown or cannot be updated.
+// Minimum server version: 6.2.
+func (x *APIClient) ExtendSessionExpiry(sessionID string, newExpiry int64) *model.AppError {
+	call := x.call("ExtendSessionExpiry", failure{"plugin.bridge.extend_session_expiry.unavailable", 503})
+	resp, err := unary(call, x.client.ExtendSessionExpiry, &pluginpb.ExtendSessionExpiryRequest{SessionId: sessionID, NewExpiry: newExpiry})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// RevokeSession calls the RevokeSession RPC.
-func (x *APIClient) RevokeSession(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("RevokeSession")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.RevokeSessionRequest{}
-	req.SessionId = a0
-	if err := c.Err(); err != nil {
-		x.report("RevokeSession", err)
-		r0 = bridgeError("plugin.bridge.revoke_session.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.RevokeSession(ctx, req)
-	if err != nil {
-		x.report("RevokeSession", err)
-		r0 = bridgeError("plugin.bridge.revoke_session.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("RevokeSession", err)
-		r0 = bridgeError("plugin.bridge.revoke_session.unavailable", 503, err)
-		return
-	}
-	return t0
+// RevokeSession ends an existing session so that its token stops working. Fails with an AppError when the
+// session is unknown or cannot be revoked.
+// Minimum server version: 6.2.
+func (x *APIClient) RevokeSession(sessionID string) *model.AppError {
+	call := x.call("RevokeSession", failure{"plugin.bridge.revoke_session.unavailable", 503})
+	resp, err := unary(call, x.client.RevokeSession, &pluginpb.RevokeSessionRequest{SessionId: sessionID})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// CreateUserAccessToken calls the CreateUserAccessToken RPC.
-func (x *APIClient) CreateUserAccessToken(a0 *model.UserAccessToken) (r0 *model.UserAccessToken, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("CreateUserAccessToken")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreateUserAccessTokenRequest{}
-	req.Token = c.UserAccessTokenToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("CreateUserAccessToken", err)
-		r1 = bridgeError("plugin.bridge.create_user_access_token.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreateUserAccessToken(ctx, req)
-	if err != nil {
-		x.report("CreateUserAccessToken", err)
-		r1 = bridgeError("plugin.bridge.create_user_access_token.unavailable", 503, err)
-		return
-	}
-	t0 := c.UserAccessTokenFromProto(resp.Token)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreateUserAccessToken", err)
-		r1 = bridgeError("plugin.bridge.create_user_access_token.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CreateUserAccessToken creates a personal access token for a user and returns it with its secret. Fails with an
+// AppError when tokens are disabled, the user is unknown or storing fails.
+// Minimum server version: 5.38.
+func (x *APIClient) CreateUserAccessToken(token *model.UserAccessToken) (*model.UserAccessToken, *model.AppError) {
+	call := x.call("CreateUserAccessToken", failure{"plugin.bridge.create_user_access_token.unavailable", 503})
+	resp, err := unary(call, x.client.CreateUserAccessToken, &pluginpb.CreateUserAccessTokenRequest{Token: call.UserAccessTokenToProto(token)})
+	return result2(call, err, call.UserAccessTokenFromProto(resp.GetToken()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// RevokeUserAccessToken calls the RevokeUserAccessToken RPC.
-func (x *APIClient) RevokeUserAccessToken(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("RevokeUserAccessToken")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.RevokeUserAccessTokenRequest{}
-	req.TokenId = a0
-	if err := c.Err(); err != nil {
-		x.report("RevokeUserAccessToken", err)
-		r0 = bridgeError("plugin.bridge.revoke_user_access_token.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.RevokeUserAccessToken(ctx, req)
-	if err != nil {
-		x.report("RevokeUserAccessToken", err)
-		r0 = bridgeError("plugin.bridge.revoke_user_access_token.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("RevokeUserAccessToken", err)
-		r0 = bridgeError("plugin.bridge.revoke_user_access_token.unavailable", 503, err)
-		return
-	}
-	return t0
+// RevokeUserAccessToken revokes a personal access token and the sessions created with it. Fails with an AppError when
+// the token is unknown or cannot be revoked.
+// Minimum server version: 5.38.
+func (x *APIClient) RevokeUserAccessToken(tokenID string) *model.AppError {
+	call := x.call("RevokeUserAccessToken", failure{"plugin.bridge.revoke_user_access_token.unavailable", 503})
+	resp, err := unary(call, x.client.RevokeUserAccessToken, &pluginpb.RevokeUserAccessTokenRequest{TokenId: tokenID})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetTeamIcon calls the GetTeamIcon RPC.
-func (x *APIClient) GetTeamIcon(a0 string) (r0 []byte, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetTeamIcon")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetTeamIconRequest{}
-	req.TeamId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetTeamIcon", err)
-		r1 = bridgeError("plugin.bridge.get_team_icon.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetTeamIcon(ctx, req)
-	if err != nil {
-		x.report("GetTeamIcon", err)
-		r1 = bridgeError("plugin.bridge.get_team_icon.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Icon
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetTeamIcon", err)
-		r1 = bridgeError("plugin.bridge.get_team_icon.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetTeamIcon returns the icon image of a team. Fails with an AppError when the team is unknown or has no
+// icon.
+// Minimum server version: 5.6.
+func (x *APIClient) GetTeamIcon(teamID string) ([]byte, *model.AppError) {
+	call := x.call("GetTeamIcon", failure{"plugin.bridge.get_team_icon.unavailable", 503})
+	resp, err := unary(call, x.client.GetTeamIcon, &pluginpb.GetTeamIconRequest{TeamId: teamID})
+	return result2(call, err, resp.GetIcon(), call.AppErrorFromProto(resp.GetError()))
 }
 
-// SetTeamIcon calls the SetTeamIcon RPC.
-func (x *APIClient) SetTeamIcon(a0 string, a1 []byte) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("SetTeamIcon")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SetTeamIconRequest{}
-	req.TeamId = a0
-	req.Data = a1
-	if err := c.Err(); err != nil {
-		x.report("SetTeamIcon", err)
-		r0 = bridgeError("plugin.bridge.set_team_icon.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SetTeamIcon(ctx, req)
-	if err != nil {
-		x.report("SetTeamIcon", err)
-		r0 = bridgeError("plugin.bridge.set_team_icon.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SetTeamIcon", err)
-		r0 = bridgeError("plugin.bridge.set_team_icon.unavailable", 503, err)
-		return
-	}
-	return t0
+// SetTeamIcon replaces the icon image of a team. Fails with an AppError when the team is unknown, the image
+// cannot be decoded or storing fails.
+// Minimum server version: 5.6.
+func (x *APIClient) SetTeamIcon(teamID string, data []byte) *model.AppError {
+	call := x.call("SetTeamIcon", failure{"plugin.bridge.set_team_icon.unavailable", 503})
+	resp, err := unary(call, x.client.SetTeamIcon, &pluginpb.SetTeamIconRequest{TeamId: teamID, Data: data})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// RemoveTeamIcon calls the RemoveTeamIcon RPC.
-func (x *APIClient) RemoveTeamIcon(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("RemoveTeamIcon")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.RemoveTeamIconRequest{}
-	req.TeamId = a0
-	if err := c.Err(); err != nil {
-		x.report("RemoveTeamIcon", err)
-		r0 = bridgeError("plugin.bridge.remove_team_icon.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.RemoveTeamIcon(ctx, req)
-	if err != nil {
-		x.report("RemoveTeamIcon", err)
-		r0 = bridgeError("plugin.bridge.remove_team_icon.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("RemoveTeamIcon", err)
-		r0 = bridgeError("plugin.bridge.remove_team_icon.unavailable", 503, err)
-		return
-	}
-	return t0
+// RemoveTeamIcon deletes the custom icon of a team. Fails with an AppError when the team is unknown or the
+// update fails.
+// Minimum server version: 5.6.
+func (x *APIClient) RemoveTeamIcon(teamID string) *model.AppError {
+	call := x.call("RemoveTeamIcon", failure{"plugin.bridge.remove_team_icon.unavailable", 503})
+	resp, err := unary(call, x.client.RemoveTeamIcon, &pluginpb.RemoveTeamIconRequest{TeamId: teamID})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdateUser calls the UpdateUser RPC.
-func (x *APIClient) UpdateUser(a0 *model.User) (r0 *model.User, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdateUser")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateUserRequest{}
-	req.User = c.UserToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("UpdateUser", err)
-		r1 = bridgeError("plugin.bridge.update_user.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateUser(ctx, req)
-	if err != nil {
-		x.report("UpdateUser", err)
-		r1 = bridgeError("plugin.bridge.update_user.unavailable", 503, err)
-		return
-	}
-	t0 := c.UserFromProto(resp.User)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateUser", err)
-		r1 = bridgeError("plugin.bridge.update_user.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdateUser saves changes to an existing user and returns the stored result. Fails with an AppError when
+// the user is unknown or the data is invalid.
+// Minimum server version: 5.2.
+func (x *APIClient) UpdateUser(user *model.User) (*model.User, *model.AppError) {
+	call := x.call("UpdateUser", failure{"plugin.bridge.update_user.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateUser, &pluginpb.UpdateUserRequest{User: call.UserToProto(user)})
+	return result2(call, err, call.UserFromProto(resp.GetUser()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetUserStatus calls the GetUserStatus RPC.
-func (x *APIClient) GetUserStatus(a0 string) (r0 *model.Status, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetUserStatus")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetUserStatusRequest{}
-	req.UserId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetUserStatus", err)
-		r1 = bridgeError("plugin.bridge.get_user_status.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetUserStatus(ctx, req)
-	if err != nil {
-		x.report("GetUserStatus", err)
-		r1 = bridgeError("plugin.bridge.get_user_status.unavailable", 503, err)
-		return
-	}
-	t0 := c.StatusFromProto(resp.Status)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetUserStatus", err)
-		r1 = bridgeError("plugin.bridge.get_user_status.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetUserStatus returns the presence status of a user. Fails with an AppError when it cannot be found.
+// Minimum server version: 5.2.
+func (x *APIClient) GetUserStatus(userID string) (*model.Status, *model.AppError) {
+	call := x.call("GetUserStatus", failure{"plugin.bridge.get_user_status.unavailable", 503})
+	resp, err := unary(call, x.client.GetUserStatus, &pluginpb.GetUserStatusRequest{UserId: userID})
+	return result2(call, err, call.StatusFromProto(resp.GetStatus()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetUserStatusesByIds calls the GetUserStatusesByIds RPC.
-func (x *APIClient) GetUserStatusesByIds(a0 []string) (r0 []*model.Status, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetUserStatusesByIds")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetUserStatusesByIdsRequest{}
-	req.UserIds = a0
-	if err := c.Err(); err != nil {
-		x.report("GetUserStatusesByIds", err)
-		r1 = bridgeError("plugin.bridge.get_user_statuses_by_ids.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetUserStatusesByIds(ctx, req)
-	if err != nil {
-		x.report("GetUserStatusesByIds", err)
-		r1 = bridgeError("plugin.bridge.get_user_statuses_by_ids.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Status](resp.Statuses, c.StatusFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetUserStatusesByIds", err)
-		r1 = bridgeError("plugin.bridge.get_user_statuses_by_ids.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetUserStatusesByIds returns the presence statuses of several users. Fails with an AppError when the lookup fails.
+// Minimum server version: 5.2.
+func (x *APIClient) GetUserStatusesByIds(userIds []string) ([]*model.Status, *model.AppError) {
+	call := x.call("GetUserStatusesByIds", failure{"plugin.bridge.get_user_statuses_by_ids.unavailable", 503})
+	resp, err := unary(call, x.client.GetUserStatusesByIds, &pluginpb.GetUserStatusesByIdsRequest{UserIds: userIds})
+	return result2(call, err, sliceFromProto[[]*model.Status](resp.GetStatuses(), call.StatusFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdateUserStatus calls the UpdateUserStatus RPC.
-func (x *APIClient) UpdateUserStatus(a0 string, a1 string) (r0 *model.Status, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdateUserStatus")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateUserStatusRequest{}
-	req.UserId = a0
-	req.Status = a1
-	if err := c.Err(); err != nil {
-		x.report("UpdateUserStatus", err)
-		r1 = bridgeError("plugin.bridge.update_user_status.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateUserStatus(ctx, req)
-	if err != nil {
-		x.report("UpdateUserStatus", err)
-		r1 = bridgeError("plugin.bridge.update_user_status.unavailable", 503, err)
-		return
-	}
-	t0 := c.StatusFromProto(resp.Status)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateUserStatus", err)
-		r1 = bridgeError("plugin.bridge.update_user_status.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdateUserStatus sets a user's presence status, which stays until the user or another integration changes it.
+// Fails with an AppError when the status value is not one of the allowed ones or saving fails.
+// Minimum server version: 5.2.
+func (x *APIClient) UpdateUserStatus(userID string, status string) (*model.Status, *model.AppError) {
+	call := x.call("UpdateUserStatus", failure{"plugin.bridge.update_user_status.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateUserStatus, &pluginpb.UpdateUserStatusRequest{UserId: userID, Status: status})
+	return result2(call, err, call.StatusFromProto(resp.GetStatus()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// SetUserStatusTimedDND calls the SetUserStatusTimedDND RPC.
-func (x *APIClient) SetUserStatusTimedDND(a0 string, a1 int64) (r0 *model.Status, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("SetUserStatusTimedDND")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SetUserStatusTimedDNDRequest{}
-	req.UserId = a0
-	req.Endtime = a1
-	if err := c.Err(); err != nil {
-		x.report("SetUserStatusTimedDND", err)
-		r1 = bridgeError("plugin.bridge.set_user_status_timed_dnd.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SetUserStatusTimedDND(ctx, req)
-	if err != nil {
-		x.report("SetUserStatusTimedDND", err)
-		r1 = bridgeError("plugin.bridge.set_user_status_timed_dnd.unavailable", 503, err)
-		return
-	}
-	t0 := c.StatusFromProto(resp.Status)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SetUserStatusTimedDND", err)
-		r1 = bridgeError("plugin.bridge.set_user_status_timed_dnd.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// SetUserStatusTimedDND puts a user in do-not-disturb until the given end time, after which the status goes back to
+// what it was. Fails with an AppError when the status cannot be saved.
+// Minimum server version: 5.35.
+func (x *APIClient) SetUserStatusTimedDND(userId string, endtime int64) (*model.Status, *model.AppError) {
+	call := x.call("SetUserStatusTimedDND", failure{"plugin.bridge.set_user_status_timed_dnd.unavailable", 503})
+	resp, err := unary(call, x.client.SetUserStatusTimedDND, &pluginpb.SetUserStatusTimedDNDRequest{UserId: userId, Endtime: endtime})
+	return result2(call, err, call.StatusFromProto(resp.GetStatus()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdateUserActive calls the UpdateUserActive RPC.
-func (x *APIClient) UpdateUserActive(a0 string, a1 bool) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdateUserActive")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateUserActiveRequest{}
-	req.UserId = a0
-	req.Active = a1
-	if err := c.Err(); err != nil {
-		x.report("UpdateUserActive", err)
-		r0 = bridgeError("plugin.bridge.update_user_active.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateUserActive(ctx, req)
-	if err != nil {
-		x.report("UpdateUserActive", err)
-		r0 = bridgeError("plugin.bridge.update_user_active.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateUserActive", err)
-		r0 = bridgeError("plugin.bridge.update_user_active.unavailable", 503, err)
-		return
-	}
-	return t0
+// UpdateUserActive deactivates or reactivates a user account. Fails with an AppError when the user is unknown or
+// the change is not allowed.
+// Minimum server version: 5.8.
+func (x *APIClient) UpdateUserActive(userID string, active bool) *model.AppError {
+	call := x.call("UpdateUserActive", failure{"plugin.bridge.update_user_active.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateUserActive, &pluginpb.UpdateUserActiveRequest{UserId: userID, Active: active})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdateUserCustomStatus calls the UpdateUserCustomStatus RPC.
-func (x *APIClient) UpdateUserCustomStatus(a0 string, a1 *model.CustomStatus) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdateUserCustomStatus")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateUserCustomStatusRequest{}
-	req.UserId = a0
-	req.CustomStatus = c.CustomStatusToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("UpdateUserCustomStatus", err)
-		r0 = bridgeError("plugin.bridge.update_user_custom_status.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateUserCustomStatus(ctx, req)
-	if err != nil {
-		x.report("UpdateUserCustomStatus", err)
-		r0 = bridgeError("plugin.bridge.update_user_custom_status.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateUserCustomStatus", err)
-		r0 = bridgeError("plugin.bridge.update_user_custom_status.unavailable", 503, err)
-		return
-	}
-	return t0
+// UpdateUserCustomStatus sets a user's custom status (an emoji and a text), kept until it is cleared or replaced. Fails
+// with an AppError when the status is invalid or cannot be saved.
+// Minimum server version: 6.2.
+func (x *APIClient) UpdateUserCustomStatus(userID string, customStatus *model.CustomStatus) *model.AppError {
+	call := x.call("UpdateUserCustomStatus", failure{"plugin.bridge.update_user_custom_status.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateUserCustomStatus, &pluginpb.UpdateUserCustomStatusRequest{UserId: userID, CustomStatus: call.CustomStatusToProto(customStatus)})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// RemoveUserCustomStatus calls the RemoveUserCustomStatus RPC.
-func (x *APIClient) RemoveUserCustomStatus(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("RemoveUserCustomStatus")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.RemoveUserCustomStatusRequest{}
-	req.UserId = a0
-	if err := c.Err(); err != nil {
-		x.report("RemoveUserCustomStatus", err)
-		r0 = bridgeError("plugin.bridge.remove_user_custom_status.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.RemoveUserCustomStatus(ctx, req)
-	if err != nil {
-		x.report("RemoveUserCustomStatus", err)
-		r0 = bridgeError("plugin.bridge.remove_user_custom_status.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("RemoveUserCustomStatus", err)
-		r0 = bridgeError("plugin.bridge.remove_user_custom_status.unavailable", 503, err)
-		return
-	}
-	return t0
+// RemoveUserCustomStatus clears the custom status of a user. Fails with an AppError when the update fails.
+// Minimum server version: 6.2.
+func (x *APIClient) RemoveUserCustomStatus(userID string) *model.AppError {
+	call := x.call("RemoveUserCustomStatus", failure{"plugin.bridge.remove_user_custom_status.unavailable", 503})
+	resp, err := unary(call, x.client.RemoveUserCustomStatus, &pluginpb.RemoveUserCustomStatusRequest{UserId: userID})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetUsersInChannel calls the GetUsersInChannel RPC.
-func (x *APIClient) GetUsersInChannel(a0 string, a1 string, a2 int, a3 int) (r0 []*model.User, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetUsersInChannel")
-	defer cancel()
-	var c Converter
+// GetUsersInChannel returns a page of the members of a channel, sorted as asked; pages count from 0. Fails with an
+// AppError when the sort key is invalid or the lookup fails.
+// Minimum server version: 5.6.
+func (x *APIClient) GetUsersInChannel(channelID string, sortBy string, page int, perPage int) ([]*model.User, *model.AppError) {
+	call := x.call("GetUsersInChannel", failure{"plugin.bridge.get_users_in_channel.unavailable", 503})
 	req := &pluginpb.GetUsersInChannelRequest{}
-	req.ChannelId = a0
-	req.SortBy = a1
-	req.Page = int64(a2)
-	req.PerPage = int64(a3)
-	if err := c.Err(); err != nil {
-		x.report("GetUsersInChannel", err)
-		r1 = bridgeError("plugin.bridge.get_users_in_channel.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetUsersInChannel(ctx, req)
-	if err != nil {
-		x.report("GetUsersInChannel", err)
-		r1 = bridgeError("plugin.bridge.get_users_in_channel.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.User](resp.Users, c.UserFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetUsersInChannel", err)
-		r1 = bridgeError("plugin.bridge.get_users_in_channel.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+	req.ChannelId = channelID
+	req.SortBy = sortBy
+	req.Page = int64(page)
+	req.PerPage = int64(perPage)
+	resp, err := unary(call, x.client.GetUsersInChannel, req)
+	return result2(call, err, sliceFromProto[[]*model.User](resp.GetUsers(), call.UserFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetLDAPUserAttributes calls the GetLDAPUserAttributes RPC.
-func (x *APIClient) GetLDAPUserAttributes(a0 string, a1 []string) (r0 map[string]string, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetLDAPUserAttributes")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetLDAPUserAttributesRequest{}
-	req.UserId = a0
-	req.Attributes = a1
-	if err := c.Err(); err != nil {
-		x.report("GetLDAPUserAttributes", err)
-		r1 = bridgeError("plugin.bridge.get_ldap_user_attributes.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetLDAPUserAttributes(ctx, req)
-	if err != nil {
-		x.report("GetLDAPUserAttributes", err)
-		r1 = bridgeError("plugin.bridge.get_ldap_user_attributes.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Attributes
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetLDAPUserAttributes", err)
-		r1 = bridgeError("plugin.bridge.get_ldap_user_attributes.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetLDAPUserAttributes reads the named LDAP attributes of a user. Needs an enterprise license, a configured LDAP
+// server and a user that signs in with LDAP; otherwise it fails with an AppError.
+// Minimum server version: 5.3.
+func (x *APIClient) GetLDAPUserAttributes(userID string, attributes []string) (map[string]string, *model.AppError) {
+	call := x.call("GetLDAPUserAttributes", failure{"plugin.bridge.get_ldap_user_attributes.unavailable", 503})
+	resp, err := unary(call, x.client.GetLDAPUserAttributes, &pluginpb.GetLDAPUserAttributesRequest{UserId: userID, Attributes: attributes})
+	return result2(call, err, resp.GetAttributes(), call.AppErrorFromProto(resp.GetError()))
 }
 
-// CreateTeam calls the CreateTeam RPC.
-func (x *APIClient) CreateTeam(a0 *model.Team) (r0 *model.Team, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("CreateTeam")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreateTeamRequest{}
-	req.Team = c.TeamToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("CreateTeam", err)
-		r1 = bridgeError("plugin.bridge.create_team.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreateTeam(ctx, req)
-	if err != nil {
-		x.report("CreateTeam", err)
-		r1 = bridgeError("plugin.bridge.create_team.unavailable", 503, err)
-		return
-	}
-	t0 := c.TeamFromProto(resp.Team)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreateTeam", err)
-		r1 = bridgeError("plugin.bridge.create_team.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CreateTeam creates a team and returns the stored result. Fails with an AppError when the data is invalid
+// or the name is taken.
+// Minimum server version: 5.2.
+func (x *APIClient) CreateTeam(team *model.Team) (*model.Team, *model.AppError) {
+	call := x.call("CreateTeam", failure{"plugin.bridge.create_team.unavailable", 503})
+	resp, err := unary(call, x.client.CreateTeam, &pluginpb.CreateTeamRequest{Team: call.TeamToProto(team)})
+	return result2(call, err, call.TeamFromProto(resp.GetTeam()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// DeleteTeam calls the DeleteTeam RPC.
-func (x *APIClient) DeleteTeam(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("DeleteTeam")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeleteTeamRequest{}
-	req.TeamId = a0
-	if err := c.Err(); err != nil {
-		x.report("DeleteTeam", err)
-		r0 = bridgeError("plugin.bridge.delete_team.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeleteTeam(ctx, req)
-	if err != nil {
-		x.report("DeleteTeam", err)
-		r0 = bridgeError("plugin.bridge.delete_team.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeleteTeam", err)
-		r0 = bridgeError("plugin.bridge.delete_team.unavailable", 503, err)
-		return
-	}
-	return t0
+// DeleteTeam deletes the team with the given id. Fails with an AppError when the team is unknown or cannot
+// be deleted.
+// Minimum server version: 5.2.
+func (x *APIClient) DeleteTeam(teamID string) *model.AppError {
+	call := x.call("DeleteTeam", failure{"plugin.bridge.delete_team.unavailable", 503})
+	resp, err := unary(call, x.client.DeleteTeam, &pluginpb.DeleteTeamRequest{TeamId: teamID})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetTeams calls the GetTeams RPC.
-func (x *APIClient) GetTeams() (r0 []*model.Team, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetTeams")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetTeamsRequest{}
-	if err := c.Err(); err != nil {
-		x.report("GetTeams", err)
-		r1 = bridgeError("plugin.bridge.get_teams.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetTeams(ctx, req)
-	if err != nil {
-		x.report("GetTeams", err)
-		r1 = bridgeError("plugin.bridge.get_teams.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Team](resp.Teams, c.TeamFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetTeams", err)
-		r1 = bridgeError("plugin.bridge.get_teams.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetTeams returns every team on the server. Fails with an AppError when the lookup fails.
+// Minimum server version: 5.2.
+func (x *APIClient) GetTeams() ([]*model.Team, *model.AppError) {
+	call := x.call("GetTeams", failure{"plugin.bridge.get_teams.unavailable", 503})
+	resp, err := unary(call, x.client.GetTeams, &pluginpb.GetTeamsRequest{})
+	return result2(call, err, sliceFromProto[[]*model.Team](resp.GetTeams(), call.TeamFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetTeam calls the GetTeam RPC.
-func (x *APIClient) GetTeam(a0 string) (r0 *model.Team, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetTeam")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetTeamRequest{}
-	req.TeamId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetTeam", err)
-		r1 = bridgeError("plugin.bridge.get_team.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetTeam(ctx, req)
-	if err != nil {
-		x.report("GetTeam", err)
-		r1 = bridgeError("plugin.bridge.get_team.unavailable", 503, err)
-		return
-	}
-	t0 := c.TeamFromProto(resp.Team)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetTeam", err)
-		r1 = bridgeError("plugin.bridge.get_team.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetTeam returns the team with the given id. Fails with an AppError when no such team exists.
+// Minimum server version: 5.2.
+func (x *APIClient) GetTeam(teamID string) (*model.Team, *model.AppError) {
+	call := x.call("GetTeam", failure{"plugin.bridge.get_team.unavailable", 503})
+	resp, err := unary(call, x.client.GetTeam, &pluginpb.GetTeamRequest{TeamId: teamID})
+	return result2(call, err, call.TeamFromProto(resp.GetTeam()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetTeamByName calls the GetTeamByName RPC.
-func (x *APIClient) GetTeamByName(a0 string) (r0 *model.Team, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetTeamByName")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetTeamByNameRequest{}
-	req.Name = a0
-	if err := c.Err(); err != nil {
-		x.report("GetTeamByName", err)
-		r1 = bridgeError("plugin.bridge.get_team_by_name.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetTeamByName(ctx, req)
-	if err != nil {
-		x.report("GetTeamByName", err)
-		r1 = bridgeError("plugin.bridge.get_team_by_name.unavailable", 503, err)
-		return
-	}
-	t0 := c.TeamFromProto(resp.Team)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetTeamByName", err)
-		r1 = bridgeError("plugin.bridge.get_team_by_name.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetTeamByName returns the team with the given name. Fails with an AppError when no team has that name.
+// Minimum server version: 5.2.
+func (x *APIClient) GetTeamByName(name string) (*model.Team, *model.AppError) {
+	call := x.call("GetTeamByName", failure{"plugin.bridge.get_team_by_name.unavailable", 503})
+	resp, err := unary(call, x.client.GetTeamByName, &pluginpb.GetTeamByNameRequest{Name: name})
+	return result2(call, err, call.TeamFromProto(resp.GetTeam()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetTeamsUnreadForUser calls the GetTeamsUnreadForUser RPC.
-func (x *APIClient) GetTeamsUnreadForUser(a0 string) (r0 []*model.TeamUnread, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetTeamsUnreadForUser")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetTeamsUnreadForUserRequest{}
-	req.UserId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetTeamsUnreadForUser", err)
-		r1 = bridgeError("plugin.bridge.get_teams_unread_for_user.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetTeamsUnreadForUser(ctx, req)
-	if err != nil {
-		x.report("GetTeamsUnreadForUser", err)
-		r1 = bridgeError("plugin.bridge.get_teams_unread_for_user.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.TeamUnread](resp.TeamsUnread, c.TeamUnreadFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetTeamsUnreadForUser", err)
-		r1 = bridgeError("plugin.bridge.get_teams_unread_for_user.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetTeamsUnreadForUser returns, for every team the user belongs to, the user's unread message and mention counts.
+// Fails with an AppError when the lookup fails.
+// Minimum server version: 5.6.
+func (x *APIClient) GetTeamsUnreadForUser(userID string) ([]*model.TeamUnread, *model.AppError) {
+	call := x.call("GetTeamsUnreadForUser", failure{"plugin.bridge.get_teams_unread_for_user.unavailable", 503})
+	resp, err := unary(call, x.client.GetTeamsUnreadForUser, &pluginpb.GetTeamsUnreadForUserRequest{UserId: userID})
+	return result2(call, err, sliceFromProto[[]*model.TeamUnread](resp.GetTeamsUnread(), call.TeamUnreadFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdateTeam calls the UpdateTeam RPC.
-func (x *APIClient) UpdateTeam(a0 *model.Team) (r0 *model.Team, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdateTeam")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateTeamRequest{}
-	req.Team = c.TeamToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("UpdateTeam", err)
-		r1 = bridgeError("plugin.bridge.update_team.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateTeam(ctx, req)
-	if err != nil {
-		x.report("UpdateTeam", err)
-		r1 = bridgeError("plugin.bridge.update_team.unavailable", 503, err)
-		return
-	}
-	t0 := c.TeamFromProto(resp.Team)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateTeam", err)
-		r1 = bridgeError("plugin.bridge.update_team.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdateTeam saves changes to an existing team and returns the stored result. Fails with an AppError when
+// the team is unknown or the data is invalid.
+// Minimum server version: 5.2.
+func (x *APIClient) UpdateTeam(team *model.Team) (*model.Team, *model.AppError) {
+	call := x.call("UpdateTeam", failure{"plugin.bridge.update_team.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateTeam, &pluginpb.UpdateTeamRequest{Team: call.TeamToProto(team)})
+	return result2(call, err, call.TeamFromProto(resp.GetTeam()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// SearchTeams calls the SearchTeams RPC.
-func (x *APIClient) SearchTeams(a0 string) (r0 []*model.Team, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("SearchTeams")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SearchTeamsRequest{}
-	req.Term = a0
-	if err := c.Err(); err != nil {
-		x.report("SearchTeams", err)
-		r1 = bridgeError("plugin.bridge.search_teams.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SearchTeams(ctx, req)
-	if err != nil {
-		x.report("SearchTeams", err)
-		r1 = bridgeError("plugin.bridge.search_teams.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Team](resp.Teams, c.TeamFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SearchTeams", err)
-		r1 = bridgeError("plugin.bridge.search_teams.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// SearchTeams returns the teams whose name or display name matches a search term. Fails with an AppError when
+// the search fails.
+// Minimum server version: 5.8.
+func (x *APIClient) SearchTeams(term string) ([]*model.Team, *model.AppError) {
+	call := x.call("SearchTeams", failure{"plugin.bridge.search_teams.unavailable", 503})
+	resp, err := unary(call, x.client.SearchTeams, &pluginpb.SearchTeamsRequest{Term: term})
+	return result2(call, err, sliceFromProto[[]*model.Team](resp.GetTeams(), call.TeamFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetTeamsForUser calls the GetTeamsForUser RPC.
-func (x *APIClient) GetTeamsForUser(a0 string) (r0 []*model.Team, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetTeamsForUser")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetTeamsForUserRequest{}
-	req.UserId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetTeamsForUser", err)
-		r1 = bridgeError("plugin.bridge.get_teams_for_user.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetTeamsForUser(ctx, req)
-	if err != nil {
-		x.report("GetTeamsForUser", err)
-		r1 = bridgeError("plugin.bridge.get_teams_for_user.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Team](resp.Teams, c.TeamFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetTeamsForUser", err)
-		r1 = bridgeError("plugin.bridge.get_teams_for_user.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetTeamsForUser returns the teams a user is a member of. Fails with an AppError when the lookup fails.
+// Minimum server version: 5.6.
+func (x *APIClient) GetTeamsForUser(userID string) ([]*model.Team, *model.AppError) {
+	call := x.call("GetTeamsForUser", failure{"plugin.bridge.get_teams_for_user.unavailable", 503})
+	resp, err := unary(call, x.client.GetTeamsForUser, &pluginpb.GetTeamsForUserRequest{UserId: userID})
+	return result2(call, err, sliceFromProto[[]*model.Team](resp.GetTeams(), call.TeamFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// CreateTeamMember calls the CreateTeamMember RPC.
-func (x *APIClient) CreateTeamMember(a0 string, a1 string) (r0 *model.TeamMember, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("CreateTeamMember")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreateTeamMemberRequest{}
-	req.TeamId = a0
-	req.UserId = a1
-	if err := c.Err(); err != nil {
-		x.report("CreateTeamMember", err)
-		r1 = bridgeError("plugin.bridge.create_team_member.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreateTeamMember(ctx, req)
-	if err != nil {
-		x.report("CreateTeamMember", err)
-		r1 = bridgeError("plugin.bridge.create_team_member.unavailable", 503, err)
-		return
-	}
-	t0 := c.TeamMemberFromProto(resp.TeamMember)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreateTeamMember", err)
-		r1 = bridgeError("plugin.bridge.create_team_member.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CreateTeamMember adds a user to a team and returns the new membership. Fails with an AppError when the team or
+// user is unknown or the user may not join.
+// Minimum server version: 5.2.
+func (x *APIClient) CreateTeamMember(teamID string, userID string) (*model.TeamMember, *model.AppError) {
+	call := x.call("CreateTeamMember", failure{"plugin.bridge.create_team_member.unavailable", 503})
+	resp, err := unary(call, x.client.CreateTeamMember, &pluginpb.CreateTeamMemberRequest{TeamId: teamID, UserId: userID})
+	return result2(call, err, call.TeamMemberFromProto(resp.GetTeamMember()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// CreateTeamMembers calls the CreateTeamMembers RPC.
-func (x *APIClient) CreateTeamMembers(a0 string, a1 []string, a2 string) (r0 []*model.TeamMember, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("CreateTeamMembers")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreateTeamMembersRequest{}
-	req.TeamId = a0
-	req.UserIds = a1
-	req.RequestorId = a2
-	if err := c.Err(); err != nil {
-		x.report("CreateTeamMembers", err)
-		r1 = bridgeError("plugin.bridge.create_team_members.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreateTeamMembers(ctx, req)
-	if err != nil {
-		x.report("CreateTeamMembers", err)
-		r1 = bridgeError("plugin.bridge.create_team_members.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.TeamMember](resp.TeamMembers, c.TeamMemberFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreateTeamMembers", err)
-		r1 = bridgeError("plugin.bridge.create_team_members.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CreateTeamMembers adds several users to a team on behalf of a requesting user and returns the new memberships.
+// Fails with an AppError as soon as a user cannot be added.
+// Minimum server version: 5.2.
+func (x *APIClient) CreateTeamMembers(teamID string, userIds []string, requestorId string) ([]*model.TeamMember, *model.AppError) {
+	call := x.call("CreateTeamMembers", failure{"plugin.bridge.create_team_members.unavailable", 503})
+	resp, err := unary(call, x.client.CreateTeamMembers, &pluginpb.CreateTeamMembersRequest{TeamId: teamID, UserIds: userIds, RequestorId: requestorId})
+	return result2(call, err, sliceFromProto[[]*model.TeamMember](resp.GetTeamMembers(), call.TeamMemberFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// CreateTeamMembersGracefully calls the CreateTeamMembersGracefully RPC.
-func (x *APIClient) CreateTeamMembersGracefully(a0 string, a1 []string, a2 string) (r0 []*model.TeamMemberWithError, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("CreateTeamMembersGracefully")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreateTeamMembersGracefullyRequest{}
-	req.TeamId = a0
-	req.UserIds = a1
-	req.RequestorId = a2
-	if err := c.Err(); err != nil {
-		x.report("CreateTeamMembersGracefully", err)
-		r1 = bridgeError("plugin.bridge.create_team_members_gracefully.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreateTeamMembersGracefully(ctx, req)
-	if err != nil {
-		x.report("CreateTeamMembersGracefully", err)
-		r1 = bridgeError("plugin.bridge.create_team_members_gracefully.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.TeamMemberWithError](resp.TeamMembers, c.TeamMemberWithErrorFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreateTeamMembersGracefully", err)
-		r1 = bridgeError("plugin.bridge.create_team_members_gracefully.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CreateTeamMembersGracefully adds several users to a team on behalf of a requesting user, reporting per user whether it
+// worked instead of stopping at the first problem. Fails with an AppError only when the whole
+// operation fails.
+// Minimum server version: 5.20.
+func (x *APIClient) CreateTeamMembersGracefully(teamID string, userIds []string, requestorId string) ([]*model.TeamMemberWithError, *model.AppError) {
+	call := x.call("CreateTeamMembersGracefully", failure{"plugin.bridge.create_team_members_gracefully.unavailable", 503})
+	resp, err := unary(call, x.client.CreateTeamMembersGracefully, &pluginpb.CreateTeamMembersGracefullyRequest{TeamId: teamID, UserIds: userIds, RequestorId: requestorId})
+	return result2(call, err, sliceFromProto[[]*model.TeamMemberWithError](resp.GetTeamMembers(), call.TeamMemberWithErrorFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// DeleteTeamMember calls the DeleteTeamMember RPC.
-func (x *APIClient) DeleteTeamMember(a0 string, a1 string, a2 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("DeleteTeamMember")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeleteTeamMemberRequest{}
-	req.TeamId = a0
-	req.UserId = a1
-	req.RequestorId = a2
-	if err := c.Err(); err != nil {
-		x.report("DeleteTeamMember", err)
-		r0 = bridgeError("plugin.bridge.delete_team_member.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeleteTeamMember(ctx, req)
-	if err != nil {
-		x.report("DeleteTeamMember", err)
-		r0 = bridgeError("plugin.bridge.delete_team_member.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeleteTeamMember", err)
-		r0 = bridgeError("plugin.bridge.delete_team_member.unavailable", 503, err)
-		return
-	}
-	return t0
+// DeleteTeamMember removes a user from a team on behalf of a requesting user. Fails with an AppError when the
+// membership does not exist or cannot be removed.
+// Minimum server version: 5.2.
+func (x *APIClient) DeleteTeamMember(teamID string, userID string, requestorId string) *model.AppError {
+	call := x.call("DeleteTeamMember", failure{"plugin.bridge.delete_team_member.unavailable", 503})
+	resp, err := unary(call, x.client.DeleteTeamMember, &pluginpb.DeleteTeamMemberRequest{TeamId: teamID, UserId: userID, RequestorId: requestorId})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetTeamMembers calls the GetTeamMembers RPC.
-func (x *APIClient) GetTeamMembers(a0 string, a1 int, a2 int) (r0 []*model.TeamMember, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetTeamMembers")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetTeamMembersRequest{}
-	req.TeamId = a0
-	req.Page = int64(a1)
-	req.PerPage = int64(a2)
-	if err := c.Err(); err != nil {
-		x.report("GetTeamMembers", err)
-		r1 = bridgeError("plugin.bridge.get_team_members.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetTeamMembers(ctx, req)
-	if err != nil {
-		x.report("GetTeamMembers", err)
-		r1 = bridgeError("plugin.bridge.get_team_members.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.TeamMember](resp.TeamMembers, c.TeamMemberFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetTeamMembers", err)
-		r1 = bridgeError("plugin.bridge.get_team_members.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetTeamMembers returns a page of the memberships of a team. Fails with an AppError when the lookup fails.
+// Minimum server version: 5.2.
+func (x *APIClient) GetTeamMembers(teamID string, page int, perPage int) ([]*model.TeamMember, *model.AppError) {
+	call := x.call("GetTeamMembers", failure{"plugin.bridge.get_team_members.unavailable", 503})
+	resp, err := unary(call, x.client.GetTeamMembers, &pluginpb.GetTeamMembersRequest{TeamId: teamID, Page: int64(page), PerPage: int64(perPage)})
+	return result2(call, err, sliceFromProto[[]*model.TeamMember](resp.GetTeamMembers(), call.TeamMemberFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetTeamMember calls the GetTeamMember RPC.
-func (x *APIClient) GetTeamMember(a0 string, a1 string) (r0 *model.TeamMember, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetTeamMember")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetTeamMemberRequest{}
-	req.TeamId = a0
-	req.UserId = a1
-	if err := c.Err(); err != nil {
-		x.report("GetTeamMember", err)
-		r1 = bridgeError("plugin.bridge.get_team_member.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetTeamMember(ctx, req)
-	if err != nil {
-		x.report("GetTeamMember", err)
-		r1 = bridgeError("plugin.bridge.get_team_member.unavailable", 503, err)
-		return
-	}
-	t0 := c.TeamMemberFromProto(resp.TeamMember)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetTeamMember", err)
-		r1 = bridgeError("plugin.bridge.get_team_member.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetTeamMember returns the membership of one user in one team. Fails with an AppError when the user is not a
+// member.
+// Minimum server version: 5.2.
+func (x *APIClient) GetTeamMember(teamID string, userID string) (*model.TeamMember, *model.AppError) {
+	call := x.call("GetTeamMember", failure{"plugin.bridge.get_team_member.unavailable", 503})
+	resp, err := unary(call, x.client.GetTeamMember, &pluginpb.GetTeamMemberRequest{TeamId: teamID, UserId: userID})
+	return result2(call, err, call.TeamMemberFromProto(resp.GetTeamMember()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetTeamMembersForUser calls the GetTeamMembersForUser RPC.
-func (x *APIClient) GetTeamMembersForUser(a0 string, a1 int, a2 int) (r0 []*model.TeamMember, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetTeamMembersForUser")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetTeamMembersForUserRequest{}
-	req.UserId = a0
-	req.Page = int64(a1)
-	req.PerPage = int64(a2)
-	if err := c.Err(); err != nil {
-		x.report("GetTeamMembersForUser", err)
-		r1 = bridgeError("plugin.bridge.get_team_members_for_user.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetTeamMembersForUser(ctx, req)
-	if err != nil {
-		x.report("GetTeamMembersForUser", err)
-		r1 = bridgeError("plugin.bridge.get_team_members_for_user.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.TeamMember](resp.TeamMembers, c.TeamMemberFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetTeamMembersForUser", err)
-		r1 = bridgeError("plugin.bridge.get_team_members_for_user.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetTeamMembersForUser returns a page of the team memberships of a user. Fails with an AppError when the lookup fails.
+// Minimum server version: 5.10.
+func (x *APIClient) GetTeamMembersForUser(userID string, page int, perPage int) ([]*model.TeamMember, *model.AppError) {
+	call := x.call("GetTeamMembersForUser", failure{"plugin.bridge.get_team_members_for_user.unavailable", 503})
+	resp, err := unary(call, x.client.GetTeamMembersForUser, &pluginpb.GetTeamMembersForUserRequest{UserId: userID, Page: int64(page), PerPage: int64(perPage)})
+	return result2(call, err, sliceFromProto[[]*model.TeamMember](resp.GetTeamMembers(), call.TeamMemberFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdateTeamMemberRoles calls the UpdateTeamMemberRoles RPC.
-func (x *APIClient) UpdateTeamMemberRoles(a0 string, a1 string, a2 string) (r0 *model.TeamMember, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdateTeamMemberRoles")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateTeamMemberRolesRequest{}
-	req.TeamId = a0
-	req.UserId = a1
-	req.NewRoles = a2
-	if err := c.Err(); err != nil {
-		x.report("UpdateTeamMemberRoles", err)
-		r1 = bridgeError("plugin.bridge.update_team_member_roles.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateTeamMemberRoles(ctx, req)
-	if err != nil {
-		x.report("UpdateTeamMemberRoles", err)
-		r1 = bridgeError("plugin.bridge.update_team_member_roles.unavailable", 503, err)
-		return
-	}
-	t0 := c.TeamMemberFromProto(resp.TeamMember)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateTeamMemberRoles", err)
-		r1 = bridgeError("plugin.bridge.update_team_member_roles.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdateTeamMemberRoles replaces the roles of a user within a team. Fails with an AppError when the membership is
+// unknown or a role is invalid.
+// Minimum server version: 5.2.
+func (x *APIClient) UpdateTeamMemberRoles(teamID string, userID string, newRoles string) (*model.TeamMember, *model.AppError) {
+	call := x.call("UpdateTeamMemberRoles", failure{"plugin.bridge.update_team_member_roles.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateTeamMemberRoles, &pluginpb.UpdateTeamMemberRolesRequest{TeamId: teamID, UserId: userID, NewRoles: newRoles})
+	return result2(call, err, call.TeamMemberFromProto(resp.GetTeamMember()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// CreateChannel calls the CreateChannel RPC.
-func (x *APIClient) CreateChannel(a0 *model.Channel) (r0 *model.Channel, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("CreateChannel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreateChannelRequest{}
-	req.Channel = c.ChannelToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("CreateChannel", err)
-		r1 = bridgeError("plugin.bridge.create_channel.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreateChannel(ctx, req)
-	if err != nil {
-		x.report("CreateChannel", err)
-		r1 = bridgeError("plugin.bridge.create_channel.unavailable", 503, err)
-		return
-	}
-	t0 := c.ChannelFromProto(resp.Channel)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreateChannel", err)
-		r1 = bridgeError("plugin.bridge.create_channel.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CreateChannel creates a channel and returns the stored result. Fails with an AppError when the data is
+// invalid or the name is taken in the team.
+// Minimum server version: 5.2.
+func (x *APIClient) CreateChannel(channel *model.Channel) (*model.Channel, *model.AppError) {
+	call := x.call("CreateChannel", failure{"plugin.bridge.create_channel.unavailable", 503})
+	resp, err := unary(call, x.client.CreateChannel, &pluginpb.CreateChannelRequest{Channel: call.ChannelToProto(channel)})
+	return result2(call, err, call.ChannelFromProto(resp.GetChannel()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// DeleteChannel calls the DeleteChannel RPC.
-func (x *APIClient) DeleteChannel(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("DeleteChannel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeleteChannelRequest{}
-	req.ChannelId = a0
-	if err := c.Err(); err != nil {
-		x.report("DeleteChannel", err)
-		r0 = bridgeError("plugin.bridge.delete_channel.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeleteChannel(ctx, req)
-	if err != nil {
-		x.report("DeleteChannel", err)
-		r0 = bridgeError("plugin.bridge.delete_channel.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeleteChannel", err)
-		r0 = bridgeError("plugin.bridge.delete_channel.unavailable", 503, err)
-		return
-	}
-	return t0
+// DeleteChannel archives (soft-deletes) the channel with the given id. Fails with an AppError when the channel
+// is unknown or cannot be archived.
+// Minimum server version: 5.2.
+func (x *APIClient) DeleteChannel(channelId string) *model.AppError {
+	call := x.call("DeleteChannel", failure{"plugin.bridge.delete_channel.unavailable", 503})
+	resp, err := unary(call, x.client.DeleteChannel, &pluginpb.DeleteChannelRequest{ChannelId: channelId})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// RestoreChannel calls the RestoreChannel RPC.
-func (x *APIClient) RestoreChannel(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("RestoreChannel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.RestoreChannelRequest{}
-	req.ChannelId = a0
-	if err := c.Err(); err != nil {
-		x.report("RestoreChannel", err)
-		r0 = bridgeError("plugin.bridge.restore_channel.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.RestoreChannel(ctx, req)
-	if err != nil {
-		x.report("RestoreChannel", err)
-		r0 = bridgeError("plugin.bridge.restore_channel.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("RestoreChannel", err)
-		r0 = bridgeError("plugin.bridge.restore_channel.unavailable", 503, err)
-		return
-	}
-	return t0
+// RestoreChannel brings an archived channel back. Fails with an AppError when the channel is unknown or is not
+// archived.
+// Minimum server version: 11.10.
+func (x *APIClient) RestoreChannel(channelId string) *model.AppError {
+	call := x.call("RestoreChannel", failure{"plugin.bridge.restore_channel.unavailable", 503})
+	resp, err := unary(call, x.client.RestoreChannel, &pluginpb.RestoreChannelRequest{ChannelId: channelId})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetChannelOfType calls the GetChannelOfType RPC.
-func (x *APIClient) GetChannelOfType(a0 string, a1 model.ChannelType) (r0 *model.Channel, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetChannelOfType")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetChannelOfTypeRequest{}
-	req.ChannelId = a0
-	req.ChannelType = string(a1)
-	if err := c.Err(); err != nil {
-		x.report("GetChannelOfType", err)
-		r1 = bridgeError("plugin.bridge.get_channel_of_type.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetChannelOfType(ctx, req)
-	if err != nil {
-		x.report("GetChannelOfType", err)
-		r1 = bridgeError("plugin.bridge.get_channel_of_type.unavailable", 503, err)
-		return
-	}
-	t0 := c.ChannelFromProto(resp.Channel)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetChannelOfType", err)
-		r1 = bridgeError("plugin.bridge.get_channel_of_type.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetChannelOfType returns a channel by id only if it has the given type; unlike GetChannel it can also reach
+// backing channel types that GetChannel hides, such as spaces. Fails with an AppError when no
+// channel of that type has the id.
+// Minimum server version: 11.10.
+func (x *APIClient) GetChannelOfType(channelId string, channelType model.ChannelType) (*model.Channel, *model.AppError) {
+	call := x.call("GetChannelOfType", failure{"plugin.bridge.get_channel_of_type.unavailable", 503})
+	resp, err := unary(call, x.client.GetChannelOfType, &pluginpb.GetChannelOfTypeRequest{ChannelId: channelId, ChannelType: string(channelType)})
+	return result2(call, err, call.ChannelFromProto(resp.GetChannel()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetPublicChannelsForTeam calls the GetPublicChannelsForTeam RPC.
-func (x *APIClient) GetPublicChannelsForTeam(a0 string, a1 int, a2 int) (r0 []*model.Channel, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetPublicChannelsForTeam")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPublicChannelsForTeamRequest{}
-	req.TeamId = a0
-	req.Page = int64(a1)
-	req.PerPage = int64(a2)
-	if err := c.Err(); err != nil {
-		x.report("GetPublicChannelsForTeam", err)
-		r1 = bridgeError("plugin.bridge.get_public_channels_for_team.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPublicChannelsForTeam(ctx, req)
-	if err != nil {
-		x.report("GetPublicChannelsForTeam", err)
-		r1 = bridgeError("plugin.bridge.get_public_channels_for_team.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Channel](resp.Channels, c.ChannelFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPublicChannelsForTeam", err)
-		r1 = bridgeError("plugin.bridge.get_public_channels_for_team.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetPublicChannelsForTeam returns a page of the public channels of a team. Fails with an AppError when the lookup fails.
+// Minimum server version: 5.2.
+func (x *APIClient) GetPublicChannelsForTeam(teamID string, page int, perPage int) ([]*model.Channel, *model.AppError) {
+	call := x.call("GetPublicChannelsForTeam", failure{"plugin.bridge.get_public_channels_for_team.unavailable", 503})
+	resp, err := unary(call, x.client.GetPublicChannelsForTeam, &pluginpb.GetPublicChannelsForTeamRequest{TeamId: teamID, Page: int64(page), PerPage: int64(perPage)})
+	return result2(call, err, sliceFromProto[[]*model.Channel](resp.GetChannels(), call.ChannelFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetChannel calls the GetChannel RPC.
-func (x *APIClient) GetChannel(a0 string) (r0 *model.Channel, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetChannel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetChannelRequest{}
-	req.ChannelId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetChannel", err)
-		r1 = bridgeError("plugin.bridge.get_channel.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetChannel(ctx, req)
-	if err != nil {
-		x.report("GetChannel", err)
-		r1 = bridgeError("plugin.bridge.get_channel.unavailable", 503, err)
-		return
-	}
-	t0 := c.ChannelFromProto(resp.Channel)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetChannel", err)
-		r1 = bridgeError("plugin.bridge.get_channel.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetChannel returns the channel with the given id. Fails with an AppError when no such channel exists.
+// Minimum server version: 5.2.
+func (x *APIClient) GetChannel(channelId string) (*model.Channel, *model.AppError) {
+	call := x.call("GetChannel", failure{"plugin.bridge.get_channel.unavailable", 503})
+	resp, err := unary(call, x.client.GetChannel, &pluginpb.GetChannelRequest{ChannelId: channelId})
+	return result2(call, err, call.ChannelFromProto(resp.GetChannel()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetChannelByName calls the GetChannelByName RPC.
-func (x *APIClient) GetChannelByName(a0 string, a1 string, a2 bool) (r0 *model.Channel, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetChannelByName")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetChannelByNameRequest{}
-	req.TeamId = a0
-	req.Name = a1
-	req.IncludeDeleted = a2
-	if err := c.Err(); err != nil {
-		x.report("GetChannelByName", err)
-		r1 = bridgeError("plugin.bridge.get_channel_by_name.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetChannelByName(ctx, req)
-	if err != nil {
-		x.report("GetChannelByName", err)
-		r1 = bridgeError("plugin.bridge.get_channel_by_name.unavailable", 503, err)
-		return
-	}
-	t0 := c.ChannelFromProto(resp.Channel)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetChannelByName", err)
-		r1 = bridgeError("plugin.bridge.get_channel_by_name.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetChannelByName returns a channel from its name within a team given by id. Fails with an AppError when no such
+// channel exists.
+// Minimum server version: 5.2.
+func (x *APIClient) GetChannelByName(teamID string, name string, includeDeleted bool) (*model.Channel, *model.AppError) {
+	call := x.call("GetChannelByName", failure{"plugin.bridge.get_channel_by_name.unavailable", 503})
+	resp, err := unary(call, x.client.GetChannelByName, &pluginpb.GetChannelByNameRequest{TeamId: teamID, Name: name, IncludeDeleted: includeDeleted})
+	return result2(call, err, call.ChannelFromProto(resp.GetChannel()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetChannelByNameForTeamName calls the GetChannelByNameForTeamName RPC.
-func (x *APIClient) GetChannelByNameForTeamName(a0 string, a1 string, a2 bool) (r0 *model.Channel, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetChannelByNameForTeamName")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetChannelByNameForTeamNameRequest{}
-	req.TeamName = a0
-	req.ChannelName = a1
-	req.IncludeDeleted = a2
-	if err := c.Err(); err != nil {
-		x.report("GetChannelByNameForTeamName", err)
-		r1 = bridgeError("plugin.bridge.get_channel_by_name_for_team_name.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetChannelByNameForTeamName(ctx, req)
-	if err != nil {
-		x.report("GetChannelByNameForTeamName", err)
-		r1 = bridgeError("plugin.bridge.get_channel_by_name_for_team_name.unavailable", 503, err)
-		return
-	}
-	t0 := c.ChannelFromProto(resp.Channel)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetChannelByNameForTeamName", err)
-		r1 = bridgeError("plugin.bridge.get_channel_by_name_for_team_name.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetChannelByNameForTeamName returns a channel from its name within a team given by name. Fails with an AppError when the
+// team or channel does not exist.
+// Minimum server version: 5.2.
+func (x *APIClient) GetChannelByNameForTeamName(teamName string, channelName string, includeDeleted bool) (*model.Channel, *model.AppError) {
+	call := x.call("GetChannelByNameForTeamName", failure{"plugin.bridge.get_channel_by_name_for_team_name.unavailable", 503})
+	resp, err := unary(call, x.client.GetChannelByNameForTeamName, &pluginpb.GetChannelByNameForTeamNameRequest{TeamName: teamName, ChannelName: channelName, IncludeDeleted: includeDeleted})
+	return result2(call, err, call.ChannelFromProto(resp.GetChannel()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetChannelsForTeamForUser calls the GetChannelsForTeamForUser RPC.
-func (x *APIClient) GetChannelsForTeamForUser(a0 string, a1 string, a2 bool) (r0 []*model.Channel, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetChannelsForTeamForUser")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetChannelsForTeamForUserRequest{}
-	req.TeamId = a0
-	req.UserId = a1
-	req.IncludeDeleted = a2
-	if err := c.Err(); err != nil {
-		x.report("GetChannelsForTeamForUser", err)
-		r1 = bridgeError("plugin.bridge.get_channels_for_team_for_user.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetChannelsForTeamForUser(ctx, req)
-	if err != nil {
-		x.report("GetChannelsForTeamForUser", err)
-		r1 = bridgeError("plugin.bridge.get_channels_for_team_for_user.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Channel](resp.Channels, c.ChannelFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetChannelsForTeamForUser", err)
-		r1 = bridgeError("plugin.bridge.get_channels_for_team_for_user.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetChannelsForTeamForUser returns the channels of a user in a team, direct and group messages included; with an empty
+// team id it covers all of the user's teams. Fails with an AppError when the lookup fails.
+// Minimum server version: 5.6.
+func (x *APIClient) GetChannelsForTeamForUser(teamID string, userID string, includeDeleted bool) ([]*model.Channel, *model.AppError) {
+	call := x.call("GetChannelsForTeamForUser", failure{"plugin.bridge.get_channels_for_team_for_user.unavailable", 503})
+	resp, err := unary(call, x.client.GetChannelsForTeamForUser, &pluginpb.GetChannelsForTeamForUserRequest{TeamId: teamID, UserId: userID, IncludeDeleted: includeDeleted})
+	return result2(call, err, sliceFromProto[[]*model.Channel](resp.GetChannels(), call.ChannelFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetChannelStats calls the GetChannelStats RPC.
-func (x *APIClient) GetChannelStats(a0 string) (r0 *model.ChannelStats, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetChannelStats")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetChannelStatsRequest{}
-	req.ChannelId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetChannelStats", err)
-		r1 = bridgeError("plugin.bridge.get_channel_stats.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetChannelStats(ctx, req)
-	if err != nil {
-		x.report("GetChannelStats", err)
-		r1 = bridgeError("plugin.bridge.get_channel_stats.unavailable", 503, err)
-		return
-	}
-	t0 := c.ChannelStatsFromProto(resp.ChannelStats)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetChannelStats", err)
-		r1 = bridgeError("plugin.bridge.get_channel_stats.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetChannelStats returns statistics about a channel, such as its member count. Fails with an AppError when the
+// channel is unknown.
+// Minimum server version: 5.6.
+func (x *APIClient) GetChannelStats(channelId string) (*model.ChannelStats, *model.AppError) {
+	call := x.call("GetChannelStats", failure{"plugin.bridge.get_channel_stats.unavailable", 503})
+	resp, err := unary(call, x.client.GetChannelStats, &pluginpb.GetChannelStatsRequest{ChannelId: channelId})
+	return result2(call, err, call.ChannelStatsFromProto(resp.GetChannelStats()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetDirectChannel calls the GetDirectChannel RPC.
-func (x *APIClient) GetDirectChannel(a0 string, a1 string) (r0 *model.Channel, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetDirectChannel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetDirectChannelRequest{}
-	req.UserId1 = a0
-	req.UserId2 = a1
-	if err := c.Err(); err != nil {
-		x.report("GetDirectChannel", err)
-		r1 = bridgeError("plugin.bridge.get_direct_channel.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetDirectChannel(ctx, req)
-	if err != nil {
-		x.report("GetDirectChannel", err)
-		r1 = bridgeError("plugin.bridge.get_direct_channel.unavailable", 503, err)
-		return
-	}
-	t0 := c.ChannelFromProto(resp.Channel)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetDirectChannel", err)
-		r1 = bridgeError("plugin.bridge.get_direct_channel.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetDirectChannel returns the direct message channel between two users, creating it when it does not exist yet.
+// Fails with an AppError when a user is unknown or the channel cannot be created.
+// Minimum server version: 5.2.
+func (x *APIClient) GetDirectChannel(userId1 string, userId2 string) (*model.Channel, *model.AppError) {
+	call := x.call("GetDirectChannel", failure{"plugin.bridge.get_direct_channel.unavailable", 503})
+	resp, err := unary(call, x.client.GetDirectChannel, &pluginpb.GetDirectChannelRequest{UserId1: userId1, UserId2: userId2})
+	return result2(call, err, call.ChannelFromProto(resp.GetChannel()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetGroupChannel calls the GetGroupChannel RPC.
-func (x *APIClient) GetGroupChannel(a0 []string) (r0 *model.Channel, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetGroupChannel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetGroupChannelRequest{}
-	req.UserIds = a0
-	if err := c.Err(); err != nil {
-		x.report("GetGroupChannel", err)
-		r1 = bridgeError("plugin.bridge.get_group_channel.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetGroupChannel(ctx, req)
-	if err != nil {
-		x.report("GetGroupChannel", err)
-		r1 = bridgeError("plugin.bridge.get_group_channel.unavailable", 503, err)
-		return
-	}
-	t0 := c.ChannelFromProto(resp.Channel)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetGroupChannel", err)
-		r1 = bridgeError("plugin.bridge.get_group_channel.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetGroupChannel returns the group message channel among the given users, creating it when it does not exist
+// yet. Fails with an AppError when the user list is not valid for a group message or creation
+// fails.
+// Minimum server version: 5.2.
+func (x *APIClient) GetGroupChannel(userIds []string) (*model.Channel, *model.AppError) {
+	call := x.call("GetGroupChannel", failure{"plugin.bridge.get_group_channel.unavailable", 503})
+	resp, err := unary(call, x.client.GetGroupChannel, &pluginpb.GetGroupChannelRequest{UserIds: userIds})
+	return result2(call, err, call.ChannelFromProto(resp.GetChannel()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdateChannel calls the UpdateChannel RPC.
-func (x *APIClient) UpdateChannel(a0 *model.Channel) (r0 *model.Channel, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdateChannel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateChannelRequest{}
-	req.Channel = c.ChannelToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("UpdateChannel", err)
-		r1 = bridgeError("plugin.bridge.update_channel.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateChannel(ctx, req)
-	if err != nil {
-		x.report("UpdateChannel", err)
-		r1 = bridgeError("plugin.bridge.update_channel.unavailable", 503, err)
-		return
-	}
-	t0 := c.ChannelFromProto(resp.Channel)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateChannel", err)
-		r1 = bridgeError("plugin.bridge.update_channel.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdateChannel saves changes to an existing channel and returns the stored result. Fails with an AppError when
+// the channel is unknown or the data is invalid.
+// Minimum server version: 5.2.
+func (x *APIClient) UpdateChannel(channel *model.Channel) (*model.Channel, *model.AppError) {
+	call := x.call("UpdateChannel", failure{"plugin.bridge.update_channel.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateChannel, &pluginpb.UpdateChannelRequest{Channel: call.ChannelToProto(channel)})
+	return result2(call, err, call.ChannelFromProto(resp.GetChannel()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// RegisterChannelGuard calls the RegisterChannelGuard RPC.
-func (x *APIClient) RegisterChannelGuard(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("RegisterChannelGuard")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.RegisterChannelGuardRequest{}
-	req.ChannelId = a0
-	if err := c.Err(); err != nil {
-		x.report("RegisterChannelGuard", err)
-		r0 = bridgeError("plugin.bridge.register_channel_guard.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.RegisterChannelGuard(ctx, req)
-	if err != nil {
-		x.report("RegisterChannelGuard", err)
-		r0 = bridgeError("plugin.bridge.register_channel_guard.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("RegisterChannelGuard", err)
-		r0 = bridgeError("plugin.bridge.register_channel_guard.unavailable", 503, err)
-		return
-	}
-	return t0
+// RegisterChannelGuard records that the calling plugin guards a channel, telling the server that the channel has
+// plugin-managed behavior and that default server handling is unsafe without the plugin. Repeated
+// calls from one plugin change nothing, and several plugins may guard the same channel; fails
+// with an AppError when the claim cannot be stored.
+// Minimum server version: 11.9.
+func (x *APIClient) RegisterChannelGuard(channelID string) *model.AppError {
+	call := x.call("RegisterChannelGuard", failure{"plugin.bridge.register_channel_guard.unavailable", 503})
+	resp, err := unary(call, x.client.RegisterChannelGuard, &pluginpb.RegisterChannelGuardRequest{ChannelId: channelID})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// UnregisterChannelGuard calls the UnregisterChannelGuard RPC.
-func (x *APIClient) UnregisterChannelGuard(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("UnregisterChannelGuard")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UnregisterChannelGuardRequest{}
-	req.ChannelId = a0
-	if err := c.Err(); err != nil {
-		x.report("UnregisterChannelGuard", err)
-		r0 = bridgeError("plugin.bridge.unregister_channel_guard.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UnregisterChannelGuard(ctx, req)
-	if err != nil {
-		x.report("UnregisterChannelGuard", err)
-		r0 = bridgeError("plugin.bridge.unregister_channel_guard.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UnregisterChannelGuard", err)
-		r0 = bridgeError("plugin.bridge.unregister_channel_guard.unavailable", 503, err)
-		return
-	}
-	return t0
+// UnregisterChannelGuard drops the calling plugin's guard on a channel; guards held by other plugins stay. Fails with an
+// AppError when the claim cannot be removed.
+// Minimum server version: 11.9.
+func (x *APIClient) UnregisterChannelGuard(channelID string) *model.AppError {
+	call := x.call("UnregisterChannelGuard", failure{"plugin.bridge.unregister_channel_guard.unavailable", 503})
+	resp, err := unary(call, x.client.UnregisterChannelGuard, &pluginpb.UnregisterChannelGuardRequest{ChannelId: channelID})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// SearchChannels calls the SearchChannels RPC.
-func (x *APIClient) SearchChannels(a0 string, a1 string) (r0 []*model.Channel, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("SearchChannels")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SearchChannelsRequest{}
-	req.TeamId = a0
-	req.Term = a1
-	if err := c.Err(); err != nil {
-		x.report("SearchChannels", err)
-		r1 = bridgeError("plugin.bridge.search_channels.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SearchChannels(ctx, req)
-	if err != nil {
-		x.report("SearchChannels", err)
-		r1 = bridgeError("plugin.bridge.search_channels.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Channel](resp.Channels, c.ChannelFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SearchChannels", err)
-		r1 = bridgeError("plugin.bridge.search_channels.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// SearchChannels returns the channels of a team that match a search term. Fails with an AppError when the search
+// fails.
+// Minimum server version: 5.6.
+func (x *APIClient) SearchChannels(teamID string, term string) ([]*model.Channel, *model.AppError) {
+	call := x.call("SearchChannels", failure{"plugin.bridge.search_channels.unavailable", 503})
+	resp, err := unary(call, x.client.SearchChannels, &pluginpb.SearchChannelsRequest{TeamId: teamID, Term: term})
+	return result2(call, err, sliceFromProto[[]*model.Channel](resp.GetChannels(), call.ChannelFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// CreateChannelSidebarCategory calls the CreateChannelSidebarCategory RPC.
-func (x *APIClient) CreateChannelSidebarCategory(a0 string, a1 string, a2 *model.SidebarCategoryWithChannels) (r0 *model.SidebarCategoryWithChannels, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("CreateChannelSidebarCategory")
-	defer cancel()
-	var c Converter
+// CreateChannelSidebarCategory creates a sidebar category for a user in a team and returns it. Fails with an AppError when the
+// category is invalid or cannot be stored.
+// Minimum server version: 5.38.
+func (x *APIClient) CreateChannelSidebarCategory(userID string, teamID string, newCategory *model.SidebarCategoryWithChannels) (*model.SidebarCategoryWithChannels, *model.AppError) {
+	call := x.call("CreateChannelSidebarCategory", failure{"plugin.bridge.create_channel_sidebar_category.unavailable", 503})
 	req := &pluginpb.CreateChannelSidebarCategoryRequest{}
-	req.UserId = a0
-	req.TeamId = a1
-	req.NewCategory = c.SidebarCategoryWithChannelsToProto(a2)
-	if err := c.Err(); err != nil {
-		x.report("CreateChannelSidebarCategory", err)
-		r1 = bridgeError("plugin.bridge.create_channel_sidebar_category.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreateChannelSidebarCategory(ctx, req)
-	if err != nil {
-		x.report("CreateChannelSidebarCategory", err)
-		r1 = bridgeError("plugin.bridge.create_channel_sidebar_category.unavailable", 503, err)
-		return
-	}
-	t0 := c.SidebarCategoryWithChannelsFromProto(resp.Category)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreateChannelSidebarCategory", err)
-		r1 = bridgeError("plugin.bridge.create_channel_sidebar_category.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+	req.UserId = userID
+	req.TeamId = teamID
+	req.NewCategory = call.SidebarCategoryWithChannelsToProto(newCategory)
+	resp, err := unary(call, x.client.CreateChannelSidebarCategory, req)
+	return result2(call, err, call.SidebarCategoryWithChannelsFromProto(resp.GetCategory()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetChannelSidebarCategories calls the GetChannelSidebarCategories RPC.
-func (x *APIClient) GetChannelSidebarCategories(a0 string, a1 string) (r0 *model.OrderedSidebarCategories, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetChannelSidebarCategories")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetChannelSidebarCategoriesRequest{}
-	req.UserId = a0
-	req.TeamId = a1
-	if err := c.Err(); err != nil {
-		x.report("GetChannelSidebarCategories", err)
-		r1 = bridgeError("plugin.bridge.get_channel_sidebar_categories.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetChannelSidebarCategories(ctx, req)
-	if err != nil {
-		x.report("GetChannelSidebarCategories", err)
-		r1 = bridgeError("plugin.bridge.get_channel_sidebar_categories.unavailable", 503, err)
-		return
-	}
-	t0 := c.OrderedSidebarCategoriesFromProto(resp.Categories)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetChannelSidebarCategories", err)
-		r1 = bridgeError("plugin.bridge.get_channel_sidebar_categories.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetChannelSidebarCategories returns a user's sidebar categories in a team, in display order. Fails with an AppError when
+// they cannot be read.
+// Minimum server version: 5.38.
+func (x *APIClient) GetChannelSidebarCategories(userID string, teamID string) (*model.OrderedSidebarCategories, *model.AppError) {
+	call := x.call("GetChannelSidebarCategories", failure{"plugin.bridge.get_channel_sidebar_categories.unavailable", 503})
+	resp, err := unary(call, x.client.GetChannelSidebarCategories, &pluginpb.GetChannelSidebarCategoriesRequest{UserId: userID, TeamId: teamID})
+	return result2(call, err, call.OrderedSidebarCategoriesFromProto(resp.GetCategories()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdateChannelSidebarCategories calls the UpdateChannelSidebarCategories RPC.
-func (x *APIClient) UpdateChannelSidebarCategories(a0 string, a1 string, a2 []*model.SidebarCategoryWithChannels) (r0 []*model.SidebarCategoryWithChannels, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdateChannelSidebarCategories")
-	defer cancel()
-	var c Converter
+// UpdateChannelSidebarCategories saves changes to a user's sidebar categories in a team and returns them. Fails with an AppError
+// when a category is unknown or invalid.
+// Minimum server version: 5.38.
+func (x *APIClient) UpdateChannelSidebarCategories(userID string, teamID string, categories []*model.SidebarCategoryWithChannels) ([]*model.SidebarCategoryWithChannels, *model.AppError) {
+	call := x.call("UpdateChannelSidebarCategories", failure{"plugin.bridge.update_channel_sidebar_categories.unavailable", 503})
 	req := &pluginpb.UpdateChannelSidebarCategoriesRequest{}
-	req.UserId = a0
-	req.TeamId = a1
-	req.Categories = sliceToProto(a2, c.SidebarCategoryWithChannelsToProto)
-	if err := c.Err(); err != nil {
-		x.report("UpdateChannelSidebarCategories", err)
-		r1 = bridgeError("plugin.bridge.update_channel_sidebar_categories.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateChannelSidebarCategories(ctx, req)
-	if err != nil {
-		x.report("UpdateChannelSidebarCategories", err)
-		r1 = bridgeError("plugin.bridge.update_channel_sidebar_categories.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.SidebarCategoryWithChannels](resp.Categories, c.SidebarCategoryWithChannelsFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateChannelSidebarCategories", err)
-		r1 = bridgeError("plugin.bridge.update_channel_sidebar_categories.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+	req.UserId = userID
+	req.TeamId = teamID
+	req.Categories = sliceToProto(categories, call.SidebarCategoryWithChannelsToProto)
+	resp, err := unary(call, x.client.UpdateChannelSidebarCategories, req)
+	return result2(call, err, sliceFromProto[[]*model.SidebarCategoryWithChannels](resp.GetCategories(), call.SidebarCategoryWithChannelsFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// SearchUsers calls the SearchUsers RPC.
-func (x *APIClient) SearchUsers(a0 *model.UserSearch) (r0 []*model.User, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("SearchUsers")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SearchUsersRequest{}
-	req.Search = c.UserSearchToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("SearchUsers", err)
-		r1 = bridgeError("plugin.bridge.search_users.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SearchUsers(ctx, req)
-	if err != nil {
-		x.report("SearchUsers", err)
-		r1 = bridgeError("plugin.bridge.search_users.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.User](resp.Users, c.UserFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SearchUsers", err)
-		r1 = bridgeError("plugin.bridge.search_users.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// SearchUsers returns the users that match the given search criteria. Fails with an AppError when the search
+// fails.
+// Minimum server version: 5.6.
+func (x *APIClient) SearchUsers(search *model.UserSearch) ([]*model.User, *model.AppError) {
+	call := x.call("SearchUsers", failure{"plugin.bridge.search_users.unavailable", 503})
+	resp, err := unary(call, x.client.SearchUsers, &pluginpb.SearchUsersRequest{Search: call.UserSearchToProto(search)})
+	return result2(call, err, sliceFromProto[[]*model.User](resp.GetUsers(), call.UserFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// SearchPostsInTeam calls the SearchPostsInTeam RPC.
-func (x *APIClient) SearchPostsInTeam(a0 string, a1 []*model.SearchParams) (r0 []*model.Post, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("SearchPostsInTeam")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SearchPostsInTeamRequest{}
-	req.TeamId = a0
-	req.ParamsList = sliceToProto(a1, c.SearchParamsToProto)
-	if err := c.Err(); err != nil {
-		x.report("SearchPostsInTeam", err)
-		r1 = bridgeError("plugin.bridge.search_posts_in_team.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SearchPostsInTeam(ctx, req)
-	if err != nil {
-		x.report("SearchPostsInTeam", err)
-		r1 = bridgeError("plugin.bridge.search_posts_in_team.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Post](resp.Posts, c.PostFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SearchPostsInTeam", err)
-		r1 = bridgeError("plugin.bridge.search_posts_in_team.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// SearchPostsInTeam returns the posts of a team that match any of the given search parameter sets. Fails with an
+// AppError when the search fails.
+// Minimum server version: 5.10.
+func (x *APIClient) SearchPostsInTeam(teamID string, paramsList []*model.SearchParams) ([]*model.Post, *model.AppError) {
+	call := x.call("SearchPostsInTeam", failure{"plugin.bridge.search_posts_in_team.unavailable", 503})
+	resp, err := unary(call, x.client.SearchPostsInTeam, &pluginpb.SearchPostsInTeamRequest{TeamId: teamID, ParamsList: sliceToProto(paramsList, call.SearchParamsToProto)})
+	return result2(call, err, sliceFromProto[[]*model.Post](resp.GetPosts(), call.PostFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// SearchPostsInTeamForUser calls the SearchPostsInTeamForUser RPC.
-func (x *APIClient) SearchPostsInTeamForUser(a0 string, a1 string, a2 model.SearchParameter) (r0 *model.PostSearchResults, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("SearchPostsInTeamForUser")
-	defer cancel()
-	var c Converter
+// SearchPostsInTeamForUser searches the posts of a team that a user can see, as that user would from the client, and
+// returns the results with their metadata. Fails with an AppError when the search fails.
+// Minimum server version: 5.26.
+func (x *APIClient) SearchPostsInTeamForUser(teamID string, userID string, searchParams model.SearchParameter) (*model.PostSearchResults, *model.AppError) {
+	call := x.call("SearchPostsInTeamForUser", failure{"plugin.bridge.search_posts_in_team_for_user.unavailable", 503})
 	req := &pluginpb.SearchPostsInTeamForUserRequest{}
-	req.TeamId = a0
-	req.UserId = a1
-	req.SearchParams = c.SearchParameterToProto(&a2)
-	if err := c.Err(); err != nil {
-		x.report("SearchPostsInTeamForUser", err)
-		r1 = bridgeError("plugin.bridge.search_posts_in_team_for_user.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SearchPostsInTeamForUser(ctx, req)
-	if err != nil {
-		x.report("SearchPostsInTeamForUser", err)
-		r1 = bridgeError("plugin.bridge.search_posts_in_team_for_user.unavailable", 503, err)
-		return
-	}
-	t0 := c.PostSearchResultsFromProto(resp.PostSearchResults)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SearchPostsInTeamForUser", err)
-		r1 = bridgeError("plugin.bridge.search_posts_in_team_for_user.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+	req.TeamId = teamID
+	req.UserId = userID
+	req.SearchParams = call.SearchParameterToProto(&searchParams)
+	resp, err := unary(call, x.client.SearchPostsInTeamForUser, req)
+	return result2(call, err, call.PostSearchResultsFromProto(resp.GetPostSearchResults()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// AddChannelMember calls the AddChannelMember RPC.
-func (x *APIClient) AddChannelMember(a0 string, a1 string) (r0 *model.ChannelMember, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("AddChannelMember")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.AddChannelMemberRequest{}
-	req.ChannelId = a0
-	req.UserId = a1
-	if err := c.Err(); err != nil {
-		x.report("AddChannelMember", err)
-		r1 = bridgeError("plugin.bridge.add_channel_member.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.AddChannelMember(ctx, req)
-	if err != nil {
-		x.report("AddChannelMember", err)
-		r1 = bridgeError("plugin.bridge.add_channel_member.unavailable", 503, err)
-		return
-	}
-	t0 := c.ChannelMemberFromProto(resp.ChannelMember)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("AddChannelMember", err)
-		r1 = bridgeError("plugin.bridge.add_channel_member.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// AddChannelMember makes a user join a channel as if they joined by themselves, so no "added to channel"
+// notification is sent. Fails with an AppError when the user cannot join.
+// Minimum server version: 5.2.
+func (x *APIClient) AddChannelMember(channelId string, userID string) (*model.ChannelMember, *model.AppError) {
+	call := x.call("AddChannelMember", failure{"plugin.bridge.add_channel_member.unavailable", 503})
+	resp, err := unary(call, x.client.AddChannelMember, &pluginpb.AddChannelMemberRequest{ChannelId: channelId, UserId: userID})
+	return result2(call, err, call.ChannelMemberFromProto(resp.GetChannelMember()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// AddUserToChannel calls the AddUserToChannel RPC.
-func (x *APIClient) AddUserToChannel(a0 string, a1 string, a2 string) (r0 *model.ChannelMember, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("AddUserToChannel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.AddUserToChannelRequest{}
-	req.ChannelId = a0
-	req.UserId = a1
-	req.AsUserId = a2
-	if err := c.Err(); err != nil {
-		x.report("AddUserToChannel", err)
-		r1 = bridgeError("plugin.bridge.add_user_to_channel.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.AddUserToChannel(ctx, req)
-	if err != nil {
-		x.report("AddUserToChannel", err)
-		r1 = bridgeError("plugin.bridge.add_user_to_channel.unavailable", 503, err)
-		return
-	}
-	t0 := c.ChannelMemberFromProto(resp.ChannelMember)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("AddUserToChannel", err)
-		r1 = bridgeError("plugin.bridge.add_user_to_channel.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// AddUserToChannel adds a user to a channel as if another user had invited them, so the usual notifications are
+// sent. Fails with an AppError when the user cannot be added.
+// Minimum server version: 5.18.
+func (x *APIClient) AddUserToChannel(channelId string, userID string, asUserId string) (*model.ChannelMember, *model.AppError) {
+	call := x.call("AddUserToChannel", failure{"plugin.bridge.add_user_to_channel.unavailable", 503})
+	resp, err := unary(call, x.client.AddUserToChannel, &pluginpb.AddUserToChannelRequest{ChannelId: channelId, UserId: userID, AsUserId: asUserId})
+	return result2(call, err, call.ChannelMemberFromProto(resp.GetChannelMember()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetChannelMember calls the GetChannelMember RPC.
-func (x *APIClient) GetChannelMember(a0 string, a1 string) (r0 *model.ChannelMember, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetChannelMember")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetChannelMemberRequest{}
-	req.ChannelId = a0
-	req.UserId = a1
-	if err := c.Err(); err != nil {
-		x.report("GetChannelMember", err)
-		r1 = bridgeError("plugin.bridge.get_channel_member.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetChannelMember(ctx, req)
-	if err != nil {
-		x.report("GetChannelMember", err)
-		r1 = bridgeError("plugin.bridge.get_channel_member.unavailable", 503, err)
-		return
-	}
-	t0 := c.ChannelMemberFromProto(resp.ChannelMember)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetChannelMember", err)
-		r1 = bridgeError("plugin.bridge.get_channel_member.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetChannelMember returns the membership of one user in one channel. Fails with an AppError when the user is not
+// a member.
+// Minimum server version: 5.2.
+func (x *APIClient) GetChannelMember(channelId string, userID string) (*model.ChannelMember, *model.AppError) {
+	call := x.call("GetChannelMember", failure{"plugin.bridge.get_channel_member.unavailable", 503})
+	resp, err := unary(call, x.client.GetChannelMember, &pluginpb.GetChannelMemberRequest{ChannelId: channelId, UserId: userID})
+	return result2(call, err, call.ChannelMemberFromProto(resp.GetChannelMember()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetChannelMembers calls the GetChannelMembers RPC.
-func (x *APIClient) GetChannelMembers(a0 string, a1 int, a2 int) (r0 model.ChannelMembers, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetChannelMembers")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetChannelMembersRequest{}
-	req.ChannelId = a0
-	req.Page = int64(a1)
-	req.PerPage = int64(a2)
-	if err := c.Err(); err != nil {
-		x.report("GetChannelMembers", err)
-		r1 = bridgeError("plugin.bridge.get_channel_members.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetChannelMembers(ctx, req)
-	if err != nil {
-		x.report("GetChannelMembers", err)
-		r1 = bridgeError("plugin.bridge.get_channel_members.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[model.ChannelMembers](resp.ChannelMembers, c.ChannelMemberFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetChannelMembers", err)
-		r1 = bridgeError("plugin.bridge.get_channel_members.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetChannelMembers returns a page of the memberships of a channel. Fails with an AppError when the lookup fails.
+// Minimum server version: 5.6.
+func (x *APIClient) GetChannelMembers(channelId string, page int, perPage int) (model.ChannelMembers, *model.AppError) {
+	call := x.call("GetChannelMembers", failure{"plugin.bridge.get_channel_members.unavailable", 503})
+	resp, err := unary(call, x.client.GetChannelMembers, &pluginpb.GetChannelMembersRequest{ChannelId: channelId, Page: int64(page), PerPage: int64(perPage)})
+	return result2(call, err, sliceFromProto[model.ChannelMembers](resp.GetChannelMembers(), call.ChannelMemberFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetChannelMembersByIds calls the GetChannelMembersByIds RPC.
-func (x *APIClient) GetChannelMembersByIds(a0 string, a1 []string) (r0 model.ChannelMembers, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetChannelMembersByIds")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetChannelMembersByIdsRequest{}
-	req.ChannelId = a0
-	req.UserIds = a1
-	if err := c.Err(); err != nil {
-		x.report("GetChannelMembersByIds", err)
-		r1 = bridgeError("plugin.bridge.get_channel_members_by_ids.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetChannelMembersByIds(ctx, req)
-	if err != nil {
-		x.report("GetChannelMembersByIds", err)
-		r1 = bridgeError("plugin.bridge.get_channel_members_by_ids.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[model.ChannelMembers](resp.ChannelMembers, c.ChannelMemberFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetChannelMembersByIds", err)
-		r1 = bridgeError("plugin.bridge.get_channel_members_by_ids.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetChannelMembersByIds returns the channel memberships of the given users. Fails with an AppError when the lookup
+// fails.
+// Minimum server version: 5.6.
+func (x *APIClient) GetChannelMembersByIds(channelId string, userIds []string) (model.ChannelMembers, *model.AppError) {
+	call := x.call("GetChannelMembersByIds", failure{"plugin.bridge.get_channel_members_by_ids.unavailable", 503})
+	resp, err := unary(call, x.client.GetChannelMembersByIds, &pluginpb.GetChannelMembersByIdsRequest{ChannelId: channelId, UserIds: userIds})
+	return result2(call, err, sliceFromProto[model.ChannelMembers](resp.GetChannelMembers(), call.ChannelMemberFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetChannelMembersForUser calls the GetChannelMembersForUser RPC.
-func (x *APIClient) GetChannelMembersForUser(a0 string, a1 string, a2 int, a3 int) (r0 []*model.ChannelMember, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetChannelMembersForUser")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetChannelMembersForUserRequest{}
-	req.TeamId = a0
-	req.UserId = a1
-	req.Page = int64(a2)
-	req.PerPage = int64(a3)
-	if err := c.Err(); err != nil {
-		x.report("GetChannelMembersForUser", err)
-		r1 = bridgeError("plugin.bridge.get_channel_members_for_user.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetChannelMembersForUser(ctx, req)
-	if err != nil {
-		x.report("GetChannelMembersForUser", err)
-		r1 = bridgeError("plugin.bridge.get_channel_members_for_user.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.ChannelMember](resp.ChannelMembers, c.ChannelMemberFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetChannelMembersForUser", err)
-		r1 = bridgeError("plugin.bridge.get_channel_members_for_user.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetChannelMembersForUser returns a page of a user's channel memberships in a team. Fails with an AppError when the
+// lookup fails.
+// Minimum server version: 5.10.
+func (x *APIClient) GetChannelMembersForUser(teamID string, userID string, page int, perPage int) ([]*model.ChannelMember, *model.AppError) {
+	call := x.call("GetChannelMembersForUser", failure{"plugin.bridge.get_channel_members_for_user.unavailable", 503})
+	resp, err := unary(call, x.client.GetChannelMembersForUser, &pluginpb.GetChannelMembersForUserRequest{TeamId: teamID, UserId: userID, Page: int64(page), PerPage: int64(perPage)})
+	return result2(call, err, sliceFromProto[[]*model.ChannelMember](resp.GetChannelMembers(), call.ChannelMemberFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdateChannelMemberRoles calls the UpdateChannelMemberRoles RPC.
-func (x *APIClient) UpdateChannelMemberRoles(a0 string, a1 string, a2 string) (r0 *model.ChannelMember, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdateChannelMemberRoles")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateChannelMemberRolesRequest{}
-	req.ChannelId = a0
-	req.UserId = a1
-	req.NewRoles = a2
-	if err := c.Err(); err != nil {
-		x.report("UpdateChannelMemberRoles", err)
-		r1 = bridgeError("plugin.bridge.update_channel_member_roles.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateChannelMemberRoles(ctx, req)
-	if err != nil {
-		x.report("UpdateChannelMemberRoles", err)
-		r1 = bridgeError("plugin.bridge.update_channel_member_roles.unavailable", 503, err)
-		return
-	}
-	t0 := c.ChannelMemberFromProto(resp.ChannelMember)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateChannelMemberRoles", err)
-		r1 = bridgeError("plugin.bridge.update_channel_member_roles.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdateChannelMemberRoles replaces the roles of a user within a channel. Fails with an AppError when the membership is
+// unknown or a role is invalid.
+// Minimum server version: 5.2.
+func (x *APIClient) UpdateChannelMemberRoles(channelId string, userID string, newRoles string) (*model.ChannelMember, *model.AppError) {
+	call := x.call("UpdateChannelMemberRoles", failure{"plugin.bridge.update_channel_member_roles.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateChannelMemberRoles, &pluginpb.UpdateChannelMemberRolesRequest{ChannelId: channelId, UserId: userID, NewRoles: newRoles})
+	return result2(call, err, call.ChannelMemberFromProto(resp.GetChannelMember()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdateChannelMemberNotifications calls the UpdateChannelMemberNotifications RPC.
-func (x *APIClient) UpdateChannelMemberNotifications(a0 string, a1 string, a2 map[string]string) (r0 *model.ChannelMember, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdateChannelMemberNotifications")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateChannelMemberNotificationsRequest{}
-	req.ChannelId = a0
-	req.UserId = a1
-	req.Notifications = a2
-	if err := c.Err(); err != nil {
-		x.report("UpdateChannelMemberNotifications", err)
-		r1 = bridgeError("plugin.bridge.update_channel_member_notifications.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateChannelMemberNotifications(ctx, req)
-	if err != nil {
-		x.report("UpdateChannelMemberNotifications", err)
-		r1 = bridgeError("plugin.bridge.update_channel_member_notifications.unavailable", 503, err)
-		return
-	}
-	t0 := c.ChannelMemberFromProto(resp.ChannelMember)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateChannelMemberNotifications", err)
-		r1 = bridgeError("plugin.bridge.update_channel_member_notifications.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdateChannelMemberNotifications changes a user's notification settings for a channel. Fails with an AppError when the
+// membership is unknown or a setting is invalid.
+// Minimum server version: 5.2.
+func (x *APIClient) UpdateChannelMemberNotifications(channelId string, userID string, notifications map[string]string) (*model.ChannelMember, *model.AppError) {
+	call := x.call("UpdateChannelMemberNotifications", failure{"plugin.bridge.update_channel_member_notifications.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateChannelMemberNotifications, &pluginpb.UpdateChannelMemberNotificationsRequest{ChannelId: channelId, UserId: userID, Notifications: notifications})
+	return result2(call, err, call.ChannelMemberFromProto(resp.GetChannelMember()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// PatchChannelMembersNotifications calls the PatchChannelMembersNotifications RPC.
-func (x *APIClient) PatchChannelMembersNotifications(a0 []*model.ChannelMemberIdentifier, a1 map[string]string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("PatchChannelMembersNotifications")
-	defer cancel()
-	var c Converter
+// PatchChannelMembersNotifications changes the notification settings of up to 200 channel memberships at once; other membership
+// fields are left alone. Fails with an AppError when there are too many members or a setting is
+// invalid.
+// Minimum server version: 9.5.
+func (x *APIClient) PatchChannelMembersNotifications(members []*model.ChannelMemberIdentifier, notifyProps map[string]string) *model.AppError {
+	call := x.call("PatchChannelMembersNotifications", failure{"plugin.bridge.patch_channel_members_notifications.unavailable", 503})
 	req := &pluginpb.PatchChannelMembersNotificationsRequest{}
-	req.Members = sliceToProto(a0, c.ChannelMemberIdentifierToProto)
-	req.NotifyProps = a1
-	if err := c.Err(); err != nil {
-		x.report("PatchChannelMembersNotifications", err)
-		r0 = bridgeError("plugin.bridge.patch_channel_members_notifications.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.PatchChannelMembersNotifications(ctx, req)
-	if err != nil {
-		x.report("PatchChannelMembersNotifications", err)
-		r0 = bridgeError("plugin.bridge.patch_channel_members_notifications.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("PatchChannelMembersNotifications", err)
-		r0 = bridgeError("plugin.bridge.patch_channel_members_notifications.unavailable", 503, err)
-		return
-	}
-	return t0
+	req.Members = sliceToProto(members, call.ChannelMemberIdentifierToProto)
+	req.NotifyProps = notifyProps
+	resp, err := unary(call, x.client.PatchChannelMembersNotifications, req)
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetGroup calls the GetGroup RPC.
-func (x *APIClient) GetGroup(a0 string) (r0 *model.Group, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetGroup")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetGroupRequest{}
-	req.GroupId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetGroup", err)
-		r1 = bridgeError("plugin.bridge.get_group.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetGroup(ctx, req)
-	if err != nil {
-		x.report("GetGroup", err)
-		r1 = bridgeError("plugin.bridge.get_group.unavailable", 503, err)
-		return
-	}
-	t0 := c.GroupFromProto(resp.Group)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetGroup", err)
-		r1 = bridgeError("plugin.bridge.get_group.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetGroup returns the user group with the given id. Fails with an AppError when no such group exists.
+// Minimum server version: 5.18.
+func (x *APIClient) GetGroup(groupId string) (*model.Group, *model.AppError) {
+	call := x.call("GetGroup", failure{"plugin.bridge.get_group.unavailable", 503})
+	resp, err := unary(call, x.client.GetGroup, &pluginpb.GetGroupRequest{GroupId: groupId})
+	return result2(call, err, call.GroupFromProto(resp.GetGroup()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetGroupByName calls the GetGroupByName RPC.
-func (x *APIClient) GetGroupByName(a0 string) (r0 *model.Group, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetGroupByName")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetGroupByNameRequest{}
-	req.Name = a0
-	if err := c.Err(); err != nil {
-		x.report("GetGroupByName", err)
-		r1 = bridgeError("plugin.bridge.get_group_by_name.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetGroupByName(ctx, req)
-	if err != nil {
-		x.report("GetGroupByName", err)
-		r1 = bridgeError("plugin.bridge.get_group_by_name.unavailable", 503, err)
-		return
-	}
-	t0 := c.GroupFromProto(resp.Group)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetGroupByName", err)
-		r1 = bridgeError("plugin.bridge.get_group_by_name.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetGroupByName returns the user group with the given name. Fails with an AppError when no group has that name.
+// Minimum server version: 5.18.
+func (x *APIClient) GetGroupByName(name string) (*model.Group, *model.AppError) {
+	call := x.call("GetGroupByName", failure{"plugin.bridge.get_group_by_name.unavailable", 503})
+	resp, err := unary(call, x.client.GetGroupByName, &pluginpb.GetGroupByNameRequest{Name: name})
+	return result2(call, err, call.GroupFromProto(resp.GetGroup()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetGroupMemberUsers calls the GetGroupMemberUsers RPC.
-func (x *APIClient) GetGroupMemberUsers(a0 string, a1 int, a2 int) (r0 []*model.User, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetGroupMemberUsers")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetGroupMemberUsersRequest{}
-	req.GroupId = a0
-	req.Page = int64(a1)
-	req.PerPage = int64(a2)
-	if err := c.Err(); err != nil {
-		x.report("GetGroupMemberUsers", err)
-		r1 = bridgeError("plugin.bridge.get_group_member_users.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetGroupMemberUsers(ctx, req)
-	if err != nil {
-		x.report("GetGroupMemberUsers", err)
-		r1 = bridgeError("plugin.bridge.get_group_member_users.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.User](resp.Users, c.UserFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetGroupMemberUsers", err)
-		r1 = bridgeError("plugin.bridge.get_group_member_users.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetGroupMemberUsers returns a page of the users that belong to a group. Fails with an AppError when the lookup
+// fails.
+// Minimum server version: 5.35.
+func (x *APIClient) GetGroupMemberUsers(groupID string, page int, perPage int) ([]*model.User, *model.AppError) {
+	call := x.call("GetGroupMemberUsers", failure{"plugin.bridge.get_group_member_users.unavailable", 503})
+	resp, err := unary(call, x.client.GetGroupMemberUsers, &pluginpb.GetGroupMemberUsersRequest{GroupId: groupID, Page: int64(page), PerPage: int64(perPage)})
+	return result2(call, err, sliceFromProto[[]*model.User](resp.GetUsers(), call.UserFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetGroupsBySource calls the GetGroupsBySource RPC.
-func (x *APIClient) GetGroupsBySource(a0 model.GroupSource) (r0 []*model.Group, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetGroupsBySource")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetGroupsBySourceRequest{}
-	req.GroupSource = string(a0)
-	if err := c.Err(); err != nil {
-		x.report("GetGroupsBySource", err)
-		r1 = bridgeError("plugin.bridge.get_groups_by_source.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetGroupsBySource(ctx, req)
-	if err != nil {
-		x.report("GetGroupsBySource", err)
-		r1 = bridgeError("plugin.bridge.get_groups_by_source.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Group](resp.Groups, c.GroupFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetGroupsBySource", err)
-		r1 = bridgeError("plugin.bridge.get_groups_by_source.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetGroupsBySource returns every group that comes from the given source. Fails with an AppError when the lookup
+// fails.
+// Minimum server version: 5.35.
+func (x *APIClient) GetGroupsBySource(groupSource model.GroupSource) ([]*model.Group, *model.AppError) {
+	call := x.call("GetGroupsBySource", failure{"plugin.bridge.get_groups_by_source.unavailable", 503})
+	resp, err := unary(call, x.client.GetGroupsBySource, &pluginpb.GetGroupsBySourceRequest{GroupSource: string(groupSource)})
+	return result2(call, err, sliceFromProto[[]*model.Group](resp.GetGroups(), call.GroupFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetGroupsForUser calls the GetGroupsForUser RPC.
-func (x *APIClient) GetGroupsForUser(a0 string) (r0 []*model.Group, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetGroupsForUser")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetGroupsForUserRequest{}
-	req.UserId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetGroupsForUser", err)
-		r1 = bridgeError("plugin.bridge.get_groups_for_user.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetGroupsForUser(ctx, req)
-	if err != nil {
-		x.report("GetGroupsForUser", err)
-		r1 = bridgeError("plugin.bridge.get_groups_for_user.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Group](resp.Groups, c.GroupFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetGroupsForUser", err)
-		r1 = bridgeError("plugin.bridge.get_groups_for_user.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetGroupsForUser returns the groups a user belongs to. Fails with an AppError when the lookup fails.
+// Minimum server version: 5.18.
+func (x *APIClient) GetGroupsForUser(userID string) ([]*model.Group, *model.AppError) {
+	call := x.call("GetGroupsForUser", failure{"plugin.bridge.get_groups_for_user.unavailable", 503})
+	resp, err := unary(call, x.client.GetGroupsForUser, &pluginpb.GetGroupsForUserRequest{UserId: userID})
+	return result2(call, err, sliceFromProto[[]*model.Group](resp.GetGroups(), call.GroupFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// DeleteChannelMember calls the DeleteChannelMember RPC.
-func (x *APIClient) DeleteChannelMember(a0 string, a1 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("DeleteChannelMember")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeleteChannelMemberRequest{}
-	req.ChannelId = a0
-	req.UserId = a1
-	if err := c.Err(); err != nil {
-		x.report("DeleteChannelMember", err)
-		r0 = bridgeError("plugin.bridge.delete_channel_member.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeleteChannelMember(ctx, req)
-	if err != nil {
-		x.report("DeleteChannelMember", err)
-		r0 = bridgeError("plugin.bridge.delete_channel_member.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeleteChannelMember", err)
-		r0 = bridgeError("plugin.bridge.delete_channel_member.unavailable", 503, err)
-		return
-	}
-	return t0
+// DeleteChannelMember removes a user from a channel. Fails with an AppError when the user is not a member or may not
+// be removed.
+// Minimum server version: 5.2.
+func (x *APIClient) DeleteChannelMember(channelId string, userID string) *model.AppError {
+	call := x.call("DeleteChannelMember", failure{"plugin.bridge.delete_channel_member.unavailable", 503})
+	resp, err := unary(call, x.client.DeleteChannelMember, &pluginpb.DeleteChannelMemberRequest{ChannelId: channelId, UserId: userID})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// CreatePost calls the CreatePost RPC.
-func (x *APIClient) CreatePost(a0 *model.Post) (r0 *model.Post, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("CreatePost")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreatePostRequest{}
-	req.Post = c.PostToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("CreatePost", err)
-		r1 = bridgeError("plugin.bridge.create_post.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreatePost(ctx, req)
-	if err != nil {
-		x.report("CreatePost", err)
-		r1 = bridgeError("plugin.bridge.create_post.unavailable", 503, err)
-		return
-	}
-	t0 := c.PostFromProto(resp.Post)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreatePost", err)
-		r1 = bridgeError("plugin.bridge.create_post.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CreatePost creates a post and returns the stored result. Fails with an AppError when the post is invalid
+// or the channel does not accept it.
+// Minimum server version: 5.2.
+func (x *APIClient) CreatePost(post *model.Post) (*model.Post, *model.AppError) {
+	call := x.call("CreatePost", failure{"plugin.bridge.create_post.unavailable", 503})
+	resp, err := unary(call, x.client.CreatePost, &pluginpb.CreatePostRequest{Post: call.PostToProto(post)})
+	return result2(call, err, call.PostFromProto(resp.GetPost()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// AddReaction calls the AddReaction RPC.
-func (x *APIClient) AddReaction(a0 *model.Reaction) (r0 *model.Reaction, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("AddReaction")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.AddReactionRequest{}
-	req.Reaction = c.ReactionToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("AddReaction", err)
-		r1 = bridgeError("plugin.bridge.add_reaction.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.AddReaction(ctx, req)
-	if err != nil {
-		x.report("AddReaction", err)
-		r1 = bridgeError("plugin.bridge.add_reaction.unavailable", 503, err)
-		return
-	}
-	t0 := c.ReactionFromProto(resp.Reaction)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("AddReaction", err)
-		r1 = bridgeError("plugin.bridge.add_reaction.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// AddReaction adds an emoji reaction to a post and returns the stored reaction. Fails with an AppError when
+// the post is unknown or the reaction is invalid.
+// Minimum server version: 5.3.
+func (x *APIClient) AddReaction(reaction *model.Reaction) (*model.Reaction, *model.AppError) {
+	call := x.call("AddReaction", failure{"plugin.bridge.add_reaction.unavailable", 503})
+	resp, err := unary(call, x.client.AddReaction, &pluginpb.AddReactionRequest{Reaction: call.ReactionToProto(reaction)})
+	return result2(call, err, call.ReactionFromProto(resp.GetReaction()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// RemoveReaction calls the RemoveReaction RPC.
-func (x *APIClient) RemoveReaction(a0 *model.Reaction) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("RemoveReaction")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.RemoveReactionRequest{}
-	req.Reaction = c.ReactionToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("RemoveReaction", err)
-		r0 = bridgeError("plugin.bridge.remove_reaction.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.RemoveReaction(ctx, req)
-	if err != nil {
-		x.report("RemoveReaction", err)
-		r0 = bridgeError("plugin.bridge.remove_reaction.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("RemoveReaction", err)
-		r0 = bridgeError("plugin.bridge.remove_reaction.unavailable", 503, err)
-		return
-	}
-	return t0
+// RemoveReaction removes an emoji reaction from a post. Fails with an AppError when the reaction does not exist
+// or cannot be removed.
+// Minimum server version: 5.3.
+func (x *APIClient) RemoveReaction(reaction *model.Reaction) *model.AppError {
+	call := x.call("RemoveReaction", failure{"plugin.bridge.remove_reaction.unavailable", 503})
+	resp, err := unary(call, x.client.RemoveReaction, &pluginpb.RemoveReactionRequest{Reaction: call.ReactionToProto(reaction)})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetReactions calls the GetReactions RPC.
-func (x *APIClient) GetReactions(a0 string) (r0 []*model.Reaction, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetReactions")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetReactionsRequest{}
-	req.PostId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetReactions", err)
-		r1 = bridgeError("plugin.bridge.get_reactions.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetReactions(ctx, req)
-	if err != nil {
-		x.report("GetReactions", err)
-		r1 = bridgeError("plugin.bridge.get_reactions.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Reaction](resp.Reactions, c.ReactionFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetReactions", err)
-		r1 = bridgeError("plugin.bridge.get_reactions.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetReactions returns all reactions on a post. Fails with an AppError when the lookup fails.
+// Minimum server version: 5.3.
+func (x *APIClient) GetReactions(postId string) ([]*model.Reaction, *model.AppError) {
+	call := x.call("GetReactions", failure{"plugin.bridge.get_reactions.unavailable", 503})
+	resp, err := unary(call, x.client.GetReactions, &pluginpb.GetReactionsRequest{PostId: postId})
+	return result2(call, err, sliceFromProto[[]*model.Reaction](resp.GetReactions(), call.ReactionFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// SendEphemeralPost calls the SendEphemeralPost RPC.
-func (x *APIClient) SendEphemeralPost(a0 string, a1 *model.Post) (r0 *model.Post) {
-
-	ctx, cancel := x.callContext("SendEphemeralPost")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SendEphemeralPostRequest{}
-	req.UserId = a0
-	req.Post = c.PostToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("SendEphemeralPost", err)
-		return
-	}
-	resp, err := x.client.SendEphemeralPost(ctx, req)
-	if err != nil {
-		x.report("SendEphemeralPost", err)
-		return
-	}
-	t0 := c.PostFromProto(resp.Post)
-	if err := c.Err(); err != nil {
-		x.report("SendEphemeralPost", err)
-		return
-	}
-	return t0
+// SendEphemeralPost shows a post to one user only, without storing it in the channel history, and returns the post
+// as sent. It does not report errors.
+// Minimum server version: 5.2.
+func (x *APIClient) SendEphemeralPost(userID string, post *model.Post) *model.Post {
+	call := x.call("SendEphemeralPost", failure{})
+	resp, err := unary(call, x.client.SendEphemeralPost, &pluginpb.SendEphemeralPostRequest{UserId: userID, Post: call.PostToProto(post)})
+	return result1(call, err, call.PostFromProto(resp.GetPost()))
 }
 
-// UpdateEphemeralPost calls the UpdateEphemeralPost RPC.
-func (x *APIClient) UpdateEphemeralPost(a0 string, a1 *model.Post) (r0 *model.Post) {
-
-	ctx, cancel := x.callContext("UpdateEphemeralPost")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateEphemeralPostRequest{}
-	req.UserId = a0
-	req.Post = c.PostToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("UpdateEphemeralPost", err)
-		return
-	}
-	resp, err := x.client.UpdateEphemeralPost(ctx, req)
-	if err != nil {
-		x.report("UpdateEphemeralPost", err)
-		return
-	}
-	t0 := c.PostFromProto(resp.Post)
-	if err := c.Err(); err != nil {
-		x.report("UpdateEphemeralPost", err)
-		return
-	}
-	return t0
+// UpdateEphemeralPost replaces the content of an ephemeral post already shown to a user and returns it. It does not
+// report errors. Experimental.
+// Minimum server version: 5.2.
+func (x *APIClient) UpdateEphemeralPost(userID string, post *model.Post) *model.Post {
+	call := x.call("UpdateEphemeralPost", failure{})
+	resp, err := unary(call, x.client.UpdateEphemeralPost, &pluginpb.UpdateEphemeralPostRequest{UserId: userID, Post: call.PostToProto(post)})
+	return result1(call, err, call.PostFromProto(resp.GetPost()))
 }
 
-// DeleteEphemeralPost calls the DeleteEphemeralPost RPC.
-func (x *APIClient) DeleteEphemeralPost(a0 string, a1 string) {
-
-	ctx, cancel := x.callContext("DeleteEphemeralPost")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeleteEphemeralPostRequest{}
-	req.UserId = a0
-	req.PostId = a1
-	if err := c.Err(); err != nil {
-		x.report("DeleteEphemeralPost", err)
-		return
-	}
-	_, err := x.client.DeleteEphemeralPost(ctx, req)
-	if err != nil {
-		x.report("DeleteEphemeralPost", err)
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("DeleteEphemeralPost", err)
-		return
-	}
-	return
+// DeleteEphemeralPost removes an ephemeral post from a user's view. It does not report errors and returns nothing.
+// Experimental.
+// Minimum server version: 5.2.
+func (x *APIClient) DeleteEphemeralPost(userID string, postId string) {
+	call := x.call("DeleteEphemeralPost", failure{})
+	_, err := unary(call, x.client.DeleteEphemeralPost, &pluginpb.DeleteEphemeralPostRequest{UserId: userID, PostId: postId})
+	call.done(err)
 }
 
-// DeletePost calls the DeletePost RPC.
-func (x *APIClient) DeletePost(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("DeletePost")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeletePostRequest{}
-	req.PostId = a0
-	if err := c.Err(); err != nil {
-		x.report("DeletePost", err)
-		r0 = bridgeError("plugin.bridge.delete_post.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeletePost(ctx, req)
-	if err != nil {
-		x.report("DeletePost", err)
-		r0 = bridgeError("plugin.bridge.delete_post.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeletePost", err)
-		r0 = bridgeError("plugin.bridge.delete_post.unavailable", 503, err)
-		return
-	}
-	return t0
+// DeletePost deletes a post. Fails with an AppError when the post is unknown or cannot be deleted.
+// Minimum server version: 5.2.
+func (x *APIClient) DeletePost(postId string) *model.AppError {
+	call := x.call("DeletePost", failure{"plugin.bridge.delete_post.unavailable", 503})
+	resp, err := unary(call, x.client.DeletePost, &pluginpb.DeletePostRequest{PostId: postId})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetPostThread calls the GetPostThread RPC.
-func (x *APIClient) GetPostThread(a0 string) (r0 *model.PostList, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetPostThread")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPostThreadRequest{}
-	req.PostId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetPostThread", err)
-		r1 = bridgeError("plugin.bridge.get_post_thread.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPostThread(ctx, req)
-	if err != nil {
-		x.report("GetPostThread", err)
-		r1 = bridgeError("plugin.bridge.get_post_thread.unavailable", 503, err)
-		return
-	}
-	t0 := c.PostListFromProto(resp.PostList)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPostThread", err)
-		r1 = bridgeError("plugin.bridge.get_post_thread.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetPostThread returns a post together with every other post of its thread. Fails with an AppError when the
+// post is unknown.
+// Minimum server version: 5.6.
+func (x *APIClient) GetPostThread(postId string) (*model.PostList, *model.AppError) {
+	call := x.call("GetPostThread", failure{"plugin.bridge.get_post_thread.unavailable", 503})
+	resp, err := unary(call, x.client.GetPostThread, &pluginpb.GetPostThreadRequest{PostId: postId})
+	return result2(call, err, call.PostListFromProto(resp.GetPostList()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetPost calls the GetPost RPC.
-func (x *APIClient) GetPost(a0 string) (r0 *model.Post, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetPost")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPostRequest{}
-	req.PostId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetPost", err)
-		r1 = bridgeError("plugin.bridge.get_post.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPost(ctx, req)
-	if err != nil {
-		x.report("GetPost", err)
-		r1 = bridgeError("plugin.bridge.get_post.unavailable", 503, err)
-		return
-	}
-	t0 := c.PostFromProto(resp.Post)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPost", err)
-		r1 = bridgeError("plugin.bridge.get_post.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetPost returns the post with the given id. Fails with an AppError when no such post exists.
+// Minimum server version: 5.2.
+func (x *APIClient) GetPost(postId string) (*model.Post, *model.AppError) {
+	call := x.call("GetPost", failure{"plugin.bridge.get_post.unavailable", 503})
+	resp, err := unary(call, x.client.GetPost, &pluginpb.GetPostRequest{PostId: postId})
+	return result2(call, err, call.PostFromProto(resp.GetPost()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetPostsSince calls the GetPostsSince RPC.
-func (x *APIClient) GetPostsSince(a0 string, a1 int64) (r0 *model.PostList, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetPostsSince")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPostsSinceRequest{}
-	req.ChannelId = a0
-	req.Time = a1
-	if err := c.Err(); err != nil {
-		x.report("GetPostsSince", err)
-		r1 = bridgeError("plugin.bridge.get_posts_since.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPostsSince(ctx, req)
-	if err != nil {
-		x.report("GetPostsSince", err)
-		r1 = bridgeError("plugin.bridge.get_posts_since.unavailable", 503, err)
-		return
-	}
-	t0 := c.PostListFromProto(resp.PostList)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPostsSince", err)
-		r1 = bridgeError("plugin.bridge.get_posts_since.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetPostsSince returns the posts of a channel created after a point in time. Fails with an AppError when the
+// lookup fails.
+// Minimum server version: 5.6.
+func (x *APIClient) GetPostsSince(channelId string, time2 int64) (*model.PostList, *model.AppError) {
+	call := x.call("GetPostsSince", failure{"plugin.bridge.get_posts_since.unavailable", 503})
+	resp, err := unary(call, x.client.GetPostsSince, &pluginpb.GetPostsSinceRequest{ChannelId: channelId, Time: time2})
+	return result2(call, err, call.PostListFromProto(resp.GetPostList()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetPostsAfter calls the GetPostsAfter RPC.
-func (x *APIClient) GetPostsAfter(a0 string, a1 string, a2 int, a3 int) (r0 *model.PostList, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetPostsAfter")
-	defer cancel()
-	var c Converter
+// GetPostsAfter returns a page of the posts of a channel that come after a given post. Fails with an AppError
+// when the lookup fails.
+// Minimum server version: 5.6.
+func (x *APIClient) GetPostsAfter(channelId string, postId string, page int, perPage int) (*model.PostList, *model.AppError) {
+	call := x.call("GetPostsAfter", failure{"plugin.bridge.get_posts_after.unavailable", 503})
 	req := &pluginpb.GetPostsAfterRequest{}
-	req.ChannelId = a0
-	req.PostId = a1
-	req.Page = int64(a2)
-	req.PerPage = int64(a3)
-	if err := c.Err(); err != nil {
-		x.report("GetPostsAfter", err)
-		r1 = bridgeError("plugin.bridge.get_posts_after.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPostsAfter(ctx, req)
-	if err != nil {
-		x.report("GetPostsAfter", err)
-		r1 = bridgeError("plugin.bridge.get_posts_after.unavailable", 503, err)
-		return
-	}
-	t0 := c.PostListFromProto(resp.PostList)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPostsAfter", err)
-		r1 = bridgeError("plugin.bridge.get_posts_after.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+	req.ChannelId = channelId
+	req.PostId = postId
+	req.Page = int64(page)
+	req.PerPage = int64(perPage)
+	resp, err := unary(call, x.client.GetPostsAfter, req)
+	return result2(call, err, call.PostListFromProto(resp.GetPostList()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetPostsBefore calls the GetPostsBefore RPC.
-func (x *APIClient) GetPostsBefore(a0 string, a1 string, a2 int, a3 int) (r0 *model.PostList, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetPostsBefore")
-	defer cancel()
-	var c Converter
+// GetPostsBefore returns a page of the posts of a channel that come before a given post. Fails with an AppError
+// when the lookup fails.
+// Minimum server version: 5.6.
+func (x *APIClient) GetPostsBefore(channelId string, postId string, page int, perPage int) (*model.PostList, *model.AppError) {
+	call := x.call("GetPostsBefore", failure{"plugin.bridge.get_posts_before.unavailable", 503})
 	req := &pluginpb.GetPostsBeforeRequest{}
-	req.ChannelId = a0
-	req.PostId = a1
-	req.Page = int64(a2)
-	req.PerPage = int64(a3)
-	if err := c.Err(); err != nil {
-		x.report("GetPostsBefore", err)
-		r1 = bridgeError("plugin.bridge.get_posts_before.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPostsBefore(ctx, req)
-	if err != nil {
-		x.report("GetPostsBefore", err)
-		r1 = bridgeError("plugin.bridge.get_posts_before.unavailable", 503, err)
-		return
-	}
-	t0 := c.PostListFromProto(resp.PostList)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPostsBefore", err)
-		r1 = bridgeError("plugin.bridge.get_posts_before.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+	req.ChannelId = channelId
+	req.PostId = postId
+	req.Page = int64(page)
+	req.PerPage = int64(perPage)
+	resp, err := unary(call, x.client.GetPostsBefore, req)
+	return result2(call, err, call.PostListFromProto(resp.GetPostList()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetPostsForChannel calls the GetPostsForChannel RPC.
-func (x *APIClient) GetPostsForChannel(a0 string, a1 int, a2 int) (r0 *model.PostList, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetPostsForChannel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPostsForChannelRequest{}
-	req.ChannelId = a0
-	req.Page = int64(a1)
-	req.PerPage = int64(a2)
-	if err := c.Err(); err != nil {
-		x.report("GetPostsForChannel", err)
-		r1 = bridgeError("plugin.bridge.get_posts_for_channel.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPostsForChannel(ctx, req)
-	if err != nil {
-		x.report("GetPostsForChannel", err)
-		r1 = bridgeError("plugin.bridge.get_posts_for_channel.unavailable", 503, err)
-		return
-	}
-	t0 := c.PostListFromProto(resp.PostList)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPostsForChannel", err)
-		r1 = bridgeError("plugin.bridge.get_posts_for_channel.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetPostsForChannel returns a page of the posts of a channel, newest first. Fails with an AppError when the lookup
+// fails.
+// Minimum server version: 5.6.
+func (x *APIClient) GetPostsForChannel(channelId string, page int, perPage int) (*model.PostList, *model.AppError) {
+	call := x.call("GetPostsForChannel", failure{"plugin.bridge.get_posts_for_channel.unavailable", 503})
+	resp, err := unary(call, x.client.GetPostsForChannel, &pluginpb.GetPostsForChannelRequest{ChannelId: channelId, Page: int64(page), PerPage: int64(perPage)})
+	return result2(call, err, call.PostListFromProto(resp.GetPostList()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetTeamStats calls the GetTeamStats RPC.
-func (x *APIClient) GetTeamStats(a0 string) (r0 *model.TeamStats, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetTeamStats")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetTeamStatsRequest{}
-	req.TeamId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetTeamStats", err)
-		r1 = bridgeError("plugin.bridge.get_team_stats.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetTeamStats(ctx, req)
-	if err != nil {
-		x.report("GetTeamStats", err)
-		r1 = bridgeError("plugin.bridge.get_team_stats.unavailable", 503, err)
-		return
-	}
-	t0 := c.TeamStatsFromProto(resp.TeamStats)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetTeamStats", err)
-		r1 = bridgeError("plugin.bridge.get_team_stats.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetTeamStats returns statistics about a team, such as its member counts. Fails with an AppError when the
+// team is unknown.
+// Minimum server version: 5.8.
+func (x *APIClient) GetTeamStats(teamID string) (*model.TeamStats, *model.AppError) {
+	call := x.call("GetTeamStats", failure{"plugin.bridge.get_team_stats.unavailable", 503})
+	resp, err := unary(call, x.client.GetTeamStats, &pluginpb.GetTeamStatsRequest{TeamId: teamID})
+	return result2(call, err, call.TeamStatsFromProto(resp.GetTeamStats()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdatePost calls the UpdatePost RPC.
-func (x *APIClient) UpdatePost(a0 *model.Post) (r0 *model.Post, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdatePost")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdatePostRequest{}
-	req.Post = c.PostToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("UpdatePost", err)
-		r1 = bridgeError("plugin.bridge.update_post.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdatePost(ctx, req)
-	if err != nil {
-		x.report("UpdatePost", err)
-		r1 = bridgeError("plugin.bridge.update_post.unavailable", 503, err)
-		return
-	}
-	t0 := c.PostFromProto(resp.Post)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdatePost", err)
-		r1 = bridgeError("plugin.bridge.update_post.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdatePost saves changes to an existing post and returns the stored result. Fails with an AppError when
+// the post is unknown or may not be edited.
+// Minimum server version: 5.2.
+func (x *APIClient) UpdatePost(post *model.Post) (*model.Post, *model.AppError) {
+	call := x.call("UpdatePost", failure{"plugin.bridge.update_post.unavailable", 503})
+	resp, err := unary(call, x.client.UpdatePost, &pluginpb.UpdatePostRequest{Post: call.PostToProto(post)})
+	return result2(call, err, call.PostFromProto(resp.GetPost()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetProfileImage calls the GetProfileImage RPC.
-func (x *APIClient) GetProfileImage(a0 string) (r0 []byte, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetProfileImage")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetProfileImageRequest{}
-	req.UserId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetProfileImage", err)
-		r1 = bridgeError("plugin.bridge.get_profile_image.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetProfileImage(ctx, req)
-	if err != nil {
-		x.report("GetProfileImage", err)
-		r1 = bridgeError("plugin.bridge.get_profile_image.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Image
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetProfileImage", err)
-		r1 = bridgeError("plugin.bridge.get_profile_image.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetProfileImage returns the profile picture of a user. Fails with an AppError when the user is unknown or the
+// image cannot be read.
+// Minimum server version: 5.6.
+func (x *APIClient) GetProfileImage(userID string) ([]byte, *model.AppError) {
+	call := x.call("GetProfileImage", failure{"plugin.bridge.get_profile_image.unavailable", 503})
+	resp, err := unary(call, x.client.GetProfileImage, &pluginpb.GetProfileImageRequest{UserId: userID})
+	return result2(call, err, resp.GetImage(), call.AppErrorFromProto(resp.GetError()))
 }
 
-// SetProfileImage calls the SetProfileImage RPC.
-func (x *APIClient) SetProfileImage(a0 string, a1 []byte) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("SetProfileImage")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SetProfileImageRequest{}
-	req.UserId = a0
-	req.Data = a1
-	if err := c.Err(); err != nil {
-		x.report("SetProfileImage", err)
-		r0 = bridgeError("plugin.bridge.set_profile_image.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SetProfileImage(ctx, req)
-	if err != nil {
-		x.report("SetProfileImage", err)
-		r0 = bridgeError("plugin.bridge.set_profile_image.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SetProfileImage", err)
-		r0 = bridgeError("plugin.bridge.set_profile_image.unavailable", 503, err)
-		return
-	}
-	return t0
+// SetProfileImage replaces the profile picture of a user. Fails with an AppError when the user is unknown or the
+// image cannot be decoded or stored.
+// Minimum server version: 5.6.
+func (x *APIClient) SetProfileImage(userID string, data []byte) *model.AppError {
+	call := x.call("SetProfileImage", failure{"plugin.bridge.set_profile_image.unavailable", 503})
+	resp, err := unary(call, x.client.SetProfileImage, &pluginpb.SetProfileImageRequest{UserId: userID, Data: data})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetEmojiList calls the GetEmojiList RPC.
-func (x *APIClient) GetEmojiList(a0 string, a1 int, a2 int) (r0 []*model.Emoji, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetEmojiList")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetEmojiListRequest{}
-	req.SortBy = a0
-	req.Page = int64(a1)
-	req.PerPage = int64(a2)
-	if err := c.Err(); err != nil {
-		x.report("GetEmojiList", err)
-		r1 = bridgeError("plugin.bridge.get_emoji_list.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetEmojiList(ctx, req)
-	if err != nil {
-		x.report("GetEmojiList", err)
-		r1 = bridgeError("plugin.bridge.get_emoji_list.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Emoji](resp.Emojis, c.EmojiFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetEmojiList", err)
-		r1 = bridgeError("plugin.bridge.get_emoji_list.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetEmojiList returns a page of the custom emoji of the server. Fails with an AppError when the sort key is
+// invalid or the lookup fails.
+// Minimum server version: 5.6.
+func (x *APIClient) GetEmojiList(sortBy string, page int, perPage int) ([]*model.Emoji, *model.AppError) {
+	call := x.call("GetEmojiList", failure{"plugin.bridge.get_emoji_list.unavailable", 503})
+	resp, err := unary(call, x.client.GetEmojiList, &pluginpb.GetEmojiListRequest{SortBy: sortBy, Page: int64(page), PerPage: int64(perPage)})
+	return result2(call, err, sliceFromProto[[]*model.Emoji](resp.GetEmojis(), call.EmojiFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetEmojiByName calls the GetEmojiByName RPC.
-func (x *APIClient) GetEmojiByName(a0 string) (r0 *model.Emoji, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetEmojiByName")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetEmojiByNameRequest{}
-	req.Name = a0
-	if err := c.Err(); err != nil {
-		x.report("GetEmojiByName", err)
-		r1 = bridgeError("plugin.bridge.get_emoji_by_name.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetEmojiByName(ctx, req)
-	if err != nil {
-		x.report("GetEmojiByName", err)
-		r1 = bridgeError("plugin.bridge.get_emoji_by_name.unavailable", 503, err)
-		return
-	}
-	t0 := c.EmojiFromProto(resp.Emoji)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetEmojiByName", err)
-		r1 = bridgeError("plugin.bridge.get_emoji_by_name.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetEmojiByName returns the custom emoji with the given name. Fails with an AppError when no such emoji exists.
+// Minimum server version: 5.6.
+func (x *APIClient) GetEmojiByName(name string) (*model.Emoji, *model.AppError) {
+	call := x.call("GetEmojiByName", failure{"plugin.bridge.get_emoji_by_name.unavailable", 503})
+	resp, err := unary(call, x.client.GetEmojiByName, &pluginpb.GetEmojiByNameRequest{Name: name})
+	return result2(call, err, call.EmojiFromProto(resp.GetEmoji()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetEmoji calls the GetEmoji RPC.
-func (x *APIClient) GetEmoji(a0 string) (r0 *model.Emoji, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetEmoji")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetEmojiRequest{}
-	req.EmojiId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetEmoji", err)
-		r1 = bridgeError("plugin.bridge.get_emoji.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetEmoji(ctx, req)
-	if err != nil {
-		x.report("GetEmoji", err)
-		r1 = bridgeError("plugin.bridge.get_emoji.unavailable", 503, err)
-		return
-	}
-	t0 := c.EmojiFromProto(resp.Emoji)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetEmoji", err)
-		r1 = bridgeError("plugin.bridge.get_emoji.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetEmoji returns the custom emoji with the given id. Fails with an AppError when no such emoji exists.
+// Minimum server version: 5.6.
+func (x *APIClient) GetEmoji(emojiId string) (*model.Emoji, *model.AppError) {
+	call := x.call("GetEmoji", failure{"plugin.bridge.get_emoji.unavailable", 503})
+	resp, err := unary(call, x.client.GetEmoji, &pluginpb.GetEmojiRequest{EmojiId: emojiId})
+	return result2(call, err, call.EmojiFromProto(resp.GetEmoji()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// CopyFileInfos calls the CopyFileInfos RPC.
-func (x *APIClient) CopyFileInfos(a0 string, a1 []string) (r0 []string, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("CopyFileInfos")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CopyFileInfosRequest{}
-	req.UserId = a0
-	req.FileIds = a1
-	if err := c.Err(); err != nil {
-		x.report("CopyFileInfos", err)
-		r1 = bridgeError("plugin.bridge.copy_file_infos.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CopyFileInfos(ctx, req)
-	if err != nil {
-		x.report("CopyFileInfos", err)
-		r1 = bridgeError("plugin.bridge.copy_file_infos.unavailable", 503, err)
-		return
-	}
-	t0 := resp.FileIds
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CopyFileInfos", err)
-		r1 = bridgeError("plugin.bridge.copy_file_infos.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CopyFileInfos duplicates the metadata records of the given files, with the given user as creator, without
+// copying the stored files; the copies are not attached to a post yet and can be passed to
+// CreatePost. Returns the ids of the copies; fails with an AppError when a file is unknown or
+// copying fails.
+// Minimum server version: 5.2.
+func (x *APIClient) CopyFileInfos(userID string, fileIds []string) ([]string, *model.AppError) {
+	call := x.call("CopyFileInfos", failure{"plugin.bridge.copy_file_infos.unavailable", 503})
+	resp, err := unary(call, x.client.CopyFileInfos, &pluginpb.CopyFileInfosRequest{UserId: userID, FileIds: fileIds})
+	return result2(call, err, resp.GetFileIds(), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetFileInfo calls the GetFileInfo RPC.
-func (x *APIClient) GetFileInfo(a0 string) (r0 *model.FileInfo, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetFileInfo")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetFileInfoRequest{}
-	req.FileId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetFileInfo", err)
-		r1 = bridgeError("plugin.bridge.get_file_info.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetFileInfo(ctx, req)
-	if err != nil {
-		x.report("GetFileInfo", err)
-		r1 = bridgeError("plugin.bridge.get_file_info.unavailable", 503, err)
-		return
-	}
-	t0 := c.FileInfoFromProto(resp.FileInfo)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetFileInfo", err)
-		r1 = bridgeError("plugin.bridge.get_file_info.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetFileInfo returns the metadata of a file. Fails with an AppError when the file is unknown.
+// Minimum server version: 5.3.
+func (x *APIClient) GetFileInfo(fileId string) (*model.FileInfo, *model.AppError) {
+	call := x.call("GetFileInfo", failure{"plugin.bridge.get_file_info.unavailable", 503})
+	resp, err := unary(call, x.client.GetFileInfo, &pluginpb.GetFileInfoRequest{FileId: fileId})
+	return result2(call, err, call.FileInfoFromProto(resp.GetFileInfo()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// SetFileSearchableContent calls the SetFileSearchableContent RPC.
-func (x *APIClient) SetFileSearchableContent(a0 string, a1 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("SetFileSearchableContent")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SetFileSearchableContentRequest{}
-	req.FileId = a0
-	req.Content = a1
-	if err := c.Err(); err != nil {
-		x.report("SetFileSearchableContent", err)
-		r0 = bridgeError("plugin.bridge.set_file_searchable_content.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SetFileSearchableContent(ctx, req)
-	if err != nil {
-		x.report("SetFileSearchableContent", err)
-		r0 = bridgeError("plugin.bridge.set_file_searchable_content.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SetFileSearchableContent", err)
-		r0 = bridgeError("plugin.bridge.set_file_searchable_content.unavailable", 503, err)
-		return
-	}
-	return t0
+// SetFileSearchableContent sets the text under which a file is found by full text search. Fails with an AppError when the
+// file is unknown or the update fails.
+// Minimum server version: 9.1.
+func (x *APIClient) SetFileSearchableContent(fileID string, content string) *model.AppError {
+	call := x.call("SetFileSearchableContent", failure{"plugin.bridge.set_file_searchable_content.unavailable", 503})
+	resp, err := unary(call, x.client.SetFileSearchableContent, &pluginpb.SetFileSearchableContentRequest{FileId: fileID, Content: content})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetFileInfos calls the GetFileInfos RPC.
-func (x *APIClient) GetFileInfos(a0 int, a1 int, a2 *model.GetFileInfosOptions) (r0 []*model.FileInfo, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetFileInfos")
-	defer cancel()
-	var c Converter
+// GetFileInfos returns a page of file metadata selected by the given options. Fails with an AppError when the
+// lookup fails.
+// Minimum server version: 5.22.
+func (x *APIClient) GetFileInfos(page int, perPage int, opt *model.GetFileInfosOptions) ([]*model.FileInfo, *model.AppError) {
+	call := x.call("GetFileInfos", failure{"plugin.bridge.get_file_infos.unavailable", 503})
 	req := &pluginpb.GetFileInfosRequest{}
-	req.Page = int64(a0)
-	req.PerPage = int64(a1)
-	req.Opt = c.GetFileInfosOptionsToProto(a2)
-	if err := c.Err(); err != nil {
-		x.report("GetFileInfos", err)
-		r1 = bridgeError("plugin.bridge.get_file_infos.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetFileInfos(ctx, req)
-	if err != nil {
-		x.report("GetFileInfos", err)
-		r1 = bridgeError("plugin.bridge.get_file_infos.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.FileInfo](resp.FileInfos, c.FileInfoFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetFileInfos", err)
-		r1 = bridgeError("plugin.bridge.get_file_infos.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+	req.Page = int64(page)
+	req.PerPage = int64(perPage)
+	req.Opt = call.GetFileInfosOptionsToProto(opt)
+	resp, err := unary(call, x.client.GetFileInfos, req)
+	return result2(call, err, sliceFromProto[[]*model.FileInfo](resp.GetFileInfos(), call.FileInfoFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetFile calls the GetFile RPC.
-func (x *APIClient) GetFile(a0 string) (r0 []byte, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetFile")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetFileRequest{}
-	req.FileId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetFile", err)
-		r1 = bridgeError("plugin.bridge.get_file.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetFile(ctx, req)
-	if err != nil {
-		x.report("GetFile", err)
-		r1 = bridgeError("plugin.bridge.get_file.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Data
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetFile", err)
-		r1 = bridgeError("plugin.bridge.get_file.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetFile returns the content of a file. Fails with an AppError when the file is unknown or cannot be
+// read.
+// Minimum server version: 5.8.
+func (x *APIClient) GetFile(fileId string) ([]byte, *model.AppError) {
+	call := x.call("GetFile", failure{"plugin.bridge.get_file.unavailable", 503})
+	resp, err := unary(call, x.client.GetFile, &pluginpb.GetFileRequest{FileId: fileId})
+	return result2(call, err, resp.GetData(), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetFileLink calls the GetFileLink RPC.
-func (x *APIClient) GetFileLink(a0 string) (r0 string, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetFileLink")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetFileLinkRequest{}
-	req.FileId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetFileLink", err)
-		r1 = bridgeError("plugin.bridge.get_file_link.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetFileLink(ctx, req)
-	if err != nil {
-		x.report("GetFileLink", err)
-		r1 = bridgeError("plugin.bridge.get_file_link.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Link
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetFileLink", err)
-		r1 = bridgeError("plugin.bridge.get_file_link.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetFileLink returns the public link of a file. Fails with an AppError when public links are disabled or the
+// file is unknown.
+// Minimum server version: 5.6.
+func (x *APIClient) GetFileLink(fileId string) (string, *model.AppError) {
+	call := x.call("GetFileLink", failure{"plugin.bridge.get_file_link.unavailable", 503})
+	resp, err := unary(call, x.client.GetFileLink, &pluginpb.GetFileLinkRequest{FileId: fileId})
+	return result2(call, err, resp.GetLink(), call.AppErrorFromProto(resp.GetError()))
 }
 
-// ReadFile calls the ReadFile RPC.
-func (x *APIClient) ReadFile(a0 string) (r0 []byte, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("ReadFile")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ReadFileRequest{}
-	req.Path = a0
-	if err := c.Err(); err != nil {
-		x.report("ReadFile", err)
-		r1 = bridgeError("plugin.bridge.read_file.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.ReadFile(ctx, req)
-	if err != nil {
-		x.report("ReadFile", err)
-		r1 = bridgeError("plugin.bridge.read_file.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Data
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("ReadFile", err)
-		r1 = bridgeError("plugin.bridge.read_file.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// ReadFile reads a file from the server's file storage by its storage path. Fails with an AppError when
+// the file does not exist or cannot be read.
+// Minimum server version: 5.3.
+func (x *APIClient) ReadFile(path string) ([]byte, *model.AppError) {
+	call := x.call("ReadFile", failure{"plugin.bridge.read_file.unavailable", 503})
+	resp, err := unary(call, x.client.ReadFile, &pluginpb.ReadFileRequest{Path: path})
+	return result2(call, err, resp.GetData(), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetEmojiImage calls the GetEmojiImage RPC.
-func (x *APIClient) GetEmojiImage(a0 string) (r0 []byte, r1 string, r2 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetEmojiImage")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetEmojiImageRequest{}
-	req.EmojiId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetEmojiImage", err)
-		r2 = bridgeError("plugin.bridge.get_emoji_image.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetEmojiImage(ctx, req)
-	if err != nil {
-		x.report("GetEmojiImage", err)
-		r2 = bridgeError("plugin.bridge.get_emoji_image.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Image
-	t1 := resp.ImageType
-	t2 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetEmojiImage", err)
-		r2 = bridgeError("plugin.bridge.get_emoji_image.unavailable", 503, err)
-		return
-	}
-	return t0, t1, t2
+// GetEmojiImage returns the image of a custom emoji together with its format. Fails with an AppError when the
+// emoji is unknown or its image cannot be read.
+// Minimum server version: 5.6.
+func (x *APIClient) GetEmojiImage(emojiId string) ([]byte, string, *model.AppError) {
+	call := x.call("GetEmojiImage", failure{"plugin.bridge.get_emoji_image.unavailable", 503})
+	resp, err := unary(call, x.client.GetEmojiImage, &pluginpb.GetEmojiImageRequest{EmojiId: emojiId})
+	return result3(call, err, resp.GetImage(), resp.GetImageType(), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UploadFile calls the UploadFile RPC.
-func (x *APIClient) UploadFile(a0 []byte, a1 string, a2 string) (r0 *model.FileInfo, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UploadFile")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UploadFileRequest{}
-	req.Data = a0
-	req.ChannelId = a1
-	req.Filename = a2
-	if err := c.Err(); err != nil {
-		x.report("UploadFile", err)
-		r1 = bridgeError("plugin.bridge.upload_file.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UploadFile(ctx, req)
-	if err != nil {
-		x.report("UploadFile", err)
-		r1 = bridgeError("plugin.bridge.upload_file.unavailable", 503, err)
-		return
-	}
-	t0 := c.FileInfoFromProto(resp.FileInfo)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UploadFile", err)
-		r1 = bridgeError("plugin.bridge.upload_file.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UploadFile stores a file in a channel so that it can later be attached to a post, and returns its
+// metadata. Fails with an AppError when uploads are disabled, the file is too large or storing
+// fails.
+// Minimum server version: 5.6.
+func (x *APIClient) UploadFile(data []byte, channelId string, filename string) (*model.FileInfo, *model.AppError) {
+	call := x.call("UploadFile", failure{"plugin.bridge.upload_file.unavailable", 503})
+	resp, err := unary(call, x.client.UploadFile, &pluginpb.UploadFileRequest{Data: data, ChannelId: channelId, Filename: filename})
+	return result2(call, err, call.FileInfoFromProto(resp.GetFileInfo()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// OpenInteractiveDialog calls the OpenInteractiveDialog RPC.
-func (x *APIClient) OpenInteractiveDialog(a0 model.OpenDialogRequest) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("OpenInteractiveDialog")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.OpenInteractiveDialogRequest{}
-	req.Dialog = c.OpenDialogRequestToProto(&a0)
-	if err := c.Err(); err != nil {
-		x.report("OpenInteractiveDialog", err)
-		r0 = bridgeError("plugin.bridge.open_interactive_dialog.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.OpenInteractiveDialog(ctx, req)
-	if err != nil {
-		x.report("OpenInteractiveDialog", err)
-		r0 = bridgeError("plugin.bridge.open_interactive_dialog.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("OpenInteractiveDialog", err)
-		r0 = bridgeError("plugin.bridge.open_interactive_dialog.unavailable", 503, err)
-		return
-	}
-	return t0
+// OpenInteractiveDialog opens an interactive dialog on the client that produced the trigger id (from a message button,
+// menu or slash command). Fails with an AppError when the trigger id is invalid or expired, or
+// the dialog is malformed.
+// Minimum server version: 5.6.
+func (x *APIClient) OpenInteractiveDialog(dialog model.OpenDialogRequest) *model.AppError {
+	call := x.call("OpenInteractiveDialog", failure{"plugin.bridge.open_interactive_dialog.unavailable", 503})
+	resp, err := unary(call, x.client.OpenInteractiveDialog, &pluginpb.OpenInteractiveDialogRequest{Dialog: call.OpenDialogRequestToProto(&dialog)})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// SendToastMessage calls the SendToastMessage RPC.
-func (x *APIClient) SendToastMessage(a0 string, a1 string, a2 string, a3 model.SendToastMessageOptions) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("SendToastMessage")
-	defer cancel()
-	var c Converter
+// SendToastMessage shows a toast notification to a user, or to one of the user's connections when a connection id
+// is given. Fails with an AppError when the message cannot be sent.
+// Minimum server version: 11.5.
+func (x *APIClient) SendToastMessage(userID string, connectionID string, message string, options model.SendToastMessageOptions) *model.AppError {
+	call := x.call("SendToastMessage", failure{"plugin.bridge.send_toast_message.unavailable", 503})
 	req := &pluginpb.SendToastMessageRequest{}
-	req.UserId = a0
-	req.ConnectionId = a1
-	req.Message = a2
-	req.Options = c.SendToastMessageOptionsToProto(&a3)
-	if err := c.Err(); err != nil {
-		x.report("SendToastMessage", err)
-		r0 = bridgeError("plugin.bridge.send_toast_message.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SendToastMessage(ctx, req)
-	if err != nil {
-		x.report("SendToastMessage", err)
-		r0 = bridgeError("plugin.bridge.send_toast_message.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SendToastMessage", err)
-		r0 = bridgeError("plugin.bridge.send_toast_message.unavailable", 503, err)
-		return
-	}
-	return t0
+	req.UserId = userID
+	req.ConnectionId = connectionID
+	req.Message = message
+	req.Options = call.SendToastMessageOptionsToProto(&options)
+	resp, err := unary(call, x.client.SendToastMessage, req)
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetPlugins calls the GetPlugins RPC.
-func (x *APIClient) GetPlugins() (r0 []*model.Manifest, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetPlugins")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPluginsRequest{}
-	if err := c.Err(); err != nil {
-		x.report("GetPlugins", err)
-		r1 = bridgeError("plugin.bridge.get_plugins.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPlugins(ctx, req)
-	if err != nil {
-		x.report("GetPlugins", err)
-		r1 = bridgeError("plugin.bridge.get_plugins.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Manifest](resp.Manifests, c.ManifestFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPlugins", err)
-		r1 = bridgeError("plugin.bridge.get_plugins.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetPlugins returns the manifests of the currently active plugins. Fails with an AppError when plugins are
+// disabled or the list cannot be read.
+// Minimum server version: 5.6.
+func (x *APIClient) GetPlugins() ([]*model.Manifest, *model.AppError) {
+	call := x.call("GetPlugins", failure{"plugin.bridge.get_plugins.unavailable", 503})
+	resp, err := unary(call, x.client.GetPlugins, &pluginpb.GetPluginsRequest{})
+	return result2(call, err, sliceFromProto[[]*model.Manifest](resp.GetManifests(), call.ManifestFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// EnablePlugin calls the EnablePlugin RPC.
-func (x *APIClient) EnablePlugin(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("EnablePlugin")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.EnablePluginRequest{}
-	req.Id = a0
-	if err := c.Err(); err != nil {
-		x.report("EnablePlugin", err)
-		r0 = bridgeError("plugin.bridge.enable_plugin.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.EnablePlugin(ctx, req)
-	if err != nil {
-		x.report("EnablePlugin", err)
-		r0 = bridgeError("plugin.bridge.enable_plugin.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("EnablePlugin", err)
-		r0 = bridgeError("plugin.bridge.enable_plugin.unavailable", 503, err)
-		return
-	}
-	return t0
+// EnablePlugin enables an installed plugin. Fails with an AppError when the plugin is not installed or cannot
+// be enabled.
+// Minimum server version: 5.6.
+func (x *APIClient) EnablePlugin(id string) *model.AppError {
+	call := x.call("EnablePlugin", failure{"plugin.bridge.enable_plugin.unavailable", 503})
+	resp, err := unary(call, x.client.EnablePlugin, &pluginpb.EnablePluginRequest{Id: id})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// DisablePlugin calls the DisablePlugin RPC.
-func (x *APIClient) DisablePlugin(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("DisablePlugin")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DisablePluginRequest{}
-	req.Id = a0
-	if err := c.Err(); err != nil {
-		x.report("DisablePlugin", err)
-		r0 = bridgeError("plugin.bridge.disable_plugin.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DisablePlugin(ctx, req)
-	if err != nil {
-		x.report("DisablePlugin", err)
-		r0 = bridgeError("plugin.bridge.disable_plugin.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DisablePlugin", err)
-		r0 = bridgeError("plugin.bridge.disable_plugin.unavailable", 503, err)
-		return
-	}
-	return t0
+// DisablePlugin disables an enabled plugin. Fails with an AppError when the plugin is not installed or cannot
+// be disabled.
+// Minimum server version: 5.6.
+func (x *APIClient) DisablePlugin(id string) *model.AppError {
+	call := x.call("DisablePlugin", failure{"plugin.bridge.disable_plugin.unavailable", 503})
+	resp, err := unary(call, x.client.DisablePlugin, &pluginpb.DisablePluginRequest{Id: id})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// RemovePlugin calls the RemovePlugin RPC.
-func (x *APIClient) RemovePlugin(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("RemovePlugin")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.RemovePluginRequest{}
-	req.Id = a0
-	if err := c.Err(); err != nil {
-		x.report("RemovePlugin", err)
-		r0 = bridgeError("plugin.bridge.remove_plugin.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.RemovePlugin(ctx, req)
-	if err != nil {
-		x.report("RemovePlugin", err)
-		r0 = bridgeError("plugin.bridge.remove_plugin.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("RemovePlugin", err)
-		r0 = bridgeError("plugin.bridge.remove_plugin.unavailable", 503, err)
-		return
-	}
-	return t0
+// RemovePlugin disables a plugin and deletes it from the server. Fails with an AppError when the plugin is not
+// installed or cannot be removed.
+// Minimum server version: 5.6.
+func (x *APIClient) RemovePlugin(id string) *model.AppError {
+	call := x.call("RemovePlugin", failure{"plugin.bridge.remove_plugin.unavailable", 503})
+	resp, err := unary(call, x.client.RemovePlugin, &pluginpb.RemovePluginRequest{Id: id})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetPluginStatus calls the GetPluginStatus RPC.
-func (x *APIClient) GetPluginStatus(a0 string) (r0 *model.PluginStatus, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetPluginStatus")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPluginStatusRequest{}
-	req.Id = a0
-	if err := c.Err(); err != nil {
-		x.report("GetPluginStatus", err)
-		r1 = bridgeError("plugin.bridge.get_plugin_status.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPluginStatus(ctx, req)
-	if err != nil {
-		x.report("GetPluginStatus", err)
-		r1 = bridgeError("plugin.bridge.get_plugin_status.unavailable", 503, err)
-		return
-	}
-	t0 := c.PluginStatusFromProto(resp.PluginStatus)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPluginStatus", err)
-		r1 = bridgeError("plugin.bridge.get_plugin_status.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetPluginStatus returns the state of a plugin on this server. Fails with an AppError when the plugin is
+// unknown.
+// Minimum server version: 5.6.
+func (x *APIClient) GetPluginStatus(id string) (*model.PluginStatus, *model.AppError) {
+	call := x.call("GetPluginStatus", failure{"plugin.bridge.get_plugin_status.unavailable", 503})
+	resp, err := unary(call, x.client.GetPluginStatus, &pluginpb.GetPluginStatusRequest{Id: id})
+	return result2(call, err, call.PluginStatusFromProto(resp.GetPluginStatus()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// InstallPlugin calls the InstallPlugin RPC.
-func (x *APIClient) InstallPlugin(a0 io.Reader, a1 bool) (r0 *model.Manifest, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("InstallPlugin")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.InstallPluginRequest{}
-	req.Replace = a1
-	if err := c.Err(); err != nil {
-		x.report("InstallPlugin", err)
-		r1 = bridgeError("plugin.bridge.install_plugin.unavailable", 503, err)
-		return
-	}
-	stream, err := x.client.InstallPlugin(ctx)
-	if err == nil {
-		err = sendChunks(stream.Send, req, a0, func(m *pluginpb.InstallPluginRequest, b []byte) { m.File = b })
-	}
-	var resp *pluginpb.InstallPluginResponse
-	if err == nil {
-		resp, err = stream.CloseAndRecv()
-	}
-	if err != nil {
-		x.report("InstallPlugin", err)
-		r1 = bridgeError("plugin.bridge.install_plugin.unavailable", 503, err)
-		return
-	}
-	t0 := c.ManifestFromProto(resp.Manifest)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("InstallPlugin", err)
-		r1 = bridgeError("plugin.bridge.install_plugin.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// InstallPlugin installs a plugin from a tar.gz bundle, replacing an installed version only when asked to.
+// Returns the manifest of the installed plugin; fails with an AppError when the bundle is
+// invalid, the plugin already exists without replace, or installation fails.
+// Minimum server version: 5.18.
+func (x *APIClient) InstallPlugin(file io.Reader, replace bool) (*model.Manifest, *model.AppError) {
+	call := x.call("InstallPlugin", failure{"plugin.bridge.install_plugin.unavailable", 503})
+	resp, err := sendReader(call, x.client.InstallPlugin, &pluginpb.InstallPluginRequest{Replace: replace}, file, func(m *pluginpb.InstallPluginRequest, b []byte) { m.File = b })
+	return result2(call, err, call.ManifestFromProto(resp.GetManifest()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// KVSet calls the KVSet RPC.
-func (x *APIClient) KVSet(a0 string, a1 []byte) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("KVSet")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.KVSetRequest{}
-	req.Key = a0
-	req.Value = a1
-	if err := c.Err(); err != nil {
-		x.report("KVSet", err)
-		r0 = bridgeError("plugin.bridge.kv_set.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.KVSet(ctx, req)
-	if err != nil {
-		x.report("KVSet", err)
-		r0 = bridgeError("plugin.bridge.kv_set.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("KVSet", err)
-		r0 = bridgeError("plugin.bridge.kv_set.unavailable", 503, err)
-		return
-	}
-	return t0
+// KVSet stores a value under a key in the calling plugin's key-value store; keys starting with "mmi_"
+// are reserved. Setting an absent value deletes the key. Fails with an AppError when the store
+// cannot be written.
+// Minimum server version: 5.2.
+func (x *APIClient) KVSet(key string, value []byte) *model.AppError {
+	call := x.call("KVSet", failure{"plugin.bridge.kv_set.unavailable", 503})
+	resp, err := unary(call, x.client.KVSet, &pluginpb.KVSetRequest{Key: key, Value: value})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// KVCompareAndSet calls the KVCompareAndSet RPC.
-func (x *APIClient) KVCompareAndSet(a0 string, a1 []byte, a2 []byte) (r0 bool, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("KVCompareAndSet")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.KVCompareAndSetRequest{}
-	req.Key = a0
-	req.OldValue = a1
-	req.NewValue = a2
-	if err := c.Err(); err != nil {
-		x.report("KVCompareAndSet", err)
-		r1 = bridgeError("plugin.bridge.kv_compare_and_set.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.KVCompareAndSet(ctx, req)
-	if err != nil {
-		x.report("KVCompareAndSet", err)
-		r1 = bridgeError("plugin.bridge.kv_compare_and_set.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Ok
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("KVCompareAndSet", err)
-		r1 = bridgeError("plugin.bridge.kv_compare_and_set.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// KVCompareAndSet stores a value under a key only if the current value equals an expected one; with no expected
+// value it only inserts a new key. Returns true when the value was written and false when the
+// comparison failed; fails with an AppError on a database error.
+// Minimum server version: 5.12.
+func (x *APIClient) KVCompareAndSet(key string, oldValue []byte, newValue []byte) (bool, *model.AppError) {
+	call := x.call("KVCompareAndSet", failure{"plugin.bridge.kv_compare_and_set.unavailable", 503})
+	resp, err := unary(call, x.client.KVCompareAndSet, &pluginpb.KVCompareAndSetRequest{Key: key, OldValue: oldValue, NewValue: newValue})
+	return result2(call, err, resp.GetOk(), call.AppErrorFromProto(resp.GetError()))
 }
 
-// KVCompareAndDelete calls the KVCompareAndDelete RPC.
-func (x *APIClient) KVCompareAndDelete(a0 string, a1 []byte) (r0 bool, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("KVCompareAndDelete")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.KVCompareAndDeleteRequest{}
-	req.Key = a0
-	req.OldValue = a1
-	if err := c.Err(); err != nil {
-		x.report("KVCompareAndDelete", err)
-		r1 = bridgeError("plugin.bridge.kv_compare_and_delete.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.KVCompareAndDelete(ctx, req)
-	if err != nil {
-		x.report("KVCompareAndDelete", err)
-		r1 = bridgeError("plugin.bridge.kv_compare_and_delete.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Ok
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("KVCompareAndDelete", err)
-		r1 = bridgeError("plugin.bridge.kv_compare_and_delete.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// KVCompareAndDelete deletes a key only if its current value equals an expected one. Returns true when the key was
+// deleted and false when it was missing or held another value; fails with an AppError on a
+// database error.
+// Minimum server version: 5.16.
+func (x *APIClient) KVCompareAndDelete(key string, oldValue []byte) (bool, *model.AppError) {
+	call := x.call("KVCompareAndDelete", failure{"plugin.bridge.kv_compare_and_delete.unavailable", 503})
+	resp, err := unary(call, x.client.KVCompareAndDelete, &pluginpb.KVCompareAndDeleteRequest{Key: key, OldValue: oldValue})
+	return result2(call, err, resp.GetOk(), call.AppErrorFromProto(resp.GetError()))
 }
 
-// KVSetWithOptions calls the KVSetWithOptions RPC.
-func (x *APIClient) KVSetWithOptions(a0 string, a1 []byte, a2 model.PluginKVSetOptions) (r0 bool, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("KVSetWithOptions")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.KVSetWithOptionsRequest{}
-	req.Key = a0
-	req.Value = a1
-	req.Options = c.PluginKVSetOptionsToProto(&a2)
-	if err := c.Err(); err != nil {
-		x.report("KVSetWithOptions", err)
-		r1 = bridgeError("plugin.bridge.kv_set_with_options.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.KVSetWithOptions(ctx, req)
-	if err != nil {
-		x.report("KVSetWithOptions", err)
-		r1 = bridgeError("plugin.bridge.kv_set_with_options.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Ok
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("KVSetWithOptions", err)
-		r1 = bridgeError("plugin.bridge.kv_set_with_options.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// KVSetWithOptions stores a value under a key with extra options: an atomic compare against an old value and an
+// expiry. Returns true when the value was written and false when it was not; fails with an
+// AppError on invalid options or a database error.
+// Minimum server version: 5.20.
+func (x *APIClient) KVSetWithOptions(key string, value []byte, options model.PluginKVSetOptions) (bool, *model.AppError) {
+	call := x.call("KVSetWithOptions", failure{"plugin.bridge.kv_set_with_options.unavailable", 503})
+	resp, err := unary(call, x.client.KVSetWithOptions, &pluginpb.KVSetWithOptionsRequest{Key: key, Value: value, Options: call.PluginKVSetOptionsToProto(&options)})
+	return result2(call, err, resp.GetOk(), call.AppErrorFromProto(resp.GetError()))
 }
 
-// KVSetWithExpiry calls the KVSetWithExpiry RPC.
-func (x *APIClient) KVSetWithExpiry(a0 string, a1 []byte, a2 int64) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("KVSetWithExpiry")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.KVSetWithExpiryRequest{}
-	req.Key = a0
-	req.Value = a1
-	req.ExpireInSeconds = a2
-	if err := c.Err(); err != nil {
-		x.report("KVSetWithExpiry", err)
-		r0 = bridgeError("plugin.bridge.kv_set_with_expiry.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.KVSetWithExpiry(ctx, req)
-	if err != nil {
-		x.report("KVSetWithExpiry", err)
-		r0 = bridgeError("plugin.bridge.kv_set_with_expiry.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("KVSetWithExpiry", err)
-		r0 = bridgeError("plugin.bridge.kv_set_with_expiry.unavailable", 503, err)
-		return
-	}
-	return t0
+// KVSetWithExpiry stores a value under a key in the calling plugin's key-value store for a limited time. Fails
+// with an AppError when the store cannot be written.
+// Minimum server version: 5.6.
+func (x *APIClient) KVSetWithExpiry(key string, value []byte, expireInSeconds int64) *model.AppError {
+	call := x.call("KVSetWithExpiry", failure{"plugin.bridge.kv_set_with_expiry.unavailable", 503})
+	resp, err := unary(call, x.client.KVSetWithExpiry, &pluginpb.KVSetWithExpiryRequest{Key: key, Value: value, ExpireInSeconds: expireInSeconds})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// KVGet calls the KVGet RPC.
-func (x *APIClient) KVGet(a0 string) (r0 []byte, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("KVGet")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.KVGetRequest{}
-	req.Key = a0
-	if err := c.Err(); err != nil {
-		x.report("KVGet", err)
-		r1 = bridgeError("plugin.bridge.kv_get.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.KVGet(ctx, req)
-	if err != nil {
-		x.report("KVGet", err)
-		r1 = bridgeError("plugin.bridge.kv_get.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Value
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("KVGet", err)
-		r1 = bridgeError("plugin.bridge.kv_get.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// KVGet reads the value stored under a key in the calling plugin's key-value store. An unset value
+// means the key does not exist; fails with an AppError when the store cannot be read.
+// Minimum server version: 5.2.
+func (x *APIClient) KVGet(key string) ([]byte, *model.AppError) {
+	call := x.call("KVGet", failure{"plugin.bridge.kv_get.unavailable", 503})
+	resp, err := unary(call, x.client.KVGet, &pluginpb.KVGetRequest{Key: key})
+	return result2(call, err, resp.GetValue(), call.AppErrorFromProto(resp.GetError()))
 }
 
-// KVDelete calls the KVDelete RPC.
-func (x *APIClient) KVDelete(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("KVDelete")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.KVDeleteRequest{}
-	req.Key = a0
-	if err := c.Err(); err != nil {
-		x.report("KVDelete", err)
-		r0 = bridgeError("plugin.bridge.kv_delete.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.KVDelete(ctx, req)
-	if err != nil {
-		x.report("KVDelete", err)
-		r0 = bridgeError("plugin.bridge.kv_delete.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("KVDelete", err)
-		r0 = bridgeError("plugin.bridge.kv_delete.unavailable", 503, err)
-		return
-	}
-	return t0
+// KVDelete removes a key from the calling plugin's key-value store; a missing key is not an error. Fails
+// with an AppError when the store cannot be written.
+// Minimum server version: 5.2.
+func (x *APIClient) KVDelete(key string) *model.AppError {
+	call := x.call("KVDelete", failure{"plugin.bridge.kv_delete.unavailable", 503})
+	resp, err := unary(call, x.client.KVDelete, &pluginpb.KVDeleteRequest{Key: key})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// KVDeleteAll calls the KVDeleteAll RPC.
-func (x *APIClient) KVDeleteAll() (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("KVDeleteAll")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.KVDeleteAllRequest{}
-	if err := c.Err(); err != nil {
-		x.report("KVDeleteAll", err)
-		r0 = bridgeError("plugin.bridge.kv_delete_all.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.KVDeleteAll(ctx, req)
-	if err != nil {
-		x.report("KVDeleteAll", err)
-		r0 = bridgeError("plugin.bridge.kv_delete_all.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("KVDeleteAll", err)
-		r0 = bridgeError("plugin.bridge.kv_delete_all.unavailable", 503, err)
-		return
-	}
-	return t0
+// KVDeleteAll removes every key of the calling plugin's key-value store. Fails with an AppError when the
+// store cannot be written.
+// Minimum server version: 5.6.
+func (x *APIClient) KVDeleteAll() *model.AppError {
+	call := x.call("KVDeleteAll", failure{"plugin.bridge.kv_delete_all.unavailable", 503})
+	resp, err := unary(call, x.client.KVDeleteAll, &pluginpb.KVDeleteAllRequest{})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// KVList calls the KVList RPC.
-func (x *APIClient) KVList(a0 int, a1 int) (r0 []string, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("KVList")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.KVListRequest{}
-	req.Page = int64(a0)
-	req.PerPage = int64(a1)
-	if err := c.Err(); err != nil {
-		x.report("KVList", err)
-		r1 = bridgeError("plugin.bridge.kv_list.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.KVList(ctx, req)
-	if err != nil {
-		x.report("KVList", err)
-		r1 = bridgeError("plugin.bridge.kv_list.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Keys
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("KVList", err)
-		r1 = bridgeError("plugin.bridge.kv_list.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// KVList returns a page of the keys in the calling plugin's key-value store. Fails with an AppError when
+// the store cannot be read.
+// Minimum server version: 5.6.
+func (x *APIClient) KVList(page int, perPage int) ([]string, *model.AppError) {
+	call := x.call("KVList", failure{"plugin.bridge.kv_list.unavailable", 503})
+	resp, err := unary(call, x.client.KVList, &pluginpb.KVListRequest{Page: int64(page), PerPage: int64(perPage)})
+	return result2(call, err, resp.GetKeys(), call.AppErrorFromProto(resp.GetError()))
 }
 
-// PublishWebSocketEvent calls the PublishWebSocketEvent RPC.
-func (x *APIClient) PublishWebSocketEvent(a0 string, a1 map[string]any, a2 *model.WebsocketBroadcast) {
-
-	ctx, cancel := x.callContext("PublishWebSocketEvent")
-	defer cancel()
-	var c Converter
+// PublishWebSocketEvent sends a custom websocket event to the connected clients chosen by the broadcast; the event name
+// is prefixed with "custom_<plugin id>_". It returns nothing and does not report errors.
+// Minimum server version: 5.2.
+func (x *APIClient) PublishWebSocketEvent(event string, payload map[string]any, broadcast *model.WebsocketBroadcast) {
+	call := x.call("PublishWebSocketEvent", failure{})
 	req := &pluginpb.PublishWebSocketEventRequest{}
-	req.Event = a0
-	req.Payload = c.mapToStruct(a1)
-	req.Broadcast = c.WebsocketBroadcastToProto(a2)
-	if err := c.Err(); err != nil {
-		x.report("PublishWebSocketEvent", err)
-		return
-	}
-	_, err := x.client.PublishWebSocketEvent(ctx, req)
-	if err != nil {
-		x.report("PublishWebSocketEvent", err)
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("PublishWebSocketEvent", err)
-		return
-	}
-	return
+	req.Event = event
+	req.Payload = call.mapToStruct(payload)
+	req.Broadcast = call.WebsocketBroadcastToProto(broadcast)
+	_, err := unary(call, x.client.PublishWebSocketEvent, req)
+	call.done(err)
 }
 
-// HasPermissionTo calls the HasPermissionTo RPC.
-func (x *APIClient) HasPermissionTo(a0 string, a1 *model.Permission) (r0 bool) {
-
-	ctx, cancel := x.callContext("HasPermissionTo")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.HasPermissionToRequest{}
-	req.UserId = a0
-	req.Permission = c.PermissionToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("HasPermissionTo", err)
-		return
-	}
-	resp, err := x.client.HasPermissionTo(ctx, req)
-	if err != nil {
-		x.report("HasPermissionTo", err)
-		return
-	}
-	t0 := resp.HasPermission
-	if err := c.Err(); err != nil {
-		x.report("HasPermissionTo", err)
-		return
-	}
-	return t0
+// HasPermissionTo tells whether a user holds a permission at system level. It does not report errors; a failed
+// check answers false.
+// Minimum server version: 5.3.
+func (x *APIClient) HasPermissionTo(userID string, permission *model.Permission) bool {
+	call := x.call("HasPermissionTo", failure{})
+	resp, err := unary(call, x.client.HasPermissionTo, &pluginpb.HasPermissionToRequest{UserId: userID, Permission: call.PermissionToProto(permission)})
+	return result1(call, err, resp.GetHasPermission())
 }
 
-// HasPermissionToTeam calls the HasPermissionToTeam RPC.
-func (x *APIClient) HasPermissionToTeam(a0 string, a1 string, a2 *model.Permission) (r0 bool) {
-
-	ctx, cancel := x.callContext("HasPermissionToTeam")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.HasPermissionToTeamRequest{}
-	req.UserId = a0
-	req.TeamId = a1
-	req.Permission = c.PermissionToProto(a2)
-	if err := c.Err(); err != nil {
-		x.report("HasPermissionToTeam", err)
-		return
-	}
-	resp, err := x.client.HasPermissionToTeam(ctx, req)
-	if err != nil {
-		x.report("HasPermissionToTeam", err)
-		return
-	}
-	t0 := resp.HasPermission
-	if err := c.Err(); err != nil {
-		x.report("HasPermissionToTeam", err)
-		return
-	}
-	return t0
+// HasPermissionToTeam tells whether a user holds a permission within a team. It does not report errors; a failed
+// check answers false.
+// Minimum server version: 5.3.
+func (x *APIClient) HasPermissionToTeam(userID string, teamID string, permission *model.Permission) bool {
+	call := x.call("HasPermissionToTeam", failure{})
+	resp, err := unary(call, x.client.HasPermissionToTeam, &pluginpb.HasPermissionToTeamRequest{UserId: userID, TeamId: teamID, Permission: call.PermissionToProto(permission)})
+	return result1(call, err, resp.GetHasPermission())
 }
 
-// HasPermissionToChannel calls the HasPermissionToChannel RPC.
-func (x *APIClient) HasPermissionToChannel(a0 string, a1 string, a2 *model.Permission) (r0 bool) {
-
-	ctx, cancel := x.callContext("HasPermissionToChannel")
-	defer cancel()
-	var c Converter
+// HasPermissionToChannel tells whether a user holds a permission within a channel. It does not report errors; a failed
+// check answers false.
+// Minimum server version: 5.3.
+func (x *APIClient) HasPermissionToChannel(userID string, channelId string, permission *model.Permission) bool {
+	call := x.call("HasPermissionToChannel", failure{})
 	req := &pluginpb.HasPermissionToChannelRequest{}
-	req.UserId = a0
-	req.ChannelId = a1
-	req.Permission = c.PermissionToProto(a2)
-	if err := c.Err(); err != nil {
-		x.report("HasPermissionToChannel", err)
-		return
-	}
-	resp, err := x.client.HasPermissionToChannel(ctx, req)
-	if err != nil {
-		x.report("HasPermissionToChannel", err)
-		return
-	}
-	t0 := resp.HasPermission
-	if err := c.Err(); err != nil {
-		x.report("HasPermissionToChannel", err)
-		return
-	}
-	return t0
+	req.UserId = userID
+	req.ChannelId = channelId
+	req.Permission = call.PermissionToProto(permission)
+	resp, err := unary(call, x.client.HasPermissionToChannel, req)
+	return result1(call, err, resp.GetHasPermission())
 }
 
-// RolesGrantPermission calls the RolesGrantPermission RPC.
-func (x *APIClient) RolesGrantPermission(a0 []string, a1 string) (r0 bool) {
-
-	ctx, cancel := x.callContext("RolesGrantPermission")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.RolesGrantPermissionRequest{}
-	req.RoleNames = a0
-	req.PermissionId = a1
-	if err := c.Err(); err != nil {
-		x.report("RolesGrantPermission", err)
-		return
-	}
-	resp, err := x.client.RolesGrantPermission(ctx, req)
-	if err != nil {
-		x.report("RolesGrantPermission", err)
-		return
-	}
-	t0 := resp.Granted
-	if err := c.Err(); err != nil {
-		x.report("RolesGrantPermission", err)
-		return
-	}
-	return t0
+// RolesGrantPermission tells whether any of the named roles grants a permission. It does not report errors.
+// Minimum server version: 6.3.
+func (x *APIClient) RolesGrantPermission(roleNames []string, permissionId string) bool {
+	call := x.call("RolesGrantPermission", failure{})
+	resp, err := unary(call, x.client.RolesGrantPermission, &pluginpb.RolesGrantPermissionRequest{RoleNames: roleNames, PermissionId: permissionId})
+	return result1(call, err, resp.GetGranted())
 }
 
-// LogDebug calls the LogDebug RPC.
-func (x *APIClient) LogDebug(a0 string, a1 ...any) {
-
-	ctx, cancel := x.callContext("LogDebug")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.LogDebugRequest{}
-	req.Msg = a0
-	req.KeyValuePairs = convSlice(a1, c.anyToValue)
-	if err := c.Err(); err != nil {
-		x.report("LogDebug", err)
-		return
-	}
-	_, err := x.client.LogDebug(ctx, req)
-	if err != nil {
-		x.report("LogDebug", err)
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("LogDebug", err)
-		return
-	}
-	return
+// LogDebug writes a debug-level message to the server log; the plugin id is added automatically. It
+// returns nothing.
+// Minimum server version: 5.2.
+func (x *APIClient) LogDebug(msg string, keyValuePairs ...any) {
+	call := x.call("LogDebug", failure{})
+	_, err := unary(call, x.client.LogDebug, &pluginpb.LogDebugRequest{Msg: msg, KeyValuePairs: convSlice(keyValuePairs, call.anyToValue)})
+	call.done(err)
 }
 
-// LogInfo calls the LogInfo RPC.
-func (x *APIClient) LogInfo(a0 string, a1 ...any) {
-
-	ctx, cancel := x.callContext("LogInfo")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.LogInfoRequest{}
-	req.Msg = a0
-	req.KeyValuePairs = convSlice(a1, c.anyToValue)
-	if err := c.Err(); err != nil {
-		x.report("LogInfo", err)
-		return
-	}
-	_, err := x.client.LogInfo(ctx, req)
-	if err != nil {
-		x.report("LogInfo", err)
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("LogInfo", err)
-		return
-	}
-	return
+// LogInfo writes an info-level message to the server log; the plugin id is added automatically. It
+// returns nothing.
+// Minimum server version: 5.2.
+func (x *APIClient) LogInfo(msg string, keyValuePairs ...any) {
+	call := x.call("LogInfo", failure{})
+	_, err := unary(call, x.client.LogInfo, &pluginpb.LogInfoRequest{Msg: msg, KeyValuePairs: convSlice(keyValuePairs, call.anyToValue)})
+	call.done(err)
 }
 
-// LogError calls the LogError RPC.
-func (x *APIClient) LogError(a0 string, a1 ...any) {
-
-	ctx, cancel := x.callContext("LogError")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.LogErrorRequest{}
-	req.Msg = a0
-	req.KeyValuePairs = convSlice(a1, c.anyToValue)
-	if err := c.Err(); err != nil {
-		x.report("LogError", err)
-		return
-	}
-	_, err := x.client.LogError(ctx, req)
-	if err != nil {
-		x.report("LogError", err)
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("LogError", err)
-		return
-	}
-	return
+// LogError writes an error-level message to the server log; the plugin id is added automatically. It
+// returns nothing.
+// Minimum server version: 5.2.
+func (x *APIClient) LogError(msg string, keyValuePairs ...any) {
+	call := x.call("LogError", failure{})
+	_, err := unary(call, x.client.LogError, &pluginpb.LogErrorRequest{Msg: msg, KeyValuePairs: convSlice(keyValuePairs, call.anyToValue)})
+	call.done(err)
 }
 
-// LogWarn calls the LogWarn RPC.
-func (x *APIClient) LogWarn(a0 string, a1 ...any) {
-
-	ctx, cancel := x.callContext("LogWarn")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.LogWarnRequest{}
-	req.Msg = a0
-	req.KeyValuePairs = convSlice(a1, c.anyToValue)
-	if err := c.Err(); err != nil {
-		x.report("LogWarn", err)
-		return
-	}
-	_, err := x.client.LogWarn(ctx, req)
-	if err != nil {
-		x.report("LogWarn", err)
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("LogWarn", err)
-		return
-	}
-	return
+// LogWarn writes a warning-level message to the server log; the plugin id is added automatically. It
+// returns nothing.
+// Minimum server version: 5.2.
+func (x *APIClient) LogWarn(msg string, keyValuePairs ...any) {
+	call := x.call("LogWarn", failure{})
+	_, err := unary(call, x.client.LogWarn, &pluginpb.LogWarnRequest{Msg: msg, KeyValuePairs: convSlice(keyValuePairs, call.anyToValue)})
+	call.done(err)
 }
 
-// SendMail calls the SendMail RPC.
-func (x *APIClient) SendMail(a0 string, a1 string, a2 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("SendMail")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SendMailRequest{}
-	req.To = a0
-	req.Subject = a1
-	req.HtmlBody = a2
-	if err := c.Err(); err != nil {
-		x.report("SendMail", err)
-		r0 = bridgeError("plugin.bridge.send_mail.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SendMail(ctx, req)
-	if err != nil {
-		x.report("SendMail", err)
-		r0 = bridgeError("plugin.bridge.send_mail.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SendMail", err)
-		r0 = bridgeError("plugin.bridge.send_mail.unavailable", 503, err)
-		return
-	}
-	return t0
+// SendMail sends an HTML email to one address through the server's mail settings. Fails with an AppError
+// when an argument is empty or sending fails.
+// Minimum server version: 5.7.
+func (x *APIClient) SendMail(to string, subject string, htmlBody string) *model.AppError {
+	call := x.call("SendMail", failure{"plugin.bridge.send_mail.unavailable", 503})
+	resp, err := unary(call, x.client.SendMail, &pluginpb.SendMailRequest{To: to, Subject: subject, HtmlBody: htmlBody})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// CreateBot calls the CreateBot RPC.
-func (x *APIClient) CreateBot(a0 *model.Bot) (r0 *model.Bot, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("CreateBot")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreateBotRequest{}
-	req.Bot = c.BotToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("CreateBot", err)
-		r1 = bridgeError("plugin.bridge.create_bot.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreateBot(ctx, req)
-	if err != nil {
-		x.report("CreateBot", err)
-		r1 = bridgeError("plugin.bridge.create_bot.unavailable", 503, err)
-		return
-	}
-	t0 := c.BotFromProto(resp.Bot)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreateBot", err)
-		r1 = bridgeError("plugin.bridge.create_bot.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CreateBot creates a bot and the user account behind it, and returns the bot. Fails with an AppError when
+// the data is invalid or the username is taken.
+// Minimum server version: 5.10.
+func (x *APIClient) CreateBot(bot *model.Bot) (*model.Bot, *model.AppError) {
+	call := x.call("CreateBot", failure{"plugin.bridge.create_bot.unavailable", 503})
+	resp, err := unary(call, x.client.CreateBot, &pluginpb.CreateBotRequest{Bot: call.BotToProto(bot)})
+	return result2(call, err, call.BotFromProto(resp.GetBot()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// PatchBot calls the PatchBot RPC.
-func (x *APIClient) PatchBot(a0 string, a1 *model.BotPatch) (r0 *model.Bot, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("PatchBot")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.PatchBotRequest{}
-	req.BotUserId = a0
-	req.BotPatch = c.BotPatchToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("PatchBot", err)
-		r1 = bridgeError("plugin.bridge.patch_bot.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.PatchBot(ctx, req)
-	if err != nil {
-		x.report("PatchBot", err)
-		r1 = bridgeError("plugin.bridge.patch_bot.unavailable", 503, err)
-		return
-	}
-	t0 := c.BotFromProto(resp.Bot)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("PatchBot", err)
-		r1 = bridgeError("plugin.bridge.patch_bot.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// PatchBot applies a partial change to a bot and its user account, and returns the result. Fails with an
+// AppError when the bot is unknown or the change is invalid.
+// Minimum server version: 5.10.
+func (x *APIClient) PatchBot(botUserId string, botPatch *model.BotPatch) (*model.Bot, *model.AppError) {
+	call := x.call("PatchBot", failure{"plugin.bridge.patch_bot.unavailable", 503})
+	resp, err := unary(call, x.client.PatchBot, &pluginpb.PatchBotRequest{BotUserId: botUserId, BotPatch: call.BotPatchToProto(botPatch)})
+	return result2(call, err, call.BotFromProto(resp.GetBot()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetBot calls the GetBot RPC.
-func (x *APIClient) GetBot(a0 string, a1 bool) (r0 *model.Bot, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetBot")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetBotRequest{}
-	req.BotUserId = a0
-	req.IncludeDeleted = a1
-	if err := c.Err(); err != nil {
-		x.report("GetBot", err)
-		r1 = bridgeError("plugin.bridge.get_bot.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetBot(ctx, req)
-	if err != nil {
-		x.report("GetBot", err)
-		r1 = bridgeError("plugin.bridge.get_bot.unavailable", 503, err)
-		return
-	}
-	t0 := c.BotFromProto(resp.Bot)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetBot", err)
-		r1 = bridgeError("plugin.bridge.get_bot.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetBot returns the bot with the given user id. Fails with an AppError when no such bot exists.
+// Minimum server version: 5.10.
+func (x *APIClient) GetBot(botUserId string, includeDeleted bool) (*model.Bot, *model.AppError) {
+	call := x.call("GetBot", failure{"plugin.bridge.get_bot.unavailable", 503})
+	resp, err := unary(call, x.client.GetBot, &pluginpb.GetBotRequest{BotUserId: botUserId, IncludeDeleted: includeDeleted})
+	return result2(call, err, call.BotFromProto(resp.GetBot()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetBots calls the GetBots RPC.
-func (x *APIClient) GetBots(a0 *model.BotGetOptions) (r0 []*model.Bot, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetBots")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetBotsRequest{}
-	req.Options = c.BotGetOptionsToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("GetBots", err)
-		r1 = bridgeError("plugin.bridge.get_bots.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetBots(ctx, req)
-	if err != nil {
-		x.report("GetBots", err)
-		r1 = bridgeError("plugin.bridge.get_bots.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Bot](resp.Bots, c.BotFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetBots", err)
-		r1 = bridgeError("plugin.bridge.get_bots.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetBots returns a page of bots selected by the given options. Fails with an AppError when the lookup
+// fails.
+// Minimum server version: 5.10.
+func (x *APIClient) GetBots(options *model.BotGetOptions) ([]*model.Bot, *model.AppError) {
+	call := x.call("GetBots", failure{"plugin.bridge.get_bots.unavailable", 503})
+	resp, err := unary(call, x.client.GetBots, &pluginpb.GetBotsRequest{Options: call.BotGetOptionsToProto(options)})
+	return result2(call, err, sliceFromProto[[]*model.Bot](resp.GetBots(), call.BotFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdateBotActive calls the UpdateBotActive RPC.
-func (x *APIClient) UpdateBotActive(a0 string, a1 bool) (r0 *model.Bot, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdateBotActive")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateBotActiveRequest{}
-	req.BotUserId = a0
-	req.Active = a1
-	if err := c.Err(); err != nil {
-		x.report("UpdateBotActive", err)
-		r1 = bridgeError("plugin.bridge.update_bot_active.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateBotActive(ctx, req)
-	if err != nil {
-		x.report("UpdateBotActive", err)
-		r1 = bridgeError("plugin.bridge.update_bot_active.unavailable", 503, err)
-		return
-	}
-	t0 := c.BotFromProto(resp.Bot)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateBotActive", err)
-		r1 = bridgeError("plugin.bridge.update_bot_active.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdateBotActive activates or deactivates a bot together with its user account, and returns the bot. Fails with
+// an AppError when the bot is unknown or the update fails.
+// Minimum server version: 5.10.
+func (x *APIClient) UpdateBotActive(botUserId string, active bool) (*model.Bot, *model.AppError) {
+	call := x.call("UpdateBotActive", failure{"plugin.bridge.update_bot_active.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateBotActive, &pluginpb.UpdateBotActiveRequest{BotUserId: botUserId, Active: active})
+	return result2(call, err, call.BotFromProto(resp.GetBot()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// PermanentDeleteBot calls the PermanentDeleteBot RPC.
-func (x *APIClient) PermanentDeleteBot(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("PermanentDeleteBot")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.PermanentDeleteBotRequest{}
-	req.BotUserId = a0
-	if err := c.Err(); err != nil {
-		x.report("PermanentDeleteBot", err)
-		r0 = bridgeError("plugin.bridge.permanent_delete_bot.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.PermanentDeleteBot(ctx, req)
-	if err != nil {
-		x.report("PermanentDeleteBot", err)
-		r0 = bridgeError("plugin.bridge.permanent_delete_bot.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("PermanentDeleteBot", err)
-		r0 = bridgeError("plugin.bridge.permanent_delete_bot.unavailable", 503, err)
-		return
-	}
-	return t0
+// PermanentDeleteBot deletes a bot and its user account for good. Fails with an AppError when the bot is unknown or
+// deletion fails.
+// Minimum server version: 5.10.
+func (x *APIClient) PermanentDeleteBot(botUserId string) *model.AppError {
+	call := x.call("PermanentDeleteBot", failure{"plugin.bridge.permanent_delete_bot.unavailable", 503})
+	resp, err := unary(call, x.client.PermanentDeleteBot, &pluginpb.PermanentDeleteBotRequest{BotUserId: botUserId})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// PluginHTTP calls the PluginHTTP RPC.
-func (x *APIClient) PluginHTTP(a0 *http.Request) (r0 *http.Response) {
-
+// PluginHTTP sends an HTTP request to another plugin's HTTP endpoint (inter-plugin call) and returns its
+// response; both bodies are streamed in chunks, so this is a bidirectional stream. It does not
+// report errors in-band: a failure shows up as an error status in the response.
+// Minimum server version: 5.18.
+func (x *APIClient) PluginHTTP(request *http.Request) *http.Response {
 	// The response body streams after the return: the exchange cancels the
 	// context itself when it ends.
-	ctx, cancel := context.WithCancel(a0.Context())
+	ctx, cancel := context.WithCancel(request.Context())
 	ctx = withHTTPStreamCancel(ctx, cancel)
 	stream, err := x.client.PluginHTTP(ctx)
+	var resp *http.Response
 	if err == nil {
 		send := func(f *pluginpb.HTTPRequest) error {
 			return stream.Send(&pluginpb.PluginHTTPRequest{Request: f})
@@ -4819,2734 +1569,918 @@ func (x *APIClient) PluginHTTP(a0 *http.Request) (r0 *http.Response) {
 			m, err := stream.Recv()
 			return m.GetResponse(), err
 		}
-		r0, err = roundTripHTTP(ctx, send, stream.CloseSend, recv, a0)
+		resp, err = roundTripHTTP(ctx, send, stream.CloseSend, recv, request)
 	}
 	if err != nil {
 		cancel()
 		x.report("PluginHTTP", err)
-		return badGateway(a0)
+		return badGateway(request)
 	}
-	return
+	return resp
 }
 
-// PublishUserTyping calls the PublishUserTyping RPC.
-func (x *APIClient) PublishUserTyping(a0 string, a1 string, a2 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("PublishUserTyping")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.PublishUserTypingRequest{}
-	req.UserId = a0
-	req.ChannelId = a1
-	req.ParentId = a2
-	if err := c.Err(); err != nil {
-		x.report("PublishUserTyping", err)
-		r0 = bridgeError("plugin.bridge.publish_user_typing.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.PublishUserTyping(ctx, req)
-	if err != nil {
-		x.report("PublishUserTyping", err)
-		r0 = bridgeError("plugin.bridge.publish_user_typing.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("PublishUserTyping", err)
-		r0 = bridgeError("plugin.bridge.publish_user_typing.unavailable", 503, err)
-		return
-	}
-	return t0
+// PublishUserTyping broadcasts a "user is typing" event for a channel, optionally inside a thread. Fails with an
+// AppError when an argument is missing or the event cannot be sent.
+// Minimum server version: 5.26.
+func (x *APIClient) PublishUserTyping(userID string, channelId string, parentId string) *model.AppError {
+	call := x.call("PublishUserTyping", failure{"plugin.bridge.publish_user_typing.unavailable", 503})
+	resp, err := unary(call, x.client.PublishUserTyping, &pluginpb.PublishUserTypingRequest{UserId: userID, ChannelId: channelId, ParentId: parentId})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// CreateCommand calls the CreateCommand RPC.
-func (x *APIClient) CreateCommand(a0 *model.Command) (r0 *model.Command, r1 error) {
-
-	ctx, cancel := x.callContext("CreateCommand")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreateCommandRequest{}
-	req.Cmd = c.CommandToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("CreateCommand", err)
-		r1 = bridgeError("plugin.bridge.create_command.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreateCommand(ctx, req)
-	if err != nil {
-		x.report("CreateCommand", err)
-		r1 = bridgeError("plugin.bridge.create_command.unavailable", 503, err)
-		return
-	}
-	t0 := c.CommandFromProto(resp.Command)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreateCommand", err)
-		r1 = bridgeError("plugin.bridge.create_command.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CreateCommand creates a slash command owned by the server rather than handled by the plugin; it outlives the
+// plugin, has no creator and records the plugin as its owner. Returns the stored command; fails
+// with a Go error when the command is invalid or the trigger is taken.
+// Minimum server version: 5.28.
+func (x *APIClient) CreateCommand(cmd *model.Command) (*model.Command, error) {
+	call := x.call("CreateCommand", failure{"plugin.bridge.create_command.unavailable", 503})
+	resp, err := unary(call, x.client.CreateCommand, &pluginpb.CreateCommandRequest{Cmd: call.CommandToProto(cmd)})
+	return result2(call, err, call.CommandFromProto(resp.GetCommand()), call.ErrorFromProto(resp.GetError()))
 }
 
-// ListCommands calls the ListCommands RPC.
-func (x *APIClient) ListCommands(a0 string) (r0 []*model.Command, r1 error) {
-
-	ctx, cancel := x.callContext("ListCommands")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ListCommandsRequest{}
-	req.TeamId = a0
-	if err := c.Err(); err != nil {
-		x.report("ListCommands", err)
-		r1 = bridgeError("plugin.bridge.list_commands.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.ListCommands(ctx, req)
-	if err != nil {
-		x.report("ListCommands", err)
-		r1 = bridgeError("plugin.bridge.list_commands.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Command](resp.Commands, c.CommandFromProto)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("ListCommands", err)
-		r1 = bridgeError("plugin.bridge.list_commands.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// ListCommands returns every slash command available in a team: custom, plugin and built-in ones. Fails with a
+// Go error when the list cannot be built.
+// Minimum server version: 5.28.
+func (x *APIClient) ListCommands(teamID string) ([]*model.Command, error) {
+	call := x.call("ListCommands", failure{"plugin.bridge.list_commands.unavailable", 503})
+	resp, err := unary(call, x.client.ListCommands, &pluginpb.ListCommandsRequest{TeamId: teamID})
+	return result2(call, err, sliceFromProto[[]*model.Command](resp.GetCommands(), call.CommandFromProto), call.ErrorFromProto(resp.GetError()))
 }
 
-// ListCustomCommands calls the ListCustomCommands RPC.
-func (x *APIClient) ListCustomCommands(a0 string) (r0 []*model.Command, r1 error) {
-
-	ctx, cancel := x.callContext("ListCustomCommands")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ListCustomCommandsRequest{}
-	req.TeamId = a0
-	if err := c.Err(); err != nil {
-		x.report("ListCustomCommands", err)
-		r1 = bridgeError("plugin.bridge.list_custom_commands.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.ListCustomCommands(ctx, req)
-	if err != nil {
-		x.report("ListCustomCommands", err)
-		r1 = bridgeError("plugin.bridge.list_custom_commands.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Command](resp.Commands, c.CommandFromProto)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("ListCustomCommands", err)
-		r1 = bridgeError("plugin.bridge.list_custom_commands.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// ListCustomCommands returns the slash commands of a team that were created through the integrations UI, the REST
+// API or CreateCommand. Fails with a Go error when the lookup fails.
+// Minimum server version: 5.28.
+func (x *APIClient) ListCustomCommands(teamID string) ([]*model.Command, error) {
+	call := x.call("ListCustomCommands", failure{"plugin.bridge.list_custom_commands.unavailable", 503})
+	resp, err := unary(call, x.client.ListCustomCommands, &pluginpb.ListCustomCommandsRequest{TeamId: teamID})
+	return result2(call, err, sliceFromProto[[]*model.Command](resp.GetCommands(), call.CommandFromProto), call.ErrorFromProto(resp.GetError()))
 }
 
-// ListPluginCommands calls the ListPluginCommands RPC.
-func (x *APIClient) ListPluginCommands(a0 string) (r0 []*model.Command, r1 error) {
-
-	ctx, cancel := x.callContext("ListPluginCommands")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ListPluginCommandsRequest{}
-	req.TeamId = a0
-	if err := c.Err(); err != nil {
-		x.report("ListPluginCommands", err)
-		r1 = bridgeError("plugin.bridge.list_plugin_commands.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.ListPluginCommands(ctx, req)
-	if err != nil {
-		x.report("ListPluginCommands", err)
-		r1 = bridgeError("plugin.bridge.list_plugin_commands.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Command](resp.Commands, c.CommandFromProto)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("ListPluginCommands", err)
-		r1 = bridgeError("plugin.bridge.list_plugin_commands.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// ListPluginCommands returns the slash commands of a team that plugins added with RegisterCommand. Fails with a Go
+// error when the lookup fails.
+// Minimum server version: 5.28.
+func (x *APIClient) ListPluginCommands(teamID string) ([]*model.Command, error) {
+	call := x.call("ListPluginCommands", failure{"plugin.bridge.list_plugin_commands.unavailable", 503})
+	resp, err := unary(call, x.client.ListPluginCommands, &pluginpb.ListPluginCommandsRequest{TeamId: teamID})
+	return result2(call, err, sliceFromProto[[]*model.Command](resp.GetCommands(), call.CommandFromProto), call.ErrorFromProto(resp.GetError()))
 }
 
-// ListBuiltInCommands calls the ListBuiltInCommands RPC.
-func (x *APIClient) ListBuiltInCommands() (r0 []*model.Command, r1 error) {
-
-	ctx, cancel := x.callContext("ListBuiltInCommands")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ListBuiltInCommandsRequest{}
-	if err := c.Err(); err != nil {
-		x.report("ListBuiltInCommands", err)
-		r1 = bridgeError("plugin.bridge.list_built_in_commands.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.ListBuiltInCommands(ctx, req)
-	if err != nil {
-		x.report("ListBuiltInCommands", err)
-		r1 = bridgeError("plugin.bridge.list_built_in_commands.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Command](resp.Commands, c.CommandFromProto)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("ListBuiltInCommands", err)
-		r1 = bridgeError("plugin.bridge.list_built_in_commands.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// ListBuiltInCommands returns the slash commands built into the server. Fails with a Go error when the list cannot be
+// built.
+// Minimum server version: 5.28.
+func (x *APIClient) ListBuiltInCommands() ([]*model.Command, error) {
+	call := x.call("ListBuiltInCommands", failure{"plugin.bridge.list_built_in_commands.unavailable", 503})
+	resp, err := unary(call, x.client.ListBuiltInCommands, &pluginpb.ListBuiltInCommandsRequest{})
+	return result2(call, err, sliceFromProto[[]*model.Command](resp.GetCommands(), call.CommandFromProto), call.ErrorFromProto(resp.GetError()))
 }
 
-// GetCommand calls the GetCommand RPC.
-func (x *APIClient) GetCommand(a0 string) (r0 *model.Command, r1 error) {
-
-	ctx, cancel := x.callContext("GetCommand")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetCommandRequest{}
-	req.CommandId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetCommand", err)
-		r1 = bridgeError("plugin.bridge.get_command.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetCommand(ctx, req)
-	if err != nil {
-		x.report("GetCommand", err)
-		r1 = bridgeError("plugin.bridge.get_command.unavailable", 503, err)
-		return
-	}
-	t0 := c.CommandFromProto(resp.Command)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetCommand", err)
-		r1 = bridgeError("plugin.bridge.get_command.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetCommand returns the slash command with the given id. Fails with a Go error when no such command exists.
+// Minimum server version: 5.28.
+func (x *APIClient) GetCommand(commandID string) (*model.Command, error) {
+	call := x.call("GetCommand", failure{"plugin.bridge.get_command.unavailable", 503})
+	resp, err := unary(call, x.client.GetCommand, &pluginpb.GetCommandRequest{CommandId: commandID})
+	return result2(call, err, call.CommandFromProto(resp.GetCommand()), call.ErrorFromProto(resp.GetError()))
 }
 
-// UpdateCommand calls the UpdateCommand RPC.
-func (x *APIClient) UpdateCommand(a0 string, a1 *model.Command) (r0 *model.Command, r1 error) {
-
-	ctx, cancel := x.callContext("UpdateCommand")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateCommandRequest{}
-	req.CommandId = a0
-	req.UpdatedCmd = c.CommandToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("UpdateCommand", err)
-		r1 = bridgeError("plugin.bridge.update_command.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateCommand(ctx, req)
-	if err != nil {
-		x.report("UpdateCommand", err)
-		r1 = bridgeError("plugin.bridge.update_command.unavailable", 503, err)
-		return
-	}
-	t0 := c.CommandFromProto(resp.Command)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateCommand", err)
-		r1 = bridgeError("plugin.bridge.update_command.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdateCommand saves changes to a slash command and returns the result; the id, token, creation and deletion
+// times and plugin id cannot change, and an empty team id keeps the current team. Fails with a Go
+// error when the command is unknown or the data is invalid.
+// Minimum server version: 5.28.
+func (x *APIClient) UpdateCommand(commandID string, updatedCmd *model.Command) (*model.Command, error) {
+	call := x.call("UpdateCommand", failure{"plugin.bridge.update_command.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateCommand, &pluginpb.UpdateCommandRequest{CommandId: commandID, UpdatedCmd: call.CommandToProto(updatedCmd)})
+	return result2(call, err, call.CommandFromProto(resp.GetCommand()), call.ErrorFromProto(resp.GetError()))
 }
 
-// DeleteCommand calls the DeleteCommand RPC.
-func (x *APIClient) DeleteCommand(a0 string) (r0 error) {
-
-	ctx, cancel := x.callContext("DeleteCommand")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeleteCommandRequest{}
-	req.CommandId = a0
-	if err := c.Err(); err != nil {
-		x.report("DeleteCommand", err)
-		r0 = bridgeError("plugin.bridge.delete_command.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeleteCommand(ctx, req)
-	if err != nil {
-		x.report("DeleteCommand", err)
-		r0 = bridgeError("plugin.bridge.delete_command.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeleteCommand", err)
-		r0 = bridgeError("plugin.bridge.delete_command.unavailable", 503, err)
-		return
-	}
-	return t0
+// DeleteCommand deletes the slash command with the given id. Fails with a Go error when the command is unknown
+// or cannot be deleted.
+// Minimum server version: 5.28.
+func (x *APIClient) DeleteCommand(commandID string) error {
+	call := x.call("DeleteCommand", failure{"plugin.bridge.delete_command.unavailable", 503})
+	resp, err := unary(call, x.client.DeleteCommand, &pluginpb.DeleteCommandRequest{CommandId: commandID})
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// CreateOAuthApp calls the CreateOAuthApp RPC.
-func (x *APIClient) CreateOAuthApp(a0 *model.OAuthApp) (r0 *model.OAuthApp, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("CreateOAuthApp")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreateOAuthAppRequest{}
-	req.App = c.OAuthAppToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("CreateOAuthApp", err)
-		r1 = bridgeError("plugin.bridge.create_o_auth_app.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreateOAuthApp(ctx, req)
-	if err != nil {
-		x.report("CreateOAuthApp", err)
-		r1 = bridgeError("plugin.bridge.create_o_auth_app.unavailable", 503, err)
-		return
-	}
-	t0 := c.OAuthAppFromProto(resp.App)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreateOAuthApp", err)
-		r1 = bridgeError("plugin.bridge.create_o_auth_app.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CreateOAuthApp registers an OAuth 2.0 application and returns it with its credentials. Fails with an AppError
+// when the data is invalid or storing fails.
+// Minimum server version: 5.38.
+func (x *APIClient) CreateOAuthApp(app *model.OAuthApp) (*model.OAuthApp, *model.AppError) {
+	call := x.call("CreateOAuthApp", failure{"plugin.bridge.create_o_auth_app.unavailable", 503})
+	resp, err := unary(call, x.client.CreateOAuthApp, &pluginpb.CreateOAuthAppRequest{App: call.OAuthAppToProto(app)})
+	return result2(call, err, call.OAuthAppFromProto(resp.GetApp()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetOAuthApp calls the GetOAuthApp RPC.
-func (x *APIClient) GetOAuthApp(a0 string) (r0 *model.OAuthApp, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetOAuthApp")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetOAuthAppRequest{}
-	req.AppId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetOAuthApp", err)
-		r1 = bridgeError("plugin.bridge.get_o_auth_app.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetOAuthApp(ctx, req)
-	if err != nil {
-		x.report("GetOAuthApp", err)
-		r1 = bridgeError("plugin.bridge.get_o_auth_app.unavailable", 503, err)
-		return
-	}
-	t0 := c.OAuthAppFromProto(resp.App)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetOAuthApp", err)
-		r1 = bridgeError("plugin.bridge.get_o_auth_app.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetOAuthApp returns the OAuth 2.0 application with the given id. Fails with an AppError when no such
+// application exists.
+// Minimum server version: 5.38.
+func (x *APIClient) GetOAuthApp(appID string) (*model.OAuthApp, *model.AppError) {
+	call := x.call("GetOAuthApp", failure{"plugin.bridge.get_o_auth_app.unavailable", 503})
+	resp, err := unary(call, x.client.GetOAuthApp, &pluginpb.GetOAuthAppRequest{AppId: appID})
+	return result2(call, err, call.OAuthAppFromProto(resp.GetApp()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdateOAuthApp calls the UpdateOAuthApp RPC.
-func (x *APIClient) UpdateOAuthApp(a0 *model.OAuthApp) (r0 *model.OAuthApp, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdateOAuthApp")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateOAuthAppRequest{}
-	req.App = c.OAuthAppToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("UpdateOAuthApp", err)
-		r1 = bridgeError("plugin.bridge.update_o_auth_app.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateOAuthApp(ctx, req)
-	if err != nil {
-		x.report("UpdateOAuthApp", err)
-		r1 = bridgeError("plugin.bridge.update_o_auth_app.unavailable", 503, err)
-		return
-	}
-	t0 := c.OAuthAppFromProto(resp.App)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateOAuthApp", err)
-		r1 = bridgeError("plugin.bridge.update_o_auth_app.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdateOAuthApp saves changes to an OAuth 2.0 application and returns the result. Fails with an AppError when
+// the application is unknown or the data is invalid.
+// Minimum server version: 5.38.
+func (x *APIClient) UpdateOAuthApp(app *model.OAuthApp) (*model.OAuthApp, *model.AppError) {
+	call := x.call("UpdateOAuthApp", failure{"plugin.bridge.update_o_auth_app.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateOAuthApp, &pluginpb.UpdateOAuthAppRequest{App: call.OAuthAppToProto(app)})
+	return result2(call, err, call.OAuthAppFromProto(resp.GetApp()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// DeleteOAuthApp calls the DeleteOAuthApp RPC.
-func (x *APIClient) DeleteOAuthApp(a0 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("DeleteOAuthApp")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeleteOAuthAppRequest{}
-	req.AppId = a0
-	if err := c.Err(); err != nil {
-		x.report("DeleteOAuthApp", err)
-		r0 = bridgeError("plugin.bridge.delete_o_auth_app.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeleteOAuthApp(ctx, req)
-	if err != nil {
-		x.report("DeleteOAuthApp", err)
-		r0 = bridgeError("plugin.bridge.delete_o_auth_app.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeleteOAuthApp", err)
-		r0 = bridgeError("plugin.bridge.delete_o_auth_app.unavailable", 503, err)
-		return
-	}
-	return t0
+// DeleteOAuthApp deletes the OAuth 2.0 application with the given id. Fails with an AppError when it is unknown
+// or cannot be deleted.
+// Minimum server version: 5.38.
+func (x *APIClient) DeleteOAuthApp(appID string) *model.AppError {
+	call := x.call("DeleteOAuthApp", failure{"plugin.bridge.delete_o_auth_app.unavailable", 503})
+	resp, err := unary(call, x.client.DeleteOAuthApp, &pluginpb.DeleteOAuthAppRequest{AppId: appID})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// PublishPluginClusterEvent calls the PublishPluginClusterEvent RPC.
-func (x *APIClient) PublishPluginClusterEvent(a0 model.PluginClusterEvent, a1 model.PluginClusterEventSendOptions) (r0 error) {
-
-	ctx, cancel := x.callContext("PublishPluginClusterEvent")
-	defer cancel()
-	var c Converter
+// PublishPluginClusterEvent sends an event to the other instances of the calling plugin in a high-availability cluster,
+// which receive it through their OnPluginClusterEvent hook. Fails with a Go error when the event
+// cannot be sent.
+// Minimum server version: 5.36.
+func (x *APIClient) PublishPluginClusterEvent(ev model.PluginClusterEvent, opts model.PluginClusterEventSendOptions) error {
+	call := x.call("PublishPluginClusterEvent", failure{"plugin.bridge.publish_plugin_cluster_event.unavailable", 503})
 	req := &pluginpb.PublishPluginClusterEventRequest{}
-	req.Ev = c.PluginClusterEventToProto(&a0)
-	req.Opts = c.PluginClusterEventSendOptionsToProto(&a1)
-	if err := c.Err(); err != nil {
-		x.report("PublishPluginClusterEvent", err)
-		r0 = bridgeError("plugin.bridge.publish_plugin_cluster_event.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.PublishPluginClusterEvent(ctx, req)
-	if err != nil {
-		x.report("PublishPluginClusterEvent", err)
-		r0 = bridgeError("plugin.bridge.publish_plugin_cluster_event.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("PublishPluginClusterEvent", err)
-		r0 = bridgeError("plugin.bridge.publish_plugin_cluster_event.unavailable", 503, err)
-		return
-	}
-	return t0
+	req.Ev = call.PluginClusterEventToProto(&ev)
+	req.Opts = call.PluginClusterEventSendOptionsToProto(&opts)
+	resp, err := unary(call, x.client.PublishPluginClusterEvent, req)
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// RequestTrialLicense calls the RequestTrialLicense RPC.
-func (x *APIClient) RequestTrialLicense(a0 string, a1 int, a2 bool, a3 bool) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("RequestTrialLicense")
-	defer cancel()
-	var c Converter
+// RequestTrialLicense asks for a trial license for the given number of users and installs it on the server. Fails
+// with an AppError when the terms are not accepted or the request is refused.
+// Minimum server version: 5.36.
+func (x *APIClient) RequestTrialLicense(requesterID string, users int, termsAccepted bool, receiveEmailsAccepted bool) *model.AppError {
+	call := x.call("RequestTrialLicense", failure{"plugin.bridge.request_trial_license.unavailable", 503})
 	req := &pluginpb.RequestTrialLicenseRequest{}
-	req.RequesterId = a0
-	req.Users = int64(a1)
-	req.TermsAccepted = a2
-	req.ReceiveEmailsAccepted = a3
-	if err := c.Err(); err != nil {
-		x.report("RequestTrialLicense", err)
-		r0 = bridgeError("plugin.bridge.request_trial_license.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.RequestTrialLicense(ctx, req)
-	if err != nil {
-		x.report("RequestTrialLicense", err)
-		r0 = bridgeError("plugin.bridge.request_trial_license.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("RequestTrialLicense", err)
-		r0 = bridgeError("plugin.bridge.request_trial_license.unavailable", 503, err)
-		return
-	}
-	return t0
+	req.RequesterId = requesterID
+	req.Users = int64(users)
+	req.TermsAccepted = termsAccepted
+	req.ReceiveEmailsAccepted = receiveEmailsAccepted
+	resp, err := unary(call, x.client.RequestTrialLicense, req)
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetCloudLimits calls the GetCloudLimits RPC.
-func (x *APIClient) GetCloudLimits() (r0 *model.ProductLimits, r1 error) {
-
-	ctx, cancel := x.callContext("GetCloudLimits")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetCloudLimitsRequest{}
-	if err := c.Err(); err != nil {
-		x.report("GetCloudLimits", err)
-		r1 = bridgeError("plugin.bridge.get_cloud_limits.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetCloudLimits(ctx, req)
-	if err != nil {
-		x.report("GetCloudLimits", err)
-		r1 = bridgeError("plugin.bridge.get_cloud_limits.unavailable", 503, err)
-		return
-	}
-	t0 := c.ProductLimitsFromProto(resp.Limits)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetCloudLimits", err)
-		r1 = bridgeError("plugin.bridge.get_cloud_limits.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetCloudLimits returns the product limits of a cloud workspace, if any. Fails with a Go error when they cannot
+// be read.
+// Minimum server version: 7.0.
+func (x *APIClient) GetCloudLimits() (*model.ProductLimits, error) {
+	call := x.call("GetCloudLimits", failure{"plugin.bridge.get_cloud_limits.unavailable", 503})
+	resp, err := unary(call, x.client.GetCloudLimits, &pluginpb.GetCloudLimitsRequest{})
+	return result2(call, err, call.ProductLimitsFromProto(resp.GetLimits()), call.ErrorFromProto(resp.GetError()))
 }
 
-// EnsureBotUser calls the EnsureBotUser RPC.
-func (x *APIClient) EnsureBotUser(a0 *model.Bot) (r0 string, r1 error) {
-
-	ctx, cancel := x.callContext("EnsureBotUser")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.EnsureBotUserRequest{}
-	req.Bot = c.BotToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("EnsureBotUser", err)
-		r1 = bridgeError("plugin.bridge.ensure_bot_user.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.EnsureBotUser(ctx, req)
-	if err != nil {
-		x.report("EnsureBotUser", err)
-		r1 = bridgeError("plugin.bridge.ensure_bot_user.unavailable", 503, err)
-		return
-	}
-	t0 := resp.BotUserId
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("EnsureBotUser", err)
-		r1 = bridgeError("plugin.bridge.ensure_bot_user.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// EnsureBotUser creates a bot, or updates it when a bot with that username already exists, and returns its user
+// id. Fails with a Go error when the bot cannot be created or updated.
+// Minimum server version: 7.1.
+func (x *APIClient) EnsureBotUser(bot *model.Bot) (string, error) {
+	call := x.call("EnsureBotUser", failure{"plugin.bridge.ensure_bot_user.unavailable", 503})
+	resp, err := unary(call, x.client.EnsureBotUser, &pluginpb.EnsureBotUserRequest{Bot: call.BotToProto(bot)})
+	return result2(call, err, resp.GetBotUserId(), call.ErrorFromProto(resp.GetError()))
 }
 
-// RegisterCollectionAndTopic calls the RegisterCollectionAndTopic RPC.
-func (x *APIClient) RegisterCollectionAndTopic(a0 string, a1 string) (r0 error) {
-
-	ctx, cancel := x.callContext("RegisterCollectionAndTopic")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.RegisterCollectionAndTopicRequest{}
-	req.CollectionType = a0
-	req.TopicType = a1
-	if err := c.Err(); err != nil {
-		x.report("RegisterCollectionAndTopic", err)
-		r0 = bridgeError("plugin.bridge.register_collection_and_topic.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.RegisterCollectionAndTopic(ctx, req)
-	if err != nil {
-		x.report("RegisterCollectionAndTopic", err)
-		r0 = bridgeError("plugin.bridge.register_collection_and_topic.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("RegisterCollectionAndTopic", err)
-		r0 = bridgeError("plugin.bridge.register_collection_and_topic.unavailable", 503, err)
-		return
-	}
-	return t0
+// RegisterCollectionAndTopic no longer supported by the server; kept only for interface compatibility. It does nothing
+// useful and may always fail with a Go error.
+// Minimum server version: 7.6.
+func (x *APIClient) RegisterCollectionAndTopic(collectionType string, topicType string) error {
+	call := x.call("RegisterCollectionAndTopic", failure{"plugin.bridge.register_collection_and_topic.unavailable", 503})
+	resp, err := unary(call, x.client.RegisterCollectionAndTopic, &pluginpb.RegisterCollectionAndTopicRequest{CollectionType: collectionType, TopicType: topicType})
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// CreateUploadSession calls the CreateUploadSession RPC.
-func (x *APIClient) CreateUploadSession(a0 *model.UploadSession) (r0 *model.UploadSession, r1 error) {
-
-	ctx, cancel := x.callContext("CreateUploadSession")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreateUploadSessionRequest{}
-	req.Us = c.UploadSessionToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("CreateUploadSession", err)
-		r1 = bridgeError("plugin.bridge.create_upload_session.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreateUploadSession(ctx, req)
-	if err != nil {
-		x.report("CreateUploadSession", err)
-		r1 = bridgeError("plugin.bridge.create_upload_session.unavailable", 503, err)
-		return
-	}
-	t0 := c.UploadSessionFromProto(resp.UploadSession)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreateUploadSession", err)
-		r1 = bridgeError("plugin.bridge.create_upload_session.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CreateUploadSession creates a resumable upload session and returns it. Fails with a Go error when the session is
+// invalid or cannot be stored.
+// Minimum server version: 7.6.
+func (x *APIClient) CreateUploadSession(us *model.UploadSession) (*model.UploadSession, error) {
+	call := x.call("CreateUploadSession", failure{"plugin.bridge.create_upload_session.unavailable", 503})
+	resp, err := unary(call, x.client.CreateUploadSession, &pluginpb.CreateUploadSessionRequest{Us: call.UploadSessionToProto(us)})
+	return result2(call, err, call.UploadSessionFromProto(resp.GetUploadSession()), call.ErrorFromProto(resp.GetError()))
 }
 
-// UploadData calls the UploadData RPC.
-func (x *APIClient) UploadData(a0 *model.UploadSession, a1 io.Reader) (r0 *model.FileInfo, r1 error) {
-
-	ctx, cancel := x.callContext("UploadData")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UploadDataRequest{}
-	req.Us = c.UploadSessionToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("UploadData", err)
-		r1 = bridgeError("plugin.bridge.upload_data.unavailable", 503, err)
-		return
-	}
-	stream, err := x.client.UploadData(ctx)
-	if err == nil {
-		err = sendChunks(stream.Send, req, a1, func(m *pluginpb.UploadDataRequest, b []byte) { m.Rd = b })
-	}
-	var resp *pluginpb.UploadDataResponse
-	if err == nil {
-		resp, err = stream.CloseAndRecv()
-	}
-	if err != nil {
-		x.report("UploadData", err)
-		r1 = bridgeError("plugin.bridge.upload_data.unavailable", 503, err)
-		return
-	}
-	t0 := c.FileInfoFromProto(resp.FileInfo)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UploadData", err)
-		r1 = bridgeError("plugin.bridge.upload_data.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UploadData uploads the content of an upload session, as a client stream of chunks; when the upload is
+// complete it returns the metadata of the resulting file. Fails with a Go error when the session
+// is unknown, the data exceeds the declared size or storing fails.
+// Minimum server version: 7.6.
+func (x *APIClient) UploadData(us *model.UploadSession, rd io.Reader) (*model.FileInfo, error) {
+	call := x.call("UploadData", failure{"plugin.bridge.upload_data.unavailable", 503})
+	resp, err := sendReader(call, x.client.UploadData, &pluginpb.UploadDataRequest{Us: call.UploadSessionToProto(us)}, rd, func(m *pluginpb.UploadDataRequest, b []byte) { m.Rd = b })
+	return result2(call, err, call.FileInfoFromProto(resp.GetFileInfo()), call.ErrorFromProto(resp.GetError()))
 }
 
-// GetUploadSession calls the GetUploadSession RPC.
-func (x *APIClient) GetUploadSession(a0 string) (r0 *model.UploadSession, r1 error) {
-
-	ctx, cancel := x.callContext("GetUploadSession")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetUploadSessionRequest{}
-	req.UploadId = a0
-	if err := c.Err(); err != nil {
-		x.report("GetUploadSession", err)
-		r1 = bridgeError("plugin.bridge.get_upload_session.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetUploadSession(ctx, req)
-	if err != nil {
-		x.report("GetUploadSession", err)
-		r1 = bridgeError("plugin.bridge.get_upload_session.unavailable", 503, err)
-		return
-	}
-	t0 := c.UploadSessionFromProto(resp.UploadSession)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetUploadSession", err)
-		r1 = bridgeError("plugin.bridge.get_upload_session.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetUploadSession returns the upload session with the given id. Fails with a Go error when no such session
+// exists.
+// Minimum server version: 7.6.
+func (x *APIClient) GetUploadSession(uploadID string) (*model.UploadSession, error) {
+	call := x.call("GetUploadSession", failure{"plugin.bridge.get_upload_session.unavailable", 503})
+	resp, err := unary(call, x.client.GetUploadSession, &pluginpb.GetUploadSessionRequest{UploadId: uploadID})
+	return result2(call, err, call.UploadSessionFromProto(resp.GetUploadSession()), call.ErrorFromProto(resp.GetError()))
 }
 
-// SendPushNotification calls the SendPushNotification RPC.
-func (x *APIClient) SendPushNotification(a0 *model.PushNotification, a1 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("SendPushNotification")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SendPushNotificationRequest{}
-	req.Notification = c.PushNotificationToProto(a0)
-	req.UserId = a1
-	if err := c.Err(); err != nil {
-		x.report("SendPushNotification", err)
-		r0 = bridgeError("plugin.bridge.send_push_notification.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SendPushNotification(ctx, req)
-	if err != nil {
-		x.report("SendPushNotification", err)
-		r0 = bridgeError("plugin.bridge.send_push_notification.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SendPushNotification", err)
-		r0 = bridgeError("plugin.bridge.send_push_notification.unavailable", 503, err)
-		return
-	}
-	return t0
+// SendPushNotification sends a push notification to every session of a user; the plugin must itself respect the
+// server's push settings and license, and the NotificationWillBePushed hook runs afterwards.
+// Fails with an AppError when the notification cannot be sent.
+// Minimum server version: 9.0.
+func (x *APIClient) SendPushNotification(notification *model.PushNotification, userID string) *model.AppError {
+	call := x.call("SendPushNotification", failure{"plugin.bridge.send_push_notification.unavailable", 503})
+	resp, err := unary(call, x.client.SendPushNotification, &pluginpb.SendPushNotificationRequest{Notification: call.PushNotificationToProto(notification), UserId: userID})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdateUserAuth calls the UpdateUserAuth RPC.
-func (x *APIClient) UpdateUserAuth(a0 string, a1 *model.UserAuth) (r0 *model.UserAuth, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdateUserAuth")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateUserAuthRequest{}
-	req.UserId = a0
-	req.UserAuth = c.UserAuthToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("UpdateUserAuth", err)
-		r1 = bridgeError("plugin.bridge.update_user_auth.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateUserAuth(ctx, req)
-	if err != nil {
-		x.report("UpdateUserAuth", err)
-		r1 = bridgeError("plugin.bridge.update_user_auth.unavailable", 503, err)
-		return
-	}
-	t0 := c.UserAuthFromProto(resp.UserAuth)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateUserAuth", err)
-		r1 = bridgeError("plugin.bridge.update_user_auth.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdateUserAuth changes how a user signs in (auth service and auth data) and returns the stored values; it is
+// meant for non-email auth services and cannot set a hashed password. Fails with an AppError when
+// the user is unknown or the data is invalid.
+// Minimum server version: 9.3.
+func (x *APIClient) UpdateUserAuth(userID string, userAuth *model.UserAuth) (*model.UserAuth, *model.AppError) {
+	call := x.call("UpdateUserAuth", failure{"plugin.bridge.update_user_auth.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateUserAuth, &pluginpb.UpdateUserAuthRequest{UserId: userID, UserAuth: call.UserAuthToProto(userAuth)})
+	return result2(call, err, call.UserAuthFromProto(resp.GetUserAuth()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// RegisterPluginForSharedChannels calls the RegisterPluginForSharedChannels RPC.
-func (x *APIClient) RegisterPluginForSharedChannels(a0 model.RegisterPluginOpts) (r0 string, r1 error) {
-
-	ctx, cancel := x.callContext("RegisterPluginForSharedChannels")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.RegisterPluginForSharedChannelsRequest{}
-	req.Opts = c.RegisterPluginOptsToProto(&a0)
-	if err := c.Err(); err != nil {
-		x.report("RegisterPluginForSharedChannels", err)
-		r1 = bridgeError("plugin.bridge.register_plugin_for_shared_channels.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.RegisterPluginForSharedChannels(ctx, req)
-	if err != nil {
-		x.report("RegisterPluginForSharedChannels", err)
-		r1 = bridgeError("plugin.bridge.register_plugin_for_shared_channels.unavailable", 503, err)
-		return
-	}
-	t0 := resp.RemoteId
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("RegisterPluginForSharedChannels", err)
-		r1 = bridgeError("plugin.bridge.register_plugin_for_shared_channels.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// RegisterPluginForSharedChannels registers the calling plugin as a remote for shared channels, so that it receives sync messages
+// through the OnSharedChannelsSyncMsg hook. Idempotent: the same plugin id always yields the same
+// remote id; fails with a Go error when registration fails.
+// Minimum server version: 9.5.
+func (x *APIClient) RegisterPluginForSharedChannels(opts model.RegisterPluginOpts) (string, error) {
+	call := x.call("RegisterPluginForSharedChannels", failure{"plugin.bridge.register_plugin_for_shared_channels.unavailable", 503})
+	resp, err := unary(call, x.client.RegisterPluginForSharedChannels, &pluginpb.RegisterPluginForSharedChannelsRequest{Opts: call.RegisterPluginOptsToProto(&opts)})
+	return result2(call, err, resp.GetRemoteId(), call.ErrorFromProto(resp.GetError()))
 }
 
-// UnregisterPluginForSharedChannels calls the UnregisterPluginForSharedChannels RPC.
-func (x *APIClient) UnregisterPluginForSharedChannels(a0 string) (r0 error) {
-
-	ctx, cancel := x.callContext("UnregisterPluginForSharedChannels")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UnregisterPluginForSharedChannelsRequest{}
-	req.PluginId = a0
-	if err := c.Err(); err != nil {
-		x.report("UnregisterPluginForSharedChannels", err)
-		r0 = bridgeError("plugin.bridge.unregister_plugin_for_shared_channels.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UnregisterPluginForSharedChannels(ctx, req)
-	if err != nil {
-		x.report("UnregisterPluginForSharedChannels", err)
-		r0 = bridgeError("plugin.bridge.unregister_plugin_for_shared_channels.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UnregisterPluginForSharedChannels", err)
-		r0 = bridgeError("plugin.bridge.unregister_plugin_for_shared_channels.unavailable", 503, err)
-		return
-	}
-	return t0
+// UnregisterPluginForSharedChannels removes all shared-channel remotes of a plugin so it stops receiving sync messages; typically
+// called from OnDeactivate. Fails with a Go error when the removal fails.
+// Minimum server version: 9.5.
+func (x *APIClient) UnregisterPluginForSharedChannels(pluginID string) error {
+	call := x.call("UnregisterPluginForSharedChannels", failure{"plugin.bridge.unregister_plugin_for_shared_channels.unavailable", 503})
+	resp, err := unary(call, x.client.UnregisterPluginForSharedChannels, &pluginpb.UnregisterPluginForSharedChannelsRequest{PluginId: pluginID})
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// UnregisterPluginRemoteForSharedChannels calls the UnregisterPluginRemoteForSharedChannels RPC.
-func (x *APIClient) UnregisterPluginRemoteForSharedChannels(a0 string) (r0 error) {
-
-	ctx, cancel := x.callContext("UnregisterPluginRemoteForSharedChannels")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UnregisterPluginRemoteForSharedChannelsRequest{}
-	req.RemoteId = a0
-	if err := c.Err(); err != nil {
-		x.report("UnregisterPluginRemoteForSharedChannels", err)
-		r0 = bridgeError("plugin.bridge.unregister_plugin_remote_for_shared_channels.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UnregisterPluginRemoteForSharedChannels(ctx, req)
-	if err != nil {
-		x.report("UnregisterPluginRemoteForSharedChannels", err)
-		r0 = bridgeError("plugin.bridge.unregister_plugin_remote_for_shared_channels.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UnregisterPluginRemoteForSharedChannels", err)
-		r0 = bridgeError("plugin.bridge.unregister_plugin_remote_for_shared_channels.unavailable", 503, err)
-		return
-	}
-	return t0
+// UnregisterPluginRemoteForSharedChannels removes one shared-channel remote of the calling plugin, which must own it; the remote stops
+// receiving sync messages. Fails with a Go error when the remote is unknown or owned by another
+// plugin.
+// Minimum server version: 11.7.
+func (x *APIClient) UnregisterPluginRemoteForSharedChannels(remoteID string) error {
+	call := x.call("UnregisterPluginRemoteForSharedChannels", failure{"plugin.bridge.unregister_plugin_remote_for_shared_channels.unavailable", 503})
+	resp, err := unary(call, x.client.UnregisterPluginRemoteForSharedChannels, &pluginpb.UnregisterPluginRemoteForSharedChannelsRequest{RemoteId: remoteID})
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// ShareChannel calls the ShareChannel RPC.
-func (x *APIClient) ShareChannel(a0 *model.SharedChannel) (r0 *model.SharedChannel, r1 error) {
-
-	ctx, cancel := x.callContext("ShareChannel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ShareChannelRequest{}
-	req.Sc = c.SharedChannelToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("ShareChannel", err)
-		r1 = bridgeError("plugin.bridge.share_channel.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.ShareChannel(ctx, req)
-	if err != nil {
-		x.report("ShareChannel", err)
-		r1 = bridgeError("plugin.bridge.share_channel.unavailable", 503, err)
-		return
-	}
-	t0 := c.SharedChannelFromProto(resp.SharedChannel)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("ShareChannel", err)
-		r1 = bridgeError("plugin.bridge.share_channel.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// ShareChannel marks a channel as shared and returns the shared-channel record; remotes must still be invited
+// with InviteRemoteToChannel. Fails with a Go error when the channel cannot be shared.
+// Minimum server version: 9.5.
+func (x *APIClient) ShareChannel(sc *model.SharedChannel) (*model.SharedChannel, error) {
+	call := x.call("ShareChannel", failure{"plugin.bridge.share_channel.unavailable", 503})
+	resp, err := unary(call, x.client.ShareChannel, &pluginpb.ShareChannelRequest{Sc: call.SharedChannelToProto(sc)})
+	return result2(call, err, call.SharedChannelFromProto(resp.GetSharedChannel()), call.ErrorFromProto(resp.GetError()))
 }
 
-// UpdateSharedChannel calls the UpdateSharedChannel RPC.
-func (x *APIClient) UpdateSharedChannel(a0 *model.SharedChannel) (r0 *model.SharedChannel, r1 error) {
-
-	ctx, cancel := x.callContext("UpdateSharedChannel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateSharedChannelRequest{}
-	req.Sc = c.SharedChannelToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("UpdateSharedChannel", err)
-		r1 = bridgeError("plugin.bridge.update_shared_channel.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateSharedChannel(ctx, req)
-	if err != nil {
-		x.report("UpdateSharedChannel", err)
-		r1 = bridgeError("plugin.bridge.update_shared_channel.unavailable", 503, err)
-		return
-	}
-	t0 := c.SharedChannelFromProto(resp.SharedChannel)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateSharedChannel", err)
-		r1 = bridgeError("plugin.bridge.update_shared_channel.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdateSharedChannel saves changes to a shared channel, such as its share name, display name, purpose or header, and
+// returns the result. Fails with a Go error when the channel is not shared or the data is
+// invalid.
+// Minimum server version: 9.5.
+func (x *APIClient) UpdateSharedChannel(sc *model.SharedChannel) (*model.SharedChannel, error) {
+	call := x.call("UpdateSharedChannel", failure{"plugin.bridge.update_shared_channel.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateSharedChannel, &pluginpb.UpdateSharedChannelRequest{Sc: call.SharedChannelToProto(sc)})
+	return result2(call, err, call.SharedChannelFromProto(resp.GetSharedChannel()), call.ErrorFromProto(resp.GetError()))
 }
 
-// UnshareChannel calls the UnshareChannel RPC.
-func (x *APIClient) UnshareChannel(a0 string) (r0 bool, r1 error) {
-
-	ctx, cancel := x.callContext("UnshareChannel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UnshareChannelRequest{}
-	req.ChannelId = a0
-	if err := c.Err(); err != nil {
-		x.report("UnshareChannel", err)
-		r1 = bridgeError("plugin.bridge.unshare_channel.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UnshareChannel(ctx, req)
-	if err != nil {
-		x.report("UnshareChannel", err)
-		r1 = bridgeError("plugin.bridge.unshare_channel.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Unshared
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UnshareChannel", err)
-		r1 = bridgeError("plugin.bridge.unshare_channel.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UnshareChannel stops sharing a channel and uninvites every remote from it. Returns whether the channel was
+// shared before; fails with a Go error when the change fails.
+// Minimum server version: 9.5.
+func (x *APIClient) UnshareChannel(channelID string) (bool, error) {
+	call := x.call("UnshareChannel", failure{"plugin.bridge.unshare_channel.unavailable", 503})
+	resp, err := unary(call, x.client.UnshareChannel, &pluginpb.UnshareChannelRequest{ChannelId: channelID})
+	return result2(call, err, resp.GetUnshared(), call.ErrorFromProto(resp.GetError()))
 }
 
-// UpdateSharedChannelCursor calls the UpdateSharedChannelCursor RPC.
-func (x *APIClient) UpdateSharedChannelCursor(a0 string, a1 string, a2 model.GetPostsSinceForSyncCursor) (r0 error) {
-
-	ctx, cancel := x.callContext("UpdateSharedChannelCursor")
-	defer cancel()
-	var c Converter
+// UpdateSharedChannelCursor sets the point up to which a channel counts as synced for a remote, forward to skip old posts
+// or backward to sync history again; it does not trigger a sync by itself. Fails with a Go error
+// when the channel or remote is unknown.
+// Minimum server version: 9.5.
+func (x *APIClient) UpdateSharedChannelCursor(channelID string, remoteID string, cusror model.GetPostsSinceForSyncCursor) error {
+	call := x.call("UpdateSharedChannelCursor", failure{"plugin.bridge.update_shared_channel_cursor.unavailable", 503})
 	req := &pluginpb.UpdateSharedChannelCursorRequest{}
-	req.ChannelId = a0
-	req.RemoteId = a1
-	req.Cursor = c.GetPostsSinceForSyncCursorToProto(&a2)
-	if err := c.Err(); err != nil {
-		x.report("UpdateSharedChannelCursor", err)
-		r0 = bridgeError("plugin.bridge.update_shared_channel_cursor.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateSharedChannelCursor(ctx, req)
-	if err != nil {
-		x.report("UpdateSharedChannelCursor", err)
-		r0 = bridgeError("plugin.bridge.update_shared_channel_cursor.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateSharedChannelCursor", err)
-		r0 = bridgeError("plugin.bridge.update_shared_channel_cursor.unavailable", 503, err)
-		return
-	}
-	return t0
+	req.ChannelId = channelID
+	req.RemoteId = remoteID
+	req.Cursor = call.GetPostsSinceForSyncCursorToProto(&cusror)
+	resp, err := unary(call, x.client.UpdateSharedChannelCursor, req)
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// SyncSharedChannel calls the SyncSharedChannel RPC.
-func (x *APIClient) SyncSharedChannel(a0 string) (r0 error) {
-
-	ctx, cancel := x.callContext("SyncSharedChannel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SyncSharedChannelRequest{}
-	req.ChannelId = a0
-	if err := c.Err(); err != nil {
-		x.report("SyncSharedChannel", err)
-		r0 = bridgeError("plugin.bridge.sync_shared_channel.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SyncSharedChannel(ctx, req)
-	if err != nil {
-		x.report("SyncSharedChannel", err)
-		r0 = bridgeError("plugin.bridge.sync_shared_channel.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SyncSharedChannel", err)
-		r0 = bridgeError("plugin.bridge.sync_shared_channel.unavailable", 503, err)
-		return
-	}
-	return t0
+// SyncSharedChannel makes a shared channel send its pending changes to all remotes now. Fails with a Go error when
+// the channel is not shared or the sync cannot start.
+// Minimum server version: 9.5.
+func (x *APIClient) SyncSharedChannel(channelID string) error {
+	call := x.call("SyncSharedChannel", failure{"plugin.bridge.sync_shared_channel.unavailable", 503})
+	resp, err := unary(call, x.client.SyncSharedChannel, &pluginpb.SyncSharedChannelRequest{ChannelId: channelID})
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// InviteRemoteToChannel calls the InviteRemoteToChannel RPC.
-func (x *APIClient) InviteRemoteToChannel(a0 string, a1 string, a2 string, a3 bool) (r0 error) {
-
-	ctx, cancel := x.callContext("InviteRemoteToChannel")
-	defer cancel()
-	var c Converter
+// InviteRemoteToChannel invites a remote, possibly this plugin, to a shared channel so it starts receiving the
+// channel's changes; it can share the channel first if needed. Fails with a Go error when the
+// channel is not shared (and may not be shared) or the invitation fails.
+// Minimum server version: 9.5.
+func (x *APIClient) InviteRemoteToChannel(channelID string, remoteID string, userID string, shareIfNotShared bool) error {
+	call := x.call("InviteRemoteToChannel", failure{"plugin.bridge.invite_remote_to_channel.unavailable", 503})
 	req := &pluginpb.InviteRemoteToChannelRequest{}
-	req.ChannelId = a0
-	req.RemoteId = a1
-	req.UserId = a2
-	req.ShareIfNotShared = a3
-	if err := c.Err(); err != nil {
-		x.report("InviteRemoteToChannel", err)
-		r0 = bridgeError("plugin.bridge.invite_remote_to_channel.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.InviteRemoteToChannel(ctx, req)
-	if err != nil {
-		x.report("InviteRemoteToChannel", err)
-		r0 = bridgeError("plugin.bridge.invite_remote_to_channel.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("InviteRemoteToChannel", err)
-		r0 = bridgeError("plugin.bridge.invite_remote_to_channel.unavailable", 503, err)
-		return
-	}
-	return t0
+	req.ChannelId = channelID
+	req.RemoteId = remoteID
+	req.UserId = userID
+	req.ShareIfNotShared = shareIfNotShared
+	resp, err := unary(call, x.client.InviteRemoteToChannel, req)
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// UninviteRemoteFromChannel calls the UninviteRemoteFromChannel RPC.
-func (x *APIClient) UninviteRemoteFromChannel(a0 string, a1 string) (r0 error) {
-
-	ctx, cancel := x.callContext("UninviteRemoteFromChannel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UninviteRemoteFromChannelRequest{}
-	req.ChannelId = a0
-	req.RemoteId = a1
-	if err := c.Err(); err != nil {
-		x.report("UninviteRemoteFromChannel", err)
-		r0 = bridgeError("plugin.bridge.uninvite_remote_from_channel.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UninviteRemoteFromChannel(ctx, req)
-	if err != nil {
-		x.report("UninviteRemoteFromChannel", err)
-		r0 = bridgeError("plugin.bridge.uninvite_remote_from_channel.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UninviteRemoteFromChannel", err)
-		r0 = bridgeError("plugin.bridge.uninvite_remote_from_channel.unavailable", 503, err)
-		return
-	}
-	return t0
+// UninviteRemoteFromChannel removes a remote, possibly this plugin, from a shared channel so it stops receiving the
+// channel's changes. Fails with a Go error when the remote is not invited or the removal fails.
+// Minimum server version: 9.5.
+func (x *APIClient) UninviteRemoteFromChannel(channelID string, remoteID string) error {
+	call := x.call("UninviteRemoteFromChannel", failure{"plugin.bridge.uninvite_remote_from_channel.unavailable", 503})
+	resp, err := unary(call, x.client.UninviteRemoteFromChannel, &pluginpb.UninviteRemoteFromChannelRequest{ChannelId: channelID, RemoteId: remoteID})
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// ReceiveSharedChannelSyncMsg calls the ReceiveSharedChannelSyncMsg RPC.
-func (x *APIClient) ReceiveSharedChannelSyncMsg(a0 string, a1 *model.SyncMsg) (r0 model.SyncResponse, r1 error) {
-
-	ctx, cancel := x.callContext("ReceiveSharedChannelSyncMsg")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ReceiveSharedChannelSyncMsgRequest{}
-	req.RemoteId = a0
-	req.Msg = c.SyncMsgToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("ReceiveSharedChannelSyncMsg", err)
-		r1 = bridgeError("plugin.bridge.receive_shared_channel_sync_msg.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.ReceiveSharedChannelSyncMsg(ctx, req)
-	if err != nil {
-		x.report("ReceiveSharedChannelSyncMsg", err)
-		r1 = bridgeError("plugin.bridge.receive_shared_channel_sync_msg.unavailable", 503, err)
-		return
-	}
-	t0 := deref(c.SyncResponseFromProto(resp.SyncResponse))
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("ReceiveSharedChannelSyncMsg", err)
-		r1 = bridgeError("plugin.bridge.receive_shared_channel_sync_msg.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// ReceiveSharedChannelSyncMsg feeds a sync message from one of the plugin's remotes into the server, creating or updating
+// posts, reactions, users, statuses, acknowledgements and memberships; without a channel id and
+// with only users it syncs users globally. Returns what was applied; fails with a Go error when
+// the remote is unknown or the message cannot be processed.
+// Minimum server version: 11.7.
+func (x *APIClient) ReceiveSharedChannelSyncMsg(remoteID string, msg *model.SyncMsg) (model.SyncResponse, error) {
+	call := x.call("ReceiveSharedChannelSyncMsg", failure{"plugin.bridge.receive_shared_channel_sync_msg.unavailable", 503})
+	resp, err := unary(call, x.client.ReceiveSharedChannelSyncMsg, &pluginpb.ReceiveSharedChannelSyncMsgRequest{RemoteId: remoteID, Msg: call.SyncMsgToProto(msg)})
+	return result2(call, err, deref(call.SyncResponseFromProto(resp.GetSyncResponse())), call.ErrorFromProto(resp.GetError()))
 }
 
-// ReceiveSharedChannelAttachmentSyncMsg calls the ReceiveSharedChannelAttachmentSyncMsg RPC.
-func (x *APIClient) ReceiveSharedChannelAttachmentSyncMsg(a0 string, a1 string, a2 *model.FileInfo, a3 io.Reader) (r0 *model.FileInfo, r1 error) {
-
-	ctx, cancel := x.callContext("ReceiveSharedChannelAttachmentSyncMsg")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest{}
-	req.RemoteId = a0
-	req.ChannelId = a1
-	req.Fi = c.FileInfoToProto(a2)
-	if err := c.Err(); err != nil {
-		x.report("ReceiveSharedChannelAttachmentSyncMsg", err)
-		r1 = bridgeError("plugin.bridge.receive_shared_channel_attachment_sync_msg.unavailable", 503, err)
-		return
-	}
-	stream, err := x.client.ReceiveSharedChannelAttachmentSyncMsg(ctx)
-	if err == nil {
-		err = sendChunks(stream.Send, req, a3, func(m *pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest, b []byte) { m.Data = b })
-	}
-	var resp *pluginpb.ReceiveSharedChannelAttachmentSyncMsgResponse
-	if err == nil {
-		resp, err = stream.CloseAndRecv()
-	}
-	if err != nil {
-		x.report("ReceiveSharedChannelAttachmentSyncMsg", err)
-		r1 = bridgeError("plugin.bridge.receive_shared_channel_attachment_sync_msg.unavailable", 503, err)
-		return
-	}
-	t0 := c.FileInfoFromProto(resp.FileInfo)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("ReceiveSharedChannelAttachmentSyncMsg", err)
-		r1 = bridgeError("plugin.bridge.receive_shared_channel_attachment_sync_msg.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// ReceiveSharedChannelAttachmentSyncMsg feeds a file attachment from one of the plugin's remotes into a shared channel, as a client
+// stream of chunks; the server chooses the storage path and links the file to its post in
+// whatever order the two arrive. Repeats with the same file id, channel and creator return the
+// existing record; fails with a Go error when the same file id exists under another channel or
+// creator, or storing fails.
+// Minimum server version: 11.7.
+func (x *APIClient) ReceiveSharedChannelAttachmentSyncMsg(remoteID string, channelID string, fi *model.FileInfo, data io.Reader) (*model.FileInfo, error) {
+	call := x.call("ReceiveSharedChannelAttachmentSyncMsg", failure{"plugin.bridge.receive_shared_channel_attachment_sync_msg.unavailable", 503})
+	resp, err := sendReader(call, x.client.ReceiveSharedChannelAttachmentSyncMsg, &pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest{RemoteId: remoteID, ChannelId: channelID, Fi: call.FileInfoToProto(fi)}, data, func(m *pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest, b []byte) { m.Data = b })
+	return result2(call, err, call.FileInfoFromProto(resp.GetFileInfo()), call.ErrorFromProto(resp.GetError()))
 }
 
-// ReceiveSharedChannelProfileImageSyncMsg calls the ReceiveSharedChannelProfileImageSyncMsg RPC.
-func (x *APIClient) ReceiveSharedChannelProfileImageSyncMsg(a0 string, a1 string, a2 []byte) (r0 error) {
-
-	ctx, cancel := x.callContext("ReceiveSharedChannelProfileImageSyncMsg")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ReceiveSharedChannelProfileImageSyncMsgRequest{}
-	req.RemoteId = a0
-	req.UserId = a1
-	req.Image = a2
-	if err := c.Err(); err != nil {
-		x.report("ReceiveSharedChannelProfileImageSyncMsg", err)
-		r0 = bridgeError("plugin.bridge.receive_shared_channel_profile_image_sync_msg.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.ReceiveSharedChannelProfileImageSyncMsg(ctx, req)
-	if err != nil {
-		x.report("ReceiveSharedChannelProfileImageSyncMsg", err)
-		r0 = bridgeError("plugin.bridge.receive_shared_channel_profile_image_sync_msg.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("ReceiveSharedChannelProfileImageSyncMsg", err)
-		r0 = bridgeError("plugin.bridge.receive_shared_channel_profile_image_sync_msg.unavailable", 503, err)
-		return
-	}
-	return t0
+// ReceiveSharedChannelProfileImageSyncMsg stores a user's profile picture received from one of the plugin's remotes; the user must belong
+// to that remote. Fails with a Go error when the user does not belong to the remote or the image
+// cannot be stored.
+// Minimum server version: 11.7.
+func (x *APIClient) ReceiveSharedChannelProfileImageSyncMsg(remoteID string, userID string, image []byte) error {
+	call := x.call("ReceiveSharedChannelProfileImageSyncMsg", failure{"plugin.bridge.receive_shared_channel_profile_image_sync_msg.unavailable", 503})
+	resp, err := unary(call, x.client.ReceiveSharedChannelProfileImageSyncMsg, &pluginpb.ReceiveSharedChannelProfileImageSyncMsgRequest{RemoteId: remoteID, UserId: userID, Image: image})
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// UpsertGroupMember calls the UpsertGroupMember RPC.
-func (x *APIClient) UpsertGroupMember(a0 string, a1 string) (r0 *model.GroupMember, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpsertGroupMember")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpsertGroupMemberRequest{}
-	req.GroupId = a0
-	req.UserId = a1
-	if err := c.Err(); err != nil {
-		x.report("UpsertGroupMember", err)
-		r1 = bridgeError("plugin.bridge.upsert_group_member.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpsertGroupMember(ctx, req)
-	if err != nil {
-		x.report("UpsertGroupMember", err)
-		r1 = bridgeError("plugin.bridge.upsert_group_member.unavailable", 503, err)
-		return
-	}
-	t0 := c.GroupMemberFromProto(resp.GroupMember)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpsertGroupMember", err)
-		r1 = bridgeError("plugin.bridge.upsert_group_member.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpsertGroupMember adds a user to a group, or refreshes the membership if it exists, and returns it. Fails with an
+// AppError when the group or user is unknown.
+// Minimum server version: 10.7.
+func (x *APIClient) UpsertGroupMember(groupID string, userID string) (*model.GroupMember, *model.AppError) {
+	call := x.call("UpsertGroupMember", failure{"plugin.bridge.upsert_group_member.unavailable", 503})
+	resp, err := unary(call, x.client.UpsertGroupMember, &pluginpb.UpsertGroupMemberRequest{GroupId: groupID, UserId: userID})
+	return result2(call, err, call.GroupMemberFromProto(resp.GetGroupMember()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpsertGroupMembers calls the UpsertGroupMembers RPC.
-func (x *APIClient) UpsertGroupMembers(a0 string, a1 []string) (r0 []*model.GroupMember, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpsertGroupMembers")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpsertGroupMembersRequest{}
-	req.GroupId = a0
-	req.UserIds = a1
-	if err := c.Err(); err != nil {
-		x.report("UpsertGroupMembers", err)
-		r1 = bridgeError("plugin.bridge.upsert_group_members.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpsertGroupMembers(ctx, req)
-	if err != nil {
-		x.report("UpsertGroupMembers", err)
-		r1 = bridgeError("plugin.bridge.upsert_group_members.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.GroupMember](resp.GroupMembers, c.GroupMemberFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpsertGroupMembers", err)
-		r1 = bridgeError("plugin.bridge.upsert_group_members.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpsertGroupMembers adds several users to a group, or refreshes their memberships, and returns them. Fails with an
+// AppError when the group is unknown or a user cannot be added.
+// Minimum server version: 10.7.
+func (x *APIClient) UpsertGroupMembers(groupID string, userIDs []string) ([]*model.GroupMember, *model.AppError) {
+	call := x.call("UpsertGroupMembers", failure{"plugin.bridge.upsert_group_members.unavailable", 503})
+	resp, err := unary(call, x.client.UpsertGroupMembers, &pluginpb.UpsertGroupMembersRequest{GroupId: groupID, UserIds: userIDs})
+	return result2(call, err, sliceFromProto[[]*model.GroupMember](resp.GetGroupMembers(), call.GroupMemberFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetGroupByRemoteID calls the GetGroupByRemoteID RPC.
-func (x *APIClient) GetGroupByRemoteID(a0 string, a1 model.GroupSource) (r0 *model.Group, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetGroupByRemoteID")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetGroupByRemoteIDRequest{}
-	req.RemoteId = a0
-	req.GroupSource = string(a1)
-	if err := c.Err(); err != nil {
-		x.report("GetGroupByRemoteID", err)
-		r1 = bridgeError("plugin.bridge.get_group_by_remote_id.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetGroupByRemoteID(ctx, req)
-	if err != nil {
-		x.report("GetGroupByRemoteID", err)
-		r1 = bridgeError("plugin.bridge.get_group_by_remote_id.unavailable", 503, err)
-		return
-	}
-	t0 := c.GroupFromProto(resp.Group)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetGroupByRemoteID", err)
-		r1 = bridgeError("plugin.bridge.get_group_by_remote_id.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetGroupByRemoteID returns the group that has the given remote id within a group source. Fails with an AppError
+// when no such group exists.
+// Minimum server version: 10.7.
+func (x *APIClient) GetGroupByRemoteID(remoteID string, groupSource model.GroupSource) (*model.Group, *model.AppError) {
+	call := x.call("GetGroupByRemoteID", failure{"plugin.bridge.get_group_by_remote_id.unavailable", 503})
+	resp, err := unary(call, x.client.GetGroupByRemoteID, &pluginpb.GetGroupByRemoteIDRequest{RemoteId: remoteID, GroupSource: string(groupSource)})
+	return result2(call, err, call.GroupFromProto(resp.GetGroup()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// CreateGroup calls the CreateGroup RPC.
-func (x *APIClient) CreateGroup(a0 *model.Group) (r0 *model.Group, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("CreateGroup")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreateGroupRequest{}
-	req.Group = c.GroupToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("CreateGroup", err)
-		r1 = bridgeError("plugin.bridge.create_group.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreateGroup(ctx, req)
-	if err != nil {
-		x.report("CreateGroup", err)
-		r1 = bridgeError("plugin.bridge.create_group.unavailable", 503, err)
-		return
-	}
-	t0 := c.GroupFromProto(resp.Group)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreateGroup", err)
-		r1 = bridgeError("plugin.bridge.create_group.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CreateGroup creates a user group and returns it. Fails with an AppError when the data is invalid or the
+// name is taken.
+// Minimum server version: 10.7.
+func (x *APIClient) CreateGroup(group *model.Group) (*model.Group, *model.AppError) {
+	call := x.call("CreateGroup", failure{"plugin.bridge.create_group.unavailable", 503})
+	resp, err := unary(call, x.client.CreateGroup, &pluginpb.CreateGroupRequest{Group: call.GroupToProto(group)})
+	return result2(call, err, call.GroupFromProto(resp.GetGroup()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdateGroup calls the UpdateGroup RPC.
-func (x *APIClient) UpdateGroup(a0 *model.Group) (r0 *model.Group, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdateGroup")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateGroupRequest{}
-	req.Group = c.GroupToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("UpdateGroup", err)
-		r1 = bridgeError("plugin.bridge.update_group.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateGroup(ctx, req)
-	if err != nil {
-		x.report("UpdateGroup", err)
-		r1 = bridgeError("plugin.bridge.update_group.unavailable", 503, err)
-		return
-	}
-	t0 := c.GroupFromProto(resp.Group)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateGroup", err)
-		r1 = bridgeError("plugin.bridge.update_group.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdateGroup saves changes to a user group and returns the result. Fails with an AppError when the group is
+// unknown or the data is invalid.
+// Minimum server version: 10.7.
+func (x *APIClient) UpdateGroup(group *model.Group) (*model.Group, *model.AppError) {
+	call := x.call("UpdateGroup", failure{"plugin.bridge.update_group.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateGroup, &pluginpb.UpdateGroupRequest{Group: call.GroupToProto(group)})
+	return result2(call, err, call.GroupFromProto(resp.GetGroup()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// DeleteGroup calls the DeleteGroup RPC.
-func (x *APIClient) DeleteGroup(a0 string) (r0 *model.Group, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("DeleteGroup")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeleteGroupRequest{}
-	req.GroupId = a0
-	if err := c.Err(); err != nil {
-		x.report("DeleteGroup", err)
-		r1 = bridgeError("plugin.bridge.delete_group.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeleteGroup(ctx, req)
-	if err != nil {
-		x.report("DeleteGroup", err)
-		r1 = bridgeError("plugin.bridge.delete_group.unavailable", 503, err)
-		return
-	}
-	t0 := c.GroupFromProto(resp.Group)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeleteGroup", err)
-		r1 = bridgeError("plugin.bridge.delete_group.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// DeleteGroup soft-deletes a user group and returns it. Fails with an AppError when the group is unknown or
+// cannot be deleted.
+// Minimum server version: 10.7.
+func (x *APIClient) DeleteGroup(groupID string) (*model.Group, *model.AppError) {
+	call := x.call("DeleteGroup", failure{"plugin.bridge.delete_group.unavailable", 503})
+	resp, err := unary(call, x.client.DeleteGroup, &pluginpb.DeleteGroupRequest{GroupId: groupID})
+	return result2(call, err, call.GroupFromProto(resp.GetGroup()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// RestoreGroup calls the RestoreGroup RPC.
-func (x *APIClient) RestoreGroup(a0 string) (r0 *model.Group, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("RestoreGroup")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.RestoreGroupRequest{}
-	req.GroupId = a0
-	if err := c.Err(); err != nil {
-		x.report("RestoreGroup", err)
-		r1 = bridgeError("plugin.bridge.restore_group.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.RestoreGroup(ctx, req)
-	if err != nil {
-		x.report("RestoreGroup", err)
-		r1 = bridgeError("plugin.bridge.restore_group.unavailable", 503, err)
-		return
-	}
-	t0 := c.GroupFromProto(resp.Group)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("RestoreGroup", err)
-		r1 = bridgeError("plugin.bridge.restore_group.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// RestoreGroup restores a soft-deleted user group and returns it. Fails with an AppError when the group is
+// unknown or cannot be restored.
+// Minimum server version: 10.7.
+func (x *APIClient) RestoreGroup(groupID string) (*model.Group, *model.AppError) {
+	call := x.call("RestoreGroup", failure{"plugin.bridge.restore_group.unavailable", 503})
+	resp, err := unary(call, x.client.RestoreGroup, &pluginpb.RestoreGroupRequest{GroupId: groupID})
+	return result2(call, err, call.GroupFromProto(resp.GetGroup()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// DeleteGroupMember calls the DeleteGroupMember RPC.
-func (x *APIClient) DeleteGroupMember(a0 string, a1 string) (r0 *model.GroupMember, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("DeleteGroupMember")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeleteGroupMemberRequest{}
-	req.GroupId = a0
-	req.UserId = a1
-	if err := c.Err(); err != nil {
-		x.report("DeleteGroupMember", err)
-		r1 = bridgeError("plugin.bridge.delete_group_member.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeleteGroupMember(ctx, req)
-	if err != nil {
-		x.report("DeleteGroupMember", err)
-		r1 = bridgeError("plugin.bridge.delete_group_member.unavailable", 503, err)
-		return
-	}
-	t0 := c.GroupMemberFromProto(resp.GroupMember)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeleteGroupMember", err)
-		r1 = bridgeError("plugin.bridge.delete_group_member.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// DeleteGroupMember removes a user from a group and returns the removed membership. Fails with an AppError when the
+// user is not a member.
+// Minimum server version: 10.7.
+func (x *APIClient) DeleteGroupMember(groupID string, userID string) (*model.GroupMember, *model.AppError) {
+	call := x.call("DeleteGroupMember", failure{"plugin.bridge.delete_group_member.unavailable", 503})
+	resp, err := unary(call, x.client.DeleteGroupMember, &pluginpb.DeleteGroupMemberRequest{GroupId: groupID, UserId: userID})
+	return result2(call, err, call.GroupMemberFromProto(resp.GetGroupMember()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetGroupSyncable calls the GetGroupSyncable RPC.
-func (x *APIClient) GetGroupSyncable(a0 string, a1 string, a2 model.GroupSyncableType) (r0 *model.GroupSyncable, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetGroupSyncable")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetGroupSyncableRequest{}
-	req.GroupId = a0
-	req.SyncableId = a1
-	req.SyncableType = string(a2)
-	if err := c.Err(); err != nil {
-		x.report("GetGroupSyncable", err)
-		r1 = bridgeError("plugin.bridge.get_group_syncable.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetGroupSyncable(ctx, req)
-	if err != nil {
-		x.report("GetGroupSyncable", err)
-		r1 = bridgeError("plugin.bridge.get_group_syncable.unavailable", 503, err)
-		return
-	}
-	t0 := c.GroupSyncableFromProto(resp.GroupSyncable)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetGroupSyncable", err)
-		r1 = bridgeError("plugin.bridge.get_group_syncable.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetGroupSyncable returns the link between a group and one team or channel. Fails with an AppError when no such
+// link exists.
+// Minimum server version: 10.7.
+func (x *APIClient) GetGroupSyncable(groupID string, syncableID string, syncableType model.GroupSyncableType) (*model.GroupSyncable, *model.AppError) {
+	call := x.call("GetGroupSyncable", failure{"plugin.bridge.get_group_syncable.unavailable", 503})
+	resp, err := unary(call, x.client.GetGroupSyncable, &pluginpb.GetGroupSyncableRequest{GroupId: groupID, SyncableId: syncableID, SyncableType: string(syncableType)})
+	return result2(call, err, call.GroupSyncableFromProto(resp.GetGroupSyncable()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetGroupSyncables calls the GetGroupSyncables RPC.
-func (x *APIClient) GetGroupSyncables(a0 string, a1 model.GroupSyncableType) (r0 []*model.GroupSyncable, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetGroupSyncables")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetGroupSyncablesRequest{}
-	req.GroupId = a0
-	req.SyncableType = string(a1)
-	if err := c.Err(); err != nil {
-		x.report("GetGroupSyncables", err)
-		r1 = bridgeError("plugin.bridge.get_group_syncables.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetGroupSyncables(ctx, req)
-	if err != nil {
-		x.report("GetGroupSyncables", err)
-		r1 = bridgeError("plugin.bridge.get_group_syncables.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.GroupSyncable](resp.GroupSyncables, c.GroupSyncableFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetGroupSyncables", err)
-		r1 = bridgeError("plugin.bridge.get_group_syncables.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetGroupSyncables returns every link of a group to teams, or to channels. Fails with an AppError when the lookup
+// fails.
+// Minimum server version: 10.7.
+func (x *APIClient) GetGroupSyncables(groupID string, syncableType model.GroupSyncableType) ([]*model.GroupSyncable, *model.AppError) {
+	call := x.call("GetGroupSyncables", failure{"plugin.bridge.get_group_syncables.unavailable", 503})
+	resp, err := unary(call, x.client.GetGroupSyncables, &pluginpb.GetGroupSyncablesRequest{GroupId: groupID, SyncableType: string(syncableType)})
+	return result2(call, err, sliceFromProto[[]*model.GroupSyncable](resp.GetGroupSyncables(), call.GroupSyncableFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpsertGroupSyncable calls the UpsertGroupSyncable RPC.
-func (x *APIClient) UpsertGroupSyncable(a0 *model.GroupSyncable) (r0 *model.GroupSyncable, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpsertGroupSyncable")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpsertGroupSyncableRequest{}
-	req.GroupSyncable = c.GroupSyncableToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("UpsertGroupSyncable", err)
-		r1 = bridgeError("plugin.bridge.upsert_group_syncable.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpsertGroupSyncable(ctx, req)
-	if err != nil {
-		x.report("UpsertGroupSyncable", err)
-		r1 = bridgeError("plugin.bridge.upsert_group_syncable.unavailable", 503, err)
-		return
-	}
-	t0 := c.GroupSyncableFromProto(resp.GroupSyncable)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpsertGroupSyncable", err)
-		r1 = bridgeError("plugin.bridge.upsert_group_syncable.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpsertGroupSyncable creates the link between a group and a team or channel, or updates it when it exists, and
+// returns it. Fails with an AppError when the data is invalid or storing fails.
+// Minimum server version: 10.7.
+func (x *APIClient) UpsertGroupSyncable(groupSyncable *model.GroupSyncable) (*model.GroupSyncable, *model.AppError) {
+	call := x.call("UpsertGroupSyncable", failure{"plugin.bridge.upsert_group_syncable.unavailable", 503})
+	resp, err := unary(call, x.client.UpsertGroupSyncable, &pluginpb.UpsertGroupSyncableRequest{GroupSyncable: call.GroupSyncableToProto(groupSyncable)})
+	return result2(call, err, call.GroupSyncableFromProto(resp.GetGroupSyncable()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdateGroupSyncable calls the UpdateGroupSyncable RPC.
-func (x *APIClient) UpdateGroupSyncable(a0 *model.GroupSyncable) (r0 *model.GroupSyncable, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdateGroupSyncable")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateGroupSyncableRequest{}
-	req.GroupSyncable = c.GroupSyncableToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("UpdateGroupSyncable", err)
-		r1 = bridgeError("plugin.bridge.update_group_syncable.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateGroupSyncable(ctx, req)
-	if err != nil {
-		x.report("UpdateGroupSyncable", err)
-		r1 = bridgeError("plugin.bridge.update_group_syncable.unavailable", 503, err)
-		return
-	}
-	t0 := c.GroupSyncableFromProto(resp.GroupSyncable)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateGroupSyncable", err)
-		r1 = bridgeError("plugin.bridge.update_group_syncable.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdateGroupSyncable saves changes to an existing link between a group and a team or channel. Fails with an AppError
+// when the link is unknown or the data is invalid.
+// Minimum server version: 10.7.
+func (x *APIClient) UpdateGroupSyncable(groupSyncable *model.GroupSyncable) (*model.GroupSyncable, *model.AppError) {
+	call := x.call("UpdateGroupSyncable", failure{"plugin.bridge.update_group_syncable.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateGroupSyncable, &pluginpb.UpdateGroupSyncableRequest{GroupSyncable: call.GroupSyncableToProto(groupSyncable)})
+	return result2(call, err, call.GroupSyncableFromProto(resp.GetGroupSyncable()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// DeleteGroupSyncable calls the DeleteGroupSyncable RPC.
-func (x *APIClient) DeleteGroupSyncable(a0 string, a1 string, a2 model.GroupSyncableType) (r0 *model.GroupSyncable, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("DeleteGroupSyncable")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeleteGroupSyncableRequest{}
-	req.GroupId = a0
-	req.SyncableId = a1
-	req.SyncableType = string(a2)
-	if err := c.Err(); err != nil {
-		x.report("DeleteGroupSyncable", err)
-		r1 = bridgeError("plugin.bridge.delete_group_syncable.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeleteGroupSyncable(ctx, req)
-	if err != nil {
-		x.report("DeleteGroupSyncable", err)
-		r1 = bridgeError("plugin.bridge.delete_group_syncable.unavailable", 503, err)
-		return
-	}
-	t0 := c.GroupSyncableFromProto(resp.GroupSyncable)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeleteGroupSyncable", err)
-		r1 = bridgeError("plugin.bridge.delete_group_syncable.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// DeleteGroupSyncable removes the link between a group and a team or channel and returns it. Fails with an AppError
+// when no such link exists.
+// Minimum server version: 10.7.
+func (x *APIClient) DeleteGroupSyncable(groupID string, syncableID string, syncableType model.GroupSyncableType) (*model.GroupSyncable, *model.AppError) {
+	call := x.call("DeleteGroupSyncable", failure{"plugin.bridge.delete_group_syncable.unavailable", 503})
+	resp, err := unary(call, x.client.DeleteGroupSyncable, &pluginpb.DeleteGroupSyncableRequest{GroupId: groupID, SyncableId: syncableID, SyncableType: string(syncableType)})
+	return result2(call, err, call.GroupSyncableFromProto(resp.GetGroupSyncable()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// UpdateUserRoles calls the UpdateUserRoles RPC.
-func (x *APIClient) UpdateUserRoles(a0 string, a1 string) (r0 *model.User, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("UpdateUserRoles")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdateUserRolesRequest{}
-	req.UserId = a0
-	req.NewRoles = a1
-	if err := c.Err(); err != nil {
-		x.report("UpdateUserRoles", err)
-		r1 = bridgeError("plugin.bridge.update_user_roles.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdateUserRoles(ctx, req)
-	if err != nil {
-		x.report("UpdateUserRoles", err)
-		r1 = bridgeError("plugin.bridge.update_user_roles.unavailable", 503, err)
-		return
-	}
-	t0 := c.UserFromProto(resp.User)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdateUserRoles", err)
-		r1 = bridgeError("plugin.bridge.update_user_roles.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdateUserRoles replaces the system-level roles of a user and returns the user. Fails with an AppError when the
+// user is unknown or a role is invalid.
+// Minimum server version: 9.8.
+func (x *APIClient) UpdateUserRoles(userID string, newRoles string) (*model.User, *model.AppError) {
+	call := x.call("UpdateUserRoles", failure{"plugin.bridge.update_user_roles.unavailable", 503})
+	resp, err := unary(call, x.client.UpdateUserRoles, &pluginpb.UpdateUserRolesRequest{UserId: userID, NewRoles: newRoles})
+	return result2(call, err, call.UserFromProto(resp.GetUser()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetPluginID calls the GetPluginID RPC.
-func (x *APIClient) GetPluginID() (r0 string) {
-
-	ctx, cancel := x.callContext("GetPluginID")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPluginIDRequest{}
-	if err := c.Err(); err != nil {
-		x.report("GetPluginID", err)
-		return
-	}
-	resp, err := x.client.GetPluginID(ctx, req)
-	if err != nil {
-		x.report("GetPluginID", err)
-		return
-	}
-	t0 := resp.PluginId
-	if err := c.Err(); err != nil {
-		x.report("GetPluginID", err)
-		return
-	}
-	return t0
+// GetPluginID returns the id of the calling plugin. It cannot fail.
+// Minimum server version: 10.1.
+func (x *APIClient) GetPluginID() string {
+	call := x.call("GetPluginID", failure{})
+	resp, err := unary(call, x.client.GetPluginID, &pluginpb.GetPluginIDRequest{})
+	return result1(call, err, resp.GetPluginId())
 }
 
-// GetGroups calls the GetGroups RPC.
-func (x *APIClient) GetGroups(a0 int, a1 int, a2 model.GroupSearchOpts, a3 *model.ViewUsersRestrictions) (r0 []*model.Group, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetGroups")
-	defer cancel()
-	var c Converter
+// GetGroups returns a page of groups selected by search options, limited to what the view restrictions
+// allow. Fails with an AppError when the lookup fails.
+// Minimum server version: 10.7.
+func (x *APIClient) GetGroups(page int, perPage int, opts model.GroupSearchOpts, viewRestrictions *model.ViewUsersRestrictions) ([]*model.Group, *model.AppError) {
+	call := x.call("GetGroups", failure{"plugin.bridge.get_groups.unavailable", 503})
 	req := &pluginpb.GetGroupsRequest{}
-	req.Page = int64(a0)
-	req.PerPage = int64(a1)
-	req.Opts = c.GroupSearchOptsToProto(&a2)
-	req.ViewRestrictions = c.ViewUsersRestrictionsToProto(a3)
-	if err := c.Err(); err != nil {
-		x.report("GetGroups", err)
-		r1 = bridgeError("plugin.bridge.get_groups.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetGroups(ctx, req)
-	if err != nil {
-		x.report("GetGroups", err)
-		r1 = bridgeError("plugin.bridge.get_groups.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.Group](resp.Groups, c.GroupFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetGroups", err)
-		r1 = bridgeError("plugin.bridge.get_groups.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+	req.Page = int64(page)
+	req.PerPage = int64(perPage)
+	req.Opts = call.GroupSearchOptsToProto(&opts)
+	req.ViewRestrictions = call.ViewUsersRestrictionsToProto(viewRestrictions)
+	resp, err := unary(call, x.client.GetGroups, req)
+	return result2(call, err, sliceFromProto[[]*model.Group](resp.GetGroups(), call.GroupFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// CreateDefaultSyncableMemberships calls the CreateDefaultSyncableMemberships RPC.
-func (x *APIClient) CreateDefaultSyncableMemberships(a0 model.CreateDefaultMembershipParams) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("CreateDefaultSyncableMemberships")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreateDefaultSyncableMembershipsRequest{}
-	req.Params = c.CreateDefaultMembershipParamsToProto(&a0)
-	if err := c.Err(); err != nil {
-		x.report("CreateDefaultSyncableMemberships", err)
-		r0 = bridgeError("plugin.bridge.create_default_syncable_memberships.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreateDefaultSyncableMemberships(ctx, req)
-	if err != nil {
-		x.report("CreateDefaultSyncableMemberships", err)
-		r0 = bridgeError("plugin.bridge.create_default_syncable_memberships.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreateDefaultSyncableMemberships", err)
-		r0 = bridgeError("plugin.bridge.create_default_syncable_memberships.unavailable", 503, err)
-		return
-	}
-	return t0
+// CreateDefaultSyncableMemberships creates the team and channel memberships that group links call for, as selected by the
+// parameters. Fails with an AppError when the memberships cannot be created.
+// Minimum server version: 10.9.
+func (x *APIClient) CreateDefaultSyncableMemberships(params model.CreateDefaultMembershipParams) *model.AppError {
+	call := x.call("CreateDefaultSyncableMemberships", failure{"plugin.bridge.create_default_syncable_memberships.unavailable", 503})
+	resp, err := unary(call, x.client.CreateDefaultSyncableMemberships, &pluginpb.CreateDefaultSyncableMembershipsRequest{Params: call.CreateDefaultMembershipParamsToProto(&params)})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// DeleteGroupConstrainedMemberships calls the DeleteGroupConstrainedMemberships RPC.
-func (x *APIClient) DeleteGroupConstrainedMemberships() (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("DeleteGroupConstrainedMemberships")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeleteGroupConstrainedMembershipsRequest{}
-	if err := c.Err(); err != nil {
-		x.report("DeleteGroupConstrainedMemberships", err)
-		r0 = bridgeError("plugin.bridge.delete_group_constrained_memberships.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeleteGroupConstrainedMemberships(ctx, req)
-	if err != nil {
-		x.report("DeleteGroupConstrainedMemberships", err)
-		r0 = bridgeError("plugin.bridge.delete_group_constrained_memberships.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeleteGroupConstrainedMemberships", err)
-		r0 = bridgeError("plugin.bridge.delete_group_constrained_memberships.unavailable", 503, err)
-		return
-	}
-	return t0
+// DeleteGroupConstrainedMemberships removes team and channel memberships of users who are not in any allowed group of the
+// group-constrained teams and channels. Fails with an AppError when the cleanup fails.
+// Minimum server version: 10.9.
+func (x *APIClient) DeleteGroupConstrainedMemberships() *model.AppError {
+	call := x.call("DeleteGroupConstrainedMemberships", failure{"plugin.bridge.delete_group_constrained_memberships.unavailable", 503})
+	resp, err := unary(call, x.client.DeleteGroupConstrainedMemberships, &pluginpb.DeleteGroupConstrainedMembershipsRequest{})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// CreatePropertyField calls the CreatePropertyField RPC.
-func (x *APIClient) CreatePropertyField(a0 *model.PropertyField) (r0 *model.PropertyField, r1 error) {
-
-	ctx, cancel := x.callContext("CreatePropertyField")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreatePropertyFieldRequest{}
-	req.Field = c.PropertyFieldToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("CreatePropertyField", err)
-		r1 = bridgeError("plugin.bridge.create_property_field.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreatePropertyField(ctx, req)
-	if err != nil {
-		x.report("CreatePropertyField", err)
-		r1 = bridgeError("plugin.bridge.create_property_field.unavailable", 503, err)
-		return
-	}
-	t0 := c.PropertyFieldFromProto(resp.PropertyField)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreatePropertyField", err)
-		r1 = bridgeError("plugin.bridge.create_property_field.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CreatePropertyField creates a property field and returns it; a field linked to a template takes type, options and
+// security attributes from it, and the template must be an unlinked, undeleted field of the same
+// group. Fails with a Go error when the field or its link is invalid.
+// Minimum server version: 10.10.
+func (x *APIClient) CreatePropertyField(field *model.PropertyField) (*model.PropertyField, error) {
+	call := x.call("CreatePropertyField", failure{"plugin.bridge.create_property_field.unavailable", 503})
+	resp, err := unary(call, x.client.CreatePropertyField, &pluginpb.CreatePropertyFieldRequest{Field: call.PropertyFieldToProto(field)})
+	return result2(call, err, call.PropertyFieldFromProto(resp.GetPropertyField()), call.ErrorFromProto(resp.GetError()))
 }
 
-// GetPropertyField calls the GetPropertyField RPC.
-func (x *APIClient) GetPropertyField(a0 string, a1 string) (r0 *model.PropertyField, r1 error) {
-
-	ctx, cancel := x.callContext("GetPropertyField")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPropertyFieldRequest{}
-	req.GroupId = a0
-	req.FieldId = a1
-	if err := c.Err(); err != nil {
-		x.report("GetPropertyField", err)
-		r1 = bridgeError("plugin.bridge.get_property_field.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPropertyField(ctx, req)
-	if err != nil {
-		x.report("GetPropertyField", err)
-		r1 = bridgeError("plugin.bridge.get_property_field.unavailable", 503, err)
-		return
-	}
-	t0 := c.PropertyFieldFromProto(resp.PropertyField)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPropertyField", err)
-		r1 = bridgeError("plugin.bridge.get_property_field.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetPropertyField returns a property field of a group by id. Fails with a Go error when no such field exists.
+// Minimum server version: 10.10.
+func (x *APIClient) GetPropertyField(groupID string, fieldID string) (*model.PropertyField, error) {
+	call := x.call("GetPropertyField", failure{"plugin.bridge.get_property_field.unavailable", 503})
+	resp, err := unary(call, x.client.GetPropertyField, &pluginpb.GetPropertyFieldRequest{GroupId: groupID, FieldId: fieldID})
+	return result2(call, err, call.PropertyFieldFromProto(resp.GetPropertyField()), call.ErrorFromProto(resp.GetError()))
 }
 
-// GetPropertyFields calls the GetPropertyFields RPC.
-func (x *APIClient) GetPropertyFields(a0 string, a1 []string) (r0 []*model.PropertyField, r1 error) {
-
-	ctx, cancel := x.callContext("GetPropertyFields")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPropertyFieldsRequest{}
-	req.GroupId = a0
-	req.Ids = a1
-	if err := c.Err(); err != nil {
-		x.report("GetPropertyFields", err)
-		r1 = bridgeError("plugin.bridge.get_property_fields.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPropertyFields(ctx, req)
-	if err != nil {
-		x.report("GetPropertyFields", err)
-		r1 = bridgeError("plugin.bridge.get_property_fields.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.PropertyField](resp.PropertyFields, c.PropertyFieldFromProto)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPropertyFields", err)
-		r1 = bridgeError("plugin.bridge.get_property_fields.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetPropertyFields returns several property fields of a group by id. Fails with a Go error when the lookup fails.
+// Minimum server version: 10.10.
+func (x *APIClient) GetPropertyFields(groupID string, ids []string) ([]*model.PropertyField, error) {
+	call := x.call("GetPropertyFields", failure{"plugin.bridge.get_property_fields.unavailable", 503})
+	resp, err := unary(call, x.client.GetPropertyFields, &pluginpb.GetPropertyFieldsRequest{GroupId: groupID, Ids: ids})
+	return result2(call, err, sliceFromProto[[]*model.PropertyField](resp.GetPropertyFields(), call.PropertyFieldFromProto), call.ErrorFromProto(resp.GetError()))
 }
 
-// UpdatePropertyField calls the UpdatePropertyField RPC.
-func (x *APIClient) UpdatePropertyField(a0 string, a1 *model.PropertyField) (r0 *model.PropertyField, r1 error) {
-
-	ctx, cancel := x.callContext("UpdatePropertyField")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdatePropertyFieldRequest{}
-	req.GroupId = a0
-	req.Field = c.PropertyFieldToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("UpdatePropertyField", err)
-		r1 = bridgeError("plugin.bridge.update_property_field.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdatePropertyField(ctx, req)
-	if err != nil {
-		x.report("UpdatePropertyField", err)
-		r1 = bridgeError("plugin.bridge.update_property_field.unavailable", 503, err)
-		return
-	}
-	t0 := c.PropertyFieldFromProto(resp.PropertyField)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdatePropertyField", err)
-		r1 = bridgeError("plugin.bridge.update_property_field.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdatePropertyField saves changes to a property field of a group and returns the result; a linked field cannot
+// change its type or options, and an empty link id unlinks it. Fails with a Go error when the
+// field is unknown or the change is not allowed.
+// Minimum server version: 10.10.
+func (x *APIClient) UpdatePropertyField(groupID string, field *model.PropertyField) (*model.PropertyField, error) {
+	call := x.call("UpdatePropertyField", failure{"plugin.bridge.update_property_field.unavailable", 503})
+	resp, err := unary(call, x.client.UpdatePropertyField, &pluginpb.UpdatePropertyFieldRequest{GroupId: groupID, Field: call.PropertyFieldToProto(field)})
+	return result2(call, err, call.PropertyFieldFromProto(resp.GetPropertyField()), call.ErrorFromProto(resp.GetError()))
 }
 
-// DeletePropertyField calls the DeletePropertyField RPC.
-func (x *APIClient) DeletePropertyField(a0 string, a1 string) (r0 error) {
-
-	ctx, cancel := x.callContext("DeletePropertyField")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeletePropertyFieldRequest{}
-	req.GroupId = a0
-	req.FieldId = a1
-	if err := c.Err(); err != nil {
-		x.report("DeletePropertyField", err)
-		r0 = bridgeError("plugin.bridge.delete_property_field.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeletePropertyField(ctx, req)
-	if err != nil {
-		x.report("DeletePropertyField", err)
-		r0 = bridgeError("plugin.bridge.delete_property_field.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeletePropertyField", err)
-		r0 = bridgeError("plugin.bridge.delete_property_field.unavailable", 503, err)
-		return
-	}
-	return t0
+// DeletePropertyField soft-deletes a property field of a group. Fails with a Go error when the field is unknown or
+// still has linked fields that depend on it.
+// Minimum server version: 10.10.
+func (x *APIClient) DeletePropertyField(groupID string, fieldID string) error {
+	call := x.call("DeletePropertyField", failure{"plugin.bridge.delete_property_field.unavailable", 503})
+	resp, err := unary(call, x.client.DeletePropertyField, &pluginpb.DeletePropertyFieldRequest{GroupId: groupID, FieldId: fieldID})
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// SearchPropertyFields calls the SearchPropertyFields RPC.
-func (x *APIClient) SearchPropertyFields(a0 string, a1 model.PropertyFieldSearchOpts) (r0 []*model.PropertyField, r1 error) {
-
-	ctx, cancel := x.callContext("SearchPropertyFields")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SearchPropertyFieldsRequest{}
-	req.GroupId = a0
-	req.Opts = c.PropertyFieldSearchOptsToProto(&a1)
-	if err := c.Err(); err != nil {
-		x.report("SearchPropertyFields", err)
-		r1 = bridgeError("plugin.bridge.search_property_fields.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SearchPropertyFields(ctx, req)
-	if err != nil {
-		x.report("SearchPropertyFields", err)
-		r1 = bridgeError("plugin.bridge.search_property_fields.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.PropertyField](resp.PropertyFields, c.PropertyFieldFromProto)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SearchPropertyFields", err)
-		r1 = bridgeError("plugin.bridge.search_property_fields.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// SearchPropertyFields returns the property fields of a group that match the search options. Fails with a Go error
+// when the search fails.
+// Minimum server version: 11.0.
+func (x *APIClient) SearchPropertyFields(groupID string, opts model.PropertyFieldSearchOpts) ([]*model.PropertyField, error) {
+	call := x.call("SearchPropertyFields", failure{"plugin.bridge.search_property_fields.unavailable", 503})
+	resp, err := unary(call, x.client.SearchPropertyFields, &pluginpb.SearchPropertyFieldsRequest{GroupId: groupID, Opts: call.PropertyFieldSearchOptsToProto(&opts)})
+	return result2(call, err, sliceFromProto[[]*model.PropertyField](resp.GetPropertyFields(), call.PropertyFieldFromProto), call.ErrorFromProto(resp.GetError()))
 }
 
-// CountPropertyFields calls the CountPropertyFields RPC.
-func (x *APIClient) CountPropertyFields(a0 string, a1 bool) (r0 int64, r1 error) {
-
-	ctx, cancel := x.callContext("CountPropertyFields")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CountPropertyFieldsRequest{}
-	req.GroupId = a0
-	req.IncludeDeleted = a1
-	if err := c.Err(); err != nil {
-		x.report("CountPropertyFields", err)
-		r1 = bridgeError("plugin.bridge.count_property_fields.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CountPropertyFields(ctx, req)
-	if err != nil {
-		x.report("CountPropertyFields", err)
-		r1 = bridgeError("plugin.bridge.count_property_fields.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Count
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CountPropertyFields", err)
-		r1 = bridgeError("plugin.bridge.count_property_fields.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CountPropertyFields counts the property fields of a group. Fails with a Go error when counting fails.
+// Minimum server version: 11.0.
+func (x *APIClient) CountPropertyFields(groupID string, includeDeleted bool) (int64, error) {
+	call := x.call("CountPropertyFields", failure{"plugin.bridge.count_property_fields.unavailable", 503})
+	resp, err := unary(call, x.client.CountPropertyFields, &pluginpb.CountPropertyFieldsRequest{GroupId: groupID, IncludeDeleted: includeDeleted})
+	return result2(call, err, resp.GetCount(), call.ErrorFromProto(resp.GetError()))
 }
 
-// CountPropertyFieldsForTarget calls the CountPropertyFieldsForTarget RPC.
-func (x *APIClient) CountPropertyFieldsForTarget(a0 string, a1 string, a2 string, a3 bool) (r0 int64, r1 error) {
-
-	ctx, cancel := x.callContext("CountPropertyFieldsForTarget")
-	defer cancel()
-	var c Converter
+// CountPropertyFieldsForTarget counts the property fields of a group that belong to one target. Fails with a Go error when
+// counting fails.
+// Minimum server version: 11.0.
+func (x *APIClient) CountPropertyFieldsForTarget(groupID string, targetType string, targetID string, includeDeleted bool) (int64, error) {
+	call := x.call("CountPropertyFieldsForTarget", failure{"plugin.bridge.count_property_fields_for_target.unavailable", 503})
 	req := &pluginpb.CountPropertyFieldsForTargetRequest{}
-	req.GroupId = a0
-	req.TargetType = a1
-	req.TargetId = a2
-	req.IncludeDeleted = a3
-	if err := c.Err(); err != nil {
-		x.report("CountPropertyFieldsForTarget", err)
-		r1 = bridgeError("plugin.bridge.count_property_fields_for_target.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CountPropertyFieldsForTarget(ctx, req)
-	if err != nil {
-		x.report("CountPropertyFieldsForTarget", err)
-		r1 = bridgeError("plugin.bridge.count_property_fields_for_target.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Count
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CountPropertyFieldsForTarget", err)
-		r1 = bridgeError("plugin.bridge.count_property_fields_for_target.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+	req.GroupId = groupID
+	req.TargetType = targetType
+	req.TargetId = targetID
+	req.IncludeDeleted = includeDeleted
+	resp, err := unary(call, x.client.CountPropertyFieldsForTarget, req)
+	return result2(call, err, resp.GetCount(), call.ErrorFromProto(resp.GetError()))
 }
 
-// CreatePropertyValue calls the CreatePropertyValue RPC.
-func (x *APIClient) CreatePropertyValue(a0 *model.PropertyValue) (r0 *model.PropertyValue, r1 error) {
-
-	ctx, cancel := x.callContext("CreatePropertyValue")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CreatePropertyValueRequest{}
-	req.Value = c.PropertyValueToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("CreatePropertyValue", err)
-		r1 = bridgeError("plugin.bridge.create_property_value.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CreatePropertyValue(ctx, req)
-	if err != nil {
-		x.report("CreatePropertyValue", err)
-		r1 = bridgeError("plugin.bridge.create_property_value.unavailable", 503, err)
-		return
-	}
-	t0 := c.PropertyValueFromProto(resp.PropertyValue)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CreatePropertyValue", err)
-		r1 = bridgeError("plugin.bridge.create_property_value.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CreatePropertyValue creates a property value and returns it. Fails with a Go error when the value is invalid or its
+// field is unknown.
+// Minimum server version: 10.10.
+func (x *APIClient) CreatePropertyValue(value *model.PropertyValue) (*model.PropertyValue, error) {
+	call := x.call("CreatePropertyValue", failure{"plugin.bridge.create_property_value.unavailable", 503})
+	resp, err := unary(call, x.client.CreatePropertyValue, &pluginpb.CreatePropertyValueRequest{Value: call.PropertyValueToProto(value)})
+	return result2(call, err, call.PropertyValueFromProto(resp.GetPropertyValue()), call.ErrorFromProto(resp.GetError()))
 }
 
-// GetPropertyValue calls the GetPropertyValue RPC.
-func (x *APIClient) GetPropertyValue(a0 string, a1 string) (r0 *model.PropertyValue, r1 error) {
-
-	ctx, cancel := x.callContext("GetPropertyValue")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPropertyValueRequest{}
-	req.GroupId = a0
-	req.ValueId = a1
-	if err := c.Err(); err != nil {
-		x.report("GetPropertyValue", err)
-		r1 = bridgeError("plugin.bridge.get_property_value.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPropertyValue(ctx, req)
-	if err != nil {
-		x.report("GetPropertyValue", err)
-		r1 = bridgeError("plugin.bridge.get_property_value.unavailable", 503, err)
-		return
-	}
-	t0 := c.PropertyValueFromProto(resp.PropertyValue)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPropertyValue", err)
-		r1 = bridgeError("plugin.bridge.get_property_value.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetPropertyValue returns a property value of a group by id. Fails with a Go error when no such value exists.
+// Minimum server version: 10.10.
+func (x *APIClient) GetPropertyValue(groupID string, valueID string) (*model.PropertyValue, error) {
+	call := x.call("GetPropertyValue", failure{"plugin.bridge.get_property_value.unavailable", 503})
+	resp, err := unary(call, x.client.GetPropertyValue, &pluginpb.GetPropertyValueRequest{GroupId: groupID, ValueId: valueID})
+	return result2(call, err, call.PropertyValueFromProto(resp.GetPropertyValue()), call.ErrorFromProto(resp.GetError()))
 }
 
-// GetPropertyValues calls the GetPropertyValues RPC.
-func (x *APIClient) GetPropertyValues(a0 string, a1 []string) (r0 []*model.PropertyValue, r1 error) {
-
-	ctx, cancel := x.callContext("GetPropertyValues")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPropertyValuesRequest{}
-	req.GroupId = a0
-	req.Ids = a1
-	if err := c.Err(); err != nil {
-		x.report("GetPropertyValues", err)
-		r1 = bridgeError("plugin.bridge.get_property_values.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPropertyValues(ctx, req)
-	if err != nil {
-		x.report("GetPropertyValues", err)
-		r1 = bridgeError("plugin.bridge.get_property_values.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.PropertyValue](resp.PropertyValues, c.PropertyValueFromProto)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPropertyValues", err)
-		r1 = bridgeError("plugin.bridge.get_property_values.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetPropertyValues returns several property values of a group by id. Fails with a Go error when the lookup fails.
+// Minimum server version: 10.10.
+func (x *APIClient) GetPropertyValues(groupID string, ids []string) ([]*model.PropertyValue, error) {
+	call := x.call("GetPropertyValues", failure{"plugin.bridge.get_property_values.unavailable", 503})
+	resp, err := unary(call, x.client.GetPropertyValues, &pluginpb.GetPropertyValuesRequest{GroupId: groupID, Ids: ids})
+	return result2(call, err, sliceFromProto[[]*model.PropertyValue](resp.GetPropertyValues(), call.PropertyValueFromProto), call.ErrorFromProto(resp.GetError()))
 }
 
-// UpdatePropertyValue calls the UpdatePropertyValue RPC.
-func (x *APIClient) UpdatePropertyValue(a0 string, a1 *model.PropertyValue) (r0 *model.PropertyValue, r1 error) {
-
-	ctx, cancel := x.callContext("UpdatePropertyValue")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdatePropertyValueRequest{}
-	req.GroupId = a0
-	req.Value = c.PropertyValueToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("UpdatePropertyValue", err)
-		r1 = bridgeError("plugin.bridge.update_property_value.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdatePropertyValue(ctx, req)
-	if err != nil {
-		x.report("UpdatePropertyValue", err)
-		r1 = bridgeError("plugin.bridge.update_property_value.unavailable", 503, err)
-		return
-	}
-	t0 := c.PropertyValueFromProto(resp.PropertyValue)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdatePropertyValue", err)
-		r1 = bridgeError("plugin.bridge.update_property_value.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdatePropertyValue saves changes to a property value of a group and returns the result. Fails with a Go error when
+// the value is unknown or invalid.
+// Minimum server version: 10.10.
+func (x *APIClient) UpdatePropertyValue(groupID string, value *model.PropertyValue) (*model.PropertyValue, error) {
+	call := x.call("UpdatePropertyValue", failure{"plugin.bridge.update_property_value.unavailable", 503})
+	resp, err := unary(call, x.client.UpdatePropertyValue, &pluginpb.UpdatePropertyValueRequest{GroupId: groupID, Value: call.PropertyValueToProto(value)})
+	return result2(call, err, call.PropertyValueFromProto(resp.GetPropertyValue()), call.ErrorFromProto(resp.GetError()))
 }
 
-// UpsertPropertyValue calls the UpsertPropertyValue RPC.
-func (x *APIClient) UpsertPropertyValue(a0 *model.PropertyValue) (r0 *model.PropertyValue, r1 error) {
-
-	ctx, cancel := x.callContext("UpsertPropertyValue")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpsertPropertyValueRequest{}
-	req.Value = c.PropertyValueToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("UpsertPropertyValue", err)
-		r1 = bridgeError("plugin.bridge.upsert_property_value.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpsertPropertyValue(ctx, req)
-	if err != nil {
-		x.report("UpsertPropertyValue", err)
-		r1 = bridgeError("plugin.bridge.upsert_property_value.unavailable", 503, err)
-		return
-	}
-	t0 := c.PropertyValueFromProto(resp.PropertyValue)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpsertPropertyValue", err)
-		r1 = bridgeError("plugin.bridge.upsert_property_value.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpsertPropertyValue creates a property value, or updates the existing one, and returns it. Fails with a Go error
+// when the value is invalid.
+// Minimum server version: 10.10.
+func (x *APIClient) UpsertPropertyValue(value *model.PropertyValue) (*model.PropertyValue, error) {
+	call := x.call("UpsertPropertyValue", failure{"plugin.bridge.upsert_property_value.unavailable", 503})
+	resp, err := unary(call, x.client.UpsertPropertyValue, &pluginpb.UpsertPropertyValueRequest{Value: call.PropertyValueToProto(value)})
+	return result2(call, err, call.PropertyValueFromProto(resp.GetPropertyValue()), call.ErrorFromProto(resp.GetError()))
 }
 
-// DeletePropertyValue calls the DeletePropertyValue RPC.
-func (x *APIClient) DeletePropertyValue(a0 string, a1 string) (r0 error) {
-
-	ctx, cancel := x.callContext("DeletePropertyValue")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeletePropertyValueRequest{}
-	req.GroupId = a0
-	req.ValueId = a1
-	if err := c.Err(); err != nil {
-		x.report("DeletePropertyValue", err)
-		r0 = bridgeError("plugin.bridge.delete_property_value.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeletePropertyValue(ctx, req)
-	if err != nil {
-		x.report("DeletePropertyValue", err)
-		r0 = bridgeError("plugin.bridge.delete_property_value.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeletePropertyValue", err)
-		r0 = bridgeError("plugin.bridge.delete_property_value.unavailable", 503, err)
-		return
-	}
-	return t0
+// DeletePropertyValue soft-deletes a property value of a group. Fails with a Go error when the value is unknown or
+// cannot be deleted.
+// Minimum server version: 10.10.
+func (x *APIClient) DeletePropertyValue(groupID string, valueID string) error {
+	call := x.call("DeletePropertyValue", failure{"plugin.bridge.delete_property_value.unavailable", 503})
+	resp, err := unary(call, x.client.DeletePropertyValue, &pluginpb.DeletePropertyValueRequest{GroupId: groupID, ValueId: valueID})
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// SearchPropertyValues calls the SearchPropertyValues RPC.
-func (x *APIClient) SearchPropertyValues(a0 string, a1 model.PropertyValueSearchOpts) (r0 []*model.PropertyValue, r1 error) {
-
-	ctx, cancel := x.callContext("SearchPropertyValues")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SearchPropertyValuesRequest{}
-	req.GroupId = a0
-	req.Opts = c.PropertyValueSearchOptsToProto(&a1)
-	if err := c.Err(); err != nil {
-		x.report("SearchPropertyValues", err)
-		r1 = bridgeError("plugin.bridge.search_property_values.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SearchPropertyValues(ctx, req)
-	if err != nil {
-		x.report("SearchPropertyValues", err)
-		r1 = bridgeError("plugin.bridge.search_property_values.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.PropertyValue](resp.PropertyValues, c.PropertyValueFromProto)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SearchPropertyValues", err)
-		r1 = bridgeError("plugin.bridge.search_property_values.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// SearchPropertyValues returns the property values of a group that match the search options. Fails with a Go error
+// when the search fails.
+// Minimum server version: 11.0.
+func (x *APIClient) SearchPropertyValues(groupID string, opts model.PropertyValueSearchOpts) ([]*model.PropertyValue, error) {
+	call := x.call("SearchPropertyValues", failure{"plugin.bridge.search_property_values.unavailable", 503})
+	resp, err := unary(call, x.client.SearchPropertyValues, &pluginpb.SearchPropertyValuesRequest{GroupId: groupID, Opts: call.PropertyValueSearchOptsToProto(&opts)})
+	return result2(call, err, sliceFromProto[[]*model.PropertyValue](resp.GetPropertyValues(), call.PropertyValueFromProto), call.ErrorFromProto(resp.GetError()))
 }
 
-// RegisterPropertyGroup calls the RegisterPropertyGroup RPC.
-func (x *APIClient) RegisterPropertyGroup(a0 string) (r0 *model.PropertyGroup, r1 error) {
-
-	ctx, cancel := x.callContext("RegisterPropertyGroup")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.RegisterPropertyGroupRequest{}
-	req.Name = a0
-	if err := c.Err(); err != nil {
-		x.report("RegisterPropertyGroup", err)
-		r1 = bridgeError("plugin.bridge.register_property_group.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.RegisterPropertyGroup(ctx, req)
-	if err != nil {
-		x.report("RegisterPropertyGroup", err)
-		r1 = bridgeError("plugin.bridge.register_property_group.unavailable", 503, err)
-		return
-	}
-	t0 := c.PropertyGroupFromProto(resp.PropertyGroup)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("RegisterPropertyGroup", err)
-		r1 = bridgeError("plugin.bridge.register_property_group.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// RegisterPropertyGroup registers a property group under a name and returns it. Fails with a Go error when registration
+// fails.
+// Minimum server version: 10.10.
+func (x *APIClient) RegisterPropertyGroup(name string) (*model.PropertyGroup, error) {
+	call := x.call("RegisterPropertyGroup", failure{"plugin.bridge.register_property_group.unavailable", 503})
+	resp, err := unary(call, x.client.RegisterPropertyGroup, &pluginpb.RegisterPropertyGroupRequest{Name: name})
+	return result2(call, err, call.PropertyGroupFromProto(resp.GetPropertyGroup()), call.ErrorFromProto(resp.GetError()))
 }
 
-// GetPropertyGroup calls the GetPropertyGroup RPC.
-func (x *APIClient) GetPropertyGroup(a0 string) (r0 *model.PropertyGroup, r1 error) {
-
-	ctx, cancel := x.callContext("GetPropertyGroup")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPropertyGroupRequest{}
-	req.Name = a0
-	if err := c.Err(); err != nil {
-		x.report("GetPropertyGroup", err)
-		r1 = bridgeError("plugin.bridge.get_property_group.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPropertyGroup(ctx, req)
-	if err != nil {
-		x.report("GetPropertyGroup", err)
-		r1 = bridgeError("plugin.bridge.get_property_group.unavailable", 503, err)
-		return
-	}
-	t0 := c.PropertyGroupFromProto(resp.PropertyGroup)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPropertyGroup", err)
-		r1 = bridgeError("plugin.bridge.get_property_group.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetPropertyGroup returns the property group with the given name. Fails with a Go error when no such group
+// exists.
+// Minimum server version: 10.10.
+func (x *APIClient) GetPropertyGroup(name string) (*model.PropertyGroup, error) {
+	call := x.call("GetPropertyGroup", failure{"plugin.bridge.get_property_group.unavailable", 503})
+	resp, err := unary(call, x.client.GetPropertyGroup, &pluginpb.GetPropertyGroupRequest{Name: name})
+	return result2(call, err, call.PropertyGroupFromProto(resp.GetPropertyGroup()), call.ErrorFromProto(resp.GetError()))
 }
 
-// GetPropertyFieldByName calls the GetPropertyFieldByName RPC.
-func (x *APIClient) GetPropertyFieldByName(a0 string, a1 string, a2 string) (r0 *model.PropertyField, r1 error) {
-
-	ctx, cancel := x.callContext("GetPropertyFieldByName")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetPropertyFieldByNameRequest{}
-	req.GroupId = a0
-	req.TargetId = a1
-	req.Name = a2
-	if err := c.Err(); err != nil {
-		x.report("GetPropertyFieldByName", err)
-		r1 = bridgeError("plugin.bridge.get_property_field_by_name.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetPropertyFieldByName(ctx, req)
-	if err != nil {
-		x.report("GetPropertyFieldByName", err)
-		r1 = bridgeError("plugin.bridge.get_property_field_by_name.unavailable", 503, err)
-		return
-	}
-	t0 := c.PropertyFieldFromProto(resp.PropertyField)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetPropertyFieldByName", err)
-		r1 = bridgeError("plugin.bridge.get_property_field_by_name.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetPropertyFieldByName returns the property field of a group with the given name for a target. Fails with a Go error
+// when no such field exists.
+// Minimum server version: 10.10.
+func (x *APIClient) GetPropertyFieldByName(groupID string, targetID string, name string) (*model.PropertyField, error) {
+	call := x.call("GetPropertyFieldByName", failure{"plugin.bridge.get_property_field_by_name.unavailable", 503})
+	resp, err := unary(call, x.client.GetPropertyFieldByName, &pluginpb.GetPropertyFieldByNameRequest{GroupId: groupID, TargetId: targetID, Name: name})
+	return result2(call, err, call.PropertyFieldFromProto(resp.GetPropertyField()), call.ErrorFromProto(resp.GetError()))
 }
 
-// UpdatePropertyFields calls the UpdatePropertyFields RPC.
-func (x *APIClient) UpdatePropertyFields(a0 string, a1 []*model.PropertyField) (r0 []*model.PropertyField, r1 error) {
-
-	ctx, cancel := x.callContext("UpdatePropertyFields")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdatePropertyFieldsRequest{}
-	req.GroupId = a0
-	req.Fields = sliceToProto(a1, c.PropertyFieldToProto)
-	if err := c.Err(); err != nil {
-		x.report("UpdatePropertyFields", err)
-		r1 = bridgeError("plugin.bridge.update_property_fields.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdatePropertyFields(ctx, req)
-	if err != nil {
-		x.report("UpdatePropertyFields", err)
-		r1 = bridgeError("plugin.bridge.update_property_fields.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.PropertyField](resp.PropertyFields, c.PropertyFieldFromProto)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdatePropertyFields", err)
-		r1 = bridgeError("plugin.bridge.update_property_fields.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdatePropertyFields saves changes to several property fields of a group in one operation and returns them. Fails
+// with a Go error when a field is unknown or a change is not allowed.
+// Minimum server version: 10.10.
+func (x *APIClient) UpdatePropertyFields(groupID string, fields []*model.PropertyField) ([]*model.PropertyField, error) {
+	call := x.call("UpdatePropertyFields", failure{"plugin.bridge.update_property_fields.unavailable", 503})
+	resp, err := unary(call, x.client.UpdatePropertyFields, &pluginpb.UpdatePropertyFieldsRequest{GroupId: groupID, Fields: sliceToProto(fields, call.PropertyFieldToProto)})
+	return result2(call, err, sliceFromProto[[]*model.PropertyField](resp.GetPropertyFields(), call.PropertyFieldFromProto), call.ErrorFromProto(resp.GetError()))
 }
 
-// UpdatePropertyValues calls the UpdatePropertyValues RPC.
-func (x *APIClient) UpdatePropertyValues(a0 string, a1 []*model.PropertyValue) (r0 []*model.PropertyValue, r1 error) {
-
-	ctx, cancel := x.callContext("UpdatePropertyValues")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpdatePropertyValuesRequest{}
-	req.GroupId = a0
-	req.Values = sliceToProto(a1, c.PropertyValueToProto)
-	if err := c.Err(); err != nil {
-		x.report("UpdatePropertyValues", err)
-		r1 = bridgeError("plugin.bridge.update_property_values.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpdatePropertyValues(ctx, req)
-	if err != nil {
-		x.report("UpdatePropertyValues", err)
-		r1 = bridgeError("plugin.bridge.update_property_values.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.PropertyValue](resp.PropertyValues, c.PropertyValueFromProto)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpdatePropertyValues", err)
-		r1 = bridgeError("plugin.bridge.update_property_values.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpdatePropertyValues saves changes to several property values of a group in one operation and returns them. Fails
+// with a Go error when a value is unknown or invalid.
+// Minimum server version: 10.10.
+func (x *APIClient) UpdatePropertyValues(groupID string, values []*model.PropertyValue) ([]*model.PropertyValue, error) {
+	call := x.call("UpdatePropertyValues", failure{"plugin.bridge.update_property_values.unavailable", 503})
+	resp, err := unary(call, x.client.UpdatePropertyValues, &pluginpb.UpdatePropertyValuesRequest{GroupId: groupID, Values: sliceToProto(values, call.PropertyValueToProto)})
+	return result2(call, err, sliceFromProto[[]*model.PropertyValue](resp.GetPropertyValues(), call.PropertyValueFromProto), call.ErrorFromProto(resp.GetError()))
 }
 
-// UpsertPropertyValues calls the UpsertPropertyValues RPC.
-func (x *APIClient) UpsertPropertyValues(a0 []*model.PropertyValue) (r0 []*model.PropertyValue, r1 error) {
-
-	ctx, cancel := x.callContext("UpsertPropertyValues")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UpsertPropertyValuesRequest{}
-	req.Values = sliceToProto(a0, c.PropertyValueToProto)
-	if err := c.Err(); err != nil {
-		x.report("UpsertPropertyValues", err)
-		r1 = bridgeError("plugin.bridge.upsert_property_values.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpsertPropertyValues(ctx, req)
-	if err != nil {
-		x.report("UpsertPropertyValues", err)
-		r1 = bridgeError("plugin.bridge.upsert_property_values.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.PropertyValue](resp.PropertyValues, c.PropertyValueFromProto)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpsertPropertyValues", err)
-		r1 = bridgeError("plugin.bridge.upsert_property_values.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// UpsertPropertyValues creates or updates several property values in one operation and returns them. Fails with a Go
+// error when a value is invalid.
+// Minimum server version: 10.10.
+func (x *APIClient) UpsertPropertyValues(values []*model.PropertyValue) ([]*model.PropertyValue, error) {
+	call := x.call("UpsertPropertyValues", failure{"plugin.bridge.upsert_property_values.unavailable", 503})
+	resp, err := unary(call, x.client.UpsertPropertyValues, &pluginpb.UpsertPropertyValuesRequest{Values: sliceToProto(values, call.PropertyValueToProto)})
+	return result2(call, err, sliceFromProto[[]*model.PropertyValue](resp.GetPropertyValues(), call.PropertyValueFromProto), call.ErrorFromProto(resp.GetError()))
 }
 
-// DeletePropertyValuesForTarget calls the DeletePropertyValuesForTarget RPC.
-func (x *APIClient) DeletePropertyValuesForTarget(a0 string, a1 string, a2 string) (r0 error) {
-
-	ctx, cancel := x.callContext("DeletePropertyValuesForTarget")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeletePropertyValuesForTargetRequest{}
-	req.GroupId = a0
-	req.TargetType = a1
-	req.TargetId = a2
-	if err := c.Err(); err != nil {
-		x.report("DeletePropertyValuesForTarget", err)
-		r0 = bridgeError("plugin.bridge.delete_property_values_for_target.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeletePropertyValuesForTarget(ctx, req)
-	if err != nil {
-		x.report("DeletePropertyValuesForTarget", err)
-		r0 = bridgeError("plugin.bridge.delete_property_values_for_target.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeletePropertyValuesForTarget", err)
-		r0 = bridgeError("plugin.bridge.delete_property_values_for_target.unavailable", 503, err)
-		return
-	}
-	return t0
+// DeletePropertyValuesForTarget deletes every property value of a group that belongs to one target. Fails with a Go error when
+// the deletion fails.
+// Minimum server version: 10.10.
+func (x *APIClient) DeletePropertyValuesForTarget(groupID string, targetType string, targetID string) error {
+	call := x.call("DeletePropertyValuesForTarget", failure{"plugin.bridge.delete_property_values_for_target.unavailable", 503})
+	resp, err := unary(call, x.client.DeletePropertyValuesForTarget, &pluginpb.DeletePropertyValuesForTargetRequest{GroupId: groupID, TargetType: targetType, TargetId: targetID})
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// DeletePropertyValuesForField calls the DeletePropertyValuesForField RPC.
-func (x *APIClient) DeletePropertyValuesForField(a0 string, a1 string) (r0 error) {
-
-	ctx, cancel := x.callContext("DeletePropertyValuesForField")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeletePropertyValuesForFieldRequest{}
-	req.GroupId = a0
-	req.FieldId = a1
-	if err := c.Err(); err != nil {
-		x.report("DeletePropertyValuesForField", err)
-		r0 = bridgeError("plugin.bridge.delete_property_values_for_field.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeletePropertyValuesForField(ctx, req)
-	if err != nil {
-		x.report("DeletePropertyValuesForField", err)
-		r0 = bridgeError("plugin.bridge.delete_property_values_for_field.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeletePropertyValuesForField", err)
-		r0 = bridgeError("plugin.bridge.delete_property_values_for_field.unavailable", 503, err)
-		return
-	}
-	return t0
+// DeletePropertyValuesForField deletes every property value of a group for one field. Fails with a Go error when the deletion
+// fails.
+// Minimum server version: 10.10.
+func (x *APIClient) DeletePropertyValuesForField(groupID string, fieldID string) error {
+	call := x.call("DeletePropertyValuesForField", failure{"plugin.bridge.delete_property_values_for_field.unavailable", 503})
+	resp, err := unary(call, x.client.DeletePropertyValuesForField, &pluginpb.DeletePropertyValuesForFieldRequest{GroupId: groupID, FieldId: fieldID})
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// UpsertPropertyValuesWithOptions calls the UpsertPropertyValuesWithOptions RPC.
-func (x *APIClient) UpsertPropertyValuesWithOptions(a0 []*model.PropertyValue, a1 model.PropertyRequestOptions) (r0 []*model.PropertyValue, r1 error) {
-
-	ctx, cancel := x.callContext("UpsertPropertyValuesWithOptions")
-	defer cancel()
-	var c Converter
+// UpsertPropertyValuesWithOptions creates or updates several property values, stating the scope the plugin acts as; for
+// owner-managed fields that scope is checked against the field's owners. Returns the stored
+// values; fails with a Go error when a value is invalid or the scope is not allowed.
+// Minimum server version: 11.10.
+func (x *APIClient) UpsertPropertyValuesWithOptions(values []*model.PropertyValue, options model.PropertyRequestOptions) ([]*model.PropertyValue, error) {
+	call := x.call("UpsertPropertyValuesWithOptions", failure{"plugin.bridge.upsert_property_values_with_options.unavailable", 503})
 	req := &pluginpb.UpsertPropertyValuesWithOptionsRequest{}
-	req.Values = sliceToProto(a0, c.PropertyValueToProto)
-	req.Options = c.PropertyRequestOptionsToProto(&a1)
-	if err := c.Err(); err != nil {
-		x.report("UpsertPropertyValuesWithOptions", err)
-		r1 = bridgeError("plugin.bridge.upsert_property_values_with_options.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpsertPropertyValuesWithOptions(ctx, req)
-	if err != nil {
-		x.report("UpsertPropertyValuesWithOptions", err)
-		r1 = bridgeError("plugin.bridge.upsert_property_values_with_options.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.PropertyValue](resp.PropertyValues, c.PropertyValueFromProto)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpsertPropertyValuesWithOptions", err)
-		r1 = bridgeError("plugin.bridge.upsert_property_values_with_options.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+	req.Values = sliceToProto(values, call.PropertyValueToProto)
+	req.Options = call.PropertyRequestOptionsToProto(&options)
+	resp, err := unary(call, x.client.UpsertPropertyValuesWithOptions, req)
+	return result2(call, err, sliceFromProto[[]*model.PropertyValue](resp.GetPropertyValues(), call.PropertyValueFromProto), call.ErrorFromProto(resp.GetError()))
 }
 
-// UpsertPropertyValueWithOptions calls the UpsertPropertyValueWithOptions RPC.
-func (x *APIClient) UpsertPropertyValueWithOptions(a0 *model.PropertyValue, a1 model.PropertyRequestOptions) (r0 *model.PropertyValue, r1 error) {
-
-	ctx, cancel := x.callContext("UpsertPropertyValueWithOptions")
-	defer cancel()
-	var c Converter
+// UpsertPropertyValueWithOptions creates or updates one property value, stating the scope the plugin acts as. Returns the stored
+// value; fails with a Go error when the value is invalid or the scope is not allowed.
+// Minimum server version: 11.10.
+func (x *APIClient) UpsertPropertyValueWithOptions(value *model.PropertyValue, options model.PropertyRequestOptions) (*model.PropertyValue, error) {
+	call := x.call("UpsertPropertyValueWithOptions", failure{"plugin.bridge.upsert_property_value_with_options.unavailable", 503})
 	req := &pluginpb.UpsertPropertyValueWithOptionsRequest{}
-	req.Value = c.PropertyValueToProto(a0)
-	req.Options = c.PropertyRequestOptionsToProto(&a1)
-	if err := c.Err(); err != nil {
-		x.report("UpsertPropertyValueWithOptions", err)
-		r1 = bridgeError("plugin.bridge.upsert_property_value_with_options.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.UpsertPropertyValueWithOptions(ctx, req)
-	if err != nil {
-		x.report("UpsertPropertyValueWithOptions", err)
-		r1 = bridgeError("plugin.bridge.upsert_property_value_with_options.unavailable", 503, err)
-		return
-	}
-	t0 := c.PropertyValueFromProto(resp.PropertyValue)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("UpsertPropertyValueWithOptions", err)
-		r1 = bridgeError("plugin.bridge.upsert_property_value_with_options.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+	req.Value = call.PropertyValueToProto(value)
+	req.Options = call.PropertyRequestOptionsToProto(&options)
+	resp, err := unary(call, x.client.UpsertPropertyValueWithOptions, req)
+	return result2(call, err, call.PropertyValueFromProto(resp.GetPropertyValue()), call.ErrorFromProto(resp.GetError()))
 }
 
-// DeletePropertyValueWithOptions calls the DeletePropertyValueWithOptions RPC.
-func (x *APIClient) DeletePropertyValueWithOptions(a0 string, a1 string, a2 model.PropertyRequestOptions) (r0 error) {
-
-	ctx, cancel := x.callContext("DeletePropertyValueWithOptions")
-	defer cancel()
-	var c Converter
+// DeletePropertyValueWithOptions deletes a property value, stating the scope the plugin acts as. Fails with a Go error when the
+// value is unknown or the scope is not allowed.
+// Minimum server version: 11.10.
+func (x *APIClient) DeletePropertyValueWithOptions(groupID string, valueID string, options model.PropertyRequestOptions) error {
+	call := x.call("DeletePropertyValueWithOptions", failure{"plugin.bridge.delete_property_value_with_options.unavailable", 503})
 	req := &pluginpb.DeletePropertyValueWithOptionsRequest{}
-	req.GroupId = a0
-	req.ValueId = a1
-	req.Options = c.PropertyRequestOptionsToProto(&a2)
-	if err := c.Err(); err != nil {
-		x.report("DeletePropertyValueWithOptions", err)
-		r0 = bridgeError("plugin.bridge.delete_property_value_with_options.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeletePropertyValueWithOptions(ctx, req)
-	if err != nil {
-		x.report("DeletePropertyValueWithOptions", err)
-		r0 = bridgeError("plugin.bridge.delete_property_value_with_options.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeletePropertyValueWithOptions", err)
-		r0 = bridgeError("plugin.bridge.delete_property_value_with_options.unavailable", 503, err)
-		return
-	}
-	return t0
+	req.GroupId = groupID
+	req.ValueId = valueID
+	req.Options = call.PropertyRequestOptionsToProto(&options)
+	resp, err := unary(call, x.client.DeletePropertyValueWithOptions, req)
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// DeletePropertyValuesForTargetWithOptions calls the DeletePropertyValuesForTargetWithOptions RPC.
-func (x *APIClient) DeletePropertyValuesForTargetWithOptions(a0 string, a1 string, a2 string, a3 model.PropertyRequestOptions) (r0 error) {
-
-	ctx, cancel := x.callContext("DeletePropertyValuesForTargetWithOptions")
-	defer cancel()
-	var c Converter
+// DeletePropertyValuesForTargetWithOptions deletes every property value of a group for one target, stating the scope the plugin acts as;
+// this is the way to deprovision a target without loading its values. Fails with a Go error when
+// the scope is not allowed or the deletion fails.
+// Minimum server version: 11.10.
+func (x *APIClient) DeletePropertyValuesForTargetWithOptions(groupID string, targetType string, targetID string, options model.PropertyRequestOptions) error {
+	call := x.call("DeletePropertyValuesForTargetWithOptions", failure{"plugin.bridge.delete_property_values_for_target_with_options.unavailable", 503})
 	req := &pluginpb.DeletePropertyValuesForTargetWithOptionsRequest{}
-	req.GroupId = a0
-	req.TargetType = a1
-	req.TargetId = a2
-	req.Options = c.PropertyRequestOptionsToProto(&a3)
-	if err := c.Err(); err != nil {
-		x.report("DeletePropertyValuesForTargetWithOptions", err)
-		r0 = bridgeError("plugin.bridge.delete_property_values_for_target_with_options.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeletePropertyValuesForTargetWithOptions(ctx, req)
-	if err != nil {
-		x.report("DeletePropertyValuesForTargetWithOptions", err)
-		r0 = bridgeError("plugin.bridge.delete_property_values_for_target_with_options.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeletePropertyValuesForTargetWithOptions", err)
-		r0 = bridgeError("plugin.bridge.delete_property_values_for_target_with_options.unavailable", 503, err)
-		return
-	}
-	return t0
+	req.GroupId = groupID
+	req.TargetType = targetType
+	req.TargetId = targetID
+	req.Options = call.PropertyRequestOptionsToProto(&options)
+	resp, err := unary(call, x.client.DeletePropertyValuesForTargetWithOptions, req)
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// DeletePropertyValuesForFieldWithOptions calls the DeletePropertyValuesForFieldWithOptions RPC.
-func (x *APIClient) DeletePropertyValuesForFieldWithOptions(a0 string, a1 string, a2 model.PropertyRequestOptions) (r0 error) {
-
-	ctx, cancel := x.callContext("DeletePropertyValuesForFieldWithOptions")
-	defer cancel()
-	var c Converter
+// DeletePropertyValuesForFieldWithOptions deletes every property value of a group for one field, stating the scope the plugin acts as.
+// Fails with a Go error when the scope is not allowed or the deletion fails.
+// Minimum server version: 11.10.
+func (x *APIClient) DeletePropertyValuesForFieldWithOptions(groupID string, fieldID string, options model.PropertyRequestOptions) error {
+	call := x.call("DeletePropertyValuesForFieldWithOptions", failure{"plugin.bridge.delete_property_values_for_field_with_options.unavailable", 503})
 	req := &pluginpb.DeletePropertyValuesForFieldWithOptionsRequest{}
-	req.GroupId = a0
-	req.FieldId = a1
-	req.Options = c.PropertyRequestOptionsToProto(&a2)
-	if err := c.Err(); err != nil {
-		x.report("DeletePropertyValuesForFieldWithOptions", err)
-		r0 = bridgeError("plugin.bridge.delete_property_values_for_field_with_options.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeletePropertyValuesForFieldWithOptions(ctx, req)
-	if err != nil {
-		x.report("DeletePropertyValuesForFieldWithOptions", err)
-		r0 = bridgeError("plugin.bridge.delete_property_values_for_field_with_options.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeletePropertyValuesForFieldWithOptions", err)
-		r0 = bridgeError("plugin.bridge.delete_property_values_for_field_with_options.unavailable", 503, err)
-		return
-	}
-	return t0
+	req.GroupId = groupID
+	req.FieldId = fieldID
+	req.Options = call.PropertyRequestOptionsToProto(&options)
+	resp, err := unary(call, x.client.DeletePropertyValuesForFieldWithOptions, req)
+	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
-// LogAuditRec calls the LogAuditRec RPC.
-func (x *APIClient) LogAuditRec(a0 *model.AuditRecord) {
-
-	ctx, cancel := x.callContext("LogAuditRec")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.LogAuditRecRequest{}
-	req.Rec = c.AuditRecordToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("LogAuditRec", err)
-		return
-	}
-	_, err := x.client.LogAuditRec(ctx, req)
-	if err != nil {
-		x.report("LogAuditRec", err)
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("LogAuditRec", err)
-		return
-	}
-	return
+// LogAuditRec writes an audit record through the server's default audit logger. It returns nothing.
+// Minimum server version: 10.10.
+func (x *APIClient) LogAuditRec(rec *model.AuditRecord) {
+	call := x.call("LogAuditRec", failure{})
+	_, err := unary(call, x.client.LogAuditRec, &pluginpb.LogAuditRecRequest{Rec: call.AuditRecordToProto(rec)})
+	call.done(err)
 }
 
-// LogAuditRecWithLevel calls the LogAuditRecWithLevel RPC.
-func (x *APIClient) LogAuditRecWithLevel(a0 *model.AuditRecord, a1 mlog.Level) {
-
-	ctx, cancel := x.callContext("LogAuditRecWithLevel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.LogAuditRecWithLevelRequest{}
-	req.Rec = c.AuditRecordToProto(a0)
-	req.Level = c.LogLevelToProto(&a1)
-	if err := c.Err(); err != nil {
-		x.report("LogAuditRecWithLevel", err)
-		return
-	}
-	_, err := x.client.LogAuditRecWithLevel(ctx, req)
-	if err != nil {
-		x.report("LogAuditRecWithLevel", err)
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("LogAuditRecWithLevel", err)
-		return
-	}
-	return
+// LogAuditRecWithLevel writes an audit record through the server's audit logger at the given log level. It returns
+// nothing.
+// Minimum server version: 10.10.
+func (x *APIClient) LogAuditRecWithLevel(rec *model.AuditRecord, level mlog.Level) {
+	call := x.call("LogAuditRecWithLevel", failure{})
+	_, err := unary(call, x.client.LogAuditRecWithLevel, &pluginpb.LogAuditRecWithLevelRequest{Rec: call.AuditRecordToProto(rec), Level: call.LogLevelToProto(&level)})
+	call.done(err)
 }
 
-// EvaluateAccessControl calls the EvaluateAccessControl RPC.
-func (x *APIClient) EvaluateAccessControl(a0 string, a1 string, a2 string, a3 string) (r0 *model.AccessDecision, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("EvaluateAccessControl")
-	defer cancel()
-	var c Converter
+// EvaluateAccessControl decides whether a user may perform an action on a resource owned by the calling plugin, whose
+// type must be "<plugin id>:<type>"; the answer is a decision plus optional context, in the style
+// of an OpenID AuthZEN evaluation. The decision can state that no policy governs the resource,
+// letting the plugin apply its own defaults; any AppError means no decision was made and the
+// plugin must deny.
+// Minimum server version: 11.10.
+func (x *APIClient) EvaluateAccessControl(userID string, resourceType string, resourceID string, action string) (*model.AccessDecision, *model.AppError) {
+	call := x.call("EvaluateAccessControl", failure{"plugin.bridge.evaluate_access_control.unavailable", 503})
 	req := &pluginpb.EvaluateAccessControlRequest{}
-	req.UserId = a0
-	req.ResourceType = a1
-	req.ResourceId = a2
-	req.Action = a3
-	if err := c.Err(); err != nil {
-		x.report("EvaluateAccessControl", err)
-		r1 = bridgeError("plugin.bridge.evaluate_access_control.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.EvaluateAccessControl(ctx, req)
-	if err != nil {
-		x.report("EvaluateAccessControl", err)
-		r1 = bridgeError("plugin.bridge.evaluate_access_control.unavailable", 503, err)
-		return
-	}
-	t0 := c.AccessDecisionFromProto(resp.AccessDecision)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("EvaluateAccessControl", err)
-		r1 = bridgeError("plugin.bridge.evaluate_access_control.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+	req.UserId = userID
+	req.ResourceType = resourceType
+	req.ResourceId = resourceID
+	req.Action = action
+	resp, err := unary(call, x.client.EvaluateAccessControl, req)
+	return result2(call, err, call.AccessDecisionFromProto(resp.GetAccessDecision()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// SaveAccessControlPolicy calls the SaveAccessControlPolicy RPC.
-func (x *APIClient) SaveAccessControlPolicy(a0 string, a1 *model.AccessControlPolicy) (r0 *model.AccessControlPolicy, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("SaveAccessControlPolicy")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.SaveAccessControlPolicyRequest{}
-	req.ActingUserId = a0
-	req.Policy = c.AccessControlPolicyToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("SaveAccessControlPolicy", err)
-		r1 = bridgeError("plugin.bridge.save_access_control_policy.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.SaveAccessControlPolicy(ctx, req)
-	if err != nil {
-		x.report("SaveAccessControlPolicy", err)
-		r1 = bridgeError("plugin.bridge.save_access_control_policy.unavailable", 503, err)
-		return
-	}
-	t0 := c.AccessControlPolicyFromProto(resp.Policy)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("SaveAccessControlPolicy", err)
-		r1 = bridgeError("plugin.bridge.save_access_control_policy.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// SaveAccessControlPolicy creates or updates an access control policy whose type is "<plugin id>:<type>"; the server
+// forces version v0.5 and marks it active, and the policy id must be the resource's stable
+// 26-character id. Returns the stored policy; fails with an AppError when the policy is invalid
+// or not owned by the plugin.
+// Minimum server version: 11.10.
+func (x *APIClient) SaveAccessControlPolicy(actingUserID string, policy *model.AccessControlPolicy) (*model.AccessControlPolicy, *model.AppError) {
+	call := x.call("SaveAccessControlPolicy", failure{"plugin.bridge.save_access_control_policy.unavailable", 503})
+	resp, err := unary(call, x.client.SaveAccessControlPolicy, &pluginpb.SaveAccessControlPolicyRequest{ActingUserId: actingUserID, Policy: call.AccessControlPolicyToProto(policy)})
+	return result2(call, err, call.AccessControlPolicyFromProto(resp.GetPolicy()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetAccessControlPolicy calls the GetAccessControlPolicy RPC.
-func (x *APIClient) GetAccessControlPolicy(a0 string) (r0 *model.AccessControlPolicy, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetAccessControlPolicy")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetAccessControlPolicyRequest{}
-	req.Id = a0
-	if err := c.Err(); err != nil {
-		x.report("GetAccessControlPolicy", err)
-		r1 = bridgeError("plugin.bridge.get_access_control_policy.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetAccessControlPolicy(ctx, req)
-	if err != nil {
-		x.report("GetAccessControlPolicy", err)
-		r1 = bridgeError("plugin.bridge.get_access_control_policy.unavailable", 503, err)
-		return
-	}
-	t0 := c.AccessControlPolicyFromProto(resp.Policy)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetAccessControlPolicy", err)
-		r1 = bridgeError("plugin.bridge.get_access_control_policy.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetAccessControlPolicy returns the access control policy stored under an id. Fails with a not-found AppError when
+// there is none or when its type does not belong to the calling plugin, so foreign policies stay
+// hidden.
+// Minimum server version: 11.10.
+func (x *APIClient) GetAccessControlPolicy(id string) (*model.AccessControlPolicy, *model.AppError) {
+	call := x.call("GetAccessControlPolicy", failure{"plugin.bridge.get_access_control_policy.unavailable", 503})
+	resp, err := unary(call, x.client.GetAccessControlPolicy, &pluginpb.GetAccessControlPolicyRequest{Id: id})
+	return result2(call, err, call.AccessControlPolicyFromProto(resp.GetPolicy()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// DeleteAccessControlPolicy calls the DeleteAccessControlPolicy RPC.
-func (x *APIClient) DeleteAccessControlPolicy(a0 string, a1 string, a2 string) (r0 *model.AppError) {
-
-	ctx, cancel := x.callContext("DeleteAccessControlPolicy")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DeleteAccessControlPolicyRequest{}
-	req.ActingUserId = a0
-	req.ResourceType = a1
-	req.Id = a2
-	if err := c.Err(); err != nil {
-		x.report("DeleteAccessControlPolicy", err)
-		r0 = bridgeError("plugin.bridge.delete_access_control_policy.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.DeleteAccessControlPolicy(ctx, req)
-	if err != nil {
-		x.report("DeleteAccessControlPolicy", err)
-		r0 = bridgeError("plugin.bridge.delete_access_control_policy.unavailable", 503, err)
-		return
-	}
-	t0 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("DeleteAccessControlPolicy", err)
-		r0 = bridgeError("plugin.bridge.delete_access_control_policy.unavailable", 503, err)
-		return
-	}
-	return t0
+// DeleteAccessControlPolicy deletes the access control policy stored under an id after checking that its type equals the
+// given resource type and belongs to the calling plugin. Fails with a not-found AppError on a
+// type mismatch, or with an AppError when the deletion fails.
+// Minimum server version: 11.10.
+func (x *APIClient) DeleteAccessControlPolicy(actingUserID string, resourceType string, id string) *model.AppError {
+	call := x.call("DeleteAccessControlPolicy", failure{"plugin.bridge.delete_access_control_policy.unavailable", 503})
+	resp, err := unary(call, x.client.DeleteAccessControlPolicy, &pluginpb.DeleteAccessControlPolicyRequest{ActingUserId: actingUserID, ResourceType: resourceType, Id: id})
+	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
-// CheckAccessControlExpression calls the CheckAccessControlExpression RPC.
-func (x *APIClient) CheckAccessControlExpression(a0 string, a1 string, a2 string) (r0 []model.CELExpressionError, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("CheckAccessControlExpression")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.CheckAccessControlExpressionRequest{}
-	req.ActingUserId = a0
-	req.ResourceType = a1
-	req.Expression = a2
-	if err := c.Err(); err != nil {
-		x.report("CheckAccessControlExpression", err)
-		r1 = bridgeError("plugin.bridge.check_access_control_expression.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.CheckAccessControlExpression(ctx, req)
-	if err != nil {
-		x.report("CheckAccessControlExpression", err)
-		r1 = bridgeError("plugin.bridge.check_access_control_expression.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]model.CELExpressionError](resp.ExpressionErrors, c.CELExpressionErrorFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("CheckAccessControlExpression", err)
-		r1 = bridgeError("plugin.bridge.check_access_control_expression.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// CheckAccessControlExpression compiles and lints a CEL expression and returns the problems found; an empty list means the
+// expression is valid. Fails with an AppError when the check cannot be performed.
+// Minimum server version: 11.10.
+func (x *APIClient) CheckAccessControlExpression(actingUserID string, resourceType string, expression string) ([]model.CELExpressionError, *model.AppError) {
+	call := x.call("CheckAccessControlExpression", failure{"plugin.bridge.check_access_control_expression.unavailable", 503})
+	resp, err := unary(call, x.client.CheckAccessControlExpression, &pluginpb.CheckAccessControlExpressionRequest{ActingUserId: actingUserID, ResourceType: resourceType, Expression: expression})
+	return result2(call, err, sliceFromProto[[]model.CELExpressionError](resp.GetExpressionErrors(), call.CELExpressionErrorFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// QueryUsersForAccessControlExpression calls the QueryUsersForAccessControlExpression RPC.
-func (x *APIClient) QueryUsersForAccessControlExpression(a0 string, a1 string, a2 string, a3 string, a4 string, a5 int) (r0 *model.AccessControlPolicyTestResponse, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("QueryUsersForAccessControlExpression")
-	defer cancel()
-	var c Converter
+// QueryUsersForAccessControlExpression returns a page of the users that a CEL expression matches, as used by policy editors to test an
+// expression. Fails with an AppError when the expression is invalid or the search fails.
+// Minimum server version: 11.10.
+func (x *APIClient) QueryUsersForAccessControlExpression(actingUserID string, resourceType string, expression string, term string, cursorID string, limit int) (*model.AccessControlPolicyTestResponse, *model.AppError) {
+	call := x.call("QueryUsersForAccessControlExpression", failure{"plugin.bridge.query_users_for_access_control_expression.unavailable", 503})
 	req := &pluginpb.QueryUsersForAccessControlExpressionRequest{}
-	req.ActingUserId = a0
-	req.ResourceType = a1
-	req.Expression = a2
-	req.Term = a3
-	req.CursorId = a4
-	req.Limit = int64(a5)
-	if err := c.Err(); err != nil {
-		x.report("QueryUsersForAccessControlExpression", err)
-		r1 = bridgeError("plugin.bridge.query_users_for_access_control_expression.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.QueryUsersForAccessControlExpression(ctx, req)
-	if err != nil {
-		x.report("QueryUsersForAccessControlExpression", err)
-		r1 = bridgeError("plugin.bridge.query_users_for_access_control_expression.unavailable", 503, err)
-		return
-	}
-	t0 := c.AccessControlPolicyTestResponseFromProto(resp.Result)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("QueryUsersForAccessControlExpression", err)
-		r1 = bridgeError("plugin.bridge.query_users_for_access_control_expression.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+	req.ActingUserId = actingUserID
+	req.ResourceType = resourceType
+	req.Expression = expression
+	req.Term = term
+	req.CursorId = cursorID
+	req.Limit = int64(limit)
+	resp, err := unary(call, x.client.QueryUsersForAccessControlExpression, req)
+	return result2(call, err, call.AccessControlPolicyTestResponseFromProto(resp.GetResult()), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetAccessControlFieldsAutocomplete calls the GetAccessControlFieldsAutocomplete RPC.
-func (x *APIClient) GetAccessControlFieldsAutocomplete(a0 string, a1 string, a2 int) (r0 []*model.PropertyField, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetAccessControlFieldsAutocomplete")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetAccessControlFieldsAutocompleteRequest{}
-	req.ActingUserId = a0
-	req.After = a1
-	req.Limit = int64(a2)
-	if err := c.Err(); err != nil {
-		x.report("GetAccessControlFieldsAutocomplete", err)
-		r1 = bridgeError("plugin.bridge.get_access_control_fields_autocomplete.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetAccessControlFieldsAutocomplete(ctx, req)
-	if err != nil {
-		x.report("GetAccessControlFieldsAutocomplete", err)
-		r1 = bridgeError("plugin.bridge.get_access_control_fields_autocomplete.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.PropertyField](resp.PropertyFields, c.PropertyFieldFromProto)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetAccessControlFieldsAutocomplete", err)
-		r1 = bridgeError("plugin.bridge.get_access_control_fields_autocomplete.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetAccessControlFieldsAutocomplete returns user attribute fields for expression autocompletion, limited to those the acting user
+// may see. Fails with an AppError when the lookup fails.
+// Minimum server version: 11.10.
+func (x *APIClient) GetAccessControlFieldsAutocomplete(actingUserID string, after string, limit int) ([]*model.PropertyField, *model.AppError) {
+	call := x.call("GetAccessControlFieldsAutocomplete", failure{"plugin.bridge.get_access_control_fields_autocomplete.unavailable", 503})
+	resp, err := unary(call, x.client.GetAccessControlFieldsAutocomplete, &pluginpb.GetAccessControlFieldsAutocompleteRequest{ActingUserId: actingUserID, After: after, Limit: int64(limit)})
+	return result2(call, err, sliceFromProto[[]*model.PropertyField](resp.GetPropertyFields(), call.PropertyFieldFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
-// GetAccessControlVisualAST calls the GetAccessControlVisualAST RPC.
-func (x *APIClient) GetAccessControlVisualAST(a0 string, a1 string, a2 string) (r0 *model.VisualExpression, r1 *model.AppError) {
-
-	ctx, cancel := x.callContext("GetAccessControlVisualAST")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GetAccessControlVisualASTRequest{}
-	req.ActingUserId = a0
-	req.ResourceType = a1
-	req.Expression = a2
-	if err := c.Err(); err != nil {
-		x.report("GetAccessControlVisualAST", err)
-		r1 = bridgeError("plugin.bridge.get_access_control_visual_ast.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GetAccessControlVisualAST(ctx, req)
-	if err != nil {
-		x.report("GetAccessControlVisualAST", err)
-		r1 = bridgeError("plugin.bridge.get_access_control_visual_ast.unavailable", 503, err)
-		return
-	}
-	t0 := c.VisualExpressionFromProto(resp.VisualExpression)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GetAccessControlVisualAST", err)
-		r1 = bridgeError("plugin.bridge.get_access_control_visual_ast.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GetAccessControlVisualAST converts a CEL expression into the visual (table) form used by the policy editor. Fails with an
+// AppError when the expression cannot be parsed.
+// Minimum server version: 11.10.
+func (x *APIClient) GetAccessControlVisualAST(actingUserID string, resourceType string, expression string) (*model.VisualExpression, *model.AppError) {
+	call := x.call("GetAccessControlVisualAST", failure{"plugin.bridge.get_access_control_visual_ast.unavailable", 503})
+	resp, err := unary(call, x.client.GetAccessControlVisualAST, &pluginpb.GetAccessControlVisualASTRequest{ActingUserId: actingUserID, ResourceType: resourceType, Expression: expression})
+	return result2(call, err, call.VisualExpressionFromProto(resp.GetVisualExpression()), call.AppErrorFromProto(resp.GetError()))
 }

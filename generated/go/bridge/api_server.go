@@ -31,2867 +31,2274 @@ func (s *APIServer) Register(r grpc.ServiceRegistrar) {
 	pluginpb.RegisterPluginAPIServer(r, s)
 }
 
-// LoadPluginConfiguration calls plugin.API.LoadPluginConfiguration.
-func (s *APIServer) LoadPluginConfiguration(ctx context.Context, req *pluginpb.LoadPluginConfigurationRequest) (*pluginpb.LoadPluginConfigurationResponse, error) {
+// LoadPluginConfiguration serves plugin.API.LoadPluginConfiguration.
+func (s *APIServer) LoadPluginConfiguration(_ context.Context, _ *pluginpb.LoadPluginConfigurationRequest) (*pluginpb.LoadPluginConfigurationResponse, error) {
 	var c Converter
-	var a0 map[string]any
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("LoadPluginConfiguration", err)
-	}
-	r0 := s.impl.LoadPluginConfiguration(&a0)
+	var dest map[string]any
+	err := s.impl.LoadPluginConfiguration(&dest)
 	resp := &pluginpb.LoadPluginConfigurationResponse{}
-	resp.Config = c.mapToStruct(a0)
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("LoadPluginConfiguration", err)
+	resp.Config = c.mapToStruct(dest)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("LoadPluginConfiguration", convErr)
 	}
 	return resp, nil
 }
 
-// RegisterCommand calls plugin.API.RegisterCommand.
-func (s *APIServer) RegisterCommand(ctx context.Context, req *pluginpb.RegisterCommandRequest) (*pluginpb.RegisterCommandResponse, error) {
+// RegisterCommand serves plugin.API.RegisterCommand.
+func (s *APIServer) RegisterCommand(_ context.Context, req *pluginpb.RegisterCommandRequest) (*pluginpb.RegisterCommandResponse, error) {
 	var c Converter
-	a0 := c.CommandFromProto(req.Command)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RegisterCommand", err)
+	command := c.CommandFromProto(req.Command)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("RegisterCommand", convErr)
 	}
-	r0 := s.impl.RegisterCommand(a0)
+	err := s.impl.RegisterCommand(command)
 	resp := &pluginpb.RegisterCommandResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RegisterCommand", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// UnregisterCommand calls plugin.API.UnregisterCommand.
-func (s *APIServer) UnregisterCommand(ctx context.Context, req *pluginpb.UnregisterCommandRequest) (*pluginpb.UnregisterCommandResponse, error) {
+// UnregisterCommand serves plugin.API.UnregisterCommand.
+func (s *APIServer) UnregisterCommand(_ context.Context, req *pluginpb.UnregisterCommandRequest) (*pluginpb.UnregisterCommandResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := req.Trigger
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UnregisterCommand", err)
-	}
-	r0 := s.impl.UnregisterCommand(a0, a1)
+	teamID := req.TeamId
+	trigger := req.Trigger
+	err := s.impl.UnregisterCommand(teamID, trigger)
 	resp := &pluginpb.UnregisterCommandResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UnregisterCommand", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// ExecuteSlashCommand calls plugin.API.ExecuteSlashCommand.
-func (s *APIServer) ExecuteSlashCommand(ctx context.Context, req *pluginpb.ExecuteSlashCommandRequest) (*pluginpb.ExecuteSlashCommandResponse, error) {
+// ExecuteSlashCommand serves plugin.API.ExecuteSlashCommand.
+func (s *APIServer) ExecuteSlashCommand(_ context.Context, req *pluginpb.ExecuteSlashCommandRequest) (*pluginpb.ExecuteSlashCommandResponse, error) {
 	var c Converter
-	a0 := c.CommandArgsFromProto(req.CommandArgs)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ExecuteSlashCommand", err)
+	commandArgs := c.CommandArgsFromProto(req.CommandArgs)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("ExecuteSlashCommand", convErr)
 	}
-	r0, r1 := s.impl.ExecuteSlashCommand(a0)
+	response, err := s.impl.ExecuteSlashCommand(commandArgs)
 	resp := &pluginpb.ExecuteSlashCommandResponse{}
-	resp.Response = c.CommandResponseToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ExecuteSlashCommand", err)
+	resp.Response = c.CommandResponseToProto(response)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("ExecuteSlashCommand", convErr)
 	}
 	return resp, nil
 }
 
-// GetConfig calls plugin.API.GetConfig.
-func (s *APIServer) GetConfig(ctx context.Context, req *pluginpb.GetConfigRequest) (*pluginpb.GetConfigResponse, error) {
+// GetConfig serves plugin.API.GetConfig.
+func (s *APIServer) GetConfig(_ context.Context, _ *pluginpb.GetConfigRequest) (*pluginpb.GetConfigResponse, error) {
 	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetConfig", err)
-	}
-	r0 := s.impl.GetConfig()
+	config := s.impl.GetConfig()
 	resp := &pluginpb.GetConfigResponse{}
-	resp.Config = c.ConfigToProto(r0)
+	resp.Config = c.ConfigToProto(config)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetConfig", err)
 	}
 	return resp, nil
 }
 
-// GetUnsanitizedConfig calls plugin.API.GetUnsanitizedConfig.
-func (s *APIServer) GetUnsanitizedConfig(ctx context.Context, req *pluginpb.GetUnsanitizedConfigRequest) (*pluginpb.GetUnsanitizedConfigResponse, error) {
+// GetUnsanitizedConfig serves plugin.API.GetUnsanitizedConfig.
+func (s *APIServer) GetUnsanitizedConfig(_ context.Context, _ *pluginpb.GetUnsanitizedConfigRequest) (*pluginpb.GetUnsanitizedConfigResponse, error) {
 	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetUnsanitizedConfig", err)
-	}
-	r0 := s.impl.GetUnsanitizedConfig()
+	config := s.impl.GetUnsanitizedConfig()
 	resp := &pluginpb.GetUnsanitizedConfigResponse{}
-	resp.Config = c.ConfigToProto(r0)
+	resp.Config = c.ConfigToProto(config)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUnsanitizedConfig", err)
 	}
 	return resp, nil
 }
 
-// SaveConfig calls plugin.API.SaveConfig.
-func (s *APIServer) SaveConfig(ctx context.Context, req *pluginpb.SaveConfigRequest) (*pluginpb.SaveConfigResponse, error) {
+// SaveConfig serves plugin.API.SaveConfig.
+func (s *APIServer) SaveConfig(_ context.Context, req *pluginpb.SaveConfigRequest) (*pluginpb.SaveConfigResponse, error) {
 	var c Converter
-	a0 := c.ConfigFromProto(req.Config)
+	config := c.ConfigFromProto(req.Config)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SaveConfig", err)
 	}
-	r0 := s.impl.SaveConfig(a0)
+	appErr := s.impl.SaveConfig(config)
 	resp := &pluginpb.SaveConfigResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SaveConfig", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetPluginConfig calls plugin.API.GetPluginConfig.
-func (s *APIServer) GetPluginConfig(ctx context.Context, req *pluginpb.GetPluginConfigRequest) (*pluginpb.GetPluginConfigResponse, error) {
+// GetPluginConfig serves plugin.API.GetPluginConfig.
+func (s *APIServer) GetPluginConfig(_ context.Context, _ *pluginpb.GetPluginConfigRequest) (*pluginpb.GetPluginConfigResponse, error) {
 	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPluginConfig", err)
-	}
-	r0 := s.impl.GetPluginConfig()
+	config := s.impl.GetPluginConfig()
 	resp := &pluginpb.GetPluginConfigResponse{}
-	resp.Config = c.mapToStruct(r0)
+	resp.Config = c.mapToStruct(config)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPluginConfig", err)
 	}
 	return resp, nil
 }
 
-// SavePluginConfig calls plugin.API.SavePluginConfig.
-func (s *APIServer) SavePluginConfig(ctx context.Context, req *pluginpb.SavePluginConfigRequest) (*pluginpb.SavePluginConfigResponse, error) {
+// SavePluginConfig serves plugin.API.SavePluginConfig.
+func (s *APIServer) SavePluginConfig(_ context.Context, req *pluginpb.SavePluginConfigRequest) (*pluginpb.SavePluginConfigResponse, error) {
 	var c Converter
-	a0 := structToMap(req.Config)
+	config := structToMap(req.Config)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SavePluginConfig", err)
 	}
-	r0 := s.impl.SavePluginConfig(a0)
+	appErr := s.impl.SavePluginConfig(config)
 	resp := &pluginpb.SavePluginConfigResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SavePluginConfig", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetBundlePath calls plugin.API.GetBundlePath.
-func (s *APIServer) GetBundlePath(ctx context.Context, req *pluginpb.GetBundlePathRequest) (*pluginpb.GetBundlePathResponse, error) {
+// GetBundlePath serves plugin.API.GetBundlePath.
+func (s *APIServer) GetBundlePath(_ context.Context, _ *pluginpb.GetBundlePathRequest) (*pluginpb.GetBundlePathResponse, error) {
 	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetBundlePath", err)
-	}
-	r0, r1 := s.impl.GetBundlePath()
+	path, err := s.impl.GetBundlePath()
 	resp := &pluginpb.GetBundlePathResponse{}
-	resp.Path = r0
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetBundlePath", err)
-	}
+	resp.Path = path
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// GetLicense calls plugin.API.GetLicense.
-func (s *APIServer) GetLicense(ctx context.Context, req *pluginpb.GetLicenseRequest) (*pluginpb.GetLicenseResponse, error) {
+// GetLicense serves plugin.API.GetLicense.
+func (s *APIServer) GetLicense(_ context.Context, _ *pluginpb.GetLicenseRequest) (*pluginpb.GetLicenseResponse, error) {
 	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetLicense", err)
-	}
-	r0 := s.impl.GetLicense()
+	license := s.impl.GetLicense()
 	resp := &pluginpb.GetLicenseResponse{}
-	resp.License = c.LicenseToProto(r0)
+	resp.License = c.LicenseToProto(license)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetLicense", err)
 	}
 	return resp, nil
 }
 
-// IsEnterpriseReady calls plugin.API.IsEnterpriseReady.
-func (s *APIServer) IsEnterpriseReady(ctx context.Context, req *pluginpb.IsEnterpriseReadyRequest) (*pluginpb.IsEnterpriseReadyResponse, error) {
-	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("IsEnterpriseReady", err)
-	}
-	r0 := s.impl.IsEnterpriseReady()
+// IsEnterpriseReady serves plugin.API.IsEnterpriseReady.
+func (s *APIServer) IsEnterpriseReady(_ context.Context, _ *pluginpb.IsEnterpriseReadyRequest) (*pluginpb.IsEnterpriseReadyResponse, error) {
+	enterpriseReady := s.impl.IsEnterpriseReady()
 	resp := &pluginpb.IsEnterpriseReadyResponse{}
-	resp.EnterpriseReady = r0
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("IsEnterpriseReady", err)
-	}
+	resp.EnterpriseReady = enterpriseReady
 	return resp, nil
 }
 
-// GetServerVersion calls plugin.API.GetServerVersion.
-func (s *APIServer) GetServerVersion(ctx context.Context, req *pluginpb.GetServerVersionRequest) (*pluginpb.GetServerVersionResponse, error) {
-	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetServerVersion", err)
-	}
-	r0 := s.impl.GetServerVersion()
+// GetServerVersion serves plugin.API.GetServerVersion.
+func (s *APIServer) GetServerVersion(_ context.Context, _ *pluginpb.GetServerVersionRequest) (*pluginpb.GetServerVersionResponse, error) {
+	version := s.impl.GetServerVersion()
 	resp := &pluginpb.GetServerVersionResponse{}
-	resp.Version = r0
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetServerVersion", err)
-	}
+	resp.Version = version
 	return resp, nil
 }
 
-// GetSystemInstallDate calls plugin.API.GetSystemInstallDate.
-func (s *APIServer) GetSystemInstallDate(ctx context.Context, req *pluginpb.GetSystemInstallDateRequest) (*pluginpb.GetSystemInstallDateResponse, error) {
+// GetSystemInstallDate serves plugin.API.GetSystemInstallDate.
+func (s *APIServer) GetSystemInstallDate(_ context.Context, _ *pluginpb.GetSystemInstallDateRequest) (*pluginpb.GetSystemInstallDateResponse, error) {
 	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetSystemInstallDate", err)
-	}
-	r0, r1 := s.impl.GetSystemInstallDate()
+	installDate, appErr := s.impl.GetSystemInstallDate()
 	resp := &pluginpb.GetSystemInstallDateResponse{}
-	resp.InstallDate = r0
-	resp.Error = c.AppErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetSystemInstallDate", err)
-	}
+	resp.InstallDate = installDate
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetDiagnosticId calls plugin.API.GetDiagnosticId.
-func (s *APIServer) GetDiagnosticId(ctx context.Context, req *pluginpb.GetDiagnosticIdRequest) (*pluginpb.GetDiagnosticIdResponse, error) {
-	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetDiagnosticId", err)
-	}
-	r0 := s.impl.GetDiagnosticId()
+// GetDiagnosticId serves plugin.API.GetDiagnosticId.
+func (s *APIServer) GetDiagnosticId(_ context.Context, _ *pluginpb.GetDiagnosticIdRequest) (*pluginpb.GetDiagnosticIdResponse, error) {
+	diagnosticId := s.impl.GetDiagnosticId()
 	resp := &pluginpb.GetDiagnosticIdResponse{}
-	resp.DiagnosticId = r0
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetDiagnosticId", err)
-	}
+	resp.DiagnosticId = diagnosticId
 	return resp, nil
 }
 
-// GetTelemetryId calls plugin.API.GetTelemetryId.
-func (s *APIServer) GetTelemetryId(ctx context.Context, req *pluginpb.GetTelemetryIdRequest) (*pluginpb.GetTelemetryIdResponse, error) {
-	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetTelemetryId", err)
-	}
-	r0 := s.impl.GetTelemetryId()
+// GetTelemetryId serves plugin.API.GetTelemetryId.
+func (s *APIServer) GetTelemetryId(_ context.Context, _ *pluginpb.GetTelemetryIdRequest) (*pluginpb.GetTelemetryIdResponse, error) {
+	telemetryId := s.impl.GetTelemetryId()
 	resp := &pluginpb.GetTelemetryIdResponse{}
-	resp.TelemetryId = r0
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetTelemetryId", err)
-	}
+	resp.TelemetryId = telemetryId
 	return resp, nil
 }
 
-// CreateUser calls plugin.API.CreateUser.
-func (s *APIServer) CreateUser(ctx context.Context, req *pluginpb.CreateUserRequest) (*pluginpb.CreateUserResponse, error) {
+// CreateUser serves plugin.API.CreateUser.
+func (s *APIServer) CreateUser(_ context.Context, req *pluginpb.CreateUserRequest) (*pluginpb.CreateUserResponse, error) {
 	var c Converter
-	a0 := c.UserFromProto(req.User)
+	user := c.UserFromProto(req.User)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateUser", err)
 	}
-	r0, r1 := s.impl.CreateUser(a0)
+	user2, appErr := s.impl.CreateUser(user)
 	resp := &pluginpb.CreateUserResponse{}
-	resp.User = c.UserToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.User = c.UserToProto(user2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateUser", err)
 	}
 	return resp, nil
 }
 
-// DeleteUser calls plugin.API.DeleteUser.
-func (s *APIServer) DeleteUser(ctx context.Context, req *pluginpb.DeleteUserRequest) (*pluginpb.DeleteUserResponse, error) {
+// DeleteUser serves plugin.API.DeleteUser.
+func (s *APIServer) DeleteUser(_ context.Context, req *pluginpb.DeleteUserRequest) (*pluginpb.DeleteUserResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteUser", err)
-	}
-	r0 := s.impl.DeleteUser(a0)
+	userID := req.UserId
+	appErr := s.impl.DeleteUser(userID)
 	resp := &pluginpb.DeleteUserResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteUser", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetUsers calls plugin.API.GetUsers.
-func (s *APIServer) GetUsers(ctx context.Context, req *pluginpb.GetUsersRequest) (*pluginpb.GetUsersResponse, error) {
+// GetUsers serves plugin.API.GetUsers.
+func (s *APIServer) GetUsers(_ context.Context, req *pluginpb.GetUsersRequest) (*pluginpb.GetUsersResponse, error) {
 	var c Converter
-	a0 := c.UserGetOptionsFromProto(req.Options)
+	options := c.UserGetOptionsFromProto(req.Options)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUsers", err)
 	}
-	r0, r1 := s.impl.GetUsers(a0)
+	users, appErr := s.impl.GetUsers(options)
 	resp := &pluginpb.GetUsersResponse{}
-	resp.Users = sliceToProto(r0, c.UserToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Users = sliceToProto(users, c.UserToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUsers", err)
 	}
 	return resp, nil
 }
 
-// GetUsersByIds calls plugin.API.GetUsersByIds.
-func (s *APIServer) GetUsersByIds(ctx context.Context, req *pluginpb.GetUsersByIdsRequest) (*pluginpb.GetUsersByIdsResponse, error) {
+// GetUsersByIds serves plugin.API.GetUsersByIds.
+func (s *APIServer) GetUsersByIds(_ context.Context, req *pluginpb.GetUsersByIdsRequest) (*pluginpb.GetUsersByIdsResponse, error) {
 	var c Converter
-	a0 := req.UserIds
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetUsersByIds", err)
-	}
-	r0, r1 := s.impl.GetUsersByIds(a0)
+	userIDs := req.UserIds
+	users, appErr := s.impl.GetUsersByIds(userIDs)
 	resp := &pluginpb.GetUsersByIdsResponse{}
-	resp.Users = sliceToProto(r0, c.UserToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Users = sliceToProto(users, c.UserToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUsersByIds", err)
 	}
 	return resp, nil
 }
 
-// GetUser calls plugin.API.GetUser.
-func (s *APIServer) GetUser(ctx context.Context, req *pluginpb.GetUserRequest) (*pluginpb.GetUserResponse, error) {
+// GetUser serves plugin.API.GetUser.
+func (s *APIServer) GetUser(_ context.Context, req *pluginpb.GetUserRequest) (*pluginpb.GetUserResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetUser", err)
-	}
-	r0, r1 := s.impl.GetUser(a0)
+	userID := req.UserId
+	user, appErr := s.impl.GetUser(userID)
 	resp := &pluginpb.GetUserResponse{}
-	resp.User = c.UserToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.User = c.UserToProto(user)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUser", err)
 	}
 	return resp, nil
 }
 
-// GetUserByEmail calls plugin.API.GetUserByEmail.
-func (s *APIServer) GetUserByEmail(ctx context.Context, req *pluginpb.GetUserByEmailRequest) (*pluginpb.GetUserByEmailResponse, error) {
+// GetUserByEmail serves plugin.API.GetUserByEmail.
+func (s *APIServer) GetUserByEmail(_ context.Context, req *pluginpb.GetUserByEmailRequest) (*pluginpb.GetUserByEmailResponse, error) {
 	var c Converter
-	a0 := req.Email
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetUserByEmail", err)
-	}
-	r0, r1 := s.impl.GetUserByEmail(a0)
+	email := req.Email
+	user, appErr := s.impl.GetUserByEmail(email)
 	resp := &pluginpb.GetUserByEmailResponse{}
-	resp.User = c.UserToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.User = c.UserToProto(user)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUserByEmail", err)
 	}
 	return resp, nil
 }
 
-// GetUserByUsername calls plugin.API.GetUserByUsername.
-func (s *APIServer) GetUserByUsername(ctx context.Context, req *pluginpb.GetUserByUsernameRequest) (*pluginpb.GetUserByUsernameResponse, error) {
+// GetUserByUsername serves plugin.API.GetUserByUsername.
+func (s *APIServer) GetUserByUsername(_ context.Context, req *pluginpb.GetUserByUsernameRequest) (*pluginpb.GetUserByUsernameResponse, error) {
 	var c Converter
-	a0 := req.Name
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetUserByUsername", err)
-	}
-	r0, r1 := s.impl.GetUserByUsername(a0)
+	name := req.Name
+	user, appErr := s.impl.GetUserByUsername(name)
 	resp := &pluginpb.GetUserByUsernameResponse{}
-	resp.User = c.UserToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.User = c.UserToProto(user)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUserByUsername", err)
 	}
 	return resp, nil
 }
 
-// GetUsersByUsernames calls plugin.API.GetUsersByUsernames.
-func (s *APIServer) GetUsersByUsernames(ctx context.Context, req *pluginpb.GetUsersByUsernamesRequest) (*pluginpb.GetUsersByUsernamesResponse, error) {
+// GetUsersByUsernames serves plugin.API.GetUsersByUsernames.
+func (s *APIServer) GetUsersByUsernames(_ context.Context, req *pluginpb.GetUsersByUsernamesRequest) (*pluginpb.GetUsersByUsernamesResponse, error) {
 	var c Converter
-	a0 := req.Usernames
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetUsersByUsernames", err)
-	}
-	r0, r1 := s.impl.GetUsersByUsernames(a0)
+	usernames := req.Usernames
+	users, appErr := s.impl.GetUsersByUsernames(usernames)
 	resp := &pluginpb.GetUsersByUsernamesResponse{}
-	resp.Users = sliceToProto(r0, c.UserToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Users = sliceToProto(users, c.UserToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUsersByUsernames", err)
 	}
 	return resp, nil
 }
 
-// GetUsersInTeam calls plugin.API.GetUsersInTeam.
-func (s *APIServer) GetUsersInTeam(ctx context.Context, req *pluginpb.GetUsersInTeamRequest) (*pluginpb.GetUsersInTeamResponse, error) {
+// GetUsersInTeam serves plugin.API.GetUsersInTeam.
+func (s *APIServer) GetUsersInTeam(_ context.Context, req *pluginpb.GetUsersInTeamRequest) (*pluginpb.GetUsersInTeamResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := int(req.Page)
-	a2 := int(req.PerPage)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetUsersInTeam", err)
-	}
-	r0, r1 := s.impl.GetUsersInTeam(a0, a1, a2)
+	teamID := req.TeamId
+	page := int(req.Page)
+	perPage := int(req.PerPage)
+	users, appErr := s.impl.GetUsersInTeam(teamID, page, perPage)
 	resp := &pluginpb.GetUsersInTeamResponse{}
-	resp.Users = sliceToProto(r0, c.UserToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Users = sliceToProto(users, c.UserToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUsersInTeam", err)
 	}
 	return resp, nil
 }
 
-// GetPreferenceForUser calls plugin.API.GetPreferenceForUser.
-func (s *APIServer) GetPreferenceForUser(ctx context.Context, req *pluginpb.GetPreferenceForUserRequest) (*pluginpb.GetPreferenceForUserResponse, error) {
+// GetPreferenceForUser serves plugin.API.GetPreferenceForUser.
+func (s *APIServer) GetPreferenceForUser(_ context.Context, req *pluginpb.GetPreferenceForUserRequest) (*pluginpb.GetPreferenceForUserResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := req.Category
-	a2 := req.Name
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPreferenceForUser", err)
-	}
-	r0, r1 := s.impl.GetPreferenceForUser(a0, a1, a2)
+	userID := req.UserId
+	category := req.Category
+	name := req.Name
+	preference, appErr := s.impl.GetPreferenceForUser(userID, category, name)
 	resp := &pluginpb.GetPreferenceForUserResponse{}
-	resp.Preference = c.PreferenceToProto(&r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Preference = c.PreferenceToProto(&preference)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPreferenceForUser", err)
 	}
 	return resp, nil
 }
 
-// GetPreferencesForUser calls plugin.API.GetPreferencesForUser.
-func (s *APIServer) GetPreferencesForUser(ctx context.Context, req *pluginpb.GetPreferencesForUserRequest) (*pluginpb.GetPreferencesForUserResponse, error) {
+// GetPreferencesForUser serves plugin.API.GetPreferencesForUser.
+func (s *APIServer) GetPreferencesForUser(_ context.Context, req *pluginpb.GetPreferencesForUserRequest) (*pluginpb.GetPreferencesForUserResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPreferencesForUser", err)
-	}
-	r0, r1 := s.impl.GetPreferencesForUser(a0)
+	userID := req.UserId
+	preferences, appErr := s.impl.GetPreferencesForUser(userID)
 	resp := &pluginpb.GetPreferencesForUserResponse{}
-	resp.Preferences = sliceToProto(r0, c.PreferenceToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Preferences = sliceToProto(preferences, c.PreferenceToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPreferencesForUser", err)
 	}
 	return resp, nil
 }
 
-// UpdatePreferencesForUser calls plugin.API.UpdatePreferencesForUser.
-func (s *APIServer) UpdatePreferencesForUser(ctx context.Context, req *pluginpb.UpdatePreferencesForUserRequest) (*pluginpb.UpdatePreferencesForUserResponse, error) {
+// UpdatePreferencesForUser serves plugin.API.UpdatePreferencesForUser.
+func (s *APIServer) UpdatePreferencesForUser(_ context.Context, req *pluginpb.UpdatePreferencesForUserRequest) (*pluginpb.UpdatePreferencesForUserResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := sliceFromProto[[]model.Preference](req.Preferences, c.PreferenceFromProto)
+	userID := req.UserId
+	preferences := sliceFromProto[[]model.Preference](req.Preferences, c.PreferenceFromProto)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdatePreferencesForUser", err)
 	}
-	r0 := s.impl.UpdatePreferencesForUser(a0, a1)
+	appErr := s.impl.UpdatePreferencesForUser(userID, preferences)
 	resp := &pluginpb.UpdatePreferencesForUserResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdatePreferencesForUser", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// DeletePreferencesForUser calls plugin.API.DeletePreferencesForUser.
-func (s *APIServer) DeletePreferencesForUser(ctx context.Context, req *pluginpb.DeletePreferencesForUserRequest) (*pluginpb.DeletePreferencesForUserResponse, error) {
+// DeletePreferencesForUser serves plugin.API.DeletePreferencesForUser.
+func (s *APIServer) DeletePreferencesForUser(_ context.Context, req *pluginpb.DeletePreferencesForUserRequest) (*pluginpb.DeletePreferencesForUserResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := sliceFromProto[[]model.Preference](req.Preferences, c.PreferenceFromProto)
+	userID := req.UserId
+	preferences := sliceFromProto[[]model.Preference](req.Preferences, c.PreferenceFromProto)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeletePreferencesForUser", err)
 	}
-	r0 := s.impl.DeletePreferencesForUser(a0, a1)
+	appErr := s.impl.DeletePreferencesForUser(userID, preferences)
 	resp := &pluginpb.DeletePreferencesForUserResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePreferencesForUser", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetSession calls plugin.API.GetSession.
-func (s *APIServer) GetSession(ctx context.Context, req *pluginpb.GetSessionRequest) (*pluginpb.GetSessionResponse, error) {
+// GetSession serves plugin.API.GetSession.
+func (s *APIServer) GetSession(_ context.Context, req *pluginpb.GetSessionRequest) (*pluginpb.GetSessionResponse, error) {
 	var c Converter
-	a0 := req.SessionId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetSession", err)
-	}
-	r0, r1 := s.impl.GetSession(a0)
+	sessionID := req.SessionId
+	session, appErr := s.impl.GetSession(sessionID)
 	resp := &pluginpb.GetSessionResponse{}
-	resp.Session = c.SessionToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Session = c.SessionToProto(session)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetSession", err)
 	}
 	return resp, nil
 }
 
-// CreateSession calls plugin.API.CreateSession.
-func (s *APIServer) CreateSession(ctx context.Context, req *pluginpb.CreateSessionRequest) (*pluginpb.CreateSessionResponse, error) {
+// CreateSession serves plugin.API.CreateSession.
+func (s *APIServer) CreateSession(_ context.Context, req *pluginpb.CreateSessionRequest) (*pluginpb.CreateSessionResponse, error) {
 	var c Converter
-	a0 := c.SessionFromProto(req.Session)
+	session := c.SessionFromProto(req.Session)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateSession", err)
 	}
-	r0, r1 := s.impl.CreateSession(a0)
+	session2, appErr := s.impl.CreateSession(session)
 	resp := &pluginpb.CreateSessionResponse{}
-	resp.Session = c.SessionToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Session = c.SessionToProto(session2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateSession", err)
 	}
 	return resp, nil
 }
 
-// ExtendSessionExpiry calls plugin.API.ExtendSessionExpiry.
-func (s *APIServer) ExtendSessionExpiry(ctx context.Context, req *pluginpb.ExtendSessionExpiryRequest) (*pluginpb.ExtendSessionExpiryResponse, error) {
+// ExtendSessionExpiry serves plugin.API.ExtendSessionExpiry.
+func (s *APIServer) ExtendSessionExpiry(_ context.Context, req *pluginpb.ExtendSessionExpiryRequest) (*pluginpb.ExtendSessionExpiryResponse, error) {
 	var c Converter
-	a0 := req.SessionId
-	a1 := req.NewExpiry
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ExtendSessionExpiry", err)
-	}
-	r0 := s.impl.ExtendSessionExpiry(a0, a1)
+	sessionID := req.SessionId
+	newExpiry := req.NewExpiry
+	appErr := s.impl.ExtendSessionExpiry(sessionID, newExpiry)
 	resp := &pluginpb.ExtendSessionExpiryResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ExtendSessionExpiry", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// RevokeSession calls plugin.API.RevokeSession.
-func (s *APIServer) RevokeSession(ctx context.Context, req *pluginpb.RevokeSessionRequest) (*pluginpb.RevokeSessionResponse, error) {
+// RevokeSession serves plugin.API.RevokeSession.
+func (s *APIServer) RevokeSession(_ context.Context, req *pluginpb.RevokeSessionRequest) (*pluginpb.RevokeSessionResponse, error) {
 	var c Converter
-	a0 := req.SessionId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RevokeSession", err)
-	}
-	r0 := s.impl.RevokeSession(a0)
+	sessionID := req.SessionId
+	appErr := s.impl.RevokeSession(sessionID)
 	resp := &pluginpb.RevokeSessionResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RevokeSession", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// CreateUserAccessToken calls plugin.API.CreateUserAccessToken.
-func (s *APIServer) CreateUserAccessToken(ctx context.Context, req *pluginpb.CreateUserAccessTokenRequest) (*pluginpb.CreateUserAccessTokenResponse, error) {
+// CreateUserAccessToken serves plugin.API.CreateUserAccessToken.
+func (s *APIServer) CreateUserAccessToken(_ context.Context, req *pluginpb.CreateUserAccessTokenRequest) (*pluginpb.CreateUserAccessTokenResponse, error) {
 	var c Converter
-	a0 := c.UserAccessTokenFromProto(req.Token)
+	token := c.UserAccessTokenFromProto(req.Token)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateUserAccessToken", err)
 	}
-	r0, r1 := s.impl.CreateUserAccessToken(a0)
+	token2, appErr := s.impl.CreateUserAccessToken(token)
 	resp := &pluginpb.CreateUserAccessTokenResponse{}
-	resp.Token = c.UserAccessTokenToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Token = c.UserAccessTokenToProto(token2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateUserAccessToken", err)
 	}
 	return resp, nil
 }
 
-// RevokeUserAccessToken calls plugin.API.RevokeUserAccessToken.
-func (s *APIServer) RevokeUserAccessToken(ctx context.Context, req *pluginpb.RevokeUserAccessTokenRequest) (*pluginpb.RevokeUserAccessTokenResponse, error) {
+// RevokeUserAccessToken serves plugin.API.RevokeUserAccessToken.
+func (s *APIServer) RevokeUserAccessToken(_ context.Context, req *pluginpb.RevokeUserAccessTokenRequest) (*pluginpb.RevokeUserAccessTokenResponse, error) {
 	var c Converter
-	a0 := req.TokenId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RevokeUserAccessToken", err)
-	}
-	r0 := s.impl.RevokeUserAccessToken(a0)
+	tokenID := req.TokenId
+	appErr := s.impl.RevokeUserAccessToken(tokenID)
 	resp := &pluginpb.RevokeUserAccessTokenResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RevokeUserAccessToken", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetTeamIcon calls plugin.API.GetTeamIcon.
-func (s *APIServer) GetTeamIcon(ctx context.Context, req *pluginpb.GetTeamIconRequest) (*pluginpb.GetTeamIconResponse, error) {
+// GetTeamIcon serves plugin.API.GetTeamIcon.
+func (s *APIServer) GetTeamIcon(_ context.Context, req *pluginpb.GetTeamIconRequest) (*pluginpb.GetTeamIconResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetTeamIcon", err)
-	}
-	r0, r1 := s.impl.GetTeamIcon(a0)
+	teamID := req.TeamId
+	icon, appErr := s.impl.GetTeamIcon(teamID)
 	resp := &pluginpb.GetTeamIconResponse{}
-	resp.Icon = r0
-	resp.Error = c.AppErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetTeamIcon", err)
-	}
+	resp.Icon = icon
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// SetTeamIcon calls plugin.API.SetTeamIcon.
-func (s *APIServer) SetTeamIcon(ctx context.Context, req *pluginpb.SetTeamIconRequest) (*pluginpb.SetTeamIconResponse, error) {
+// SetTeamIcon serves plugin.API.SetTeamIcon.
+func (s *APIServer) SetTeamIcon(_ context.Context, req *pluginpb.SetTeamIconRequest) (*pluginpb.SetTeamIconResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := req.Data
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SetTeamIcon", err)
-	}
-	r0 := s.impl.SetTeamIcon(a0, a1)
+	teamID := req.TeamId
+	data := req.Data
+	appErr := s.impl.SetTeamIcon(teamID, data)
 	resp := &pluginpb.SetTeamIconResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SetTeamIcon", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// RemoveTeamIcon calls plugin.API.RemoveTeamIcon.
-func (s *APIServer) RemoveTeamIcon(ctx context.Context, req *pluginpb.RemoveTeamIconRequest) (*pluginpb.RemoveTeamIconResponse, error) {
+// RemoveTeamIcon serves plugin.API.RemoveTeamIcon.
+func (s *APIServer) RemoveTeamIcon(_ context.Context, req *pluginpb.RemoveTeamIconRequest) (*pluginpb.RemoveTeamIconResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RemoveTeamIcon", err)
-	}
-	r0 := s.impl.RemoveTeamIcon(a0)
+	teamID := req.TeamId
+	appErr := s.impl.RemoveTeamIcon(teamID)
 	resp := &pluginpb.RemoveTeamIconResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RemoveTeamIcon", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// UpdateUser calls plugin.API.UpdateUser.
-func (s *APIServer) UpdateUser(ctx context.Context, req *pluginpb.UpdateUserRequest) (*pluginpb.UpdateUserResponse, error) {
+// UpdateUser serves plugin.API.UpdateUser.
+func (s *APIServer) UpdateUser(_ context.Context, req *pluginpb.UpdateUserRequest) (*pluginpb.UpdateUserResponse, error) {
 	var c Converter
-	a0 := c.UserFromProto(req.User)
+	user := c.UserFromProto(req.User)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateUser", err)
 	}
-	r0, r1 := s.impl.UpdateUser(a0)
+	user2, appErr := s.impl.UpdateUser(user)
 	resp := &pluginpb.UpdateUserResponse{}
-	resp.User = c.UserToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.User = c.UserToProto(user2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateUser", err)
 	}
 	return resp, nil
 }
 
-// GetUserStatus calls plugin.API.GetUserStatus.
-func (s *APIServer) GetUserStatus(ctx context.Context, req *pluginpb.GetUserStatusRequest) (*pluginpb.GetUserStatusResponse, error) {
+// GetUserStatus serves plugin.API.GetUserStatus.
+func (s *APIServer) GetUserStatus(_ context.Context, req *pluginpb.GetUserStatusRequest) (*pluginpb.GetUserStatusResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetUserStatus", err)
-	}
-	r0, r1 := s.impl.GetUserStatus(a0)
+	userID := req.UserId
+	status, appErr := s.impl.GetUserStatus(userID)
 	resp := &pluginpb.GetUserStatusResponse{}
-	resp.Status = c.StatusToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Status = c.StatusToProto(status)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUserStatus", err)
 	}
 	return resp, nil
 }
 
-// GetUserStatusesByIds calls plugin.API.GetUserStatusesByIds.
-func (s *APIServer) GetUserStatusesByIds(ctx context.Context, req *pluginpb.GetUserStatusesByIdsRequest) (*pluginpb.GetUserStatusesByIdsResponse, error) {
+// GetUserStatusesByIds serves plugin.API.GetUserStatusesByIds.
+func (s *APIServer) GetUserStatusesByIds(_ context.Context, req *pluginpb.GetUserStatusesByIdsRequest) (*pluginpb.GetUserStatusesByIdsResponse, error) {
 	var c Converter
-	a0 := req.UserIds
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetUserStatusesByIds", err)
-	}
-	r0, r1 := s.impl.GetUserStatusesByIds(a0)
+	userIds := req.UserIds
+	statuses, appErr := s.impl.GetUserStatusesByIds(userIds)
 	resp := &pluginpb.GetUserStatusesByIdsResponse{}
-	resp.Statuses = sliceToProto(r0, c.StatusToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Statuses = sliceToProto(statuses, c.StatusToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUserStatusesByIds", err)
 	}
 	return resp, nil
 }
 
-// UpdateUserStatus calls plugin.API.UpdateUserStatus.
-func (s *APIServer) UpdateUserStatus(ctx context.Context, req *pluginpb.UpdateUserStatusRequest) (*pluginpb.UpdateUserStatusResponse, error) {
+// UpdateUserStatus serves plugin.API.UpdateUserStatus.
+func (s *APIServer) UpdateUserStatus(_ context.Context, req *pluginpb.UpdateUserStatusRequest) (*pluginpb.UpdateUserStatusResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := req.Status
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateUserStatus", err)
-	}
-	r0, r1 := s.impl.UpdateUserStatus(a0, a1)
+	userID := req.UserId
+	status := req.Status
+	status2, appErr := s.impl.UpdateUserStatus(userID, status)
 	resp := &pluginpb.UpdateUserStatusResponse{}
-	resp.Status = c.StatusToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Status = c.StatusToProto(status2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateUserStatus", err)
 	}
 	return resp, nil
 }
 
-// SetUserStatusTimedDND calls plugin.API.SetUserStatusTimedDND.
-func (s *APIServer) SetUserStatusTimedDND(ctx context.Context, req *pluginpb.SetUserStatusTimedDNDRequest) (*pluginpb.SetUserStatusTimedDNDResponse, error) {
+// SetUserStatusTimedDND serves plugin.API.SetUserStatusTimedDND.
+func (s *APIServer) SetUserStatusTimedDND(_ context.Context, req *pluginpb.SetUserStatusTimedDNDRequest) (*pluginpb.SetUserStatusTimedDNDResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := req.Endtime
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SetUserStatusTimedDND", err)
-	}
-	r0, r1 := s.impl.SetUserStatusTimedDND(a0, a1)
+	userId := req.UserId
+	endtime := req.Endtime
+	status, appErr := s.impl.SetUserStatusTimedDND(userId, endtime)
 	resp := &pluginpb.SetUserStatusTimedDNDResponse{}
-	resp.Status = c.StatusToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Status = c.StatusToProto(status)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SetUserStatusTimedDND", err)
 	}
 	return resp, nil
 }
 
-// UpdateUserActive calls plugin.API.UpdateUserActive.
-func (s *APIServer) UpdateUserActive(ctx context.Context, req *pluginpb.UpdateUserActiveRequest) (*pluginpb.UpdateUserActiveResponse, error) {
+// UpdateUserActive serves plugin.API.UpdateUserActive.
+func (s *APIServer) UpdateUserActive(_ context.Context, req *pluginpb.UpdateUserActiveRequest) (*pluginpb.UpdateUserActiveResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := req.Active
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateUserActive", err)
-	}
-	r0 := s.impl.UpdateUserActive(a0, a1)
+	userID := req.UserId
+	active := req.Active
+	appErr := s.impl.UpdateUserActive(userID, active)
 	resp := &pluginpb.UpdateUserActiveResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateUserActive", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// UpdateUserCustomStatus calls plugin.API.UpdateUserCustomStatus.
-func (s *APIServer) UpdateUserCustomStatus(ctx context.Context, req *pluginpb.UpdateUserCustomStatusRequest) (*pluginpb.UpdateUserCustomStatusResponse, error) {
+// UpdateUserCustomStatus serves plugin.API.UpdateUserCustomStatus.
+func (s *APIServer) UpdateUserCustomStatus(_ context.Context, req *pluginpb.UpdateUserCustomStatusRequest) (*pluginpb.UpdateUserCustomStatusResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := c.CustomStatusFromProto(req.CustomStatus)
+	userID := req.UserId
+	customStatus := c.CustomStatusFromProto(req.CustomStatus)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateUserCustomStatus", err)
 	}
-	r0 := s.impl.UpdateUserCustomStatus(a0, a1)
+	appErr := s.impl.UpdateUserCustomStatus(userID, customStatus)
 	resp := &pluginpb.UpdateUserCustomStatusResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateUserCustomStatus", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// RemoveUserCustomStatus calls plugin.API.RemoveUserCustomStatus.
-func (s *APIServer) RemoveUserCustomStatus(ctx context.Context, req *pluginpb.RemoveUserCustomStatusRequest) (*pluginpb.RemoveUserCustomStatusResponse, error) {
+// RemoveUserCustomStatus serves plugin.API.RemoveUserCustomStatus.
+func (s *APIServer) RemoveUserCustomStatus(_ context.Context, req *pluginpb.RemoveUserCustomStatusRequest) (*pluginpb.RemoveUserCustomStatusResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RemoveUserCustomStatus", err)
-	}
-	r0 := s.impl.RemoveUserCustomStatus(a0)
+	userID := req.UserId
+	appErr := s.impl.RemoveUserCustomStatus(userID)
 	resp := &pluginpb.RemoveUserCustomStatusResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RemoveUserCustomStatus", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetUsersInChannel calls plugin.API.GetUsersInChannel.
-func (s *APIServer) GetUsersInChannel(ctx context.Context, req *pluginpb.GetUsersInChannelRequest) (*pluginpb.GetUsersInChannelResponse, error) {
+// GetUsersInChannel serves plugin.API.GetUsersInChannel.
+func (s *APIServer) GetUsersInChannel(_ context.Context, req *pluginpb.GetUsersInChannelRequest) (*pluginpb.GetUsersInChannelResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := req.SortBy
-	a2 := int(req.Page)
-	a3 := int(req.PerPage)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetUsersInChannel", err)
-	}
-	r0, r1 := s.impl.GetUsersInChannel(a0, a1, a2, a3)
+	channelID := req.ChannelId
+	sortBy := req.SortBy
+	page := int(req.Page)
+	perPage := int(req.PerPage)
+	users, appErr := s.impl.GetUsersInChannel(channelID, sortBy, page, perPage)
 	resp := &pluginpb.GetUsersInChannelResponse{}
-	resp.Users = sliceToProto(r0, c.UserToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Users = sliceToProto(users, c.UserToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetUsersInChannel", err)
 	}
 	return resp, nil
 }
 
-// GetLDAPUserAttributes calls plugin.API.GetLDAPUserAttributes.
-func (s *APIServer) GetLDAPUserAttributes(ctx context.Context, req *pluginpb.GetLDAPUserAttributesRequest) (*pluginpb.GetLDAPUserAttributesResponse, error) {
+// GetLDAPUserAttributes serves plugin.API.GetLDAPUserAttributes.
+func (s *APIServer) GetLDAPUserAttributes(_ context.Context, req *pluginpb.GetLDAPUserAttributesRequest) (*pluginpb.GetLDAPUserAttributesResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := req.Attributes
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetLDAPUserAttributes", err)
-	}
-	r0, r1 := s.impl.GetLDAPUserAttributes(a0, a1)
+	userID := req.UserId
+	attributes := req.Attributes
+	attributes2, appErr := s.impl.GetLDAPUserAttributes(userID, attributes)
 	resp := &pluginpb.GetLDAPUserAttributesResponse{}
-	resp.Attributes = r0
-	resp.Error = c.AppErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetLDAPUserAttributes", err)
-	}
+	resp.Attributes = attributes2
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// CreateTeam calls plugin.API.CreateTeam.
-func (s *APIServer) CreateTeam(ctx context.Context, req *pluginpb.CreateTeamRequest) (*pluginpb.CreateTeamResponse, error) {
+// CreateTeam serves plugin.API.CreateTeam.
+func (s *APIServer) CreateTeam(_ context.Context, req *pluginpb.CreateTeamRequest) (*pluginpb.CreateTeamResponse, error) {
 	var c Converter
-	a0 := c.TeamFromProto(req.Team)
+	team := c.TeamFromProto(req.Team)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateTeam", err)
 	}
-	r0, r1 := s.impl.CreateTeam(a0)
+	team2, appErr := s.impl.CreateTeam(team)
 	resp := &pluginpb.CreateTeamResponse{}
-	resp.Team = c.TeamToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Team = c.TeamToProto(team2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateTeam", err)
 	}
 	return resp, nil
 }
 
-// DeleteTeam calls plugin.API.DeleteTeam.
-func (s *APIServer) DeleteTeam(ctx context.Context, req *pluginpb.DeleteTeamRequest) (*pluginpb.DeleteTeamResponse, error) {
+// DeleteTeam serves plugin.API.DeleteTeam.
+func (s *APIServer) DeleteTeam(_ context.Context, req *pluginpb.DeleteTeamRequest) (*pluginpb.DeleteTeamResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteTeam", err)
-	}
-	r0 := s.impl.DeleteTeam(a0)
+	teamID := req.TeamId
+	appErr := s.impl.DeleteTeam(teamID)
 	resp := &pluginpb.DeleteTeamResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteTeam", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetTeams calls plugin.API.GetTeams.
-func (s *APIServer) GetTeams(ctx context.Context, req *pluginpb.GetTeamsRequest) (*pluginpb.GetTeamsResponse, error) {
+// GetTeams serves plugin.API.GetTeams.
+func (s *APIServer) GetTeams(_ context.Context, _ *pluginpb.GetTeamsRequest) (*pluginpb.GetTeamsResponse, error) {
 	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetTeams", err)
-	}
-	r0, r1 := s.impl.GetTeams()
+	teams, appErr := s.impl.GetTeams()
 	resp := &pluginpb.GetTeamsResponse{}
-	resp.Teams = sliceToProto(r0, c.TeamToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Teams = sliceToProto(teams, c.TeamToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeams", err)
 	}
 	return resp, nil
 }
 
-// GetTeam calls plugin.API.GetTeam.
-func (s *APIServer) GetTeam(ctx context.Context, req *pluginpb.GetTeamRequest) (*pluginpb.GetTeamResponse, error) {
+// GetTeam serves plugin.API.GetTeam.
+func (s *APIServer) GetTeam(_ context.Context, req *pluginpb.GetTeamRequest) (*pluginpb.GetTeamResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetTeam", err)
-	}
-	r0, r1 := s.impl.GetTeam(a0)
+	teamID := req.TeamId
+	team, appErr := s.impl.GetTeam(teamID)
 	resp := &pluginpb.GetTeamResponse{}
-	resp.Team = c.TeamToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Team = c.TeamToProto(team)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeam", err)
 	}
 	return resp, nil
 }
 
-// GetTeamByName calls plugin.API.GetTeamByName.
-func (s *APIServer) GetTeamByName(ctx context.Context, req *pluginpb.GetTeamByNameRequest) (*pluginpb.GetTeamByNameResponse, error) {
+// GetTeamByName serves plugin.API.GetTeamByName.
+func (s *APIServer) GetTeamByName(_ context.Context, req *pluginpb.GetTeamByNameRequest) (*pluginpb.GetTeamByNameResponse, error) {
 	var c Converter
-	a0 := req.Name
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetTeamByName", err)
-	}
-	r0, r1 := s.impl.GetTeamByName(a0)
+	name := req.Name
+	team, appErr := s.impl.GetTeamByName(name)
 	resp := &pluginpb.GetTeamByNameResponse{}
-	resp.Team = c.TeamToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Team = c.TeamToProto(team)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeamByName", err)
 	}
 	return resp, nil
 }
 
-// GetTeamsUnreadForUser calls plugin.API.GetTeamsUnreadForUser.
-func (s *APIServer) GetTeamsUnreadForUser(ctx context.Context, req *pluginpb.GetTeamsUnreadForUserRequest) (*pluginpb.GetTeamsUnreadForUserResponse, error) {
+// GetTeamsUnreadForUser serves plugin.API.GetTeamsUnreadForUser.
+func (s *APIServer) GetTeamsUnreadForUser(_ context.Context, req *pluginpb.GetTeamsUnreadForUserRequest) (*pluginpb.GetTeamsUnreadForUserResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetTeamsUnreadForUser", err)
-	}
-	r0, r1 := s.impl.GetTeamsUnreadForUser(a0)
+	userID := req.UserId
+	teamsUnread, appErr := s.impl.GetTeamsUnreadForUser(userID)
 	resp := &pluginpb.GetTeamsUnreadForUserResponse{}
-	resp.TeamsUnread = sliceToProto(r0, c.TeamUnreadToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.TeamsUnread = sliceToProto(teamsUnread, c.TeamUnreadToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeamsUnreadForUser", err)
 	}
 	return resp, nil
 }
 
-// UpdateTeam calls plugin.API.UpdateTeam.
-func (s *APIServer) UpdateTeam(ctx context.Context, req *pluginpb.UpdateTeamRequest) (*pluginpb.UpdateTeamResponse, error) {
+// UpdateTeam serves plugin.API.UpdateTeam.
+func (s *APIServer) UpdateTeam(_ context.Context, req *pluginpb.UpdateTeamRequest) (*pluginpb.UpdateTeamResponse, error) {
 	var c Converter
-	a0 := c.TeamFromProto(req.Team)
+	team := c.TeamFromProto(req.Team)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateTeam", err)
 	}
-	r0, r1 := s.impl.UpdateTeam(a0)
+	team2, appErr := s.impl.UpdateTeam(team)
 	resp := &pluginpb.UpdateTeamResponse{}
-	resp.Team = c.TeamToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Team = c.TeamToProto(team2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateTeam", err)
 	}
 	return resp, nil
 }
 
-// SearchTeams calls plugin.API.SearchTeams.
-func (s *APIServer) SearchTeams(ctx context.Context, req *pluginpb.SearchTeamsRequest) (*pluginpb.SearchTeamsResponse, error) {
+// SearchTeams serves plugin.API.SearchTeams.
+func (s *APIServer) SearchTeams(_ context.Context, req *pluginpb.SearchTeamsRequest) (*pluginpb.SearchTeamsResponse, error) {
 	var c Converter
-	a0 := req.Term
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SearchTeams", err)
-	}
-	r0, r1 := s.impl.SearchTeams(a0)
+	term := req.Term
+	teams, appErr := s.impl.SearchTeams(term)
 	resp := &pluginpb.SearchTeamsResponse{}
-	resp.Teams = sliceToProto(r0, c.TeamToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Teams = sliceToProto(teams, c.TeamToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SearchTeams", err)
 	}
 	return resp, nil
 }
 
-// GetTeamsForUser calls plugin.API.GetTeamsForUser.
-func (s *APIServer) GetTeamsForUser(ctx context.Context, req *pluginpb.GetTeamsForUserRequest) (*pluginpb.GetTeamsForUserResponse, error) {
+// GetTeamsForUser serves plugin.API.GetTeamsForUser.
+func (s *APIServer) GetTeamsForUser(_ context.Context, req *pluginpb.GetTeamsForUserRequest) (*pluginpb.GetTeamsForUserResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetTeamsForUser", err)
-	}
-	r0, r1 := s.impl.GetTeamsForUser(a0)
+	userID := req.UserId
+	teams, appErr := s.impl.GetTeamsForUser(userID)
 	resp := &pluginpb.GetTeamsForUserResponse{}
-	resp.Teams = sliceToProto(r0, c.TeamToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Teams = sliceToProto(teams, c.TeamToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeamsForUser", err)
 	}
 	return resp, nil
 }
 
-// CreateTeamMember calls plugin.API.CreateTeamMember.
-func (s *APIServer) CreateTeamMember(ctx context.Context, req *pluginpb.CreateTeamMemberRequest) (*pluginpb.CreateTeamMemberResponse, error) {
+// CreateTeamMember serves plugin.API.CreateTeamMember.
+func (s *APIServer) CreateTeamMember(_ context.Context, req *pluginpb.CreateTeamMemberRequest) (*pluginpb.CreateTeamMemberResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CreateTeamMember", err)
-	}
-	r0, r1 := s.impl.CreateTeamMember(a0, a1)
+	teamID := req.TeamId
+	userID := req.UserId
+	teamMember, appErr := s.impl.CreateTeamMember(teamID, userID)
 	resp := &pluginpb.CreateTeamMemberResponse{}
-	resp.TeamMember = c.TeamMemberToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.TeamMember = c.TeamMemberToProto(teamMember)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateTeamMember", err)
 	}
 	return resp, nil
 }
 
-// CreateTeamMembers calls plugin.API.CreateTeamMembers.
-func (s *APIServer) CreateTeamMembers(ctx context.Context, req *pluginpb.CreateTeamMembersRequest) (*pluginpb.CreateTeamMembersResponse, error) {
+// CreateTeamMembers serves plugin.API.CreateTeamMembers.
+func (s *APIServer) CreateTeamMembers(_ context.Context, req *pluginpb.CreateTeamMembersRequest) (*pluginpb.CreateTeamMembersResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := req.UserIds
-	a2 := req.RequestorId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CreateTeamMembers", err)
-	}
-	r0, r1 := s.impl.CreateTeamMembers(a0, a1, a2)
+	teamID := req.TeamId
+	userIds := req.UserIds
+	requestorId := req.RequestorId
+	teamMembers, appErr := s.impl.CreateTeamMembers(teamID, userIds, requestorId)
 	resp := &pluginpb.CreateTeamMembersResponse{}
-	resp.TeamMembers = sliceToProto(r0, c.TeamMemberToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.TeamMembers = sliceToProto(teamMembers, c.TeamMemberToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateTeamMembers", err)
 	}
 	return resp, nil
 }
 
-// CreateTeamMembersGracefully calls plugin.API.CreateTeamMembersGracefully.
-func (s *APIServer) CreateTeamMembersGracefully(ctx context.Context, req *pluginpb.CreateTeamMembersGracefullyRequest) (*pluginpb.CreateTeamMembersGracefullyResponse, error) {
+// CreateTeamMembersGracefully serves plugin.API.CreateTeamMembersGracefully.
+func (s *APIServer) CreateTeamMembersGracefully(_ context.Context, req *pluginpb.CreateTeamMembersGracefullyRequest) (*pluginpb.CreateTeamMembersGracefullyResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := req.UserIds
-	a2 := req.RequestorId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CreateTeamMembersGracefully", err)
-	}
-	r0, r1 := s.impl.CreateTeamMembersGracefully(a0, a1, a2)
+	teamID := req.TeamId
+	userIds := req.UserIds
+	requestorId := req.RequestorId
+	teamMembers, appErr := s.impl.CreateTeamMembersGracefully(teamID, userIds, requestorId)
 	resp := &pluginpb.CreateTeamMembersGracefullyResponse{}
-	resp.TeamMembers = sliceToProto(r0, c.TeamMemberWithErrorToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.TeamMembers = sliceToProto(teamMembers, c.TeamMemberWithErrorToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateTeamMembersGracefully", err)
 	}
 	return resp, nil
 }
 
-// DeleteTeamMember calls plugin.API.DeleteTeamMember.
-func (s *APIServer) DeleteTeamMember(ctx context.Context, req *pluginpb.DeleteTeamMemberRequest) (*pluginpb.DeleteTeamMemberResponse, error) {
+// DeleteTeamMember serves plugin.API.DeleteTeamMember.
+func (s *APIServer) DeleteTeamMember(_ context.Context, req *pluginpb.DeleteTeamMemberRequest) (*pluginpb.DeleteTeamMemberResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := req.UserId
-	a2 := req.RequestorId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteTeamMember", err)
-	}
-	r0 := s.impl.DeleteTeamMember(a0, a1, a2)
+	teamID := req.TeamId
+	userID := req.UserId
+	requestorId := req.RequestorId
+	appErr := s.impl.DeleteTeamMember(teamID, userID, requestorId)
 	resp := &pluginpb.DeleteTeamMemberResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteTeamMember", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetTeamMembers calls plugin.API.GetTeamMembers.
-func (s *APIServer) GetTeamMembers(ctx context.Context, req *pluginpb.GetTeamMembersRequest) (*pluginpb.GetTeamMembersResponse, error) {
+// GetTeamMembers serves plugin.API.GetTeamMembers.
+func (s *APIServer) GetTeamMembers(_ context.Context, req *pluginpb.GetTeamMembersRequest) (*pluginpb.GetTeamMembersResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := int(req.Page)
-	a2 := int(req.PerPage)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetTeamMembers", err)
-	}
-	r0, r1 := s.impl.GetTeamMembers(a0, a1, a2)
+	teamID := req.TeamId
+	page := int(req.Page)
+	perPage := int(req.PerPage)
+	teamMembers, appErr := s.impl.GetTeamMembers(teamID, page, perPage)
 	resp := &pluginpb.GetTeamMembersResponse{}
-	resp.TeamMembers = sliceToProto(r0, c.TeamMemberToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.TeamMembers = sliceToProto(teamMembers, c.TeamMemberToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeamMembers", err)
 	}
 	return resp, nil
 }
 
-// GetTeamMember calls plugin.API.GetTeamMember.
-func (s *APIServer) GetTeamMember(ctx context.Context, req *pluginpb.GetTeamMemberRequest) (*pluginpb.GetTeamMemberResponse, error) {
+// GetTeamMember serves plugin.API.GetTeamMember.
+func (s *APIServer) GetTeamMember(_ context.Context, req *pluginpb.GetTeamMemberRequest) (*pluginpb.GetTeamMemberResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetTeamMember", err)
-	}
-	r0, r1 := s.impl.GetTeamMember(a0, a1)
+	teamID := req.TeamId
+	userID := req.UserId
+	teamMember, appErr := s.impl.GetTeamMember(teamID, userID)
 	resp := &pluginpb.GetTeamMemberResponse{}
-	resp.TeamMember = c.TeamMemberToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.TeamMember = c.TeamMemberToProto(teamMember)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeamMember", err)
 	}
 	return resp, nil
 }
 
-// GetTeamMembersForUser calls plugin.API.GetTeamMembersForUser.
-func (s *APIServer) GetTeamMembersForUser(ctx context.Context, req *pluginpb.GetTeamMembersForUserRequest) (*pluginpb.GetTeamMembersForUserResponse, error) {
+// GetTeamMembersForUser serves plugin.API.GetTeamMembersForUser.
+func (s *APIServer) GetTeamMembersForUser(_ context.Context, req *pluginpb.GetTeamMembersForUserRequest) (*pluginpb.GetTeamMembersForUserResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := int(req.Page)
-	a2 := int(req.PerPage)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetTeamMembersForUser", err)
-	}
-	r0, r1 := s.impl.GetTeamMembersForUser(a0, a1, a2)
+	userID := req.UserId
+	page := int(req.Page)
+	perPage := int(req.PerPage)
+	teamMembers, appErr := s.impl.GetTeamMembersForUser(userID, page, perPage)
 	resp := &pluginpb.GetTeamMembersForUserResponse{}
-	resp.TeamMembers = sliceToProto(r0, c.TeamMemberToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.TeamMembers = sliceToProto(teamMembers, c.TeamMemberToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeamMembersForUser", err)
 	}
 	return resp, nil
 }
 
-// UpdateTeamMemberRoles calls plugin.API.UpdateTeamMemberRoles.
-func (s *APIServer) UpdateTeamMemberRoles(ctx context.Context, req *pluginpb.UpdateTeamMemberRolesRequest) (*pluginpb.UpdateTeamMemberRolesResponse, error) {
+// UpdateTeamMemberRoles serves plugin.API.UpdateTeamMemberRoles.
+func (s *APIServer) UpdateTeamMemberRoles(_ context.Context, req *pluginpb.UpdateTeamMemberRolesRequest) (*pluginpb.UpdateTeamMemberRolesResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := req.UserId
-	a2 := req.NewRoles
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateTeamMemberRoles", err)
-	}
-	r0, r1 := s.impl.UpdateTeamMemberRoles(a0, a1, a2)
+	teamID := req.TeamId
+	userID := req.UserId
+	newRoles := req.NewRoles
+	teamMember, appErr := s.impl.UpdateTeamMemberRoles(teamID, userID, newRoles)
 	resp := &pluginpb.UpdateTeamMemberRolesResponse{}
-	resp.TeamMember = c.TeamMemberToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.TeamMember = c.TeamMemberToProto(teamMember)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateTeamMemberRoles", err)
 	}
 	return resp, nil
 }
 
-// CreateChannel calls plugin.API.CreateChannel.
-func (s *APIServer) CreateChannel(ctx context.Context, req *pluginpb.CreateChannelRequest) (*pluginpb.CreateChannelResponse, error) {
+// CreateChannel serves plugin.API.CreateChannel.
+func (s *APIServer) CreateChannel(_ context.Context, req *pluginpb.CreateChannelRequest) (*pluginpb.CreateChannelResponse, error) {
 	var c Converter
-	a0 := c.ChannelFromProto(req.Channel)
+	channel := c.ChannelFromProto(req.Channel)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateChannel", err)
 	}
-	r0, r1 := s.impl.CreateChannel(a0)
+	channel2, appErr := s.impl.CreateChannel(channel)
 	resp := &pluginpb.CreateChannelResponse{}
-	resp.Channel = c.ChannelToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Channel = c.ChannelToProto(channel2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateChannel", err)
 	}
 	return resp, nil
 }
 
-// DeleteChannel calls plugin.API.DeleteChannel.
-func (s *APIServer) DeleteChannel(ctx context.Context, req *pluginpb.DeleteChannelRequest) (*pluginpb.DeleteChannelResponse, error) {
+// DeleteChannel serves plugin.API.DeleteChannel.
+func (s *APIServer) DeleteChannel(_ context.Context, req *pluginpb.DeleteChannelRequest) (*pluginpb.DeleteChannelResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteChannel", err)
-	}
-	r0 := s.impl.DeleteChannel(a0)
+	channelId := req.ChannelId
+	appErr := s.impl.DeleteChannel(channelId)
 	resp := &pluginpb.DeleteChannelResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteChannel", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// RestoreChannel calls plugin.API.RestoreChannel.
-func (s *APIServer) RestoreChannel(ctx context.Context, req *pluginpb.RestoreChannelRequest) (*pluginpb.RestoreChannelResponse, error) {
+// RestoreChannel serves plugin.API.RestoreChannel.
+func (s *APIServer) RestoreChannel(_ context.Context, req *pluginpb.RestoreChannelRequest) (*pluginpb.RestoreChannelResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RestoreChannel", err)
-	}
-	r0 := s.impl.RestoreChannel(a0)
+	channelId := req.ChannelId
+	appErr := s.impl.RestoreChannel(channelId)
 	resp := &pluginpb.RestoreChannelResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RestoreChannel", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetChannelOfType calls plugin.API.GetChannelOfType.
-func (s *APIServer) GetChannelOfType(ctx context.Context, req *pluginpb.GetChannelOfTypeRequest) (*pluginpb.GetChannelOfTypeResponse, error) {
+// GetChannelOfType serves plugin.API.GetChannelOfType.
+func (s *APIServer) GetChannelOfType(_ context.Context, req *pluginpb.GetChannelOfTypeRequest) (*pluginpb.GetChannelOfTypeResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := model.ChannelType(req.ChannelType)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetChannelOfType", err)
-	}
-	r0, r1 := s.impl.GetChannelOfType(a0, a1)
+	channelId := req.ChannelId
+	channelType := model.ChannelType(req.ChannelType)
+	channel, appErr := s.impl.GetChannelOfType(channelId, channelType)
 	resp := &pluginpb.GetChannelOfTypeResponse{}
-	resp.Channel = c.ChannelToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Channel = c.ChannelToProto(channel)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelOfType", err)
 	}
 	return resp, nil
 }
 
-// GetPublicChannelsForTeam calls plugin.API.GetPublicChannelsForTeam.
-func (s *APIServer) GetPublicChannelsForTeam(ctx context.Context, req *pluginpb.GetPublicChannelsForTeamRequest) (*pluginpb.GetPublicChannelsForTeamResponse, error) {
+// GetPublicChannelsForTeam serves plugin.API.GetPublicChannelsForTeam.
+func (s *APIServer) GetPublicChannelsForTeam(_ context.Context, req *pluginpb.GetPublicChannelsForTeamRequest) (*pluginpb.GetPublicChannelsForTeamResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := int(req.Page)
-	a2 := int(req.PerPage)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPublicChannelsForTeam", err)
-	}
-	r0, r1 := s.impl.GetPublicChannelsForTeam(a0, a1, a2)
+	teamID := req.TeamId
+	page := int(req.Page)
+	perPage := int(req.PerPage)
+	channels, appErr := s.impl.GetPublicChannelsForTeam(teamID, page, perPage)
 	resp := &pluginpb.GetPublicChannelsForTeamResponse{}
-	resp.Channels = sliceToProto(r0, c.ChannelToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Channels = sliceToProto(channels, c.ChannelToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPublicChannelsForTeam", err)
 	}
 	return resp, nil
 }
 
-// GetChannel calls plugin.API.GetChannel.
-func (s *APIServer) GetChannel(ctx context.Context, req *pluginpb.GetChannelRequest) (*pluginpb.GetChannelResponse, error) {
+// GetChannel serves plugin.API.GetChannel.
+func (s *APIServer) GetChannel(_ context.Context, req *pluginpb.GetChannelRequest) (*pluginpb.GetChannelResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetChannel", err)
-	}
-	r0, r1 := s.impl.GetChannel(a0)
+	channelId := req.ChannelId
+	channel, appErr := s.impl.GetChannel(channelId)
 	resp := &pluginpb.GetChannelResponse{}
-	resp.Channel = c.ChannelToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Channel = c.ChannelToProto(channel)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannel", err)
 	}
 	return resp, nil
 }
 
-// GetChannelByName calls plugin.API.GetChannelByName.
-func (s *APIServer) GetChannelByName(ctx context.Context, req *pluginpb.GetChannelByNameRequest) (*pluginpb.GetChannelByNameResponse, error) {
+// GetChannelByName serves plugin.API.GetChannelByName.
+func (s *APIServer) GetChannelByName(_ context.Context, req *pluginpb.GetChannelByNameRequest) (*pluginpb.GetChannelByNameResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := req.Name
-	a2 := req.IncludeDeleted
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetChannelByName", err)
-	}
-	r0, r1 := s.impl.GetChannelByName(a0, a1, a2)
+	teamID := req.TeamId
+	name := req.Name
+	includeDeleted := req.IncludeDeleted
+	channel, appErr := s.impl.GetChannelByName(teamID, name, includeDeleted)
 	resp := &pluginpb.GetChannelByNameResponse{}
-	resp.Channel = c.ChannelToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Channel = c.ChannelToProto(channel)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelByName", err)
 	}
 	return resp, nil
 }
 
-// GetChannelByNameForTeamName calls plugin.API.GetChannelByNameForTeamName.
-func (s *APIServer) GetChannelByNameForTeamName(ctx context.Context, req *pluginpb.GetChannelByNameForTeamNameRequest) (*pluginpb.GetChannelByNameForTeamNameResponse, error) {
+// GetChannelByNameForTeamName serves plugin.API.GetChannelByNameForTeamName.
+func (s *APIServer) GetChannelByNameForTeamName(_ context.Context, req *pluginpb.GetChannelByNameForTeamNameRequest) (*pluginpb.GetChannelByNameForTeamNameResponse, error) {
 	var c Converter
-	a0 := req.TeamName
-	a1 := req.ChannelName
-	a2 := req.IncludeDeleted
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetChannelByNameForTeamName", err)
-	}
-	r0, r1 := s.impl.GetChannelByNameForTeamName(a0, a1, a2)
+	teamName := req.TeamName
+	channelName := req.ChannelName
+	includeDeleted := req.IncludeDeleted
+	channel, appErr := s.impl.GetChannelByNameForTeamName(teamName, channelName, includeDeleted)
 	resp := &pluginpb.GetChannelByNameForTeamNameResponse{}
-	resp.Channel = c.ChannelToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Channel = c.ChannelToProto(channel)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelByNameForTeamName", err)
 	}
 	return resp, nil
 }
 
-// GetChannelsForTeamForUser calls plugin.API.GetChannelsForTeamForUser.
-func (s *APIServer) GetChannelsForTeamForUser(ctx context.Context, req *pluginpb.GetChannelsForTeamForUserRequest) (*pluginpb.GetChannelsForTeamForUserResponse, error) {
+// GetChannelsForTeamForUser serves plugin.API.GetChannelsForTeamForUser.
+func (s *APIServer) GetChannelsForTeamForUser(_ context.Context, req *pluginpb.GetChannelsForTeamForUserRequest) (*pluginpb.GetChannelsForTeamForUserResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := req.UserId
-	a2 := req.IncludeDeleted
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetChannelsForTeamForUser", err)
-	}
-	r0, r1 := s.impl.GetChannelsForTeamForUser(a0, a1, a2)
+	teamID := req.TeamId
+	userID := req.UserId
+	includeDeleted := req.IncludeDeleted
+	channels, appErr := s.impl.GetChannelsForTeamForUser(teamID, userID, includeDeleted)
 	resp := &pluginpb.GetChannelsForTeamForUserResponse{}
-	resp.Channels = sliceToProto(r0, c.ChannelToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Channels = sliceToProto(channels, c.ChannelToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelsForTeamForUser", err)
 	}
 	return resp, nil
 }
 
-// GetChannelStats calls plugin.API.GetChannelStats.
-func (s *APIServer) GetChannelStats(ctx context.Context, req *pluginpb.GetChannelStatsRequest) (*pluginpb.GetChannelStatsResponse, error) {
+// GetChannelStats serves plugin.API.GetChannelStats.
+func (s *APIServer) GetChannelStats(_ context.Context, req *pluginpb.GetChannelStatsRequest) (*pluginpb.GetChannelStatsResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetChannelStats", err)
-	}
-	r0, r1 := s.impl.GetChannelStats(a0)
+	channelId := req.ChannelId
+	channelStats, appErr := s.impl.GetChannelStats(channelId)
 	resp := &pluginpb.GetChannelStatsResponse{}
-	resp.ChannelStats = c.ChannelStatsToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.ChannelStats = c.ChannelStatsToProto(channelStats)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelStats", err)
 	}
 	return resp, nil
 }
 
-// GetDirectChannel calls plugin.API.GetDirectChannel.
-func (s *APIServer) GetDirectChannel(ctx context.Context, req *pluginpb.GetDirectChannelRequest) (*pluginpb.GetDirectChannelResponse, error) {
+// GetDirectChannel serves plugin.API.GetDirectChannel.
+func (s *APIServer) GetDirectChannel(_ context.Context, req *pluginpb.GetDirectChannelRequest) (*pluginpb.GetDirectChannelResponse, error) {
 	var c Converter
-	a0 := req.UserId1
-	a1 := req.UserId2
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetDirectChannel", err)
-	}
-	r0, r1 := s.impl.GetDirectChannel(a0, a1)
+	userId1 := req.UserId1
+	userId2 := req.UserId2
+	channel, appErr := s.impl.GetDirectChannel(userId1, userId2)
 	resp := &pluginpb.GetDirectChannelResponse{}
-	resp.Channel = c.ChannelToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Channel = c.ChannelToProto(channel)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetDirectChannel", err)
 	}
 	return resp, nil
 }
 
-// GetGroupChannel calls plugin.API.GetGroupChannel.
-func (s *APIServer) GetGroupChannel(ctx context.Context, req *pluginpb.GetGroupChannelRequest) (*pluginpb.GetGroupChannelResponse, error) {
+// GetGroupChannel serves plugin.API.GetGroupChannel.
+func (s *APIServer) GetGroupChannel(_ context.Context, req *pluginpb.GetGroupChannelRequest) (*pluginpb.GetGroupChannelResponse, error) {
 	var c Converter
-	a0 := req.UserIds
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetGroupChannel", err)
-	}
-	r0, r1 := s.impl.GetGroupChannel(a0)
+	userIds := req.UserIds
+	channel, appErr := s.impl.GetGroupChannel(userIds)
 	resp := &pluginpb.GetGroupChannelResponse{}
-	resp.Channel = c.ChannelToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Channel = c.ChannelToProto(channel)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroupChannel", err)
 	}
 	return resp, nil
 }
 
-// UpdateChannel calls plugin.API.UpdateChannel.
-func (s *APIServer) UpdateChannel(ctx context.Context, req *pluginpb.UpdateChannelRequest) (*pluginpb.UpdateChannelResponse, error) {
+// UpdateChannel serves plugin.API.UpdateChannel.
+func (s *APIServer) UpdateChannel(_ context.Context, req *pluginpb.UpdateChannelRequest) (*pluginpb.UpdateChannelResponse, error) {
 	var c Converter
-	a0 := c.ChannelFromProto(req.Channel)
+	channel := c.ChannelFromProto(req.Channel)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateChannel", err)
 	}
-	r0, r1 := s.impl.UpdateChannel(a0)
+	channel2, appErr := s.impl.UpdateChannel(channel)
 	resp := &pluginpb.UpdateChannelResponse{}
-	resp.Channel = c.ChannelToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Channel = c.ChannelToProto(channel2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateChannel", err)
 	}
 	return resp, nil
 }
 
-// RegisterChannelGuard calls plugin.API.RegisterChannelGuard.
-func (s *APIServer) RegisterChannelGuard(ctx context.Context, req *pluginpb.RegisterChannelGuardRequest) (*pluginpb.RegisterChannelGuardResponse, error) {
+// RegisterChannelGuard serves plugin.API.RegisterChannelGuard.
+func (s *APIServer) RegisterChannelGuard(_ context.Context, req *pluginpb.RegisterChannelGuardRequest) (*pluginpb.RegisterChannelGuardResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RegisterChannelGuard", err)
-	}
-	r0 := s.impl.RegisterChannelGuard(a0)
+	channelID := req.ChannelId
+	appErr := s.impl.RegisterChannelGuard(channelID)
 	resp := &pluginpb.RegisterChannelGuardResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RegisterChannelGuard", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// UnregisterChannelGuard calls plugin.API.UnregisterChannelGuard.
-func (s *APIServer) UnregisterChannelGuard(ctx context.Context, req *pluginpb.UnregisterChannelGuardRequest) (*pluginpb.UnregisterChannelGuardResponse, error) {
+// UnregisterChannelGuard serves plugin.API.UnregisterChannelGuard.
+func (s *APIServer) UnregisterChannelGuard(_ context.Context, req *pluginpb.UnregisterChannelGuardRequest) (*pluginpb.UnregisterChannelGuardResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UnregisterChannelGuard", err)
-	}
-	r0 := s.impl.UnregisterChannelGuard(a0)
+	channelID := req.ChannelId
+	appErr := s.impl.UnregisterChannelGuard(channelID)
 	resp := &pluginpb.UnregisterChannelGuardResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UnregisterChannelGuard", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// SearchChannels calls plugin.API.SearchChannels.
-func (s *APIServer) SearchChannels(ctx context.Context, req *pluginpb.SearchChannelsRequest) (*pluginpb.SearchChannelsResponse, error) {
+// SearchChannels serves plugin.API.SearchChannels.
+func (s *APIServer) SearchChannels(_ context.Context, req *pluginpb.SearchChannelsRequest) (*pluginpb.SearchChannelsResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := req.Term
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SearchChannels", err)
-	}
-	r0, r1 := s.impl.SearchChannels(a0, a1)
+	teamID := req.TeamId
+	term := req.Term
+	channels, appErr := s.impl.SearchChannels(teamID, term)
 	resp := &pluginpb.SearchChannelsResponse{}
-	resp.Channels = sliceToProto(r0, c.ChannelToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Channels = sliceToProto(channels, c.ChannelToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SearchChannels", err)
 	}
 	return resp, nil
 }
 
-// CreateChannelSidebarCategory calls plugin.API.CreateChannelSidebarCategory.
-func (s *APIServer) CreateChannelSidebarCategory(ctx context.Context, req *pluginpb.CreateChannelSidebarCategoryRequest) (*pluginpb.CreateChannelSidebarCategoryResponse, error) {
+// CreateChannelSidebarCategory serves plugin.API.CreateChannelSidebarCategory.
+func (s *APIServer) CreateChannelSidebarCategory(_ context.Context, req *pluginpb.CreateChannelSidebarCategoryRequest) (*pluginpb.CreateChannelSidebarCategoryResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := req.TeamId
-	a2 := c.SidebarCategoryWithChannelsFromProto(req.NewCategory)
+	userID := req.UserId
+	teamID := req.TeamId
+	newCategory := c.SidebarCategoryWithChannelsFromProto(req.NewCategory)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateChannelSidebarCategory", err)
 	}
-	r0, r1 := s.impl.CreateChannelSidebarCategory(a0, a1, a2)
+	category, appErr := s.impl.CreateChannelSidebarCategory(userID, teamID, newCategory)
 	resp := &pluginpb.CreateChannelSidebarCategoryResponse{}
-	resp.Category = c.SidebarCategoryWithChannelsToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Category = c.SidebarCategoryWithChannelsToProto(category)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateChannelSidebarCategory", err)
 	}
 	return resp, nil
 }
 
-// GetChannelSidebarCategories calls plugin.API.GetChannelSidebarCategories.
-func (s *APIServer) GetChannelSidebarCategories(ctx context.Context, req *pluginpb.GetChannelSidebarCategoriesRequest) (*pluginpb.GetChannelSidebarCategoriesResponse, error) {
+// GetChannelSidebarCategories serves plugin.API.GetChannelSidebarCategories.
+func (s *APIServer) GetChannelSidebarCategories(_ context.Context, req *pluginpb.GetChannelSidebarCategoriesRequest) (*pluginpb.GetChannelSidebarCategoriesResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := req.TeamId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetChannelSidebarCategories", err)
-	}
-	r0, r1 := s.impl.GetChannelSidebarCategories(a0, a1)
+	userID := req.UserId
+	teamID := req.TeamId
+	categories, appErr := s.impl.GetChannelSidebarCategories(userID, teamID)
 	resp := &pluginpb.GetChannelSidebarCategoriesResponse{}
-	resp.Categories = c.OrderedSidebarCategoriesToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Categories = c.OrderedSidebarCategoriesToProto(categories)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelSidebarCategories", err)
 	}
 	return resp, nil
 }
 
-// UpdateChannelSidebarCategories calls plugin.API.UpdateChannelSidebarCategories.
-func (s *APIServer) UpdateChannelSidebarCategories(ctx context.Context, req *pluginpb.UpdateChannelSidebarCategoriesRequest) (*pluginpb.UpdateChannelSidebarCategoriesResponse, error) {
+// UpdateChannelSidebarCategories serves plugin.API.UpdateChannelSidebarCategories.
+func (s *APIServer) UpdateChannelSidebarCategories(_ context.Context, req *pluginpb.UpdateChannelSidebarCategoriesRequest) (*pluginpb.UpdateChannelSidebarCategoriesResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := req.TeamId
-	a2 := sliceFromProto[[]*model.SidebarCategoryWithChannels](req.Categories, c.SidebarCategoryWithChannelsFromProto)
+	userID := req.UserId
+	teamID := req.TeamId
+	categories := sliceFromProto[[]*model.SidebarCategoryWithChannels](req.Categories, c.SidebarCategoryWithChannelsFromProto)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateChannelSidebarCategories", err)
 	}
-	r0, r1 := s.impl.UpdateChannelSidebarCategories(a0, a1, a2)
+	categories2, appErr := s.impl.UpdateChannelSidebarCategories(userID, teamID, categories)
 	resp := &pluginpb.UpdateChannelSidebarCategoriesResponse{}
-	resp.Categories = sliceToProto(r0, c.SidebarCategoryWithChannelsToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Categories = sliceToProto(categories2, c.SidebarCategoryWithChannelsToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateChannelSidebarCategories", err)
 	}
 	return resp, nil
 }
 
-// SearchUsers calls plugin.API.SearchUsers.
-func (s *APIServer) SearchUsers(ctx context.Context, req *pluginpb.SearchUsersRequest) (*pluginpb.SearchUsersResponse, error) {
+// SearchUsers serves plugin.API.SearchUsers.
+func (s *APIServer) SearchUsers(_ context.Context, req *pluginpb.SearchUsersRequest) (*pluginpb.SearchUsersResponse, error) {
 	var c Converter
-	a0 := c.UserSearchFromProto(req.Search)
+	search := c.UserSearchFromProto(req.Search)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SearchUsers", err)
 	}
-	r0, r1 := s.impl.SearchUsers(a0)
+	users, appErr := s.impl.SearchUsers(search)
 	resp := &pluginpb.SearchUsersResponse{}
-	resp.Users = sliceToProto(r0, c.UserToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Users = sliceToProto(users, c.UserToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SearchUsers", err)
 	}
 	return resp, nil
 }
 
-// SearchPostsInTeam calls plugin.API.SearchPostsInTeam.
-func (s *APIServer) SearchPostsInTeam(ctx context.Context, req *pluginpb.SearchPostsInTeamRequest) (*pluginpb.SearchPostsInTeamResponse, error) {
+// SearchPostsInTeam serves plugin.API.SearchPostsInTeam.
+func (s *APIServer) SearchPostsInTeam(_ context.Context, req *pluginpb.SearchPostsInTeamRequest) (*pluginpb.SearchPostsInTeamResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := sliceFromProto[[]*model.SearchParams](req.ParamsList, c.SearchParamsFromProto)
+	teamID := req.TeamId
+	paramsList := sliceFromProto[[]*model.SearchParams](req.ParamsList, c.SearchParamsFromProto)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SearchPostsInTeam", err)
 	}
-	r0, r1 := s.impl.SearchPostsInTeam(a0, a1)
+	posts, appErr := s.impl.SearchPostsInTeam(teamID, paramsList)
 	resp := &pluginpb.SearchPostsInTeamResponse{}
-	resp.Posts = sliceToProto(r0, c.PostToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Posts = sliceToProto(posts, c.PostToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SearchPostsInTeam", err)
 	}
 	return resp, nil
 }
 
-// SearchPostsInTeamForUser calls plugin.API.SearchPostsInTeamForUser.
-func (s *APIServer) SearchPostsInTeamForUser(ctx context.Context, req *pluginpb.SearchPostsInTeamForUserRequest) (*pluginpb.SearchPostsInTeamForUserResponse, error) {
+// SearchPostsInTeamForUser serves plugin.API.SearchPostsInTeamForUser.
+func (s *APIServer) SearchPostsInTeamForUser(_ context.Context, req *pluginpb.SearchPostsInTeamForUserRequest) (*pluginpb.SearchPostsInTeamForUserResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := req.UserId
-	a2 := deref(c.SearchParameterFromProto(req.SearchParams))
+	teamID := req.TeamId
+	userID := req.UserId
+	searchParams := deref(c.SearchParameterFromProto(req.SearchParams))
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SearchPostsInTeamForUser", err)
 	}
-	r0, r1 := s.impl.SearchPostsInTeamForUser(a0, a1, a2)
+	postSearchResults, appErr := s.impl.SearchPostsInTeamForUser(teamID, userID, searchParams)
 	resp := &pluginpb.SearchPostsInTeamForUserResponse{}
-	resp.PostSearchResults = c.PostSearchResultsToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.PostSearchResults = c.PostSearchResultsToProto(postSearchResults)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SearchPostsInTeamForUser", err)
 	}
 	return resp, nil
 }
 
-// AddChannelMember calls plugin.API.AddChannelMember.
-func (s *APIServer) AddChannelMember(ctx context.Context, req *pluginpb.AddChannelMemberRequest) (*pluginpb.AddChannelMemberResponse, error) {
+// AddChannelMember serves plugin.API.AddChannelMember.
+func (s *APIServer) AddChannelMember(_ context.Context, req *pluginpb.AddChannelMemberRequest) (*pluginpb.AddChannelMemberResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("AddChannelMember", err)
-	}
-	r0, r1 := s.impl.AddChannelMember(a0, a1)
+	channelId := req.ChannelId
+	userID := req.UserId
+	channelMember, appErr := s.impl.AddChannelMember(channelId, userID)
 	resp := &pluginpb.AddChannelMemberResponse{}
-	resp.ChannelMember = c.ChannelMemberToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.ChannelMember = c.ChannelMemberToProto(channelMember)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("AddChannelMember", err)
 	}
 	return resp, nil
 }
 
-// AddUserToChannel calls plugin.API.AddUserToChannel.
-func (s *APIServer) AddUserToChannel(ctx context.Context, req *pluginpb.AddUserToChannelRequest) (*pluginpb.AddUserToChannelResponse, error) {
+// AddUserToChannel serves plugin.API.AddUserToChannel.
+func (s *APIServer) AddUserToChannel(_ context.Context, req *pluginpb.AddUserToChannelRequest) (*pluginpb.AddUserToChannelResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := req.UserId
-	a2 := req.AsUserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("AddUserToChannel", err)
-	}
-	r0, r1 := s.impl.AddUserToChannel(a0, a1, a2)
+	channelId := req.ChannelId
+	userID := req.UserId
+	asUserId := req.AsUserId
+	channelMember, appErr := s.impl.AddUserToChannel(channelId, userID, asUserId)
 	resp := &pluginpb.AddUserToChannelResponse{}
-	resp.ChannelMember = c.ChannelMemberToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.ChannelMember = c.ChannelMemberToProto(channelMember)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("AddUserToChannel", err)
 	}
 	return resp, nil
 }
 
-// GetChannelMember calls plugin.API.GetChannelMember.
-func (s *APIServer) GetChannelMember(ctx context.Context, req *pluginpb.GetChannelMemberRequest) (*pluginpb.GetChannelMemberResponse, error) {
+// GetChannelMember serves plugin.API.GetChannelMember.
+func (s *APIServer) GetChannelMember(_ context.Context, req *pluginpb.GetChannelMemberRequest) (*pluginpb.GetChannelMemberResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetChannelMember", err)
-	}
-	r0, r1 := s.impl.GetChannelMember(a0, a1)
+	channelId := req.ChannelId
+	userID := req.UserId
+	channelMember, appErr := s.impl.GetChannelMember(channelId, userID)
 	resp := &pluginpb.GetChannelMemberResponse{}
-	resp.ChannelMember = c.ChannelMemberToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.ChannelMember = c.ChannelMemberToProto(channelMember)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelMember", err)
 	}
 	return resp, nil
 }
 
-// GetChannelMembers calls plugin.API.GetChannelMembers.
-func (s *APIServer) GetChannelMembers(ctx context.Context, req *pluginpb.GetChannelMembersRequest) (*pluginpb.GetChannelMembersResponse, error) {
+// GetChannelMembers serves plugin.API.GetChannelMembers.
+func (s *APIServer) GetChannelMembers(_ context.Context, req *pluginpb.GetChannelMembersRequest) (*pluginpb.GetChannelMembersResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := int(req.Page)
-	a2 := int(req.PerPage)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetChannelMembers", err)
-	}
-	r0, r1 := s.impl.GetChannelMembers(a0, a1, a2)
+	channelId := req.ChannelId
+	page := int(req.Page)
+	perPage := int(req.PerPage)
+	channelMembers, appErr := s.impl.GetChannelMembers(channelId, page, perPage)
 	resp := &pluginpb.GetChannelMembersResponse{}
-	resp.ChannelMembers = sliceToProto(r0, c.ChannelMemberToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.ChannelMembers = sliceToProto(channelMembers, c.ChannelMemberToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelMembers", err)
 	}
 	return resp, nil
 }
 
-// GetChannelMembersByIds calls plugin.API.GetChannelMembersByIds.
-func (s *APIServer) GetChannelMembersByIds(ctx context.Context, req *pluginpb.GetChannelMembersByIdsRequest) (*pluginpb.GetChannelMembersByIdsResponse, error) {
+// GetChannelMembersByIds serves plugin.API.GetChannelMembersByIds.
+func (s *APIServer) GetChannelMembersByIds(_ context.Context, req *pluginpb.GetChannelMembersByIdsRequest) (*pluginpb.GetChannelMembersByIdsResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := req.UserIds
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetChannelMembersByIds", err)
-	}
-	r0, r1 := s.impl.GetChannelMembersByIds(a0, a1)
+	channelId := req.ChannelId
+	userIds := req.UserIds
+	channelMembers, appErr := s.impl.GetChannelMembersByIds(channelId, userIds)
 	resp := &pluginpb.GetChannelMembersByIdsResponse{}
-	resp.ChannelMembers = sliceToProto(r0, c.ChannelMemberToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.ChannelMembers = sliceToProto(channelMembers, c.ChannelMemberToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelMembersByIds", err)
 	}
 	return resp, nil
 }
 
-// GetChannelMembersForUser calls plugin.API.GetChannelMembersForUser.
-func (s *APIServer) GetChannelMembersForUser(ctx context.Context, req *pluginpb.GetChannelMembersForUserRequest) (*pluginpb.GetChannelMembersForUserResponse, error) {
+// GetChannelMembersForUser serves plugin.API.GetChannelMembersForUser.
+func (s *APIServer) GetChannelMembersForUser(_ context.Context, req *pluginpb.GetChannelMembersForUserRequest) (*pluginpb.GetChannelMembersForUserResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	a1 := req.UserId
-	a2 := int(req.Page)
-	a3 := int(req.PerPage)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetChannelMembersForUser", err)
-	}
-	r0, r1 := s.impl.GetChannelMembersForUser(a0, a1, a2, a3)
+	teamID := req.TeamId
+	userID := req.UserId
+	page := int(req.Page)
+	perPage := int(req.PerPage)
+	channelMembers, appErr := s.impl.GetChannelMembersForUser(teamID, userID, page, perPage)
 	resp := &pluginpb.GetChannelMembersForUserResponse{}
-	resp.ChannelMembers = sliceToProto(r0, c.ChannelMemberToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.ChannelMembers = sliceToProto(channelMembers, c.ChannelMemberToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetChannelMembersForUser", err)
 	}
 	return resp, nil
 }
 
-// UpdateChannelMemberRoles calls plugin.API.UpdateChannelMemberRoles.
-func (s *APIServer) UpdateChannelMemberRoles(ctx context.Context, req *pluginpb.UpdateChannelMemberRolesRequest) (*pluginpb.UpdateChannelMemberRolesResponse, error) {
+// UpdateChannelMemberRoles serves plugin.API.UpdateChannelMemberRoles.
+func (s *APIServer) UpdateChannelMemberRoles(_ context.Context, req *pluginpb.UpdateChannelMemberRolesRequest) (*pluginpb.UpdateChannelMemberRolesResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := req.UserId
-	a2 := req.NewRoles
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateChannelMemberRoles", err)
-	}
-	r0, r1 := s.impl.UpdateChannelMemberRoles(a0, a1, a2)
+	channelId := req.ChannelId
+	userID := req.UserId
+	newRoles := req.NewRoles
+	channelMember, appErr := s.impl.UpdateChannelMemberRoles(channelId, userID, newRoles)
 	resp := &pluginpb.UpdateChannelMemberRolesResponse{}
-	resp.ChannelMember = c.ChannelMemberToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.ChannelMember = c.ChannelMemberToProto(channelMember)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateChannelMemberRoles", err)
 	}
 	return resp, nil
 }
 
-// UpdateChannelMemberNotifications calls plugin.API.UpdateChannelMemberNotifications.
-func (s *APIServer) UpdateChannelMemberNotifications(ctx context.Context, req *pluginpb.UpdateChannelMemberNotificationsRequest) (*pluginpb.UpdateChannelMemberNotificationsResponse, error) {
+// UpdateChannelMemberNotifications serves plugin.API.UpdateChannelMemberNotifications.
+func (s *APIServer) UpdateChannelMemberNotifications(_ context.Context, req *pluginpb.UpdateChannelMemberNotificationsRequest) (*pluginpb.UpdateChannelMemberNotificationsResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := req.UserId
-	a2 := req.Notifications
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateChannelMemberNotifications", err)
-	}
-	r0, r1 := s.impl.UpdateChannelMemberNotifications(a0, a1, a2)
+	channelId := req.ChannelId
+	userID := req.UserId
+	notifications := req.Notifications
+	channelMember, appErr := s.impl.UpdateChannelMemberNotifications(channelId, userID, notifications)
 	resp := &pluginpb.UpdateChannelMemberNotificationsResponse{}
-	resp.ChannelMember = c.ChannelMemberToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.ChannelMember = c.ChannelMemberToProto(channelMember)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateChannelMemberNotifications", err)
 	}
 	return resp, nil
 }
 
-// PatchChannelMembersNotifications calls plugin.API.PatchChannelMembersNotifications.
-func (s *APIServer) PatchChannelMembersNotifications(ctx context.Context, req *pluginpb.PatchChannelMembersNotificationsRequest) (*pluginpb.PatchChannelMembersNotificationsResponse, error) {
+// PatchChannelMembersNotifications serves plugin.API.PatchChannelMembersNotifications.
+func (s *APIServer) PatchChannelMembersNotifications(_ context.Context, req *pluginpb.PatchChannelMembersNotificationsRequest) (*pluginpb.PatchChannelMembersNotificationsResponse, error) {
 	var c Converter
-	a0 := sliceFromProto[[]*model.ChannelMemberIdentifier](req.Members, c.ChannelMemberIdentifierFromProto)
-	a1 := req.NotifyProps
+	members := sliceFromProto[[]*model.ChannelMemberIdentifier](req.Members, c.ChannelMemberIdentifierFromProto)
+	notifyProps := req.NotifyProps
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("PatchChannelMembersNotifications", err)
 	}
-	r0 := s.impl.PatchChannelMembersNotifications(a0, a1)
+	appErr := s.impl.PatchChannelMembersNotifications(members, notifyProps)
 	resp := &pluginpb.PatchChannelMembersNotificationsResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("PatchChannelMembersNotifications", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetGroup calls plugin.API.GetGroup.
-func (s *APIServer) GetGroup(ctx context.Context, req *pluginpb.GetGroupRequest) (*pluginpb.GetGroupResponse, error) {
+// GetGroup serves plugin.API.GetGroup.
+func (s *APIServer) GetGroup(_ context.Context, req *pluginpb.GetGroupRequest) (*pluginpb.GetGroupResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetGroup", err)
-	}
-	r0, r1 := s.impl.GetGroup(a0)
+	groupId := req.GroupId
+	group, appErr := s.impl.GetGroup(groupId)
 	resp := &pluginpb.GetGroupResponse{}
-	resp.Group = c.GroupToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Group = c.GroupToProto(group)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroup", err)
 	}
 	return resp, nil
 }
 
-// GetGroupByName calls plugin.API.GetGroupByName.
-func (s *APIServer) GetGroupByName(ctx context.Context, req *pluginpb.GetGroupByNameRequest) (*pluginpb.GetGroupByNameResponse, error) {
+// GetGroupByName serves plugin.API.GetGroupByName.
+func (s *APIServer) GetGroupByName(_ context.Context, req *pluginpb.GetGroupByNameRequest) (*pluginpb.GetGroupByNameResponse, error) {
 	var c Converter
-	a0 := req.Name
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetGroupByName", err)
-	}
-	r0, r1 := s.impl.GetGroupByName(a0)
+	name := req.Name
+	group, appErr := s.impl.GetGroupByName(name)
 	resp := &pluginpb.GetGroupByNameResponse{}
-	resp.Group = c.GroupToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Group = c.GroupToProto(group)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroupByName", err)
 	}
 	return resp, nil
 }
 
-// GetGroupMemberUsers calls plugin.API.GetGroupMemberUsers.
-func (s *APIServer) GetGroupMemberUsers(ctx context.Context, req *pluginpb.GetGroupMemberUsersRequest) (*pluginpb.GetGroupMemberUsersResponse, error) {
+// GetGroupMemberUsers serves plugin.API.GetGroupMemberUsers.
+func (s *APIServer) GetGroupMemberUsers(_ context.Context, req *pluginpb.GetGroupMemberUsersRequest) (*pluginpb.GetGroupMemberUsersResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := int(req.Page)
-	a2 := int(req.PerPage)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetGroupMemberUsers", err)
-	}
-	r0, r1 := s.impl.GetGroupMemberUsers(a0, a1, a2)
+	groupID := req.GroupId
+	page := int(req.Page)
+	perPage := int(req.PerPage)
+	users, appErr := s.impl.GetGroupMemberUsers(groupID, page, perPage)
 	resp := &pluginpb.GetGroupMemberUsersResponse{}
-	resp.Users = sliceToProto(r0, c.UserToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Users = sliceToProto(users, c.UserToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroupMemberUsers", err)
 	}
 	return resp, nil
 }
 
-// GetGroupsBySource calls plugin.API.GetGroupsBySource.
-func (s *APIServer) GetGroupsBySource(ctx context.Context, req *pluginpb.GetGroupsBySourceRequest) (*pluginpb.GetGroupsBySourceResponse, error) {
+// GetGroupsBySource serves plugin.API.GetGroupsBySource.
+func (s *APIServer) GetGroupsBySource(_ context.Context, req *pluginpb.GetGroupsBySourceRequest) (*pluginpb.GetGroupsBySourceResponse, error) {
 	var c Converter
-	a0 := model.GroupSource(req.GroupSource)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetGroupsBySource", err)
-	}
-	r0, r1 := s.impl.GetGroupsBySource(a0)
+	groupSource := model.GroupSource(req.GroupSource)
+	groups, appErr := s.impl.GetGroupsBySource(groupSource)
 	resp := &pluginpb.GetGroupsBySourceResponse{}
-	resp.Groups = sliceToProto(r0, c.GroupToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Groups = sliceToProto(groups, c.GroupToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroupsBySource", err)
 	}
 	return resp, nil
 }
 
-// GetGroupsForUser calls plugin.API.GetGroupsForUser.
-func (s *APIServer) GetGroupsForUser(ctx context.Context, req *pluginpb.GetGroupsForUserRequest) (*pluginpb.GetGroupsForUserResponse, error) {
+// GetGroupsForUser serves plugin.API.GetGroupsForUser.
+func (s *APIServer) GetGroupsForUser(_ context.Context, req *pluginpb.GetGroupsForUserRequest) (*pluginpb.GetGroupsForUserResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetGroupsForUser", err)
-	}
-	r0, r1 := s.impl.GetGroupsForUser(a0)
+	userID := req.UserId
+	groups, appErr := s.impl.GetGroupsForUser(userID)
 	resp := &pluginpb.GetGroupsForUserResponse{}
-	resp.Groups = sliceToProto(r0, c.GroupToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Groups = sliceToProto(groups, c.GroupToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroupsForUser", err)
 	}
 	return resp, nil
 }
 
-// DeleteChannelMember calls plugin.API.DeleteChannelMember.
-func (s *APIServer) DeleteChannelMember(ctx context.Context, req *pluginpb.DeleteChannelMemberRequest) (*pluginpb.DeleteChannelMemberResponse, error) {
+// DeleteChannelMember serves plugin.API.DeleteChannelMember.
+func (s *APIServer) DeleteChannelMember(_ context.Context, req *pluginpb.DeleteChannelMemberRequest) (*pluginpb.DeleteChannelMemberResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteChannelMember", err)
-	}
-	r0 := s.impl.DeleteChannelMember(a0, a1)
+	channelId := req.ChannelId
+	userID := req.UserId
+	appErr := s.impl.DeleteChannelMember(channelId, userID)
 	resp := &pluginpb.DeleteChannelMemberResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteChannelMember", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// CreatePost calls plugin.API.CreatePost.
-func (s *APIServer) CreatePost(ctx context.Context, req *pluginpb.CreatePostRequest) (*pluginpb.CreatePostResponse, error) {
+// CreatePost serves plugin.API.CreatePost.
+func (s *APIServer) CreatePost(_ context.Context, req *pluginpb.CreatePostRequest) (*pluginpb.CreatePostResponse, error) {
 	var c Converter
-	a0 := c.PostFromProto(req.Post)
+	post := c.PostFromProto(req.Post)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreatePost", err)
 	}
-	r0, r1 := s.impl.CreatePost(a0)
+	post2, appErr := s.impl.CreatePost(post)
 	resp := &pluginpb.CreatePostResponse{}
-	resp.Post = c.PostToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Post = c.PostToProto(post2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreatePost", err)
 	}
 	return resp, nil
 }
 
-// AddReaction calls plugin.API.AddReaction.
-func (s *APIServer) AddReaction(ctx context.Context, req *pluginpb.AddReactionRequest) (*pluginpb.AddReactionResponse, error) {
+// AddReaction serves plugin.API.AddReaction.
+func (s *APIServer) AddReaction(_ context.Context, req *pluginpb.AddReactionRequest) (*pluginpb.AddReactionResponse, error) {
 	var c Converter
-	a0 := c.ReactionFromProto(req.Reaction)
+	reaction := c.ReactionFromProto(req.Reaction)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("AddReaction", err)
 	}
-	r0, r1 := s.impl.AddReaction(a0)
+	reaction2, appErr := s.impl.AddReaction(reaction)
 	resp := &pluginpb.AddReactionResponse{}
-	resp.Reaction = c.ReactionToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Reaction = c.ReactionToProto(reaction2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("AddReaction", err)
 	}
 	return resp, nil
 }
 
-// RemoveReaction calls plugin.API.RemoveReaction.
-func (s *APIServer) RemoveReaction(ctx context.Context, req *pluginpb.RemoveReactionRequest) (*pluginpb.RemoveReactionResponse, error) {
+// RemoveReaction serves plugin.API.RemoveReaction.
+func (s *APIServer) RemoveReaction(_ context.Context, req *pluginpb.RemoveReactionRequest) (*pluginpb.RemoveReactionResponse, error) {
 	var c Converter
-	a0 := c.ReactionFromProto(req.Reaction)
+	reaction := c.ReactionFromProto(req.Reaction)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("RemoveReaction", err)
 	}
-	r0 := s.impl.RemoveReaction(a0)
+	appErr := s.impl.RemoveReaction(reaction)
 	resp := &pluginpb.RemoveReactionResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RemoveReaction", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetReactions calls plugin.API.GetReactions.
-func (s *APIServer) GetReactions(ctx context.Context, req *pluginpb.GetReactionsRequest) (*pluginpb.GetReactionsResponse, error) {
+// GetReactions serves plugin.API.GetReactions.
+func (s *APIServer) GetReactions(_ context.Context, req *pluginpb.GetReactionsRequest) (*pluginpb.GetReactionsResponse, error) {
 	var c Converter
-	a0 := req.PostId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetReactions", err)
-	}
-	r0, r1 := s.impl.GetReactions(a0)
+	postId := req.PostId
+	reactions, appErr := s.impl.GetReactions(postId)
 	resp := &pluginpb.GetReactionsResponse{}
-	resp.Reactions = sliceToProto(r0, c.ReactionToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Reactions = sliceToProto(reactions, c.ReactionToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetReactions", err)
 	}
 	return resp, nil
 }
 
-// SendEphemeralPost calls plugin.API.SendEphemeralPost.
-func (s *APIServer) SendEphemeralPost(ctx context.Context, req *pluginpb.SendEphemeralPostRequest) (*pluginpb.SendEphemeralPostResponse, error) {
+// SendEphemeralPost serves plugin.API.SendEphemeralPost.
+func (s *APIServer) SendEphemeralPost(_ context.Context, req *pluginpb.SendEphemeralPostRequest) (*pluginpb.SendEphemeralPostResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := c.PostFromProto(req.Post)
+	userID := req.UserId
+	post := c.PostFromProto(req.Post)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SendEphemeralPost", err)
 	}
-	r0 := s.impl.SendEphemeralPost(a0, a1)
+	post2 := s.impl.SendEphemeralPost(userID, post)
 	resp := &pluginpb.SendEphemeralPostResponse{}
-	resp.Post = c.PostToProto(r0)
+	resp.Post = c.PostToProto(post2)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SendEphemeralPost", err)
 	}
 	return resp, nil
 }
 
-// UpdateEphemeralPost calls plugin.API.UpdateEphemeralPost.
-func (s *APIServer) UpdateEphemeralPost(ctx context.Context, req *pluginpb.UpdateEphemeralPostRequest) (*pluginpb.UpdateEphemeralPostResponse, error) {
+// UpdateEphemeralPost serves plugin.API.UpdateEphemeralPost.
+func (s *APIServer) UpdateEphemeralPost(_ context.Context, req *pluginpb.UpdateEphemeralPostRequest) (*pluginpb.UpdateEphemeralPostResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := c.PostFromProto(req.Post)
+	userID := req.UserId
+	post := c.PostFromProto(req.Post)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateEphemeralPost", err)
 	}
-	r0 := s.impl.UpdateEphemeralPost(a0, a1)
+	post2 := s.impl.UpdateEphemeralPost(userID, post)
 	resp := &pluginpb.UpdateEphemeralPostResponse{}
-	resp.Post = c.PostToProto(r0)
+	resp.Post = c.PostToProto(post2)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateEphemeralPost", err)
 	}
 	return resp, nil
 }
 
-// DeleteEphemeralPost calls plugin.API.DeleteEphemeralPost.
-func (s *APIServer) DeleteEphemeralPost(ctx context.Context, req *pluginpb.DeleteEphemeralPostRequest) (*pluginpb.DeleteEphemeralPostResponse, error) {
-	var c Converter
-	a0 := req.UserId
-	a1 := req.PostId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteEphemeralPost", err)
-	}
-	s.impl.DeleteEphemeralPost(a0, a1)
+// DeleteEphemeralPost serves plugin.API.DeleteEphemeralPost.
+func (s *APIServer) DeleteEphemeralPost(_ context.Context, req *pluginpb.DeleteEphemeralPostRequest) (*pluginpb.DeleteEphemeralPostResponse, error) {
+	userID := req.UserId
+	postId := req.PostId
+	s.impl.DeleteEphemeralPost(userID, postId)
 	resp := &pluginpb.DeleteEphemeralPostResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteEphemeralPost", err)
-	}
 	return resp, nil
 }
 
-// DeletePost calls plugin.API.DeletePost.
-func (s *APIServer) DeletePost(ctx context.Context, req *pluginpb.DeletePostRequest) (*pluginpb.DeletePostResponse, error) {
+// DeletePost serves plugin.API.DeletePost.
+func (s *APIServer) DeletePost(_ context.Context, req *pluginpb.DeletePostRequest) (*pluginpb.DeletePostResponse, error) {
 	var c Converter
-	a0 := req.PostId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePost", err)
-	}
-	r0 := s.impl.DeletePost(a0)
+	postId := req.PostId
+	appErr := s.impl.DeletePost(postId)
 	resp := &pluginpb.DeletePostResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePost", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetPostThread calls plugin.API.GetPostThread.
-func (s *APIServer) GetPostThread(ctx context.Context, req *pluginpb.GetPostThreadRequest) (*pluginpb.GetPostThreadResponse, error) {
+// GetPostThread serves plugin.API.GetPostThread.
+func (s *APIServer) GetPostThread(_ context.Context, req *pluginpb.GetPostThreadRequest) (*pluginpb.GetPostThreadResponse, error) {
 	var c Converter
-	a0 := req.PostId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPostThread", err)
-	}
-	r0, r1 := s.impl.GetPostThread(a0)
+	postId := req.PostId
+	postList, appErr := s.impl.GetPostThread(postId)
 	resp := &pluginpb.GetPostThreadResponse{}
-	resp.PostList = c.PostListToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.PostList = c.PostListToProto(postList)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPostThread", err)
 	}
 	return resp, nil
 }
 
-// GetPost calls plugin.API.GetPost.
-func (s *APIServer) GetPost(ctx context.Context, req *pluginpb.GetPostRequest) (*pluginpb.GetPostResponse, error) {
+// GetPost serves plugin.API.GetPost.
+func (s *APIServer) GetPost(_ context.Context, req *pluginpb.GetPostRequest) (*pluginpb.GetPostResponse, error) {
 	var c Converter
-	a0 := req.PostId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPost", err)
-	}
-	r0, r1 := s.impl.GetPost(a0)
+	postId := req.PostId
+	post, appErr := s.impl.GetPost(postId)
 	resp := &pluginpb.GetPostResponse{}
-	resp.Post = c.PostToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Post = c.PostToProto(post)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPost", err)
 	}
 	return resp, nil
 }
 
-// GetPostsSince calls plugin.API.GetPostsSince.
-func (s *APIServer) GetPostsSince(ctx context.Context, req *pluginpb.GetPostsSinceRequest) (*pluginpb.GetPostsSinceResponse, error) {
+// GetPostsSince serves plugin.API.GetPostsSince.
+func (s *APIServer) GetPostsSince(_ context.Context, req *pluginpb.GetPostsSinceRequest) (*pluginpb.GetPostsSinceResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := req.Time
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPostsSince", err)
-	}
-	r0, r1 := s.impl.GetPostsSince(a0, a1)
+	channelId := req.ChannelId
+	time2 := req.Time
+	postList, appErr := s.impl.GetPostsSince(channelId, time2)
 	resp := &pluginpb.GetPostsSinceResponse{}
-	resp.PostList = c.PostListToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.PostList = c.PostListToProto(postList)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPostsSince", err)
 	}
 	return resp, nil
 }
 
-// GetPostsAfter calls plugin.API.GetPostsAfter.
-func (s *APIServer) GetPostsAfter(ctx context.Context, req *pluginpb.GetPostsAfterRequest) (*pluginpb.GetPostsAfterResponse, error) {
+// GetPostsAfter serves plugin.API.GetPostsAfter.
+func (s *APIServer) GetPostsAfter(_ context.Context, req *pluginpb.GetPostsAfterRequest) (*pluginpb.GetPostsAfterResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := req.PostId
-	a2 := int(req.Page)
-	a3 := int(req.PerPage)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPostsAfter", err)
-	}
-	r0, r1 := s.impl.GetPostsAfter(a0, a1, a2, a3)
+	channelId := req.ChannelId
+	postId := req.PostId
+	page := int(req.Page)
+	perPage := int(req.PerPage)
+	postList, appErr := s.impl.GetPostsAfter(channelId, postId, page, perPage)
 	resp := &pluginpb.GetPostsAfterResponse{}
-	resp.PostList = c.PostListToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.PostList = c.PostListToProto(postList)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPostsAfter", err)
 	}
 	return resp, nil
 }
 
-// GetPostsBefore calls plugin.API.GetPostsBefore.
-func (s *APIServer) GetPostsBefore(ctx context.Context, req *pluginpb.GetPostsBeforeRequest) (*pluginpb.GetPostsBeforeResponse, error) {
+// GetPostsBefore serves plugin.API.GetPostsBefore.
+func (s *APIServer) GetPostsBefore(_ context.Context, req *pluginpb.GetPostsBeforeRequest) (*pluginpb.GetPostsBeforeResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := req.PostId
-	a2 := int(req.Page)
-	a3 := int(req.PerPage)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPostsBefore", err)
-	}
-	r0, r1 := s.impl.GetPostsBefore(a0, a1, a2, a3)
+	channelId := req.ChannelId
+	postId := req.PostId
+	page := int(req.Page)
+	perPage := int(req.PerPage)
+	postList, appErr := s.impl.GetPostsBefore(channelId, postId, page, perPage)
 	resp := &pluginpb.GetPostsBeforeResponse{}
-	resp.PostList = c.PostListToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.PostList = c.PostListToProto(postList)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPostsBefore", err)
 	}
 	return resp, nil
 }
 
-// GetPostsForChannel calls plugin.API.GetPostsForChannel.
-func (s *APIServer) GetPostsForChannel(ctx context.Context, req *pluginpb.GetPostsForChannelRequest) (*pluginpb.GetPostsForChannelResponse, error) {
+// GetPostsForChannel serves plugin.API.GetPostsForChannel.
+func (s *APIServer) GetPostsForChannel(_ context.Context, req *pluginpb.GetPostsForChannelRequest) (*pluginpb.GetPostsForChannelResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := int(req.Page)
-	a2 := int(req.PerPage)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPostsForChannel", err)
-	}
-	r0, r1 := s.impl.GetPostsForChannel(a0, a1, a2)
+	channelId := req.ChannelId
+	page := int(req.Page)
+	perPage := int(req.PerPage)
+	postList, appErr := s.impl.GetPostsForChannel(channelId, page, perPage)
 	resp := &pluginpb.GetPostsForChannelResponse{}
-	resp.PostList = c.PostListToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.PostList = c.PostListToProto(postList)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPostsForChannel", err)
 	}
 	return resp, nil
 }
 
-// GetTeamStats calls plugin.API.GetTeamStats.
-func (s *APIServer) GetTeamStats(ctx context.Context, req *pluginpb.GetTeamStatsRequest) (*pluginpb.GetTeamStatsResponse, error) {
+// GetTeamStats serves plugin.API.GetTeamStats.
+func (s *APIServer) GetTeamStats(_ context.Context, req *pluginpb.GetTeamStatsRequest) (*pluginpb.GetTeamStatsResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetTeamStats", err)
-	}
-	r0, r1 := s.impl.GetTeamStats(a0)
+	teamID := req.TeamId
+	teamStats, appErr := s.impl.GetTeamStats(teamID)
 	resp := &pluginpb.GetTeamStatsResponse{}
-	resp.TeamStats = c.TeamStatsToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.TeamStats = c.TeamStatsToProto(teamStats)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetTeamStats", err)
 	}
 	return resp, nil
 }
 
-// UpdatePost calls plugin.API.UpdatePost.
-func (s *APIServer) UpdatePost(ctx context.Context, req *pluginpb.UpdatePostRequest) (*pluginpb.UpdatePostResponse, error) {
+// UpdatePost serves plugin.API.UpdatePost.
+func (s *APIServer) UpdatePost(_ context.Context, req *pluginpb.UpdatePostRequest) (*pluginpb.UpdatePostResponse, error) {
 	var c Converter
-	a0 := c.PostFromProto(req.Post)
+	post := c.PostFromProto(req.Post)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdatePost", err)
 	}
-	r0, r1 := s.impl.UpdatePost(a0)
+	post2, appErr := s.impl.UpdatePost(post)
 	resp := &pluginpb.UpdatePostResponse{}
-	resp.Post = c.PostToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Post = c.PostToProto(post2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdatePost", err)
 	}
 	return resp, nil
 }
 
-// GetProfileImage calls plugin.API.GetProfileImage.
-func (s *APIServer) GetProfileImage(ctx context.Context, req *pluginpb.GetProfileImageRequest) (*pluginpb.GetProfileImageResponse, error) {
+// GetProfileImage serves plugin.API.GetProfileImage.
+func (s *APIServer) GetProfileImage(_ context.Context, req *pluginpb.GetProfileImageRequest) (*pluginpb.GetProfileImageResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetProfileImage", err)
-	}
-	r0, r1 := s.impl.GetProfileImage(a0)
+	userID := req.UserId
+	image, appErr := s.impl.GetProfileImage(userID)
 	resp := &pluginpb.GetProfileImageResponse{}
-	resp.Image = r0
-	resp.Error = c.AppErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetProfileImage", err)
-	}
+	resp.Image = image
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// SetProfileImage calls plugin.API.SetProfileImage.
-func (s *APIServer) SetProfileImage(ctx context.Context, req *pluginpb.SetProfileImageRequest) (*pluginpb.SetProfileImageResponse, error) {
+// SetProfileImage serves plugin.API.SetProfileImage.
+func (s *APIServer) SetProfileImage(_ context.Context, req *pluginpb.SetProfileImageRequest) (*pluginpb.SetProfileImageResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := req.Data
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SetProfileImage", err)
-	}
-	r0 := s.impl.SetProfileImage(a0, a1)
+	userID := req.UserId
+	data := req.Data
+	appErr := s.impl.SetProfileImage(userID, data)
 	resp := &pluginpb.SetProfileImageResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SetProfileImage", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetEmojiList calls plugin.API.GetEmojiList.
-func (s *APIServer) GetEmojiList(ctx context.Context, req *pluginpb.GetEmojiListRequest) (*pluginpb.GetEmojiListResponse, error) {
+// GetEmojiList serves plugin.API.GetEmojiList.
+func (s *APIServer) GetEmojiList(_ context.Context, req *pluginpb.GetEmojiListRequest) (*pluginpb.GetEmojiListResponse, error) {
 	var c Converter
-	a0 := req.SortBy
-	a1 := int(req.Page)
-	a2 := int(req.PerPage)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetEmojiList", err)
-	}
-	r0, r1 := s.impl.GetEmojiList(a0, a1, a2)
+	sortBy := req.SortBy
+	page := int(req.Page)
+	perPage := int(req.PerPage)
+	emojis, appErr := s.impl.GetEmojiList(sortBy, page, perPage)
 	resp := &pluginpb.GetEmojiListResponse{}
-	resp.Emojis = sliceToProto(r0, c.EmojiToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Emojis = sliceToProto(emojis, c.EmojiToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetEmojiList", err)
 	}
 	return resp, nil
 }
 
-// GetEmojiByName calls plugin.API.GetEmojiByName.
-func (s *APIServer) GetEmojiByName(ctx context.Context, req *pluginpb.GetEmojiByNameRequest) (*pluginpb.GetEmojiByNameResponse, error) {
+// GetEmojiByName serves plugin.API.GetEmojiByName.
+func (s *APIServer) GetEmojiByName(_ context.Context, req *pluginpb.GetEmojiByNameRequest) (*pluginpb.GetEmojiByNameResponse, error) {
 	var c Converter
-	a0 := req.Name
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetEmojiByName", err)
-	}
-	r0, r1 := s.impl.GetEmojiByName(a0)
+	name := req.Name
+	emoji, appErr := s.impl.GetEmojiByName(name)
 	resp := &pluginpb.GetEmojiByNameResponse{}
-	resp.Emoji = c.EmojiToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Emoji = c.EmojiToProto(emoji)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetEmojiByName", err)
 	}
 	return resp, nil
 }
 
-// GetEmoji calls plugin.API.GetEmoji.
-func (s *APIServer) GetEmoji(ctx context.Context, req *pluginpb.GetEmojiRequest) (*pluginpb.GetEmojiResponse, error) {
+// GetEmoji serves plugin.API.GetEmoji.
+func (s *APIServer) GetEmoji(_ context.Context, req *pluginpb.GetEmojiRequest) (*pluginpb.GetEmojiResponse, error) {
 	var c Converter
-	a0 := req.EmojiId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetEmoji", err)
-	}
-	r0, r1 := s.impl.GetEmoji(a0)
+	emojiId := req.EmojiId
+	emoji, appErr := s.impl.GetEmoji(emojiId)
 	resp := &pluginpb.GetEmojiResponse{}
-	resp.Emoji = c.EmojiToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Emoji = c.EmojiToProto(emoji)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetEmoji", err)
 	}
 	return resp, nil
 }
 
-// CopyFileInfos calls plugin.API.CopyFileInfos.
-func (s *APIServer) CopyFileInfos(ctx context.Context, req *pluginpb.CopyFileInfosRequest) (*pluginpb.CopyFileInfosResponse, error) {
+// CopyFileInfos serves plugin.API.CopyFileInfos.
+func (s *APIServer) CopyFileInfos(_ context.Context, req *pluginpb.CopyFileInfosRequest) (*pluginpb.CopyFileInfosResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := req.FileIds
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CopyFileInfos", err)
-	}
-	r0, r1 := s.impl.CopyFileInfos(a0, a1)
+	userID := req.UserId
+	fileIds := req.FileIds
+	fileIds2, appErr := s.impl.CopyFileInfos(userID, fileIds)
 	resp := &pluginpb.CopyFileInfosResponse{}
-	resp.FileIds = r0
-	resp.Error = c.AppErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CopyFileInfos", err)
-	}
+	resp.FileIds = fileIds2
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetFileInfo calls plugin.API.GetFileInfo.
-func (s *APIServer) GetFileInfo(ctx context.Context, req *pluginpb.GetFileInfoRequest) (*pluginpb.GetFileInfoResponse, error) {
+// GetFileInfo serves plugin.API.GetFileInfo.
+func (s *APIServer) GetFileInfo(_ context.Context, req *pluginpb.GetFileInfoRequest) (*pluginpb.GetFileInfoResponse, error) {
 	var c Converter
-	a0 := req.FileId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetFileInfo", err)
-	}
-	r0, r1 := s.impl.GetFileInfo(a0)
+	fileId := req.FileId
+	fileInfo, appErr := s.impl.GetFileInfo(fileId)
 	resp := &pluginpb.GetFileInfoResponse{}
-	resp.FileInfo = c.FileInfoToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.FileInfo = c.FileInfoToProto(fileInfo)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetFileInfo", err)
 	}
 	return resp, nil
 }
 
-// SetFileSearchableContent calls plugin.API.SetFileSearchableContent.
-func (s *APIServer) SetFileSearchableContent(ctx context.Context, req *pluginpb.SetFileSearchableContentRequest) (*pluginpb.SetFileSearchableContentResponse, error) {
+// SetFileSearchableContent serves plugin.API.SetFileSearchableContent.
+func (s *APIServer) SetFileSearchableContent(_ context.Context, req *pluginpb.SetFileSearchableContentRequest) (*pluginpb.SetFileSearchableContentResponse, error) {
 	var c Converter
-	a0 := req.FileId
-	a1 := req.Content
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SetFileSearchableContent", err)
-	}
-	r0 := s.impl.SetFileSearchableContent(a0, a1)
+	fileID := req.FileId
+	content := req.Content
+	appErr := s.impl.SetFileSearchableContent(fileID, content)
 	resp := &pluginpb.SetFileSearchableContentResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SetFileSearchableContent", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetFileInfos calls plugin.API.GetFileInfos.
-func (s *APIServer) GetFileInfos(ctx context.Context, req *pluginpb.GetFileInfosRequest) (*pluginpb.GetFileInfosResponse, error) {
+// GetFileInfos serves plugin.API.GetFileInfos.
+func (s *APIServer) GetFileInfos(_ context.Context, req *pluginpb.GetFileInfosRequest) (*pluginpb.GetFileInfosResponse, error) {
 	var c Converter
-	a0 := int(req.Page)
-	a1 := int(req.PerPage)
-	a2 := c.GetFileInfosOptionsFromProto(req.Opt)
+	page := int(req.Page)
+	perPage := int(req.PerPage)
+	opt := c.GetFileInfosOptionsFromProto(req.Opt)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetFileInfos", err)
 	}
-	r0, r1 := s.impl.GetFileInfos(a0, a1, a2)
+	fileInfos, appErr := s.impl.GetFileInfos(page, perPage, opt)
 	resp := &pluginpb.GetFileInfosResponse{}
-	resp.FileInfos = sliceToProto(r0, c.FileInfoToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.FileInfos = sliceToProto(fileInfos, c.FileInfoToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetFileInfos", err)
 	}
 	return resp, nil
 }
 
-// GetFile calls plugin.API.GetFile.
-func (s *APIServer) GetFile(ctx context.Context, req *pluginpb.GetFileRequest) (*pluginpb.GetFileResponse, error) {
+// GetFile serves plugin.API.GetFile.
+func (s *APIServer) GetFile(_ context.Context, req *pluginpb.GetFileRequest) (*pluginpb.GetFileResponse, error) {
 	var c Converter
-	a0 := req.FileId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetFile", err)
-	}
-	r0, r1 := s.impl.GetFile(a0)
+	fileId := req.FileId
+	data, appErr := s.impl.GetFile(fileId)
 	resp := &pluginpb.GetFileResponse{}
-	resp.Data = r0
-	resp.Error = c.AppErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetFile", err)
-	}
+	resp.Data = data
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetFileLink calls plugin.API.GetFileLink.
-func (s *APIServer) GetFileLink(ctx context.Context, req *pluginpb.GetFileLinkRequest) (*pluginpb.GetFileLinkResponse, error) {
+// GetFileLink serves plugin.API.GetFileLink.
+func (s *APIServer) GetFileLink(_ context.Context, req *pluginpb.GetFileLinkRequest) (*pluginpb.GetFileLinkResponse, error) {
 	var c Converter
-	a0 := req.FileId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetFileLink", err)
-	}
-	r0, r1 := s.impl.GetFileLink(a0)
+	fileId := req.FileId
+	link, appErr := s.impl.GetFileLink(fileId)
 	resp := &pluginpb.GetFileLinkResponse{}
-	resp.Link = r0
-	resp.Error = c.AppErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetFileLink", err)
-	}
+	resp.Link = link
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// ReadFile calls plugin.API.ReadFile.
-func (s *APIServer) ReadFile(ctx context.Context, req *pluginpb.ReadFileRequest) (*pluginpb.ReadFileResponse, error) {
+// ReadFile serves plugin.API.ReadFile.
+func (s *APIServer) ReadFile(_ context.Context, req *pluginpb.ReadFileRequest) (*pluginpb.ReadFileResponse, error) {
 	var c Converter
-	a0 := req.Path
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ReadFile", err)
-	}
-	r0, r1 := s.impl.ReadFile(a0)
+	path := req.Path
+	data, appErr := s.impl.ReadFile(path)
 	resp := &pluginpb.ReadFileResponse{}
-	resp.Data = r0
-	resp.Error = c.AppErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ReadFile", err)
-	}
+	resp.Data = data
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetEmojiImage calls plugin.API.GetEmojiImage.
-func (s *APIServer) GetEmojiImage(ctx context.Context, req *pluginpb.GetEmojiImageRequest) (*pluginpb.GetEmojiImageResponse, error) {
+// GetEmojiImage serves plugin.API.GetEmojiImage.
+func (s *APIServer) GetEmojiImage(_ context.Context, req *pluginpb.GetEmojiImageRequest) (*pluginpb.GetEmojiImageResponse, error) {
 	var c Converter
-	a0 := req.EmojiId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetEmojiImage", err)
-	}
-	r0, r1, r2 := s.impl.GetEmojiImage(a0)
+	emojiId := req.EmojiId
+	image, imageType, appErr := s.impl.GetEmojiImage(emojiId)
 	resp := &pluginpb.GetEmojiImageResponse{}
-	resp.Image = r0
-	resp.ImageType = r1
-	resp.Error = c.AppErrorToProto(r2)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetEmojiImage", err)
-	}
+	resp.Image = image
+	resp.ImageType = imageType
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// UploadFile calls plugin.API.UploadFile.
-func (s *APIServer) UploadFile(ctx context.Context, req *pluginpb.UploadFileRequest) (*pluginpb.UploadFileResponse, error) {
+// UploadFile serves plugin.API.UploadFile.
+func (s *APIServer) UploadFile(_ context.Context, req *pluginpb.UploadFileRequest) (*pluginpb.UploadFileResponse, error) {
 	var c Converter
-	a0 := req.Data
-	a1 := req.ChannelId
-	a2 := req.Filename
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UploadFile", err)
-	}
-	r0, r1 := s.impl.UploadFile(a0, a1, a2)
+	data := req.Data
+	channelId := req.ChannelId
+	filename := req.Filename
+	fileInfo, appErr := s.impl.UploadFile(data, channelId, filename)
 	resp := &pluginpb.UploadFileResponse{}
-	resp.FileInfo = c.FileInfoToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.FileInfo = c.FileInfoToProto(fileInfo)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UploadFile", err)
 	}
 	return resp, nil
 }
 
-// OpenInteractiveDialog calls plugin.API.OpenInteractiveDialog.
-func (s *APIServer) OpenInteractiveDialog(ctx context.Context, req *pluginpb.OpenInteractiveDialogRequest) (*pluginpb.OpenInteractiveDialogResponse, error) {
+// OpenInteractiveDialog serves plugin.API.OpenInteractiveDialog.
+func (s *APIServer) OpenInteractiveDialog(_ context.Context, req *pluginpb.OpenInteractiveDialogRequest) (*pluginpb.OpenInteractiveDialogResponse, error) {
 	var c Converter
-	a0 := deref(c.OpenDialogRequestFromProto(req.Dialog))
+	dialog := deref(c.OpenDialogRequestFromProto(req.Dialog))
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("OpenInteractiveDialog", err)
 	}
-	r0 := s.impl.OpenInteractiveDialog(a0)
+	appErr := s.impl.OpenInteractiveDialog(dialog)
 	resp := &pluginpb.OpenInteractiveDialogResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OpenInteractiveDialog", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// SendToastMessage calls plugin.API.SendToastMessage.
-func (s *APIServer) SendToastMessage(ctx context.Context, req *pluginpb.SendToastMessageRequest) (*pluginpb.SendToastMessageResponse, error) {
+// SendToastMessage serves plugin.API.SendToastMessage.
+func (s *APIServer) SendToastMessage(_ context.Context, req *pluginpb.SendToastMessageRequest) (*pluginpb.SendToastMessageResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := req.ConnectionId
-	a2 := req.Message
-	a3 := deref(c.SendToastMessageOptionsFromProto(req.Options))
+	userID := req.UserId
+	connectionID := req.ConnectionId
+	message := req.Message
+	options := deref(c.SendToastMessageOptionsFromProto(req.Options))
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SendToastMessage", err)
 	}
-	r0 := s.impl.SendToastMessage(a0, a1, a2, a3)
+	appErr := s.impl.SendToastMessage(userID, connectionID, message, options)
 	resp := &pluginpb.SendToastMessageResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SendToastMessage", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetPlugins calls plugin.API.GetPlugins.
-func (s *APIServer) GetPlugins(ctx context.Context, req *pluginpb.GetPluginsRequest) (*pluginpb.GetPluginsResponse, error) {
+// GetPlugins serves plugin.API.GetPlugins.
+func (s *APIServer) GetPlugins(_ context.Context, _ *pluginpb.GetPluginsRequest) (*pluginpb.GetPluginsResponse, error) {
 	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPlugins", err)
-	}
-	r0, r1 := s.impl.GetPlugins()
+	manifests, appErr := s.impl.GetPlugins()
 	resp := &pluginpb.GetPluginsResponse{}
-	resp.Manifests = sliceToProto(r0, c.ManifestToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Manifests = sliceToProto(manifests, c.ManifestToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPlugins", err)
 	}
 	return resp, nil
 }
 
-// EnablePlugin calls plugin.API.EnablePlugin.
-func (s *APIServer) EnablePlugin(ctx context.Context, req *pluginpb.EnablePluginRequest) (*pluginpb.EnablePluginResponse, error) {
+// EnablePlugin serves plugin.API.EnablePlugin.
+func (s *APIServer) EnablePlugin(_ context.Context, req *pluginpb.EnablePluginRequest) (*pluginpb.EnablePluginResponse, error) {
 	var c Converter
-	a0 := req.Id
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("EnablePlugin", err)
-	}
-	r0 := s.impl.EnablePlugin(a0)
+	id := req.Id
+	appErr := s.impl.EnablePlugin(id)
 	resp := &pluginpb.EnablePluginResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("EnablePlugin", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// DisablePlugin calls plugin.API.DisablePlugin.
-func (s *APIServer) DisablePlugin(ctx context.Context, req *pluginpb.DisablePluginRequest) (*pluginpb.DisablePluginResponse, error) {
+// DisablePlugin serves plugin.API.DisablePlugin.
+func (s *APIServer) DisablePlugin(_ context.Context, req *pluginpb.DisablePluginRequest) (*pluginpb.DisablePluginResponse, error) {
 	var c Converter
-	a0 := req.Id
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DisablePlugin", err)
-	}
-	r0 := s.impl.DisablePlugin(a0)
+	id := req.Id
+	appErr := s.impl.DisablePlugin(id)
 	resp := &pluginpb.DisablePluginResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DisablePlugin", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// RemovePlugin calls plugin.API.RemovePlugin.
-func (s *APIServer) RemovePlugin(ctx context.Context, req *pluginpb.RemovePluginRequest) (*pluginpb.RemovePluginResponse, error) {
+// RemovePlugin serves plugin.API.RemovePlugin.
+func (s *APIServer) RemovePlugin(_ context.Context, req *pluginpb.RemovePluginRequest) (*pluginpb.RemovePluginResponse, error) {
 	var c Converter
-	a0 := req.Id
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RemovePlugin", err)
-	}
-	r0 := s.impl.RemovePlugin(a0)
+	id := req.Id
+	appErr := s.impl.RemovePlugin(id)
 	resp := &pluginpb.RemovePluginResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RemovePlugin", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetPluginStatus calls plugin.API.GetPluginStatus.
-func (s *APIServer) GetPluginStatus(ctx context.Context, req *pluginpb.GetPluginStatusRequest) (*pluginpb.GetPluginStatusResponse, error) {
+// GetPluginStatus serves plugin.API.GetPluginStatus.
+func (s *APIServer) GetPluginStatus(_ context.Context, req *pluginpb.GetPluginStatusRequest) (*pluginpb.GetPluginStatusResponse, error) {
 	var c Converter
-	a0 := req.Id
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPluginStatus", err)
-	}
-	r0, r1 := s.impl.GetPluginStatus(a0)
+	id := req.Id
+	pluginStatus, appErr := s.impl.GetPluginStatus(id)
 	resp := &pluginpb.GetPluginStatusResponse{}
-	resp.PluginStatus = c.PluginStatusToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.PluginStatus = c.PluginStatusToProto(pluginStatus)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetPluginStatus", err)
 	}
 	return resp, nil
 }
 
-// InstallPlugin calls plugin.API.InstallPlugin.
+// InstallPlugin serves plugin.API.InstallPlugin.
 func (s *APIServer) InstallPlugin(stream grpc.ClientStreamingServer[pluginpb.InstallPluginRequest, pluginpb.InstallPluginResponse]) error {
 	req, err := stream.Recv()
 	if err != nil {
 		return err
 	}
 	var c Converter
-	a0 := recvChunks(req.File, stream.Recv, func(m *pluginpb.InstallPluginRequest) []byte { return m.File })
-	a1 := req.Replace
-	if err := c.Err(); err != nil {
-		return conversionStatus("InstallPlugin", err)
-	}
-	r0, r1 := s.impl.InstallPlugin(a0, a1)
+	file := recvChunks(req.File, stream.Recv, func(m *pluginpb.InstallPluginRequest) []byte { return m.File })
+	replace := req.Replace
+	manifest, appErr := s.impl.InstallPlugin(file, replace)
 	resp := &pluginpb.InstallPluginResponse{}
-	resp.Manifest = c.ManifestToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Manifest = c.ManifestToProto(manifest)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return conversionStatus("InstallPlugin", err)
 	}
 	return stream.SendAndClose(resp)
 }
 
-// KVSet calls plugin.API.KVSet.
-func (s *APIServer) KVSet(ctx context.Context, req *pluginpb.KVSetRequest) (*pluginpb.KVSetResponse, error) {
+// KVSet serves plugin.API.KVSet.
+func (s *APIServer) KVSet(_ context.Context, req *pluginpb.KVSetRequest) (*pluginpb.KVSetResponse, error) {
 	var c Converter
-	a0 := req.Key
-	a1 := req.Value
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVSet", err)
-	}
-	r0 := s.impl.KVSet(a0, a1)
+	key := req.Key
+	value := req.Value
+	appErr := s.impl.KVSet(key, value)
 	resp := &pluginpb.KVSetResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVSet", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// KVCompareAndSet calls plugin.API.KVCompareAndSet.
-func (s *APIServer) KVCompareAndSet(ctx context.Context, req *pluginpb.KVCompareAndSetRequest) (*pluginpb.KVCompareAndSetResponse, error) {
+// KVCompareAndSet serves plugin.API.KVCompareAndSet.
+func (s *APIServer) KVCompareAndSet(_ context.Context, req *pluginpb.KVCompareAndSetRequest) (*pluginpb.KVCompareAndSetResponse, error) {
 	var c Converter
-	a0 := req.Key
-	a1 := req.OldValue
-	a2 := req.NewValue
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVCompareAndSet", err)
-	}
-	r0, r1 := s.impl.KVCompareAndSet(a0, a1, a2)
+	key := req.Key
+	oldValue := req.OldValue
+	newValue := req.NewValue
+	ok, appErr := s.impl.KVCompareAndSet(key, oldValue, newValue)
 	resp := &pluginpb.KVCompareAndSetResponse{}
-	resp.Ok = r0
-	resp.Error = c.AppErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVCompareAndSet", err)
-	}
+	resp.Ok = ok
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// KVCompareAndDelete calls plugin.API.KVCompareAndDelete.
-func (s *APIServer) KVCompareAndDelete(ctx context.Context, req *pluginpb.KVCompareAndDeleteRequest) (*pluginpb.KVCompareAndDeleteResponse, error) {
+// KVCompareAndDelete serves plugin.API.KVCompareAndDelete.
+func (s *APIServer) KVCompareAndDelete(_ context.Context, req *pluginpb.KVCompareAndDeleteRequest) (*pluginpb.KVCompareAndDeleteResponse, error) {
 	var c Converter
-	a0 := req.Key
-	a1 := req.OldValue
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVCompareAndDelete", err)
-	}
-	r0, r1 := s.impl.KVCompareAndDelete(a0, a1)
+	key := req.Key
+	oldValue := req.OldValue
+	ok, appErr := s.impl.KVCompareAndDelete(key, oldValue)
 	resp := &pluginpb.KVCompareAndDeleteResponse{}
-	resp.Ok = r0
-	resp.Error = c.AppErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVCompareAndDelete", err)
-	}
+	resp.Ok = ok
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// KVSetWithOptions calls plugin.API.KVSetWithOptions.
-func (s *APIServer) KVSetWithOptions(ctx context.Context, req *pluginpb.KVSetWithOptionsRequest) (*pluginpb.KVSetWithOptionsResponse, error) {
+// KVSetWithOptions serves plugin.API.KVSetWithOptions.
+func (s *APIServer) KVSetWithOptions(_ context.Context, req *pluginpb.KVSetWithOptionsRequest) (*pluginpb.KVSetWithOptionsResponse, error) {
 	var c Converter
-	a0 := req.Key
-	a1 := req.Value
-	a2 := deref(c.PluginKVSetOptionsFromProto(req.Options))
+	key := req.Key
+	value := req.Value
+	options := deref(c.PluginKVSetOptionsFromProto(req.Options))
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("KVSetWithOptions", err)
 	}
-	r0, r1 := s.impl.KVSetWithOptions(a0, a1, a2)
+	ok, appErr := s.impl.KVSetWithOptions(key, value, options)
 	resp := &pluginpb.KVSetWithOptionsResponse{}
-	resp.Ok = r0
-	resp.Error = c.AppErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVSetWithOptions", err)
-	}
+	resp.Ok = ok
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// KVSetWithExpiry calls plugin.API.KVSetWithExpiry.
-func (s *APIServer) KVSetWithExpiry(ctx context.Context, req *pluginpb.KVSetWithExpiryRequest) (*pluginpb.KVSetWithExpiryResponse, error) {
+// KVSetWithExpiry serves plugin.API.KVSetWithExpiry.
+func (s *APIServer) KVSetWithExpiry(_ context.Context, req *pluginpb.KVSetWithExpiryRequest) (*pluginpb.KVSetWithExpiryResponse, error) {
 	var c Converter
-	a0 := req.Key
-	a1 := req.Value
-	a2 := req.ExpireInSeconds
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVSetWithExpiry", err)
-	}
-	r0 := s.impl.KVSetWithExpiry(a0, a1, a2)
+	key := req.Key
+	value := req.Value
+	expireInSeconds := req.ExpireInSeconds
+	appErr := s.impl.KVSetWithExpiry(key, value, expireInSeconds)
 	resp := &pluginpb.KVSetWithExpiryResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVSetWithExpiry", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// KVGet calls plugin.API.KVGet.
-func (s *APIServer) KVGet(ctx context.Context, req *pluginpb.KVGetRequest) (*pluginpb.KVGetResponse, error) {
+// KVGet serves plugin.API.KVGet.
+func (s *APIServer) KVGet(_ context.Context, req *pluginpb.KVGetRequest) (*pluginpb.KVGetResponse, error) {
 	var c Converter
-	a0 := req.Key
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVGet", err)
-	}
-	r0, r1 := s.impl.KVGet(a0)
+	key := req.Key
+	value, appErr := s.impl.KVGet(key)
 	resp := &pluginpb.KVGetResponse{}
-	resp.Value = r0
-	resp.Error = c.AppErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVGet", err)
-	}
+	resp.Value = value
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// KVDelete calls plugin.API.KVDelete.
-func (s *APIServer) KVDelete(ctx context.Context, req *pluginpb.KVDeleteRequest) (*pluginpb.KVDeleteResponse, error) {
+// KVDelete serves plugin.API.KVDelete.
+func (s *APIServer) KVDelete(_ context.Context, req *pluginpb.KVDeleteRequest) (*pluginpb.KVDeleteResponse, error) {
 	var c Converter
-	a0 := req.Key
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVDelete", err)
-	}
-	r0 := s.impl.KVDelete(a0)
+	key := req.Key
+	appErr := s.impl.KVDelete(key)
 	resp := &pluginpb.KVDeleteResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVDelete", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// KVDeleteAll calls plugin.API.KVDeleteAll.
-func (s *APIServer) KVDeleteAll(ctx context.Context, req *pluginpb.KVDeleteAllRequest) (*pluginpb.KVDeleteAllResponse, error) {
+// KVDeleteAll serves plugin.API.KVDeleteAll.
+func (s *APIServer) KVDeleteAll(_ context.Context, _ *pluginpb.KVDeleteAllRequest) (*pluginpb.KVDeleteAllResponse, error) {
 	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVDeleteAll", err)
-	}
-	r0 := s.impl.KVDeleteAll()
+	appErr := s.impl.KVDeleteAll()
 	resp := &pluginpb.KVDeleteAllResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVDeleteAll", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// KVList calls plugin.API.KVList.
-func (s *APIServer) KVList(ctx context.Context, req *pluginpb.KVListRequest) (*pluginpb.KVListResponse, error) {
+// KVList serves plugin.API.KVList.
+func (s *APIServer) KVList(_ context.Context, req *pluginpb.KVListRequest) (*pluginpb.KVListResponse, error) {
 	var c Converter
-	a0 := int(req.Page)
-	a1 := int(req.PerPage)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVList", err)
-	}
-	r0, r1 := s.impl.KVList(a0, a1)
+	page := int(req.Page)
+	perPage := int(req.PerPage)
+	keys, appErr := s.impl.KVList(page, perPage)
 	resp := &pluginpb.KVListResponse{}
-	resp.Keys = r0
-	resp.Error = c.AppErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("KVList", err)
-	}
+	resp.Keys = keys
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// PublishWebSocketEvent calls plugin.API.PublishWebSocketEvent.
-func (s *APIServer) PublishWebSocketEvent(ctx context.Context, req *pluginpb.PublishWebSocketEventRequest) (*pluginpb.PublishWebSocketEventResponse, error) {
+// PublishWebSocketEvent serves plugin.API.PublishWebSocketEvent.
+func (s *APIServer) PublishWebSocketEvent(_ context.Context, req *pluginpb.PublishWebSocketEventRequest) (*pluginpb.PublishWebSocketEventResponse, error) {
 	var c Converter
-	a0 := req.Event
-	a1 := structToMap(req.Payload)
-	a2 := c.WebsocketBroadcastFromProto(req.Broadcast)
+	event := req.Event
+	payload := structToMap(req.Payload)
+	broadcast := c.WebsocketBroadcastFromProto(req.Broadcast)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("PublishWebSocketEvent", err)
 	}
-	s.impl.PublishWebSocketEvent(a0, a1, a2)
+	s.impl.PublishWebSocketEvent(event, payload, broadcast)
 	resp := &pluginpb.PublishWebSocketEventResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("PublishWebSocketEvent", err)
-	}
 	return resp, nil
 }
 
-// HasPermissionTo calls plugin.API.HasPermissionTo.
-func (s *APIServer) HasPermissionTo(ctx context.Context, req *pluginpb.HasPermissionToRequest) (*pluginpb.HasPermissionToResponse, error) {
+// HasPermissionTo serves plugin.API.HasPermissionTo.
+func (s *APIServer) HasPermissionTo(_ context.Context, req *pluginpb.HasPermissionToRequest) (*pluginpb.HasPermissionToResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := c.PermissionFromProto(req.Permission)
+	userID := req.UserId
+	permission := c.PermissionFromProto(req.Permission)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("HasPermissionTo", err)
 	}
-	r0 := s.impl.HasPermissionTo(a0, a1)
+	hasPermission := s.impl.HasPermissionTo(userID, permission)
 	resp := &pluginpb.HasPermissionToResponse{}
-	resp.HasPermission = r0
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("HasPermissionTo", err)
-	}
+	resp.HasPermission = hasPermission
 	return resp, nil
 }
 
-// HasPermissionToTeam calls plugin.API.HasPermissionToTeam.
-func (s *APIServer) HasPermissionToTeam(ctx context.Context, req *pluginpb.HasPermissionToTeamRequest) (*pluginpb.HasPermissionToTeamResponse, error) {
+// HasPermissionToTeam serves plugin.API.HasPermissionToTeam.
+func (s *APIServer) HasPermissionToTeam(_ context.Context, req *pluginpb.HasPermissionToTeamRequest) (*pluginpb.HasPermissionToTeamResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := req.TeamId
-	a2 := c.PermissionFromProto(req.Permission)
+	userID := req.UserId
+	teamID := req.TeamId
+	permission := c.PermissionFromProto(req.Permission)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("HasPermissionToTeam", err)
 	}
-	r0 := s.impl.HasPermissionToTeam(a0, a1, a2)
+	hasPermission := s.impl.HasPermissionToTeam(userID, teamID, permission)
 	resp := &pluginpb.HasPermissionToTeamResponse{}
-	resp.HasPermission = r0
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("HasPermissionToTeam", err)
-	}
+	resp.HasPermission = hasPermission
 	return resp, nil
 }
 
-// HasPermissionToChannel calls plugin.API.HasPermissionToChannel.
-func (s *APIServer) HasPermissionToChannel(ctx context.Context, req *pluginpb.HasPermissionToChannelRequest) (*pluginpb.HasPermissionToChannelResponse, error) {
+// HasPermissionToChannel serves plugin.API.HasPermissionToChannel.
+func (s *APIServer) HasPermissionToChannel(_ context.Context, req *pluginpb.HasPermissionToChannelRequest) (*pluginpb.HasPermissionToChannelResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := req.ChannelId
-	a2 := c.PermissionFromProto(req.Permission)
+	userID := req.UserId
+	channelId := req.ChannelId
+	permission := c.PermissionFromProto(req.Permission)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("HasPermissionToChannel", err)
 	}
-	r0 := s.impl.HasPermissionToChannel(a0, a1, a2)
+	hasPermission := s.impl.HasPermissionToChannel(userID, channelId, permission)
 	resp := &pluginpb.HasPermissionToChannelResponse{}
-	resp.HasPermission = r0
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("HasPermissionToChannel", err)
-	}
+	resp.HasPermission = hasPermission
 	return resp, nil
 }
 
-// RolesGrantPermission calls plugin.API.RolesGrantPermission.
-func (s *APIServer) RolesGrantPermission(ctx context.Context, req *pluginpb.RolesGrantPermissionRequest) (*pluginpb.RolesGrantPermissionResponse, error) {
-	var c Converter
-	a0 := req.RoleNames
-	a1 := req.PermissionId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RolesGrantPermission", err)
-	}
-	r0 := s.impl.RolesGrantPermission(a0, a1)
+// RolesGrantPermission serves plugin.API.RolesGrantPermission.
+func (s *APIServer) RolesGrantPermission(_ context.Context, req *pluginpb.RolesGrantPermissionRequest) (*pluginpb.RolesGrantPermissionResponse, error) {
+	roleNames := req.RoleNames
+	permissionId := req.PermissionId
+	granted := s.impl.RolesGrantPermission(roleNames, permissionId)
 	resp := &pluginpb.RolesGrantPermissionResponse{}
-	resp.Granted = r0
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RolesGrantPermission", err)
-	}
+	resp.Granted = granted
 	return resp, nil
 }
 
-// LogDebug calls plugin.API.LogDebug.
-func (s *APIServer) LogDebug(ctx context.Context, req *pluginpb.LogDebugRequest) (*pluginpb.LogDebugResponse, error) {
-	var c Converter
-	a0 := req.Msg
-	a1 := convSliceTo[[]any](req.KeyValuePairs, valueToAny)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("LogDebug", err)
-	}
-	s.impl.LogDebug(a0, a1...)
+// LogDebug serves plugin.API.LogDebug.
+func (s *APIServer) LogDebug(_ context.Context, req *pluginpb.LogDebugRequest) (*pluginpb.LogDebugResponse, error) {
+	msg := req.Msg
+	keyValuePairs := convSliceTo[[]any](req.KeyValuePairs, valueToAny)
+	s.impl.LogDebug(msg, keyValuePairs...)
 	resp := &pluginpb.LogDebugResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("LogDebug", err)
-	}
 	return resp, nil
 }
 
-// LogInfo calls plugin.API.LogInfo.
-func (s *APIServer) LogInfo(ctx context.Context, req *pluginpb.LogInfoRequest) (*pluginpb.LogInfoResponse, error) {
-	var c Converter
-	a0 := req.Msg
-	a1 := convSliceTo[[]any](req.KeyValuePairs, valueToAny)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("LogInfo", err)
-	}
-	s.impl.LogInfo(a0, a1...)
+// LogInfo serves plugin.API.LogInfo.
+func (s *APIServer) LogInfo(_ context.Context, req *pluginpb.LogInfoRequest) (*pluginpb.LogInfoResponse, error) {
+	msg := req.Msg
+	keyValuePairs := convSliceTo[[]any](req.KeyValuePairs, valueToAny)
+	s.impl.LogInfo(msg, keyValuePairs...)
 	resp := &pluginpb.LogInfoResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("LogInfo", err)
-	}
 	return resp, nil
 }
 
-// LogError calls plugin.API.LogError.
-func (s *APIServer) LogError(ctx context.Context, req *pluginpb.LogErrorRequest) (*pluginpb.LogErrorResponse, error) {
-	var c Converter
-	a0 := req.Msg
-	a1 := convSliceTo[[]any](req.KeyValuePairs, valueToAny)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("LogError", err)
-	}
-	s.impl.LogError(a0, a1...)
+// LogError serves plugin.API.LogError.
+func (s *APIServer) LogError(_ context.Context, req *pluginpb.LogErrorRequest) (*pluginpb.LogErrorResponse, error) {
+	msg := req.Msg
+	keyValuePairs := convSliceTo[[]any](req.KeyValuePairs, valueToAny)
+	s.impl.LogError(msg, keyValuePairs...)
 	resp := &pluginpb.LogErrorResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("LogError", err)
-	}
 	return resp, nil
 }
 
-// LogWarn calls plugin.API.LogWarn.
-func (s *APIServer) LogWarn(ctx context.Context, req *pluginpb.LogWarnRequest) (*pluginpb.LogWarnResponse, error) {
-	var c Converter
-	a0 := req.Msg
-	a1 := convSliceTo[[]any](req.KeyValuePairs, valueToAny)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("LogWarn", err)
-	}
-	s.impl.LogWarn(a0, a1...)
+// LogWarn serves plugin.API.LogWarn.
+func (s *APIServer) LogWarn(_ context.Context, req *pluginpb.LogWarnRequest) (*pluginpb.LogWarnResponse, error) {
+	msg := req.Msg
+	keyValuePairs := convSliceTo[[]any](req.KeyValuePairs, valueToAny)
+	s.impl.LogWarn(msg, keyValuePairs...)
 	resp := &pluginpb.LogWarnResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("LogWarn", err)
-	}
 	return resp, nil
 }
 
-// SendMail calls plugin.API.SendMail.
-func (s *APIServer) SendMail(ctx context.Context, req *pluginpb.SendMailRequest) (*pluginpb.SendMailResponse, error) {
+// SendMail serves plugin.API.SendMail.
+func (s *APIServer) SendMail(_ context.Context, req *pluginpb.SendMailRequest) (*pluginpb.SendMailResponse, error) {
 	var c Converter
-	a0 := req.To
-	a1 := req.Subject
-	a2 := req.HtmlBody
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SendMail", err)
-	}
-	r0 := s.impl.SendMail(a0, a1, a2)
+	to := req.To
+	subject := req.Subject
+	htmlBody := req.HtmlBody
+	appErr := s.impl.SendMail(to, subject, htmlBody)
 	resp := &pluginpb.SendMailResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SendMail", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// CreateBot calls plugin.API.CreateBot.
-func (s *APIServer) CreateBot(ctx context.Context, req *pluginpb.CreateBotRequest) (*pluginpb.CreateBotResponse, error) {
+// CreateBot serves plugin.API.CreateBot.
+func (s *APIServer) CreateBot(_ context.Context, req *pluginpb.CreateBotRequest) (*pluginpb.CreateBotResponse, error) {
 	var c Converter
-	a0 := c.BotFromProto(req.Bot)
+	bot := c.BotFromProto(req.Bot)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateBot", err)
 	}
-	r0, r1 := s.impl.CreateBot(a0)
+	bot2, appErr := s.impl.CreateBot(bot)
 	resp := &pluginpb.CreateBotResponse{}
-	resp.Bot = c.BotToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Bot = c.BotToProto(bot2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateBot", err)
 	}
 	return resp, nil
 }
 
-// PatchBot calls plugin.API.PatchBot.
-func (s *APIServer) PatchBot(ctx context.Context, req *pluginpb.PatchBotRequest) (*pluginpb.PatchBotResponse, error) {
+// PatchBot serves plugin.API.PatchBot.
+func (s *APIServer) PatchBot(_ context.Context, req *pluginpb.PatchBotRequest) (*pluginpb.PatchBotResponse, error) {
 	var c Converter
-	a0 := req.BotUserId
-	a1 := c.BotPatchFromProto(req.BotPatch)
+	botUserId := req.BotUserId
+	botPatch := c.BotPatchFromProto(req.BotPatch)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("PatchBot", err)
 	}
-	r0, r1 := s.impl.PatchBot(a0, a1)
+	bot, appErr := s.impl.PatchBot(botUserId, botPatch)
 	resp := &pluginpb.PatchBotResponse{}
-	resp.Bot = c.BotToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Bot = c.BotToProto(bot)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("PatchBot", err)
 	}
 	return resp, nil
 }
 
-// GetBot calls plugin.API.GetBot.
-func (s *APIServer) GetBot(ctx context.Context, req *pluginpb.GetBotRequest) (*pluginpb.GetBotResponse, error) {
+// GetBot serves plugin.API.GetBot.
+func (s *APIServer) GetBot(_ context.Context, req *pluginpb.GetBotRequest) (*pluginpb.GetBotResponse, error) {
 	var c Converter
-	a0 := req.BotUserId
-	a1 := req.IncludeDeleted
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetBot", err)
-	}
-	r0, r1 := s.impl.GetBot(a0, a1)
+	botUserId := req.BotUserId
+	includeDeleted := req.IncludeDeleted
+	bot, appErr := s.impl.GetBot(botUserId, includeDeleted)
 	resp := &pluginpb.GetBotResponse{}
-	resp.Bot = c.BotToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Bot = c.BotToProto(bot)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetBot", err)
 	}
 	return resp, nil
 }
 
-// GetBots calls plugin.API.GetBots.
-func (s *APIServer) GetBots(ctx context.Context, req *pluginpb.GetBotsRequest) (*pluginpb.GetBotsResponse, error) {
+// GetBots serves plugin.API.GetBots.
+func (s *APIServer) GetBots(_ context.Context, req *pluginpb.GetBotsRequest) (*pluginpb.GetBotsResponse, error) {
 	var c Converter
-	a0 := c.BotGetOptionsFromProto(req.Options)
+	options := c.BotGetOptionsFromProto(req.Options)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetBots", err)
 	}
-	r0, r1 := s.impl.GetBots(a0)
+	bots, appErr := s.impl.GetBots(options)
 	resp := &pluginpb.GetBotsResponse{}
-	resp.Bots = sliceToProto(r0, c.BotToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Bots = sliceToProto(bots, c.BotToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetBots", err)
 	}
 	return resp, nil
 }
 
-// UpdateBotActive calls plugin.API.UpdateBotActive.
-func (s *APIServer) UpdateBotActive(ctx context.Context, req *pluginpb.UpdateBotActiveRequest) (*pluginpb.UpdateBotActiveResponse, error) {
+// UpdateBotActive serves plugin.API.UpdateBotActive.
+func (s *APIServer) UpdateBotActive(_ context.Context, req *pluginpb.UpdateBotActiveRequest) (*pluginpb.UpdateBotActiveResponse, error) {
 	var c Converter
-	a0 := req.BotUserId
-	a1 := req.Active
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateBotActive", err)
-	}
-	r0, r1 := s.impl.UpdateBotActive(a0, a1)
+	botUserId := req.BotUserId
+	active := req.Active
+	bot, appErr := s.impl.UpdateBotActive(botUserId, active)
 	resp := &pluginpb.UpdateBotActiveResponse{}
-	resp.Bot = c.BotToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Bot = c.BotToProto(bot)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateBotActive", err)
 	}
 	return resp, nil
 }
 
-// PermanentDeleteBot calls plugin.API.PermanentDeleteBot.
-func (s *APIServer) PermanentDeleteBot(ctx context.Context, req *pluginpb.PermanentDeleteBotRequest) (*pluginpb.PermanentDeleteBotResponse, error) {
+// PermanentDeleteBot serves plugin.API.PermanentDeleteBot.
+func (s *APIServer) PermanentDeleteBot(_ context.Context, req *pluginpb.PermanentDeleteBotRequest) (*pluginpb.PermanentDeleteBotResponse, error) {
 	var c Converter
-	a0 := req.BotUserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("PermanentDeleteBot", err)
-	}
-	r0 := s.impl.PermanentDeleteBot(a0)
+	botUserId := req.BotUserId
+	appErr := s.impl.PermanentDeleteBot(botUserId)
 	resp := &pluginpb.PermanentDeleteBotResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("PermanentDeleteBot", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// PluginHTTP calls plugin.API.PluginHTTP.
+// PluginHTTP serves plugin.API.PluginHTTP.
 func (s *APIServer) PluginHTTP(stream grpc.BidiStreamingServer[pluginpb.PluginHTTPRequest, pluginpb.PluginHTTPResponse]) error {
 	req, err := stream.Recv()
 	if err != nil {
 		return err
-	}
-	var c Converter
-	if err := c.Err(); err != nil {
-		return conversionStatus("PluginHTTP", err)
 	}
 	recv := func() (*pluginpb.HTTPRequest, error) {
 		m, err := stream.Recv()
@@ -2900,1628 +2307,1375 @@ func (s *APIServer) PluginHTTP(stream grpc.BidiStreamingServer[pluginpb.PluginHT
 	send := func(f *pluginpb.HTTPResponse) error {
 		return stream.Send(&pluginpb.PluginHTTPResponse{Response: f})
 	}
-	return serveHTTPFrames(stream.Context(), req.Request, recv, send, func(w http.ResponseWriter, r *http.Request) {
-		writeResponse(w, s.impl.PluginHTTP(r))
+	return serveHTTPFrames(stream.Context(), req.Request, recv, send, func(w http.ResponseWriter, request *http.Request) {
+		writeResponse(w, s.impl.PluginHTTP(request))
 	})
 }
 
-// PublishUserTyping calls plugin.API.PublishUserTyping.
-func (s *APIServer) PublishUserTyping(ctx context.Context, req *pluginpb.PublishUserTypingRequest) (*pluginpb.PublishUserTypingResponse, error) {
+// PublishUserTyping serves plugin.API.PublishUserTyping.
+func (s *APIServer) PublishUserTyping(_ context.Context, req *pluginpb.PublishUserTypingRequest) (*pluginpb.PublishUserTypingResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := req.ChannelId
-	a2 := req.ParentId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("PublishUserTyping", err)
-	}
-	r0 := s.impl.PublishUserTyping(a0, a1, a2)
+	userID := req.UserId
+	channelId := req.ChannelId
+	parentId := req.ParentId
+	appErr := s.impl.PublishUserTyping(userID, channelId, parentId)
 	resp := &pluginpb.PublishUserTypingResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("PublishUserTyping", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// CreateCommand calls plugin.API.CreateCommand.
-func (s *APIServer) CreateCommand(ctx context.Context, req *pluginpb.CreateCommandRequest) (*pluginpb.CreateCommandResponse, error) {
+// CreateCommand serves plugin.API.CreateCommand.
+func (s *APIServer) CreateCommand(_ context.Context, req *pluginpb.CreateCommandRequest) (*pluginpb.CreateCommandResponse, error) {
 	var c Converter
-	a0 := c.CommandFromProto(req.Cmd)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CreateCommand", err)
+	cmd := c.CommandFromProto(req.Cmd)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("CreateCommand", convErr)
 	}
-	r0, r1 := s.impl.CreateCommand(a0)
+	command, err := s.impl.CreateCommand(cmd)
 	resp := &pluginpb.CreateCommandResponse{}
-	resp.Command = c.CommandToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CreateCommand", err)
+	resp.Command = c.CommandToProto(command)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("CreateCommand", convErr)
 	}
 	return resp, nil
 }
 
-// ListCommands calls plugin.API.ListCommands.
-func (s *APIServer) ListCommands(ctx context.Context, req *pluginpb.ListCommandsRequest) (*pluginpb.ListCommandsResponse, error) {
+// ListCommands serves plugin.API.ListCommands.
+func (s *APIServer) ListCommands(_ context.Context, req *pluginpb.ListCommandsRequest) (*pluginpb.ListCommandsResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ListCommands", err)
-	}
-	r0, r1 := s.impl.ListCommands(a0)
+	teamID := req.TeamId
+	commands, err := s.impl.ListCommands(teamID)
 	resp := &pluginpb.ListCommandsResponse{}
-	resp.Commands = sliceToProto(r0, c.CommandToProto)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ListCommands", err)
+	resp.Commands = sliceToProto(commands, c.CommandToProto)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("ListCommands", convErr)
 	}
 	return resp, nil
 }
 
-// ListCustomCommands calls plugin.API.ListCustomCommands.
-func (s *APIServer) ListCustomCommands(ctx context.Context, req *pluginpb.ListCustomCommandsRequest) (*pluginpb.ListCustomCommandsResponse, error) {
+// ListCustomCommands serves plugin.API.ListCustomCommands.
+func (s *APIServer) ListCustomCommands(_ context.Context, req *pluginpb.ListCustomCommandsRequest) (*pluginpb.ListCustomCommandsResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ListCustomCommands", err)
-	}
-	r0, r1 := s.impl.ListCustomCommands(a0)
+	teamID := req.TeamId
+	commands, err := s.impl.ListCustomCommands(teamID)
 	resp := &pluginpb.ListCustomCommandsResponse{}
-	resp.Commands = sliceToProto(r0, c.CommandToProto)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ListCustomCommands", err)
+	resp.Commands = sliceToProto(commands, c.CommandToProto)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("ListCustomCommands", convErr)
 	}
 	return resp, nil
 }
 
-// ListPluginCommands calls plugin.API.ListPluginCommands.
-func (s *APIServer) ListPluginCommands(ctx context.Context, req *pluginpb.ListPluginCommandsRequest) (*pluginpb.ListPluginCommandsResponse, error) {
+// ListPluginCommands serves plugin.API.ListPluginCommands.
+func (s *APIServer) ListPluginCommands(_ context.Context, req *pluginpb.ListPluginCommandsRequest) (*pluginpb.ListPluginCommandsResponse, error) {
 	var c Converter
-	a0 := req.TeamId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ListPluginCommands", err)
-	}
-	r0, r1 := s.impl.ListPluginCommands(a0)
+	teamID := req.TeamId
+	commands, err := s.impl.ListPluginCommands(teamID)
 	resp := &pluginpb.ListPluginCommandsResponse{}
-	resp.Commands = sliceToProto(r0, c.CommandToProto)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ListPluginCommands", err)
+	resp.Commands = sliceToProto(commands, c.CommandToProto)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("ListPluginCommands", convErr)
 	}
 	return resp, nil
 }
 
-// ListBuiltInCommands calls plugin.API.ListBuiltInCommands.
-func (s *APIServer) ListBuiltInCommands(ctx context.Context, req *pluginpb.ListBuiltInCommandsRequest) (*pluginpb.ListBuiltInCommandsResponse, error) {
+// ListBuiltInCommands serves plugin.API.ListBuiltInCommands.
+func (s *APIServer) ListBuiltInCommands(_ context.Context, _ *pluginpb.ListBuiltInCommandsRequest) (*pluginpb.ListBuiltInCommandsResponse, error) {
 	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ListBuiltInCommands", err)
-	}
-	r0, r1 := s.impl.ListBuiltInCommands()
+	commands, err := s.impl.ListBuiltInCommands()
 	resp := &pluginpb.ListBuiltInCommandsResponse{}
-	resp.Commands = sliceToProto(r0, c.CommandToProto)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ListBuiltInCommands", err)
+	resp.Commands = sliceToProto(commands, c.CommandToProto)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("ListBuiltInCommands", convErr)
 	}
 	return resp, nil
 }
 
-// GetCommand calls plugin.API.GetCommand.
-func (s *APIServer) GetCommand(ctx context.Context, req *pluginpb.GetCommandRequest) (*pluginpb.GetCommandResponse, error) {
+// GetCommand serves plugin.API.GetCommand.
+func (s *APIServer) GetCommand(_ context.Context, req *pluginpb.GetCommandRequest) (*pluginpb.GetCommandResponse, error) {
 	var c Converter
-	a0 := req.CommandId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetCommand", err)
-	}
-	r0, r1 := s.impl.GetCommand(a0)
+	commandID := req.CommandId
+	command, err := s.impl.GetCommand(commandID)
 	resp := &pluginpb.GetCommandResponse{}
-	resp.Command = c.CommandToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetCommand", err)
+	resp.Command = c.CommandToProto(command)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("GetCommand", convErr)
 	}
 	return resp, nil
 }
 
-// UpdateCommand calls plugin.API.UpdateCommand.
-func (s *APIServer) UpdateCommand(ctx context.Context, req *pluginpb.UpdateCommandRequest) (*pluginpb.UpdateCommandResponse, error) {
+// UpdateCommand serves plugin.API.UpdateCommand.
+func (s *APIServer) UpdateCommand(_ context.Context, req *pluginpb.UpdateCommandRequest) (*pluginpb.UpdateCommandResponse, error) {
 	var c Converter
-	a0 := req.CommandId
-	a1 := c.CommandFromProto(req.UpdatedCmd)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateCommand", err)
+	commandID := req.CommandId
+	updatedCmd := c.CommandFromProto(req.UpdatedCmd)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpdateCommand", convErr)
 	}
-	r0, r1 := s.impl.UpdateCommand(a0, a1)
+	command, err := s.impl.UpdateCommand(commandID, updatedCmd)
 	resp := &pluginpb.UpdateCommandResponse{}
-	resp.Command = c.CommandToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateCommand", err)
+	resp.Command = c.CommandToProto(command)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpdateCommand", convErr)
 	}
 	return resp, nil
 }
 
-// DeleteCommand calls plugin.API.DeleteCommand.
-func (s *APIServer) DeleteCommand(ctx context.Context, req *pluginpb.DeleteCommandRequest) (*pluginpb.DeleteCommandResponse, error) {
+// DeleteCommand serves plugin.API.DeleteCommand.
+func (s *APIServer) DeleteCommand(_ context.Context, req *pluginpb.DeleteCommandRequest) (*pluginpb.DeleteCommandResponse, error) {
 	var c Converter
-	a0 := req.CommandId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteCommand", err)
-	}
-	r0 := s.impl.DeleteCommand(a0)
+	commandID := req.CommandId
+	err := s.impl.DeleteCommand(commandID)
 	resp := &pluginpb.DeleteCommandResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteCommand", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// CreateOAuthApp calls plugin.API.CreateOAuthApp.
-func (s *APIServer) CreateOAuthApp(ctx context.Context, req *pluginpb.CreateOAuthAppRequest) (*pluginpb.CreateOAuthAppResponse, error) {
+// CreateOAuthApp serves plugin.API.CreateOAuthApp.
+func (s *APIServer) CreateOAuthApp(_ context.Context, req *pluginpb.CreateOAuthAppRequest) (*pluginpb.CreateOAuthAppResponse, error) {
 	var c Converter
-	a0 := c.OAuthAppFromProto(req.App)
+	app := c.OAuthAppFromProto(req.App)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateOAuthApp", err)
 	}
-	r0, r1 := s.impl.CreateOAuthApp(a0)
+	app2, appErr := s.impl.CreateOAuthApp(app)
 	resp := &pluginpb.CreateOAuthAppResponse{}
-	resp.App = c.OAuthAppToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.App = c.OAuthAppToProto(app2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateOAuthApp", err)
 	}
 	return resp, nil
 }
 
-// GetOAuthApp calls plugin.API.GetOAuthApp.
-func (s *APIServer) GetOAuthApp(ctx context.Context, req *pluginpb.GetOAuthAppRequest) (*pluginpb.GetOAuthAppResponse, error) {
+// GetOAuthApp serves plugin.API.GetOAuthApp.
+func (s *APIServer) GetOAuthApp(_ context.Context, req *pluginpb.GetOAuthAppRequest) (*pluginpb.GetOAuthAppResponse, error) {
 	var c Converter
-	a0 := req.AppId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetOAuthApp", err)
-	}
-	r0, r1 := s.impl.GetOAuthApp(a0)
+	appID := req.AppId
+	app, appErr := s.impl.GetOAuthApp(appID)
 	resp := &pluginpb.GetOAuthAppResponse{}
-	resp.App = c.OAuthAppToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.App = c.OAuthAppToProto(app)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetOAuthApp", err)
 	}
 	return resp, nil
 }
 
-// UpdateOAuthApp calls plugin.API.UpdateOAuthApp.
-func (s *APIServer) UpdateOAuthApp(ctx context.Context, req *pluginpb.UpdateOAuthAppRequest) (*pluginpb.UpdateOAuthAppResponse, error) {
+// UpdateOAuthApp serves plugin.API.UpdateOAuthApp.
+func (s *APIServer) UpdateOAuthApp(_ context.Context, req *pluginpb.UpdateOAuthAppRequest) (*pluginpb.UpdateOAuthAppResponse, error) {
 	var c Converter
-	a0 := c.OAuthAppFromProto(req.App)
+	app := c.OAuthAppFromProto(req.App)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateOAuthApp", err)
 	}
-	r0, r1 := s.impl.UpdateOAuthApp(a0)
+	app2, appErr := s.impl.UpdateOAuthApp(app)
 	resp := &pluginpb.UpdateOAuthAppResponse{}
-	resp.App = c.OAuthAppToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.App = c.OAuthAppToProto(app2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateOAuthApp", err)
 	}
 	return resp, nil
 }
 
-// DeleteOAuthApp calls plugin.API.DeleteOAuthApp.
-func (s *APIServer) DeleteOAuthApp(ctx context.Context, req *pluginpb.DeleteOAuthAppRequest) (*pluginpb.DeleteOAuthAppResponse, error) {
+// DeleteOAuthApp serves plugin.API.DeleteOAuthApp.
+func (s *APIServer) DeleteOAuthApp(_ context.Context, req *pluginpb.DeleteOAuthAppRequest) (*pluginpb.DeleteOAuthAppResponse, error) {
 	var c Converter
-	a0 := req.AppId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteOAuthApp", err)
-	}
-	r0 := s.impl.DeleteOAuthApp(a0)
+	appID := req.AppId
+	appErr := s.impl.DeleteOAuthApp(appID)
 	resp := &pluginpb.DeleteOAuthAppResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteOAuthApp", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// PublishPluginClusterEvent calls plugin.API.PublishPluginClusterEvent.
-func (s *APIServer) PublishPluginClusterEvent(ctx context.Context, req *pluginpb.PublishPluginClusterEventRequest) (*pluginpb.PublishPluginClusterEventResponse, error) {
+// PublishPluginClusterEvent serves plugin.API.PublishPluginClusterEvent.
+func (s *APIServer) PublishPluginClusterEvent(_ context.Context, req *pluginpb.PublishPluginClusterEventRequest) (*pluginpb.PublishPluginClusterEventResponse, error) {
 	var c Converter
-	a0 := deref(c.PluginClusterEventFromProto(req.Ev))
-	a1 := deref(c.PluginClusterEventSendOptionsFromProto(req.Opts))
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("PublishPluginClusterEvent", err)
+	ev := deref(c.PluginClusterEventFromProto(req.Ev))
+	opts := deref(c.PluginClusterEventSendOptionsFromProto(req.Opts))
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("PublishPluginClusterEvent", convErr)
 	}
-	r0 := s.impl.PublishPluginClusterEvent(a0, a1)
+	err := s.impl.PublishPluginClusterEvent(ev, opts)
 	resp := &pluginpb.PublishPluginClusterEventResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("PublishPluginClusterEvent", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// RequestTrialLicense calls plugin.API.RequestTrialLicense.
-func (s *APIServer) RequestTrialLicense(ctx context.Context, req *pluginpb.RequestTrialLicenseRequest) (*pluginpb.RequestTrialLicenseResponse, error) {
+// RequestTrialLicense serves plugin.API.RequestTrialLicense.
+func (s *APIServer) RequestTrialLicense(_ context.Context, req *pluginpb.RequestTrialLicenseRequest) (*pluginpb.RequestTrialLicenseResponse, error) {
 	var c Converter
-	a0 := req.RequesterId
-	a1 := int(req.Users)
-	a2 := req.TermsAccepted
-	a3 := req.ReceiveEmailsAccepted
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RequestTrialLicense", err)
-	}
-	r0 := s.impl.RequestTrialLicense(a0, a1, a2, a3)
+	requesterID := req.RequesterId
+	users := int(req.Users)
+	termsAccepted := req.TermsAccepted
+	receiveEmailsAccepted := req.ReceiveEmailsAccepted
+	appErr := s.impl.RequestTrialLicense(requesterID, users, termsAccepted, receiveEmailsAccepted)
 	resp := &pluginpb.RequestTrialLicenseResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RequestTrialLicense", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// GetCloudLimits calls plugin.API.GetCloudLimits.
-func (s *APIServer) GetCloudLimits(ctx context.Context, req *pluginpb.GetCloudLimitsRequest) (*pluginpb.GetCloudLimitsResponse, error) {
+// GetCloudLimits serves plugin.API.GetCloudLimits.
+func (s *APIServer) GetCloudLimits(_ context.Context, _ *pluginpb.GetCloudLimitsRequest) (*pluginpb.GetCloudLimitsResponse, error) {
 	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetCloudLimits", err)
-	}
-	r0, r1 := s.impl.GetCloudLimits()
+	limits, err := s.impl.GetCloudLimits()
 	resp := &pluginpb.GetCloudLimitsResponse{}
-	resp.Limits = c.ProductLimitsToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetCloudLimits", err)
+	resp.Limits = c.ProductLimitsToProto(limits)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("GetCloudLimits", convErr)
 	}
 	return resp, nil
 }
 
-// EnsureBotUser calls plugin.API.EnsureBotUser.
-func (s *APIServer) EnsureBotUser(ctx context.Context, req *pluginpb.EnsureBotUserRequest) (*pluginpb.EnsureBotUserResponse, error) {
+// EnsureBotUser serves plugin.API.EnsureBotUser.
+func (s *APIServer) EnsureBotUser(_ context.Context, req *pluginpb.EnsureBotUserRequest) (*pluginpb.EnsureBotUserResponse, error) {
 	var c Converter
-	a0 := c.BotFromProto(req.Bot)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("EnsureBotUser", err)
+	bot := c.BotFromProto(req.Bot)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("EnsureBotUser", convErr)
 	}
-	r0, r1 := s.impl.EnsureBotUser(a0)
+	botUserId, err := s.impl.EnsureBotUser(bot)
 	resp := &pluginpb.EnsureBotUserResponse{}
-	resp.BotUserId = r0
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("EnsureBotUser", err)
-	}
+	resp.BotUserId = botUserId
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// RegisterCollectionAndTopic calls plugin.API.RegisterCollectionAndTopic.
-func (s *APIServer) RegisterCollectionAndTopic(ctx context.Context, req *pluginpb.RegisterCollectionAndTopicRequest) (*pluginpb.RegisterCollectionAndTopicResponse, error) {
+// RegisterCollectionAndTopic serves plugin.API.RegisterCollectionAndTopic.
+func (s *APIServer) RegisterCollectionAndTopic(_ context.Context, req *pluginpb.RegisterCollectionAndTopicRequest) (*pluginpb.RegisterCollectionAndTopicResponse, error) {
 	var c Converter
-	a0 := req.CollectionType
-	a1 := req.TopicType
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RegisterCollectionAndTopic", err)
-	}
-	r0 := s.impl.RegisterCollectionAndTopic(a0, a1)
+	collectionType := req.CollectionType
+	topicType := req.TopicType
+	err := s.impl.RegisterCollectionAndTopic(collectionType, topicType)
 	resp := &pluginpb.RegisterCollectionAndTopicResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RegisterCollectionAndTopic", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// CreateUploadSession calls plugin.API.CreateUploadSession.
-func (s *APIServer) CreateUploadSession(ctx context.Context, req *pluginpb.CreateUploadSessionRequest) (*pluginpb.CreateUploadSessionResponse, error) {
+// CreateUploadSession serves plugin.API.CreateUploadSession.
+func (s *APIServer) CreateUploadSession(_ context.Context, req *pluginpb.CreateUploadSessionRequest) (*pluginpb.CreateUploadSessionResponse, error) {
 	var c Converter
-	a0 := c.UploadSessionFromProto(req.Us)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CreateUploadSession", err)
+	us := c.UploadSessionFromProto(req.Us)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("CreateUploadSession", convErr)
 	}
-	r0, r1 := s.impl.CreateUploadSession(a0)
+	uploadSession, err := s.impl.CreateUploadSession(us)
 	resp := &pluginpb.CreateUploadSessionResponse{}
-	resp.UploadSession = c.UploadSessionToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CreateUploadSession", err)
+	resp.UploadSession = c.UploadSessionToProto(uploadSession)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("CreateUploadSession", convErr)
 	}
 	return resp, nil
 }
 
-// UploadData calls plugin.API.UploadData.
+// UploadData serves plugin.API.UploadData.
 func (s *APIServer) UploadData(stream grpc.ClientStreamingServer[pluginpb.UploadDataRequest, pluginpb.UploadDataResponse]) error {
-	req, err := stream.Recv()
-	if err != nil {
-		return err
+	req, convErr := stream.Recv()
+	if convErr != nil {
+		return convErr
 	}
 	var c Converter
-	a0 := c.UploadSessionFromProto(req.Us)
-	a1 := recvChunks(req.Rd, stream.Recv, func(m *pluginpb.UploadDataRequest) []byte { return m.Rd })
-	if err := c.Err(); err != nil {
-		return conversionStatus("UploadData", err)
+	us := c.UploadSessionFromProto(req.Us)
+	rd := recvChunks(req.Rd, stream.Recv, func(m *pluginpb.UploadDataRequest) []byte { return m.Rd })
+	if convErr := c.Err(); convErr != nil {
+		return conversionStatus("UploadData", convErr)
 	}
-	r0, r1 := s.impl.UploadData(a0, a1)
+	fileInfo, err := s.impl.UploadData(us, rd)
 	resp := &pluginpb.UploadDataResponse{}
-	resp.FileInfo = c.FileInfoToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return conversionStatus("UploadData", err)
+	resp.FileInfo = c.FileInfoToProto(fileInfo)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return conversionStatus("UploadData", convErr)
 	}
 	return stream.SendAndClose(resp)
 }
 
-// GetUploadSession calls plugin.API.GetUploadSession.
-func (s *APIServer) GetUploadSession(ctx context.Context, req *pluginpb.GetUploadSessionRequest) (*pluginpb.GetUploadSessionResponse, error) {
+// GetUploadSession serves plugin.API.GetUploadSession.
+func (s *APIServer) GetUploadSession(_ context.Context, req *pluginpb.GetUploadSessionRequest) (*pluginpb.GetUploadSessionResponse, error) {
 	var c Converter
-	a0 := req.UploadId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetUploadSession", err)
-	}
-	r0, r1 := s.impl.GetUploadSession(a0)
+	uploadID := req.UploadId
+	uploadSession, err := s.impl.GetUploadSession(uploadID)
 	resp := &pluginpb.GetUploadSessionResponse{}
-	resp.UploadSession = c.UploadSessionToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetUploadSession", err)
+	resp.UploadSession = c.UploadSessionToProto(uploadSession)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("GetUploadSession", convErr)
 	}
 	return resp, nil
 }
 
-// SendPushNotification calls plugin.API.SendPushNotification.
-func (s *APIServer) SendPushNotification(ctx context.Context, req *pluginpb.SendPushNotificationRequest) (*pluginpb.SendPushNotificationResponse, error) {
+// SendPushNotification serves plugin.API.SendPushNotification.
+func (s *APIServer) SendPushNotification(_ context.Context, req *pluginpb.SendPushNotificationRequest) (*pluginpb.SendPushNotificationResponse, error) {
 	var c Converter
-	a0 := c.PushNotificationFromProto(req.Notification)
-	a1 := req.UserId
+	notification := c.PushNotificationFromProto(req.Notification)
+	userID := req.UserId
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SendPushNotification", err)
 	}
-	r0 := s.impl.SendPushNotification(a0, a1)
+	appErr := s.impl.SendPushNotification(notification, userID)
 	resp := &pluginpb.SendPushNotificationResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SendPushNotification", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// UpdateUserAuth calls plugin.API.UpdateUserAuth.
-func (s *APIServer) UpdateUserAuth(ctx context.Context, req *pluginpb.UpdateUserAuthRequest) (*pluginpb.UpdateUserAuthResponse, error) {
+// UpdateUserAuth serves plugin.API.UpdateUserAuth.
+func (s *APIServer) UpdateUserAuth(_ context.Context, req *pluginpb.UpdateUserAuthRequest) (*pluginpb.UpdateUserAuthResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := c.UserAuthFromProto(req.UserAuth)
+	userID := req.UserId
+	userAuth := c.UserAuthFromProto(req.UserAuth)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateUserAuth", err)
 	}
-	r0, r1 := s.impl.UpdateUserAuth(a0, a1)
+	userAuth2, appErr := s.impl.UpdateUserAuth(userID, userAuth)
 	resp := &pluginpb.UpdateUserAuthResponse{}
-	resp.UserAuth = c.UserAuthToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.UserAuth = c.UserAuthToProto(userAuth2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateUserAuth", err)
 	}
 	return resp, nil
 }
 
-// RegisterPluginForSharedChannels calls plugin.API.RegisterPluginForSharedChannels.
-func (s *APIServer) RegisterPluginForSharedChannels(ctx context.Context, req *pluginpb.RegisterPluginForSharedChannelsRequest) (*pluginpb.RegisterPluginForSharedChannelsResponse, error) {
+// RegisterPluginForSharedChannels serves plugin.API.RegisterPluginForSharedChannels.
+func (s *APIServer) RegisterPluginForSharedChannels(_ context.Context, req *pluginpb.RegisterPluginForSharedChannelsRequest) (*pluginpb.RegisterPluginForSharedChannelsResponse, error) {
 	var c Converter
-	a0 := deref(c.RegisterPluginOptsFromProto(req.Opts))
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RegisterPluginForSharedChannels", err)
+	opts := deref(c.RegisterPluginOptsFromProto(req.Opts))
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("RegisterPluginForSharedChannels", convErr)
 	}
-	r0, r1 := s.impl.RegisterPluginForSharedChannels(a0)
+	remoteID, err := s.impl.RegisterPluginForSharedChannels(opts)
 	resp := &pluginpb.RegisterPluginForSharedChannelsResponse{}
-	resp.RemoteId = r0
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RegisterPluginForSharedChannels", err)
-	}
+	resp.RemoteId = remoteID
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// UnregisterPluginForSharedChannels calls plugin.API.UnregisterPluginForSharedChannels.
-func (s *APIServer) UnregisterPluginForSharedChannels(ctx context.Context, req *pluginpb.UnregisterPluginForSharedChannelsRequest) (*pluginpb.UnregisterPluginForSharedChannelsResponse, error) {
+// UnregisterPluginForSharedChannels serves plugin.API.UnregisterPluginForSharedChannels.
+func (s *APIServer) UnregisterPluginForSharedChannels(_ context.Context, req *pluginpb.UnregisterPluginForSharedChannelsRequest) (*pluginpb.UnregisterPluginForSharedChannelsResponse, error) {
 	var c Converter
-	a0 := req.PluginId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UnregisterPluginForSharedChannels", err)
-	}
-	r0 := s.impl.UnregisterPluginForSharedChannels(a0)
+	pluginID := req.PluginId
+	err := s.impl.UnregisterPluginForSharedChannels(pluginID)
 	resp := &pluginpb.UnregisterPluginForSharedChannelsResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UnregisterPluginForSharedChannels", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// UnregisterPluginRemoteForSharedChannels calls plugin.API.UnregisterPluginRemoteForSharedChannels.
-func (s *APIServer) UnregisterPluginRemoteForSharedChannels(ctx context.Context, req *pluginpb.UnregisterPluginRemoteForSharedChannelsRequest) (*pluginpb.UnregisterPluginRemoteForSharedChannelsResponse, error) {
+// UnregisterPluginRemoteForSharedChannels serves plugin.API.UnregisterPluginRemoteForSharedChannels.
+func (s *APIServer) UnregisterPluginRemoteForSharedChannels(_ context.Context, req *pluginpb.UnregisterPluginRemoteForSharedChannelsRequest) (*pluginpb.UnregisterPluginRemoteForSharedChannelsResponse, error) {
 	var c Converter
-	a0 := req.RemoteId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UnregisterPluginRemoteForSharedChannels", err)
-	}
-	r0 := s.impl.UnregisterPluginRemoteForSharedChannels(a0)
+	remoteID := req.RemoteId
+	err := s.impl.UnregisterPluginRemoteForSharedChannels(remoteID)
 	resp := &pluginpb.UnregisterPluginRemoteForSharedChannelsResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UnregisterPluginRemoteForSharedChannels", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// ShareChannel calls plugin.API.ShareChannel.
-func (s *APIServer) ShareChannel(ctx context.Context, req *pluginpb.ShareChannelRequest) (*pluginpb.ShareChannelResponse, error) {
+// ShareChannel serves plugin.API.ShareChannel.
+func (s *APIServer) ShareChannel(_ context.Context, req *pluginpb.ShareChannelRequest) (*pluginpb.ShareChannelResponse, error) {
 	var c Converter
-	a0 := c.SharedChannelFromProto(req.Sc)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ShareChannel", err)
+	sc := c.SharedChannelFromProto(req.Sc)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("ShareChannel", convErr)
 	}
-	r0, r1 := s.impl.ShareChannel(a0)
+	sharedChannel, err := s.impl.ShareChannel(sc)
 	resp := &pluginpb.ShareChannelResponse{}
-	resp.SharedChannel = c.SharedChannelToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ShareChannel", err)
+	resp.SharedChannel = c.SharedChannelToProto(sharedChannel)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("ShareChannel", convErr)
 	}
 	return resp, nil
 }
 
-// UpdateSharedChannel calls plugin.API.UpdateSharedChannel.
-func (s *APIServer) UpdateSharedChannel(ctx context.Context, req *pluginpb.UpdateSharedChannelRequest) (*pluginpb.UpdateSharedChannelResponse, error) {
+// UpdateSharedChannel serves plugin.API.UpdateSharedChannel.
+func (s *APIServer) UpdateSharedChannel(_ context.Context, req *pluginpb.UpdateSharedChannelRequest) (*pluginpb.UpdateSharedChannelResponse, error) {
 	var c Converter
-	a0 := c.SharedChannelFromProto(req.Sc)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateSharedChannel", err)
+	sc := c.SharedChannelFromProto(req.Sc)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpdateSharedChannel", convErr)
 	}
-	r0, r1 := s.impl.UpdateSharedChannel(a0)
+	sharedChannel, err := s.impl.UpdateSharedChannel(sc)
 	resp := &pluginpb.UpdateSharedChannelResponse{}
-	resp.SharedChannel = c.SharedChannelToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateSharedChannel", err)
+	resp.SharedChannel = c.SharedChannelToProto(sharedChannel)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpdateSharedChannel", convErr)
 	}
 	return resp, nil
 }
 
-// UnshareChannel calls plugin.API.UnshareChannel.
-func (s *APIServer) UnshareChannel(ctx context.Context, req *pluginpb.UnshareChannelRequest) (*pluginpb.UnshareChannelResponse, error) {
+// UnshareChannel serves plugin.API.UnshareChannel.
+func (s *APIServer) UnshareChannel(_ context.Context, req *pluginpb.UnshareChannelRequest) (*pluginpb.UnshareChannelResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UnshareChannel", err)
-	}
-	r0, r1 := s.impl.UnshareChannel(a0)
+	channelID := req.ChannelId
+	unshared, err := s.impl.UnshareChannel(channelID)
 	resp := &pluginpb.UnshareChannelResponse{}
-	resp.Unshared = r0
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UnshareChannel", err)
-	}
+	resp.Unshared = unshared
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// UpdateSharedChannelCursor calls plugin.API.UpdateSharedChannelCursor.
-func (s *APIServer) UpdateSharedChannelCursor(ctx context.Context, req *pluginpb.UpdateSharedChannelCursorRequest) (*pluginpb.UpdateSharedChannelCursorResponse, error) {
+// UpdateSharedChannelCursor serves plugin.API.UpdateSharedChannelCursor.
+func (s *APIServer) UpdateSharedChannelCursor(_ context.Context, req *pluginpb.UpdateSharedChannelCursorRequest) (*pluginpb.UpdateSharedChannelCursorResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := req.RemoteId
-	a2 := deref(c.GetPostsSinceForSyncCursorFromProto(req.Cursor))
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateSharedChannelCursor", err)
+	channelID := req.ChannelId
+	remoteID := req.RemoteId
+	cusror := deref(c.GetPostsSinceForSyncCursorFromProto(req.Cursor))
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpdateSharedChannelCursor", convErr)
 	}
-	r0 := s.impl.UpdateSharedChannelCursor(a0, a1, a2)
+	err := s.impl.UpdateSharedChannelCursor(channelID, remoteID, cusror)
 	resp := &pluginpb.UpdateSharedChannelCursorResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateSharedChannelCursor", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// SyncSharedChannel calls plugin.API.SyncSharedChannel.
-func (s *APIServer) SyncSharedChannel(ctx context.Context, req *pluginpb.SyncSharedChannelRequest) (*pluginpb.SyncSharedChannelResponse, error) {
+// SyncSharedChannel serves plugin.API.SyncSharedChannel.
+func (s *APIServer) SyncSharedChannel(_ context.Context, req *pluginpb.SyncSharedChannelRequest) (*pluginpb.SyncSharedChannelResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SyncSharedChannel", err)
-	}
-	r0 := s.impl.SyncSharedChannel(a0)
+	channelID := req.ChannelId
+	err := s.impl.SyncSharedChannel(channelID)
 	resp := &pluginpb.SyncSharedChannelResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SyncSharedChannel", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// InviteRemoteToChannel calls plugin.API.InviteRemoteToChannel.
-func (s *APIServer) InviteRemoteToChannel(ctx context.Context, req *pluginpb.InviteRemoteToChannelRequest) (*pluginpb.InviteRemoteToChannelResponse, error) {
+// InviteRemoteToChannel serves plugin.API.InviteRemoteToChannel.
+func (s *APIServer) InviteRemoteToChannel(_ context.Context, req *pluginpb.InviteRemoteToChannelRequest) (*pluginpb.InviteRemoteToChannelResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := req.RemoteId
-	a2 := req.UserId
-	a3 := req.ShareIfNotShared
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("InviteRemoteToChannel", err)
-	}
-	r0 := s.impl.InviteRemoteToChannel(a0, a1, a2, a3)
+	channelID := req.ChannelId
+	remoteID := req.RemoteId
+	userID := req.UserId
+	shareIfNotShared := req.ShareIfNotShared
+	err := s.impl.InviteRemoteToChannel(channelID, remoteID, userID, shareIfNotShared)
 	resp := &pluginpb.InviteRemoteToChannelResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("InviteRemoteToChannel", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// UninviteRemoteFromChannel calls plugin.API.UninviteRemoteFromChannel.
-func (s *APIServer) UninviteRemoteFromChannel(ctx context.Context, req *pluginpb.UninviteRemoteFromChannelRequest) (*pluginpb.UninviteRemoteFromChannelResponse, error) {
+// UninviteRemoteFromChannel serves plugin.API.UninviteRemoteFromChannel.
+func (s *APIServer) UninviteRemoteFromChannel(_ context.Context, req *pluginpb.UninviteRemoteFromChannelRequest) (*pluginpb.UninviteRemoteFromChannelResponse, error) {
 	var c Converter
-	a0 := req.ChannelId
-	a1 := req.RemoteId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UninviteRemoteFromChannel", err)
-	}
-	r0 := s.impl.UninviteRemoteFromChannel(a0, a1)
+	channelID := req.ChannelId
+	remoteID := req.RemoteId
+	err := s.impl.UninviteRemoteFromChannel(channelID, remoteID)
 	resp := &pluginpb.UninviteRemoteFromChannelResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UninviteRemoteFromChannel", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// ReceiveSharedChannelSyncMsg calls plugin.API.ReceiveSharedChannelSyncMsg.
-func (s *APIServer) ReceiveSharedChannelSyncMsg(ctx context.Context, req *pluginpb.ReceiveSharedChannelSyncMsgRequest) (*pluginpb.ReceiveSharedChannelSyncMsgResponse, error) {
+// ReceiveSharedChannelSyncMsg serves plugin.API.ReceiveSharedChannelSyncMsg.
+func (s *APIServer) ReceiveSharedChannelSyncMsg(_ context.Context, req *pluginpb.ReceiveSharedChannelSyncMsgRequest) (*pluginpb.ReceiveSharedChannelSyncMsgResponse, error) {
 	var c Converter
-	a0 := req.RemoteId
-	a1 := c.SyncMsgFromProto(req.Msg)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ReceiveSharedChannelSyncMsg", err)
+	remoteID := req.RemoteId
+	msg := c.SyncMsgFromProto(req.Msg)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("ReceiveSharedChannelSyncMsg", convErr)
 	}
-	r0, r1 := s.impl.ReceiveSharedChannelSyncMsg(a0, a1)
+	syncResponse, err := s.impl.ReceiveSharedChannelSyncMsg(remoteID, msg)
 	resp := &pluginpb.ReceiveSharedChannelSyncMsgResponse{}
-	resp.SyncResponse = c.SyncResponseToProto(&r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ReceiveSharedChannelSyncMsg", err)
+	resp.SyncResponse = c.SyncResponseToProto(&syncResponse)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("ReceiveSharedChannelSyncMsg", convErr)
 	}
 	return resp, nil
 }
 
-// ReceiveSharedChannelAttachmentSyncMsg calls plugin.API.ReceiveSharedChannelAttachmentSyncMsg.
+// ReceiveSharedChannelAttachmentSyncMsg serves plugin.API.ReceiveSharedChannelAttachmentSyncMsg.
 func (s *APIServer) ReceiveSharedChannelAttachmentSyncMsg(stream grpc.ClientStreamingServer[pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest, pluginpb.ReceiveSharedChannelAttachmentSyncMsgResponse]) error {
-	req, err := stream.Recv()
-	if err != nil {
-		return err
+	req, convErr := stream.Recv()
+	if convErr != nil {
+		return convErr
 	}
 	var c Converter
-	a0 := req.RemoteId
-	a1 := req.ChannelId
-	a2 := c.FileInfoFromProto(req.Fi)
-	a3 := recvChunks(req.Data, stream.Recv, func(m *pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest) []byte { return m.Data })
-	if err := c.Err(); err != nil {
-		return conversionStatus("ReceiveSharedChannelAttachmentSyncMsg", err)
+	remoteID := req.RemoteId
+	channelID := req.ChannelId
+	fi := c.FileInfoFromProto(req.Fi)
+	data := recvChunks(req.Data, stream.Recv, func(m *pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest) []byte { return m.Data })
+	if convErr := c.Err(); convErr != nil {
+		return conversionStatus("ReceiveSharedChannelAttachmentSyncMsg", convErr)
 	}
-	r0, r1 := s.impl.ReceiveSharedChannelAttachmentSyncMsg(a0, a1, a2, a3)
+	fileInfo, err := s.impl.ReceiveSharedChannelAttachmentSyncMsg(remoteID, channelID, fi, data)
 	resp := &pluginpb.ReceiveSharedChannelAttachmentSyncMsgResponse{}
-	resp.FileInfo = c.FileInfoToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return conversionStatus("ReceiveSharedChannelAttachmentSyncMsg", err)
+	resp.FileInfo = c.FileInfoToProto(fileInfo)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return conversionStatus("ReceiveSharedChannelAttachmentSyncMsg", convErr)
 	}
 	return stream.SendAndClose(resp)
 }
 
-// ReceiveSharedChannelProfileImageSyncMsg calls plugin.API.ReceiveSharedChannelProfileImageSyncMsg.
-func (s *APIServer) ReceiveSharedChannelProfileImageSyncMsg(ctx context.Context, req *pluginpb.ReceiveSharedChannelProfileImageSyncMsgRequest) (*pluginpb.ReceiveSharedChannelProfileImageSyncMsgResponse, error) {
+// ReceiveSharedChannelProfileImageSyncMsg serves plugin.API.ReceiveSharedChannelProfileImageSyncMsg.
+func (s *APIServer) ReceiveSharedChannelProfileImageSyncMsg(_ context.Context, req *pluginpb.ReceiveSharedChannelProfileImageSyncMsgRequest) (*pluginpb.ReceiveSharedChannelProfileImageSyncMsgResponse, error) {
 	var c Converter
-	a0 := req.RemoteId
-	a1 := req.UserId
-	a2 := req.Image
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ReceiveSharedChannelProfileImageSyncMsg", err)
-	}
-	r0 := s.impl.ReceiveSharedChannelProfileImageSyncMsg(a0, a1, a2)
+	remoteID := req.RemoteId
+	userID := req.UserId
+	image := req.Image
+	err := s.impl.ReceiveSharedChannelProfileImageSyncMsg(remoteID, userID, image)
 	resp := &pluginpb.ReceiveSharedChannelProfileImageSyncMsgResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ReceiveSharedChannelProfileImageSyncMsg", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// UpsertGroupMember calls plugin.API.UpsertGroupMember.
-func (s *APIServer) UpsertGroupMember(ctx context.Context, req *pluginpb.UpsertGroupMemberRequest) (*pluginpb.UpsertGroupMemberResponse, error) {
+// UpsertGroupMember serves plugin.API.UpsertGroupMember.
+func (s *APIServer) UpsertGroupMember(_ context.Context, req *pluginpb.UpsertGroupMemberRequest) (*pluginpb.UpsertGroupMemberResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpsertGroupMember", err)
-	}
-	r0, r1 := s.impl.UpsertGroupMember(a0, a1)
+	groupID := req.GroupId
+	userID := req.UserId
+	groupMember, appErr := s.impl.UpsertGroupMember(groupID, userID)
 	resp := &pluginpb.UpsertGroupMemberResponse{}
-	resp.GroupMember = c.GroupMemberToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.GroupMember = c.GroupMemberToProto(groupMember)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpsertGroupMember", err)
 	}
 	return resp, nil
 }
 
-// UpsertGroupMembers calls plugin.API.UpsertGroupMembers.
-func (s *APIServer) UpsertGroupMembers(ctx context.Context, req *pluginpb.UpsertGroupMembersRequest) (*pluginpb.UpsertGroupMembersResponse, error) {
+// UpsertGroupMembers serves plugin.API.UpsertGroupMembers.
+func (s *APIServer) UpsertGroupMembers(_ context.Context, req *pluginpb.UpsertGroupMembersRequest) (*pluginpb.UpsertGroupMembersResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.UserIds
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpsertGroupMembers", err)
-	}
-	r0, r1 := s.impl.UpsertGroupMembers(a0, a1)
+	groupID := req.GroupId
+	userIDs := req.UserIds
+	groupMembers, appErr := s.impl.UpsertGroupMembers(groupID, userIDs)
 	resp := &pluginpb.UpsertGroupMembersResponse{}
-	resp.GroupMembers = sliceToProto(r0, c.GroupMemberToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.GroupMembers = sliceToProto(groupMembers, c.GroupMemberToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpsertGroupMembers", err)
 	}
 	return resp, nil
 }
 
-// GetGroupByRemoteID calls plugin.API.GetGroupByRemoteID.
-func (s *APIServer) GetGroupByRemoteID(ctx context.Context, req *pluginpb.GetGroupByRemoteIDRequest) (*pluginpb.GetGroupByRemoteIDResponse, error) {
+// GetGroupByRemoteID serves plugin.API.GetGroupByRemoteID.
+func (s *APIServer) GetGroupByRemoteID(_ context.Context, req *pluginpb.GetGroupByRemoteIDRequest) (*pluginpb.GetGroupByRemoteIDResponse, error) {
 	var c Converter
-	a0 := req.RemoteId
-	a1 := model.GroupSource(req.GroupSource)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetGroupByRemoteID", err)
-	}
-	r0, r1 := s.impl.GetGroupByRemoteID(a0, a1)
+	remoteID := req.RemoteId
+	groupSource := model.GroupSource(req.GroupSource)
+	group, appErr := s.impl.GetGroupByRemoteID(remoteID, groupSource)
 	resp := &pluginpb.GetGroupByRemoteIDResponse{}
-	resp.Group = c.GroupToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Group = c.GroupToProto(group)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroupByRemoteID", err)
 	}
 	return resp, nil
 }
 
-// CreateGroup calls plugin.API.CreateGroup.
-func (s *APIServer) CreateGroup(ctx context.Context, req *pluginpb.CreateGroupRequest) (*pluginpb.CreateGroupResponse, error) {
+// CreateGroup serves plugin.API.CreateGroup.
+func (s *APIServer) CreateGroup(_ context.Context, req *pluginpb.CreateGroupRequest) (*pluginpb.CreateGroupResponse, error) {
 	var c Converter
-	a0 := c.GroupFromProto(req.Group)
+	group := c.GroupFromProto(req.Group)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateGroup", err)
 	}
-	r0, r1 := s.impl.CreateGroup(a0)
+	group2, appErr := s.impl.CreateGroup(group)
 	resp := &pluginpb.CreateGroupResponse{}
-	resp.Group = c.GroupToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Group = c.GroupToProto(group2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateGroup", err)
 	}
 	return resp, nil
 }
 
-// UpdateGroup calls plugin.API.UpdateGroup.
-func (s *APIServer) UpdateGroup(ctx context.Context, req *pluginpb.UpdateGroupRequest) (*pluginpb.UpdateGroupResponse, error) {
+// UpdateGroup serves plugin.API.UpdateGroup.
+func (s *APIServer) UpdateGroup(_ context.Context, req *pluginpb.UpdateGroupRequest) (*pluginpb.UpdateGroupResponse, error) {
 	var c Converter
-	a0 := c.GroupFromProto(req.Group)
+	group := c.GroupFromProto(req.Group)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateGroup", err)
 	}
-	r0, r1 := s.impl.UpdateGroup(a0)
+	group2, appErr := s.impl.UpdateGroup(group)
 	resp := &pluginpb.UpdateGroupResponse{}
-	resp.Group = c.GroupToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Group = c.GroupToProto(group2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateGroup", err)
 	}
 	return resp, nil
 }
 
-// DeleteGroup calls plugin.API.DeleteGroup.
-func (s *APIServer) DeleteGroup(ctx context.Context, req *pluginpb.DeleteGroupRequest) (*pluginpb.DeleteGroupResponse, error) {
+// DeleteGroup serves plugin.API.DeleteGroup.
+func (s *APIServer) DeleteGroup(_ context.Context, req *pluginpb.DeleteGroupRequest) (*pluginpb.DeleteGroupResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteGroup", err)
-	}
-	r0, r1 := s.impl.DeleteGroup(a0)
+	groupID := req.GroupId
+	group, appErr := s.impl.DeleteGroup(groupID)
 	resp := &pluginpb.DeleteGroupResponse{}
-	resp.Group = c.GroupToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Group = c.GroupToProto(group)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeleteGroup", err)
 	}
 	return resp, nil
 }
 
-// RestoreGroup calls plugin.API.RestoreGroup.
-func (s *APIServer) RestoreGroup(ctx context.Context, req *pluginpb.RestoreGroupRequest) (*pluginpb.RestoreGroupResponse, error) {
+// RestoreGroup serves plugin.API.RestoreGroup.
+func (s *APIServer) RestoreGroup(_ context.Context, req *pluginpb.RestoreGroupRequest) (*pluginpb.RestoreGroupResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RestoreGroup", err)
-	}
-	r0, r1 := s.impl.RestoreGroup(a0)
+	groupID := req.GroupId
+	group, appErr := s.impl.RestoreGroup(groupID)
 	resp := &pluginpb.RestoreGroupResponse{}
-	resp.Group = c.GroupToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Group = c.GroupToProto(group)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("RestoreGroup", err)
 	}
 	return resp, nil
 }
 
-// DeleteGroupMember calls plugin.API.DeleteGroupMember.
-func (s *APIServer) DeleteGroupMember(ctx context.Context, req *pluginpb.DeleteGroupMemberRequest) (*pluginpb.DeleteGroupMemberResponse, error) {
+// DeleteGroupMember serves plugin.API.DeleteGroupMember.
+func (s *APIServer) DeleteGroupMember(_ context.Context, req *pluginpb.DeleteGroupMemberRequest) (*pluginpb.DeleteGroupMemberResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteGroupMember", err)
-	}
-	r0, r1 := s.impl.DeleteGroupMember(a0, a1)
+	groupID := req.GroupId
+	userID := req.UserId
+	groupMember, appErr := s.impl.DeleteGroupMember(groupID, userID)
 	resp := &pluginpb.DeleteGroupMemberResponse{}
-	resp.GroupMember = c.GroupMemberToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.GroupMember = c.GroupMemberToProto(groupMember)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeleteGroupMember", err)
 	}
 	return resp, nil
 }
 
-// GetGroupSyncable calls plugin.API.GetGroupSyncable.
-func (s *APIServer) GetGroupSyncable(ctx context.Context, req *pluginpb.GetGroupSyncableRequest) (*pluginpb.GetGroupSyncableResponse, error) {
+// GetGroupSyncable serves plugin.API.GetGroupSyncable.
+func (s *APIServer) GetGroupSyncable(_ context.Context, req *pluginpb.GetGroupSyncableRequest) (*pluginpb.GetGroupSyncableResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.SyncableId
-	a2 := model.GroupSyncableType(req.SyncableType)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetGroupSyncable", err)
-	}
-	r0, r1 := s.impl.GetGroupSyncable(a0, a1, a2)
+	groupID := req.GroupId
+	syncableID := req.SyncableId
+	syncableType := model.GroupSyncableType(req.SyncableType)
+	groupSyncable, appErr := s.impl.GetGroupSyncable(groupID, syncableID, syncableType)
 	resp := &pluginpb.GetGroupSyncableResponse{}
-	resp.GroupSyncable = c.GroupSyncableToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.GroupSyncable = c.GroupSyncableToProto(groupSyncable)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroupSyncable", err)
 	}
 	return resp, nil
 }
 
-// GetGroupSyncables calls plugin.API.GetGroupSyncables.
-func (s *APIServer) GetGroupSyncables(ctx context.Context, req *pluginpb.GetGroupSyncablesRequest) (*pluginpb.GetGroupSyncablesResponse, error) {
+// GetGroupSyncables serves plugin.API.GetGroupSyncables.
+func (s *APIServer) GetGroupSyncables(_ context.Context, req *pluginpb.GetGroupSyncablesRequest) (*pluginpb.GetGroupSyncablesResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := model.GroupSyncableType(req.SyncableType)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetGroupSyncables", err)
-	}
-	r0, r1 := s.impl.GetGroupSyncables(a0, a1)
+	groupID := req.GroupId
+	syncableType := model.GroupSyncableType(req.SyncableType)
+	groupSyncables, appErr := s.impl.GetGroupSyncables(groupID, syncableType)
 	resp := &pluginpb.GetGroupSyncablesResponse{}
-	resp.GroupSyncables = sliceToProto(r0, c.GroupSyncableToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.GroupSyncables = sliceToProto(groupSyncables, c.GroupSyncableToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroupSyncables", err)
 	}
 	return resp, nil
 }
 
-// UpsertGroupSyncable calls plugin.API.UpsertGroupSyncable.
-func (s *APIServer) UpsertGroupSyncable(ctx context.Context, req *pluginpb.UpsertGroupSyncableRequest) (*pluginpb.UpsertGroupSyncableResponse, error) {
+// UpsertGroupSyncable serves plugin.API.UpsertGroupSyncable.
+func (s *APIServer) UpsertGroupSyncable(_ context.Context, req *pluginpb.UpsertGroupSyncableRequest) (*pluginpb.UpsertGroupSyncableResponse, error) {
 	var c Converter
-	a0 := c.GroupSyncableFromProto(req.GroupSyncable)
+	groupSyncable := c.GroupSyncableFromProto(req.GroupSyncable)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpsertGroupSyncable", err)
 	}
-	r0, r1 := s.impl.UpsertGroupSyncable(a0)
+	groupSyncable2, appErr := s.impl.UpsertGroupSyncable(groupSyncable)
 	resp := &pluginpb.UpsertGroupSyncableResponse{}
-	resp.GroupSyncable = c.GroupSyncableToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.GroupSyncable = c.GroupSyncableToProto(groupSyncable2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpsertGroupSyncable", err)
 	}
 	return resp, nil
 }
 
-// UpdateGroupSyncable calls plugin.API.UpdateGroupSyncable.
-func (s *APIServer) UpdateGroupSyncable(ctx context.Context, req *pluginpb.UpdateGroupSyncableRequest) (*pluginpb.UpdateGroupSyncableResponse, error) {
+// UpdateGroupSyncable serves plugin.API.UpdateGroupSyncable.
+func (s *APIServer) UpdateGroupSyncable(_ context.Context, req *pluginpb.UpdateGroupSyncableRequest) (*pluginpb.UpdateGroupSyncableResponse, error) {
 	var c Converter
-	a0 := c.GroupSyncableFromProto(req.GroupSyncable)
+	groupSyncable := c.GroupSyncableFromProto(req.GroupSyncable)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateGroupSyncable", err)
 	}
-	r0, r1 := s.impl.UpdateGroupSyncable(a0)
+	groupSyncable2, appErr := s.impl.UpdateGroupSyncable(groupSyncable)
 	resp := &pluginpb.UpdateGroupSyncableResponse{}
-	resp.GroupSyncable = c.GroupSyncableToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.GroupSyncable = c.GroupSyncableToProto(groupSyncable2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateGroupSyncable", err)
 	}
 	return resp, nil
 }
 
-// DeleteGroupSyncable calls plugin.API.DeleteGroupSyncable.
-func (s *APIServer) DeleteGroupSyncable(ctx context.Context, req *pluginpb.DeleteGroupSyncableRequest) (*pluginpb.DeleteGroupSyncableResponse, error) {
+// DeleteGroupSyncable serves plugin.API.DeleteGroupSyncable.
+func (s *APIServer) DeleteGroupSyncable(_ context.Context, req *pluginpb.DeleteGroupSyncableRequest) (*pluginpb.DeleteGroupSyncableResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.SyncableId
-	a2 := model.GroupSyncableType(req.SyncableType)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteGroupSyncable", err)
-	}
-	r0, r1 := s.impl.DeleteGroupSyncable(a0, a1, a2)
+	groupID := req.GroupId
+	syncableID := req.SyncableId
+	syncableType := model.GroupSyncableType(req.SyncableType)
+	groupSyncable, appErr := s.impl.DeleteGroupSyncable(groupID, syncableID, syncableType)
 	resp := &pluginpb.DeleteGroupSyncableResponse{}
-	resp.GroupSyncable = c.GroupSyncableToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.GroupSyncable = c.GroupSyncableToProto(groupSyncable)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("DeleteGroupSyncable", err)
 	}
 	return resp, nil
 }
 
-// UpdateUserRoles calls plugin.API.UpdateUserRoles.
-func (s *APIServer) UpdateUserRoles(ctx context.Context, req *pluginpb.UpdateUserRolesRequest) (*pluginpb.UpdateUserRolesResponse, error) {
+// UpdateUserRoles serves plugin.API.UpdateUserRoles.
+func (s *APIServer) UpdateUserRoles(_ context.Context, req *pluginpb.UpdateUserRolesRequest) (*pluginpb.UpdateUserRolesResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := req.NewRoles
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdateUserRoles", err)
-	}
-	r0, r1 := s.impl.UpdateUserRoles(a0, a1)
+	userID := req.UserId
+	newRoles := req.NewRoles
+	user, appErr := s.impl.UpdateUserRoles(userID, newRoles)
 	resp := &pluginpb.UpdateUserRolesResponse{}
-	resp.User = c.UserToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.User = c.UserToProto(user)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("UpdateUserRoles", err)
 	}
 	return resp, nil
 }
 
-// GetPluginID calls plugin.API.GetPluginID.
-func (s *APIServer) GetPluginID(ctx context.Context, req *pluginpb.GetPluginIDRequest) (*pluginpb.GetPluginIDResponse, error) {
-	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPluginID", err)
-	}
-	r0 := s.impl.GetPluginID()
+// GetPluginID serves plugin.API.GetPluginID.
+func (s *APIServer) GetPluginID(_ context.Context, _ *pluginpb.GetPluginIDRequest) (*pluginpb.GetPluginIDResponse, error) {
+	pluginId := s.impl.GetPluginID()
 	resp := &pluginpb.GetPluginIDResponse{}
-	resp.PluginId = r0
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPluginID", err)
-	}
+	resp.PluginId = pluginId
 	return resp, nil
 }
 
-// GetGroups calls plugin.API.GetGroups.
-func (s *APIServer) GetGroups(ctx context.Context, req *pluginpb.GetGroupsRequest) (*pluginpb.GetGroupsResponse, error) {
+// GetGroups serves plugin.API.GetGroups.
+func (s *APIServer) GetGroups(_ context.Context, req *pluginpb.GetGroupsRequest) (*pluginpb.GetGroupsResponse, error) {
 	var c Converter
-	a0 := int(req.Page)
-	a1 := int(req.PerPage)
-	a2 := deref(c.GroupSearchOptsFromProto(req.Opts))
-	a3 := c.ViewUsersRestrictionsFromProto(req.ViewRestrictions)
+	page := int(req.Page)
+	perPage := int(req.PerPage)
+	opts := deref(c.GroupSearchOptsFromProto(req.Opts))
+	viewRestrictions := c.ViewUsersRestrictionsFromProto(req.ViewRestrictions)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroups", err)
 	}
-	r0, r1 := s.impl.GetGroups(a0, a1, a2, a3)
+	groups, appErr := s.impl.GetGroups(page, perPage, opts, viewRestrictions)
 	resp := &pluginpb.GetGroupsResponse{}
-	resp.Groups = sliceToProto(r0, c.GroupToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Groups = sliceToProto(groups, c.GroupToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetGroups", err)
 	}
 	return resp, nil
 }
 
-// CreateDefaultSyncableMemberships calls plugin.API.CreateDefaultSyncableMemberships.
-func (s *APIServer) CreateDefaultSyncableMemberships(ctx context.Context, req *pluginpb.CreateDefaultSyncableMembershipsRequest) (*pluginpb.CreateDefaultSyncableMembershipsResponse, error) {
+// CreateDefaultSyncableMemberships serves plugin.API.CreateDefaultSyncableMemberships.
+func (s *APIServer) CreateDefaultSyncableMemberships(_ context.Context, req *pluginpb.CreateDefaultSyncableMembershipsRequest) (*pluginpb.CreateDefaultSyncableMembershipsResponse, error) {
 	var c Converter
-	a0 := deref(c.CreateDefaultMembershipParamsFromProto(req.Params))
+	params := deref(c.CreateDefaultMembershipParamsFromProto(req.Params))
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CreateDefaultSyncableMemberships", err)
 	}
-	r0 := s.impl.CreateDefaultSyncableMemberships(a0)
+	appErr := s.impl.CreateDefaultSyncableMemberships(params)
 	resp := &pluginpb.CreateDefaultSyncableMembershipsResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CreateDefaultSyncableMemberships", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// DeleteGroupConstrainedMemberships calls plugin.API.DeleteGroupConstrainedMemberships.
-func (s *APIServer) DeleteGroupConstrainedMemberships(ctx context.Context, req *pluginpb.DeleteGroupConstrainedMembershipsRequest) (*pluginpb.DeleteGroupConstrainedMembershipsResponse, error) {
+// DeleteGroupConstrainedMemberships serves plugin.API.DeleteGroupConstrainedMemberships.
+func (s *APIServer) DeleteGroupConstrainedMemberships(_ context.Context, _ *pluginpb.DeleteGroupConstrainedMembershipsRequest) (*pluginpb.DeleteGroupConstrainedMembershipsResponse, error) {
 	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteGroupConstrainedMemberships", err)
-	}
-	r0 := s.impl.DeleteGroupConstrainedMemberships()
+	appErr := s.impl.DeleteGroupConstrainedMemberships()
 	resp := &pluginpb.DeleteGroupConstrainedMembershipsResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteGroupConstrainedMemberships", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// CreatePropertyField calls plugin.API.CreatePropertyField.
-func (s *APIServer) CreatePropertyField(ctx context.Context, req *pluginpb.CreatePropertyFieldRequest) (*pluginpb.CreatePropertyFieldResponse, error) {
+// CreatePropertyField serves plugin.API.CreatePropertyField.
+func (s *APIServer) CreatePropertyField(_ context.Context, req *pluginpb.CreatePropertyFieldRequest) (*pluginpb.CreatePropertyFieldResponse, error) {
 	var c Converter
-	a0 := c.PropertyFieldFromProto(req.Field)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CreatePropertyField", err)
+	field := c.PropertyFieldFromProto(req.Field)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("CreatePropertyField", convErr)
 	}
-	r0, r1 := s.impl.CreatePropertyField(a0)
+	propertyField, err := s.impl.CreatePropertyField(field)
 	resp := &pluginpb.CreatePropertyFieldResponse{}
-	resp.PropertyField = c.PropertyFieldToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CreatePropertyField", err)
+	resp.PropertyField = c.PropertyFieldToProto(propertyField)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("CreatePropertyField", convErr)
 	}
 	return resp, nil
 }
 
-// GetPropertyField calls plugin.API.GetPropertyField.
-func (s *APIServer) GetPropertyField(ctx context.Context, req *pluginpb.GetPropertyFieldRequest) (*pluginpb.GetPropertyFieldResponse, error) {
+// GetPropertyField serves plugin.API.GetPropertyField.
+func (s *APIServer) GetPropertyField(_ context.Context, req *pluginpb.GetPropertyFieldRequest) (*pluginpb.GetPropertyFieldResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.FieldId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPropertyField", err)
-	}
-	r0, r1 := s.impl.GetPropertyField(a0, a1)
+	groupID := req.GroupId
+	fieldID := req.FieldId
+	propertyField, err := s.impl.GetPropertyField(groupID, fieldID)
 	resp := &pluginpb.GetPropertyFieldResponse{}
-	resp.PropertyField = c.PropertyFieldToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPropertyField", err)
+	resp.PropertyField = c.PropertyFieldToProto(propertyField)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("GetPropertyField", convErr)
 	}
 	return resp, nil
 }
 
-// GetPropertyFields calls plugin.API.GetPropertyFields.
-func (s *APIServer) GetPropertyFields(ctx context.Context, req *pluginpb.GetPropertyFieldsRequest) (*pluginpb.GetPropertyFieldsResponse, error) {
+// GetPropertyFields serves plugin.API.GetPropertyFields.
+func (s *APIServer) GetPropertyFields(_ context.Context, req *pluginpb.GetPropertyFieldsRequest) (*pluginpb.GetPropertyFieldsResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.Ids
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPropertyFields", err)
-	}
-	r0, r1 := s.impl.GetPropertyFields(a0, a1)
+	groupID := req.GroupId
+	ids := req.Ids
+	propertyFields, err := s.impl.GetPropertyFields(groupID, ids)
 	resp := &pluginpb.GetPropertyFieldsResponse{}
-	resp.PropertyFields = sliceToProto(r0, c.PropertyFieldToProto)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPropertyFields", err)
+	resp.PropertyFields = sliceToProto(propertyFields, c.PropertyFieldToProto)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("GetPropertyFields", convErr)
 	}
 	return resp, nil
 }
 
-// UpdatePropertyField calls plugin.API.UpdatePropertyField.
-func (s *APIServer) UpdatePropertyField(ctx context.Context, req *pluginpb.UpdatePropertyFieldRequest) (*pluginpb.UpdatePropertyFieldResponse, error) {
+// UpdatePropertyField serves plugin.API.UpdatePropertyField.
+func (s *APIServer) UpdatePropertyField(_ context.Context, req *pluginpb.UpdatePropertyFieldRequest) (*pluginpb.UpdatePropertyFieldResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := c.PropertyFieldFromProto(req.Field)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdatePropertyField", err)
+	groupID := req.GroupId
+	field := c.PropertyFieldFromProto(req.Field)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpdatePropertyField", convErr)
 	}
-	r0, r1 := s.impl.UpdatePropertyField(a0, a1)
+	propertyField, err := s.impl.UpdatePropertyField(groupID, field)
 	resp := &pluginpb.UpdatePropertyFieldResponse{}
-	resp.PropertyField = c.PropertyFieldToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdatePropertyField", err)
+	resp.PropertyField = c.PropertyFieldToProto(propertyField)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpdatePropertyField", convErr)
 	}
 	return resp, nil
 }
 
-// DeletePropertyField calls plugin.API.DeletePropertyField.
-func (s *APIServer) DeletePropertyField(ctx context.Context, req *pluginpb.DeletePropertyFieldRequest) (*pluginpb.DeletePropertyFieldResponse, error) {
+// DeletePropertyField serves plugin.API.DeletePropertyField.
+func (s *APIServer) DeletePropertyField(_ context.Context, req *pluginpb.DeletePropertyFieldRequest) (*pluginpb.DeletePropertyFieldResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.FieldId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePropertyField", err)
-	}
-	r0 := s.impl.DeletePropertyField(a0, a1)
+	groupID := req.GroupId
+	fieldID := req.FieldId
+	err := s.impl.DeletePropertyField(groupID, fieldID)
 	resp := &pluginpb.DeletePropertyFieldResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePropertyField", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// SearchPropertyFields calls plugin.API.SearchPropertyFields.
-func (s *APIServer) SearchPropertyFields(ctx context.Context, req *pluginpb.SearchPropertyFieldsRequest) (*pluginpb.SearchPropertyFieldsResponse, error) {
+// SearchPropertyFields serves plugin.API.SearchPropertyFields.
+func (s *APIServer) SearchPropertyFields(_ context.Context, req *pluginpb.SearchPropertyFieldsRequest) (*pluginpb.SearchPropertyFieldsResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := deref(c.PropertyFieldSearchOptsFromProto(req.Opts))
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SearchPropertyFields", err)
+	groupID := req.GroupId
+	opts := deref(c.PropertyFieldSearchOptsFromProto(req.Opts))
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("SearchPropertyFields", convErr)
 	}
-	r0, r1 := s.impl.SearchPropertyFields(a0, a1)
+	propertyFields, err := s.impl.SearchPropertyFields(groupID, opts)
 	resp := &pluginpb.SearchPropertyFieldsResponse{}
-	resp.PropertyFields = sliceToProto(r0, c.PropertyFieldToProto)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SearchPropertyFields", err)
+	resp.PropertyFields = sliceToProto(propertyFields, c.PropertyFieldToProto)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("SearchPropertyFields", convErr)
 	}
 	return resp, nil
 }
 
-// CountPropertyFields calls plugin.API.CountPropertyFields.
-func (s *APIServer) CountPropertyFields(ctx context.Context, req *pluginpb.CountPropertyFieldsRequest) (*pluginpb.CountPropertyFieldsResponse, error) {
+// CountPropertyFields serves plugin.API.CountPropertyFields.
+func (s *APIServer) CountPropertyFields(_ context.Context, req *pluginpb.CountPropertyFieldsRequest) (*pluginpb.CountPropertyFieldsResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.IncludeDeleted
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CountPropertyFields", err)
-	}
-	r0, r1 := s.impl.CountPropertyFields(a0, a1)
+	groupID := req.GroupId
+	includeDeleted := req.IncludeDeleted
+	count, err := s.impl.CountPropertyFields(groupID, includeDeleted)
 	resp := &pluginpb.CountPropertyFieldsResponse{}
-	resp.Count = r0
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CountPropertyFields", err)
-	}
+	resp.Count = count
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// CountPropertyFieldsForTarget calls plugin.API.CountPropertyFieldsForTarget.
-func (s *APIServer) CountPropertyFieldsForTarget(ctx context.Context, req *pluginpb.CountPropertyFieldsForTargetRequest) (*pluginpb.CountPropertyFieldsForTargetResponse, error) {
+// CountPropertyFieldsForTarget serves plugin.API.CountPropertyFieldsForTarget.
+func (s *APIServer) CountPropertyFieldsForTarget(_ context.Context, req *pluginpb.CountPropertyFieldsForTargetRequest) (*pluginpb.CountPropertyFieldsForTargetResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.TargetType
-	a2 := req.TargetId
-	a3 := req.IncludeDeleted
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CountPropertyFieldsForTarget", err)
-	}
-	r0, r1 := s.impl.CountPropertyFieldsForTarget(a0, a1, a2, a3)
+	groupID := req.GroupId
+	targetType := req.TargetType
+	targetID := req.TargetId
+	includeDeleted := req.IncludeDeleted
+	count, err := s.impl.CountPropertyFieldsForTarget(groupID, targetType, targetID, includeDeleted)
 	resp := &pluginpb.CountPropertyFieldsForTargetResponse{}
-	resp.Count = r0
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CountPropertyFieldsForTarget", err)
-	}
+	resp.Count = count
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// CreatePropertyValue calls plugin.API.CreatePropertyValue.
-func (s *APIServer) CreatePropertyValue(ctx context.Context, req *pluginpb.CreatePropertyValueRequest) (*pluginpb.CreatePropertyValueResponse, error) {
+// CreatePropertyValue serves plugin.API.CreatePropertyValue.
+func (s *APIServer) CreatePropertyValue(_ context.Context, req *pluginpb.CreatePropertyValueRequest) (*pluginpb.CreatePropertyValueResponse, error) {
 	var c Converter
-	a0 := c.PropertyValueFromProto(req.Value)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CreatePropertyValue", err)
+	value := c.PropertyValueFromProto(req.Value)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("CreatePropertyValue", convErr)
 	}
-	r0, r1 := s.impl.CreatePropertyValue(a0)
+	propertyValue, err := s.impl.CreatePropertyValue(value)
 	resp := &pluginpb.CreatePropertyValueResponse{}
-	resp.PropertyValue = c.PropertyValueToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CreatePropertyValue", err)
+	resp.PropertyValue = c.PropertyValueToProto(propertyValue)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("CreatePropertyValue", convErr)
 	}
 	return resp, nil
 }
 
-// GetPropertyValue calls plugin.API.GetPropertyValue.
-func (s *APIServer) GetPropertyValue(ctx context.Context, req *pluginpb.GetPropertyValueRequest) (*pluginpb.GetPropertyValueResponse, error) {
+// GetPropertyValue serves plugin.API.GetPropertyValue.
+func (s *APIServer) GetPropertyValue(_ context.Context, req *pluginpb.GetPropertyValueRequest) (*pluginpb.GetPropertyValueResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.ValueId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPropertyValue", err)
-	}
-	r0, r1 := s.impl.GetPropertyValue(a0, a1)
+	groupID := req.GroupId
+	valueID := req.ValueId
+	propertyValue, err := s.impl.GetPropertyValue(groupID, valueID)
 	resp := &pluginpb.GetPropertyValueResponse{}
-	resp.PropertyValue = c.PropertyValueToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPropertyValue", err)
+	resp.PropertyValue = c.PropertyValueToProto(propertyValue)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("GetPropertyValue", convErr)
 	}
 	return resp, nil
 }
 
-// GetPropertyValues calls plugin.API.GetPropertyValues.
-func (s *APIServer) GetPropertyValues(ctx context.Context, req *pluginpb.GetPropertyValuesRequest) (*pluginpb.GetPropertyValuesResponse, error) {
+// GetPropertyValues serves plugin.API.GetPropertyValues.
+func (s *APIServer) GetPropertyValues(_ context.Context, req *pluginpb.GetPropertyValuesRequest) (*pluginpb.GetPropertyValuesResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.Ids
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPropertyValues", err)
-	}
-	r0, r1 := s.impl.GetPropertyValues(a0, a1)
+	groupID := req.GroupId
+	ids := req.Ids
+	propertyValues, err := s.impl.GetPropertyValues(groupID, ids)
 	resp := &pluginpb.GetPropertyValuesResponse{}
-	resp.PropertyValues = sliceToProto(r0, c.PropertyValueToProto)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPropertyValues", err)
+	resp.PropertyValues = sliceToProto(propertyValues, c.PropertyValueToProto)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("GetPropertyValues", convErr)
 	}
 	return resp, nil
 }
 
-// UpdatePropertyValue calls plugin.API.UpdatePropertyValue.
-func (s *APIServer) UpdatePropertyValue(ctx context.Context, req *pluginpb.UpdatePropertyValueRequest) (*pluginpb.UpdatePropertyValueResponse, error) {
+// UpdatePropertyValue serves plugin.API.UpdatePropertyValue.
+func (s *APIServer) UpdatePropertyValue(_ context.Context, req *pluginpb.UpdatePropertyValueRequest) (*pluginpb.UpdatePropertyValueResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := c.PropertyValueFromProto(req.Value)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdatePropertyValue", err)
+	groupID := req.GroupId
+	value := c.PropertyValueFromProto(req.Value)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpdatePropertyValue", convErr)
 	}
-	r0, r1 := s.impl.UpdatePropertyValue(a0, a1)
+	propertyValue, err := s.impl.UpdatePropertyValue(groupID, value)
 	resp := &pluginpb.UpdatePropertyValueResponse{}
-	resp.PropertyValue = c.PropertyValueToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdatePropertyValue", err)
+	resp.PropertyValue = c.PropertyValueToProto(propertyValue)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpdatePropertyValue", convErr)
 	}
 	return resp, nil
 }
 
-// UpsertPropertyValue calls plugin.API.UpsertPropertyValue.
-func (s *APIServer) UpsertPropertyValue(ctx context.Context, req *pluginpb.UpsertPropertyValueRequest) (*pluginpb.UpsertPropertyValueResponse, error) {
+// UpsertPropertyValue serves plugin.API.UpsertPropertyValue.
+func (s *APIServer) UpsertPropertyValue(_ context.Context, req *pluginpb.UpsertPropertyValueRequest) (*pluginpb.UpsertPropertyValueResponse, error) {
 	var c Converter
-	a0 := c.PropertyValueFromProto(req.Value)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpsertPropertyValue", err)
+	value := c.PropertyValueFromProto(req.Value)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpsertPropertyValue", convErr)
 	}
-	r0, r1 := s.impl.UpsertPropertyValue(a0)
+	propertyValue, err := s.impl.UpsertPropertyValue(value)
 	resp := &pluginpb.UpsertPropertyValueResponse{}
-	resp.PropertyValue = c.PropertyValueToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpsertPropertyValue", err)
+	resp.PropertyValue = c.PropertyValueToProto(propertyValue)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpsertPropertyValue", convErr)
 	}
 	return resp, nil
 }
 
-// DeletePropertyValue calls plugin.API.DeletePropertyValue.
-func (s *APIServer) DeletePropertyValue(ctx context.Context, req *pluginpb.DeletePropertyValueRequest) (*pluginpb.DeletePropertyValueResponse, error) {
+// DeletePropertyValue serves plugin.API.DeletePropertyValue.
+func (s *APIServer) DeletePropertyValue(_ context.Context, req *pluginpb.DeletePropertyValueRequest) (*pluginpb.DeletePropertyValueResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.ValueId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePropertyValue", err)
-	}
-	r0 := s.impl.DeletePropertyValue(a0, a1)
+	groupID := req.GroupId
+	valueID := req.ValueId
+	err := s.impl.DeletePropertyValue(groupID, valueID)
 	resp := &pluginpb.DeletePropertyValueResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePropertyValue", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// SearchPropertyValues calls plugin.API.SearchPropertyValues.
-func (s *APIServer) SearchPropertyValues(ctx context.Context, req *pluginpb.SearchPropertyValuesRequest) (*pluginpb.SearchPropertyValuesResponse, error) {
+// SearchPropertyValues serves plugin.API.SearchPropertyValues.
+func (s *APIServer) SearchPropertyValues(_ context.Context, req *pluginpb.SearchPropertyValuesRequest) (*pluginpb.SearchPropertyValuesResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := deref(c.PropertyValueSearchOptsFromProto(req.Opts))
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SearchPropertyValues", err)
+	groupID := req.GroupId
+	opts := deref(c.PropertyValueSearchOptsFromProto(req.Opts))
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("SearchPropertyValues", convErr)
 	}
-	r0, r1 := s.impl.SearchPropertyValues(a0, a1)
+	propertyValues, err := s.impl.SearchPropertyValues(groupID, opts)
 	resp := &pluginpb.SearchPropertyValuesResponse{}
-	resp.PropertyValues = sliceToProto(r0, c.PropertyValueToProto)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("SearchPropertyValues", err)
+	resp.PropertyValues = sliceToProto(propertyValues, c.PropertyValueToProto)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("SearchPropertyValues", convErr)
 	}
 	return resp, nil
 }
 
-// RegisterPropertyGroup calls plugin.API.RegisterPropertyGroup.
-func (s *APIServer) RegisterPropertyGroup(ctx context.Context, req *pluginpb.RegisterPropertyGroupRequest) (*pluginpb.RegisterPropertyGroupResponse, error) {
+// RegisterPropertyGroup serves plugin.API.RegisterPropertyGroup.
+func (s *APIServer) RegisterPropertyGroup(_ context.Context, req *pluginpb.RegisterPropertyGroupRequest) (*pluginpb.RegisterPropertyGroupResponse, error) {
 	var c Converter
-	a0 := req.Name
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RegisterPropertyGroup", err)
-	}
-	r0, r1 := s.impl.RegisterPropertyGroup(a0)
+	name := req.Name
+	propertyGroup, err := s.impl.RegisterPropertyGroup(name)
 	resp := &pluginpb.RegisterPropertyGroupResponse{}
-	resp.PropertyGroup = c.PropertyGroupToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RegisterPropertyGroup", err)
+	resp.PropertyGroup = c.PropertyGroupToProto(propertyGroup)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("RegisterPropertyGroup", convErr)
 	}
 	return resp, nil
 }
 
-// GetPropertyGroup calls plugin.API.GetPropertyGroup.
-func (s *APIServer) GetPropertyGroup(ctx context.Context, req *pluginpb.GetPropertyGroupRequest) (*pluginpb.GetPropertyGroupResponse, error) {
+// GetPropertyGroup serves plugin.API.GetPropertyGroup.
+func (s *APIServer) GetPropertyGroup(_ context.Context, req *pluginpb.GetPropertyGroupRequest) (*pluginpb.GetPropertyGroupResponse, error) {
 	var c Converter
-	a0 := req.Name
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPropertyGroup", err)
-	}
-	r0, r1 := s.impl.GetPropertyGroup(a0)
+	name := req.Name
+	propertyGroup, err := s.impl.GetPropertyGroup(name)
 	resp := &pluginpb.GetPropertyGroupResponse{}
-	resp.PropertyGroup = c.PropertyGroupToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPropertyGroup", err)
+	resp.PropertyGroup = c.PropertyGroupToProto(propertyGroup)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("GetPropertyGroup", convErr)
 	}
 	return resp, nil
 }
 
-// GetPropertyFieldByName calls plugin.API.GetPropertyFieldByName.
-func (s *APIServer) GetPropertyFieldByName(ctx context.Context, req *pluginpb.GetPropertyFieldByNameRequest) (*pluginpb.GetPropertyFieldByNameResponse, error) {
+// GetPropertyFieldByName serves plugin.API.GetPropertyFieldByName.
+func (s *APIServer) GetPropertyFieldByName(_ context.Context, req *pluginpb.GetPropertyFieldByNameRequest) (*pluginpb.GetPropertyFieldByNameResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.TargetId
-	a2 := req.Name
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPropertyFieldByName", err)
-	}
-	r0, r1 := s.impl.GetPropertyFieldByName(a0, a1, a2)
+	groupID := req.GroupId
+	targetID := req.TargetId
+	name := req.Name
+	propertyField, err := s.impl.GetPropertyFieldByName(groupID, targetID, name)
 	resp := &pluginpb.GetPropertyFieldByNameResponse{}
-	resp.PropertyField = c.PropertyFieldToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetPropertyFieldByName", err)
+	resp.PropertyField = c.PropertyFieldToProto(propertyField)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("GetPropertyFieldByName", convErr)
 	}
 	return resp, nil
 }
 
-// UpdatePropertyFields calls plugin.API.UpdatePropertyFields.
-func (s *APIServer) UpdatePropertyFields(ctx context.Context, req *pluginpb.UpdatePropertyFieldsRequest) (*pluginpb.UpdatePropertyFieldsResponse, error) {
+// UpdatePropertyFields serves plugin.API.UpdatePropertyFields.
+func (s *APIServer) UpdatePropertyFields(_ context.Context, req *pluginpb.UpdatePropertyFieldsRequest) (*pluginpb.UpdatePropertyFieldsResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := sliceFromProto[[]*model.PropertyField](req.Fields, c.PropertyFieldFromProto)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdatePropertyFields", err)
+	groupID := req.GroupId
+	fields := sliceFromProto[[]*model.PropertyField](req.Fields, c.PropertyFieldFromProto)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpdatePropertyFields", convErr)
 	}
-	r0, r1 := s.impl.UpdatePropertyFields(a0, a1)
+	propertyFields, err := s.impl.UpdatePropertyFields(groupID, fields)
 	resp := &pluginpb.UpdatePropertyFieldsResponse{}
-	resp.PropertyFields = sliceToProto(r0, c.PropertyFieldToProto)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdatePropertyFields", err)
+	resp.PropertyFields = sliceToProto(propertyFields, c.PropertyFieldToProto)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpdatePropertyFields", convErr)
 	}
 	return resp, nil
 }
 
-// UpdatePropertyValues calls plugin.API.UpdatePropertyValues.
-func (s *APIServer) UpdatePropertyValues(ctx context.Context, req *pluginpb.UpdatePropertyValuesRequest) (*pluginpb.UpdatePropertyValuesResponse, error) {
+// UpdatePropertyValues serves plugin.API.UpdatePropertyValues.
+func (s *APIServer) UpdatePropertyValues(_ context.Context, req *pluginpb.UpdatePropertyValuesRequest) (*pluginpb.UpdatePropertyValuesResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := sliceFromProto[[]*model.PropertyValue](req.Values, c.PropertyValueFromProto)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdatePropertyValues", err)
+	groupID := req.GroupId
+	values := sliceFromProto[[]*model.PropertyValue](req.Values, c.PropertyValueFromProto)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpdatePropertyValues", convErr)
 	}
-	r0, r1 := s.impl.UpdatePropertyValues(a0, a1)
+	propertyValues, err := s.impl.UpdatePropertyValues(groupID, values)
 	resp := &pluginpb.UpdatePropertyValuesResponse{}
-	resp.PropertyValues = sliceToProto(r0, c.PropertyValueToProto)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpdatePropertyValues", err)
+	resp.PropertyValues = sliceToProto(propertyValues, c.PropertyValueToProto)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpdatePropertyValues", convErr)
 	}
 	return resp, nil
 }
 
-// UpsertPropertyValues calls plugin.API.UpsertPropertyValues.
-func (s *APIServer) UpsertPropertyValues(ctx context.Context, req *pluginpb.UpsertPropertyValuesRequest) (*pluginpb.UpsertPropertyValuesResponse, error) {
+// UpsertPropertyValues serves plugin.API.UpsertPropertyValues.
+func (s *APIServer) UpsertPropertyValues(_ context.Context, req *pluginpb.UpsertPropertyValuesRequest) (*pluginpb.UpsertPropertyValuesResponse, error) {
 	var c Converter
-	a0 := sliceFromProto[[]*model.PropertyValue](req.Values, c.PropertyValueFromProto)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpsertPropertyValues", err)
+	values := sliceFromProto[[]*model.PropertyValue](req.Values, c.PropertyValueFromProto)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpsertPropertyValues", convErr)
 	}
-	r0, r1 := s.impl.UpsertPropertyValues(a0)
+	propertyValues, err := s.impl.UpsertPropertyValues(values)
 	resp := &pluginpb.UpsertPropertyValuesResponse{}
-	resp.PropertyValues = sliceToProto(r0, c.PropertyValueToProto)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpsertPropertyValues", err)
+	resp.PropertyValues = sliceToProto(propertyValues, c.PropertyValueToProto)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpsertPropertyValues", convErr)
 	}
 	return resp, nil
 }
 
-// DeletePropertyValuesForTarget calls plugin.API.DeletePropertyValuesForTarget.
-func (s *APIServer) DeletePropertyValuesForTarget(ctx context.Context, req *pluginpb.DeletePropertyValuesForTargetRequest) (*pluginpb.DeletePropertyValuesForTargetResponse, error) {
+// DeletePropertyValuesForTarget serves plugin.API.DeletePropertyValuesForTarget.
+func (s *APIServer) DeletePropertyValuesForTarget(_ context.Context, req *pluginpb.DeletePropertyValuesForTargetRequest) (*pluginpb.DeletePropertyValuesForTargetResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.TargetType
-	a2 := req.TargetId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePropertyValuesForTarget", err)
-	}
-	r0 := s.impl.DeletePropertyValuesForTarget(a0, a1, a2)
+	groupID := req.GroupId
+	targetType := req.TargetType
+	targetID := req.TargetId
+	err := s.impl.DeletePropertyValuesForTarget(groupID, targetType, targetID)
 	resp := &pluginpb.DeletePropertyValuesForTargetResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePropertyValuesForTarget", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// DeletePropertyValuesForField calls plugin.API.DeletePropertyValuesForField.
-func (s *APIServer) DeletePropertyValuesForField(ctx context.Context, req *pluginpb.DeletePropertyValuesForFieldRequest) (*pluginpb.DeletePropertyValuesForFieldResponse, error) {
+// DeletePropertyValuesForField serves plugin.API.DeletePropertyValuesForField.
+func (s *APIServer) DeletePropertyValuesForField(_ context.Context, req *pluginpb.DeletePropertyValuesForFieldRequest) (*pluginpb.DeletePropertyValuesForFieldResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.FieldId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePropertyValuesForField", err)
-	}
-	r0 := s.impl.DeletePropertyValuesForField(a0, a1)
+	groupID := req.GroupId
+	fieldID := req.FieldId
+	err := s.impl.DeletePropertyValuesForField(groupID, fieldID)
 	resp := &pluginpb.DeletePropertyValuesForFieldResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePropertyValuesForField", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// UpsertPropertyValuesWithOptions calls plugin.API.UpsertPropertyValuesWithOptions.
-func (s *APIServer) UpsertPropertyValuesWithOptions(ctx context.Context, req *pluginpb.UpsertPropertyValuesWithOptionsRequest) (*pluginpb.UpsertPropertyValuesWithOptionsResponse, error) {
+// UpsertPropertyValuesWithOptions serves plugin.API.UpsertPropertyValuesWithOptions.
+func (s *APIServer) UpsertPropertyValuesWithOptions(_ context.Context, req *pluginpb.UpsertPropertyValuesWithOptionsRequest) (*pluginpb.UpsertPropertyValuesWithOptionsResponse, error) {
 	var c Converter
-	a0 := sliceFromProto[[]*model.PropertyValue](req.Values, c.PropertyValueFromProto)
-	a1 := deref(c.PropertyRequestOptionsFromProto(req.Options))
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpsertPropertyValuesWithOptions", err)
+	values := sliceFromProto[[]*model.PropertyValue](req.Values, c.PropertyValueFromProto)
+	options := deref(c.PropertyRequestOptionsFromProto(req.Options))
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpsertPropertyValuesWithOptions", convErr)
 	}
-	r0, r1 := s.impl.UpsertPropertyValuesWithOptions(a0, a1)
+	propertyValues, err := s.impl.UpsertPropertyValuesWithOptions(values, options)
 	resp := &pluginpb.UpsertPropertyValuesWithOptionsResponse{}
-	resp.PropertyValues = sliceToProto(r0, c.PropertyValueToProto)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpsertPropertyValuesWithOptions", err)
+	resp.PropertyValues = sliceToProto(propertyValues, c.PropertyValueToProto)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpsertPropertyValuesWithOptions", convErr)
 	}
 	return resp, nil
 }
 
-// UpsertPropertyValueWithOptions calls plugin.API.UpsertPropertyValueWithOptions.
-func (s *APIServer) UpsertPropertyValueWithOptions(ctx context.Context, req *pluginpb.UpsertPropertyValueWithOptionsRequest) (*pluginpb.UpsertPropertyValueWithOptionsResponse, error) {
+// UpsertPropertyValueWithOptions serves plugin.API.UpsertPropertyValueWithOptions.
+func (s *APIServer) UpsertPropertyValueWithOptions(_ context.Context, req *pluginpb.UpsertPropertyValueWithOptionsRequest) (*pluginpb.UpsertPropertyValueWithOptionsResponse, error) {
 	var c Converter
-	a0 := c.PropertyValueFromProto(req.Value)
-	a1 := deref(c.PropertyRequestOptionsFromProto(req.Options))
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpsertPropertyValueWithOptions", err)
+	value := c.PropertyValueFromProto(req.Value)
+	options := deref(c.PropertyRequestOptionsFromProto(req.Options))
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpsertPropertyValueWithOptions", convErr)
 	}
-	r0, r1 := s.impl.UpsertPropertyValueWithOptions(a0, a1)
+	propertyValue, err := s.impl.UpsertPropertyValueWithOptions(value, options)
 	resp := &pluginpb.UpsertPropertyValueWithOptionsResponse{}
-	resp.PropertyValue = c.PropertyValueToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UpsertPropertyValueWithOptions", err)
+	resp.PropertyValue = c.PropertyValueToProto(propertyValue)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("UpsertPropertyValueWithOptions", convErr)
 	}
 	return resp, nil
 }
 
-// DeletePropertyValueWithOptions calls plugin.API.DeletePropertyValueWithOptions.
-func (s *APIServer) DeletePropertyValueWithOptions(ctx context.Context, req *pluginpb.DeletePropertyValueWithOptionsRequest) (*pluginpb.DeletePropertyValueWithOptionsResponse, error) {
+// DeletePropertyValueWithOptions serves plugin.API.DeletePropertyValueWithOptions.
+func (s *APIServer) DeletePropertyValueWithOptions(_ context.Context, req *pluginpb.DeletePropertyValueWithOptionsRequest) (*pluginpb.DeletePropertyValueWithOptionsResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.ValueId
-	a2 := deref(c.PropertyRequestOptionsFromProto(req.Options))
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePropertyValueWithOptions", err)
+	groupID := req.GroupId
+	valueID := req.ValueId
+	options := deref(c.PropertyRequestOptionsFromProto(req.Options))
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("DeletePropertyValueWithOptions", convErr)
 	}
-	r0 := s.impl.DeletePropertyValueWithOptions(a0, a1, a2)
+	err := s.impl.DeletePropertyValueWithOptions(groupID, valueID, options)
 	resp := &pluginpb.DeletePropertyValueWithOptionsResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePropertyValueWithOptions", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// DeletePropertyValuesForTargetWithOptions calls plugin.API.DeletePropertyValuesForTargetWithOptions.
-func (s *APIServer) DeletePropertyValuesForTargetWithOptions(ctx context.Context, req *pluginpb.DeletePropertyValuesForTargetWithOptionsRequest) (*pluginpb.DeletePropertyValuesForTargetWithOptionsResponse, error) {
+// DeletePropertyValuesForTargetWithOptions serves plugin.API.DeletePropertyValuesForTargetWithOptions.
+func (s *APIServer) DeletePropertyValuesForTargetWithOptions(_ context.Context, req *pluginpb.DeletePropertyValuesForTargetWithOptionsRequest) (*pluginpb.DeletePropertyValuesForTargetWithOptionsResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.TargetType
-	a2 := req.TargetId
-	a3 := deref(c.PropertyRequestOptionsFromProto(req.Options))
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePropertyValuesForTargetWithOptions", err)
+	groupID := req.GroupId
+	targetType := req.TargetType
+	targetID := req.TargetId
+	options := deref(c.PropertyRequestOptionsFromProto(req.Options))
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("DeletePropertyValuesForTargetWithOptions", convErr)
 	}
-	r0 := s.impl.DeletePropertyValuesForTargetWithOptions(a0, a1, a2, a3)
+	err := s.impl.DeletePropertyValuesForTargetWithOptions(groupID, targetType, targetID, options)
 	resp := &pluginpb.DeletePropertyValuesForTargetWithOptionsResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePropertyValuesForTargetWithOptions", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// DeletePropertyValuesForFieldWithOptions calls plugin.API.DeletePropertyValuesForFieldWithOptions.
-func (s *APIServer) DeletePropertyValuesForFieldWithOptions(ctx context.Context, req *pluginpb.DeletePropertyValuesForFieldWithOptionsRequest) (*pluginpb.DeletePropertyValuesForFieldWithOptionsResponse, error) {
+// DeletePropertyValuesForFieldWithOptions serves plugin.API.DeletePropertyValuesForFieldWithOptions.
+func (s *APIServer) DeletePropertyValuesForFieldWithOptions(_ context.Context, req *pluginpb.DeletePropertyValuesForFieldWithOptionsRequest) (*pluginpb.DeletePropertyValuesForFieldWithOptionsResponse, error) {
 	var c Converter
-	a0 := req.GroupId
-	a1 := req.FieldId
-	a2 := deref(c.PropertyRequestOptionsFromProto(req.Options))
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePropertyValuesForFieldWithOptions", err)
+	groupID := req.GroupId
+	fieldID := req.FieldId
+	options := deref(c.PropertyRequestOptionsFromProto(req.Options))
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("DeletePropertyValuesForFieldWithOptions", convErr)
 	}
-	r0 := s.impl.DeletePropertyValuesForFieldWithOptions(a0, a1, a2)
+	err := s.impl.DeletePropertyValuesForFieldWithOptions(groupID, fieldID, options)
 	resp := &pluginpb.DeletePropertyValuesForFieldWithOptionsResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeletePropertyValuesForFieldWithOptions", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// LogAuditRec calls plugin.API.LogAuditRec.
-func (s *APIServer) LogAuditRec(ctx context.Context, req *pluginpb.LogAuditRecRequest) (*pluginpb.LogAuditRecResponse, error) {
+// LogAuditRec serves plugin.API.LogAuditRec.
+func (s *APIServer) LogAuditRec(_ context.Context, req *pluginpb.LogAuditRecRequest) (*pluginpb.LogAuditRecResponse, error) {
 	var c Converter
-	a0 := c.AuditRecordFromProto(req.Rec)
+	rec := c.AuditRecordFromProto(req.Rec)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("LogAuditRec", err)
 	}
-	s.impl.LogAuditRec(a0)
+	s.impl.LogAuditRec(rec)
 	resp := &pluginpb.LogAuditRecResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("LogAuditRec", err)
-	}
 	return resp, nil
 }
 
-// LogAuditRecWithLevel calls plugin.API.LogAuditRecWithLevel.
-func (s *APIServer) LogAuditRecWithLevel(ctx context.Context, req *pluginpb.LogAuditRecWithLevelRequest) (*pluginpb.LogAuditRecWithLevelResponse, error) {
+// LogAuditRecWithLevel serves plugin.API.LogAuditRecWithLevel.
+func (s *APIServer) LogAuditRecWithLevel(_ context.Context, req *pluginpb.LogAuditRecWithLevelRequest) (*pluginpb.LogAuditRecWithLevelResponse, error) {
 	var c Converter
-	a0 := c.AuditRecordFromProto(req.Rec)
-	a1 := deref(c.LogLevelFromProto(req.Level))
+	rec := c.AuditRecordFromProto(req.Rec)
+	level := deref(c.LogLevelFromProto(req.Level))
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("LogAuditRecWithLevel", err)
 	}
-	s.impl.LogAuditRecWithLevel(a0, a1)
+	s.impl.LogAuditRecWithLevel(rec, level)
 	resp := &pluginpb.LogAuditRecWithLevelResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("LogAuditRecWithLevel", err)
-	}
 	return resp, nil
 }
 
-// EvaluateAccessControl calls plugin.API.EvaluateAccessControl.
-func (s *APIServer) EvaluateAccessControl(ctx context.Context, req *pluginpb.EvaluateAccessControlRequest) (*pluginpb.EvaluateAccessControlResponse, error) {
+// EvaluateAccessControl serves plugin.API.EvaluateAccessControl.
+func (s *APIServer) EvaluateAccessControl(_ context.Context, req *pluginpb.EvaluateAccessControlRequest) (*pluginpb.EvaluateAccessControlResponse, error) {
 	var c Converter
-	a0 := req.UserId
-	a1 := req.ResourceType
-	a2 := req.ResourceId
-	a3 := req.Action
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("EvaluateAccessControl", err)
-	}
-	r0, r1 := s.impl.EvaluateAccessControl(a0, a1, a2, a3)
+	userID := req.UserId
+	resourceType := req.ResourceType
+	resourceID := req.ResourceId
+	action := req.Action
+	accessDecision, appErr := s.impl.EvaluateAccessControl(userID, resourceType, resourceID, action)
 	resp := &pluginpb.EvaluateAccessControlResponse{}
-	resp.AccessDecision = c.AccessDecisionToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.AccessDecision = c.AccessDecisionToProto(accessDecision)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("EvaluateAccessControl", err)
 	}
 	return resp, nil
 }
 
-// SaveAccessControlPolicy calls plugin.API.SaveAccessControlPolicy.
-func (s *APIServer) SaveAccessControlPolicy(ctx context.Context, req *pluginpb.SaveAccessControlPolicyRequest) (*pluginpb.SaveAccessControlPolicyResponse, error) {
+// SaveAccessControlPolicy serves plugin.API.SaveAccessControlPolicy.
+func (s *APIServer) SaveAccessControlPolicy(_ context.Context, req *pluginpb.SaveAccessControlPolicyRequest) (*pluginpb.SaveAccessControlPolicyResponse, error) {
 	var c Converter
-	a0 := req.ActingUserId
-	a1 := c.AccessControlPolicyFromProto(req.Policy)
+	actingUserID := req.ActingUserId
+	policy := c.AccessControlPolicyFromProto(req.Policy)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SaveAccessControlPolicy", err)
 	}
-	r0, r1 := s.impl.SaveAccessControlPolicy(a0, a1)
+	policy2, appErr := s.impl.SaveAccessControlPolicy(actingUserID, policy)
 	resp := &pluginpb.SaveAccessControlPolicyResponse{}
-	resp.Policy = c.AccessControlPolicyToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Policy = c.AccessControlPolicyToProto(policy2)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("SaveAccessControlPolicy", err)
 	}
 	return resp, nil
 }
 
-// GetAccessControlPolicy calls plugin.API.GetAccessControlPolicy.
-func (s *APIServer) GetAccessControlPolicy(ctx context.Context, req *pluginpb.GetAccessControlPolicyRequest) (*pluginpb.GetAccessControlPolicyResponse, error) {
+// GetAccessControlPolicy serves plugin.API.GetAccessControlPolicy.
+func (s *APIServer) GetAccessControlPolicy(_ context.Context, req *pluginpb.GetAccessControlPolicyRequest) (*pluginpb.GetAccessControlPolicyResponse, error) {
 	var c Converter
-	a0 := req.Id
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetAccessControlPolicy", err)
-	}
-	r0, r1 := s.impl.GetAccessControlPolicy(a0)
+	id := req.Id
+	policy, appErr := s.impl.GetAccessControlPolicy(id)
 	resp := &pluginpb.GetAccessControlPolicyResponse{}
-	resp.Policy = c.AccessControlPolicyToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Policy = c.AccessControlPolicyToProto(policy)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetAccessControlPolicy", err)
 	}
 	return resp, nil
 }
 
-// DeleteAccessControlPolicy calls plugin.API.DeleteAccessControlPolicy.
-func (s *APIServer) DeleteAccessControlPolicy(ctx context.Context, req *pluginpb.DeleteAccessControlPolicyRequest) (*pluginpb.DeleteAccessControlPolicyResponse, error) {
+// DeleteAccessControlPolicy serves plugin.API.DeleteAccessControlPolicy.
+func (s *APIServer) DeleteAccessControlPolicy(_ context.Context, req *pluginpb.DeleteAccessControlPolicyRequest) (*pluginpb.DeleteAccessControlPolicyResponse, error) {
 	var c Converter
-	a0 := req.ActingUserId
-	a1 := req.ResourceType
-	a2 := req.Id
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteAccessControlPolicy", err)
-	}
-	r0 := s.impl.DeleteAccessControlPolicy(a0, a1, a2)
+	actingUserID := req.ActingUserId
+	resourceType := req.ResourceType
+	id := req.Id
+	appErr := s.impl.DeleteAccessControlPolicy(actingUserID, resourceType, id)
 	resp := &pluginpb.DeleteAccessControlPolicyResponse{}
-	resp.Error = c.AppErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("DeleteAccessControlPolicy", err)
-	}
+	resp.Error = c.AppErrorToProto(appErr)
 	return resp, nil
 }
 
-// CheckAccessControlExpression calls plugin.API.CheckAccessControlExpression.
-func (s *APIServer) CheckAccessControlExpression(ctx context.Context, req *pluginpb.CheckAccessControlExpressionRequest) (*pluginpb.CheckAccessControlExpressionResponse, error) {
+// CheckAccessControlExpression serves plugin.API.CheckAccessControlExpression.
+func (s *APIServer) CheckAccessControlExpression(_ context.Context, req *pluginpb.CheckAccessControlExpressionRequest) (*pluginpb.CheckAccessControlExpressionResponse, error) {
 	var c Converter
-	a0 := req.ActingUserId
-	a1 := req.ResourceType
-	a2 := req.Expression
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("CheckAccessControlExpression", err)
-	}
-	r0, r1 := s.impl.CheckAccessControlExpression(a0, a1, a2)
+	actingUserID := req.ActingUserId
+	resourceType := req.ResourceType
+	expression := req.Expression
+	expressionErrors, appErr := s.impl.CheckAccessControlExpression(actingUserID, resourceType, expression)
 	resp := &pluginpb.CheckAccessControlExpressionResponse{}
-	resp.ExpressionErrors = sliceToProto(r0, c.CELExpressionErrorToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.ExpressionErrors = sliceToProto(expressionErrors, c.CELExpressionErrorToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("CheckAccessControlExpression", err)
 	}
 	return resp, nil
 }
 
-// QueryUsersForAccessControlExpression calls plugin.API.QueryUsersForAccessControlExpression.
-func (s *APIServer) QueryUsersForAccessControlExpression(ctx context.Context, req *pluginpb.QueryUsersForAccessControlExpressionRequest) (*pluginpb.QueryUsersForAccessControlExpressionResponse, error) {
+// QueryUsersForAccessControlExpression serves plugin.API.QueryUsersForAccessControlExpression.
+func (s *APIServer) QueryUsersForAccessControlExpression(_ context.Context, req *pluginpb.QueryUsersForAccessControlExpressionRequest) (*pluginpb.QueryUsersForAccessControlExpressionResponse, error) {
 	var c Converter
-	a0 := req.ActingUserId
-	a1 := req.ResourceType
-	a2 := req.Expression
-	a3 := req.Term
-	a4 := req.CursorId
-	a5 := int(req.Limit)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("QueryUsersForAccessControlExpression", err)
-	}
-	r0, r1 := s.impl.QueryUsersForAccessControlExpression(a0, a1, a2, a3, a4, a5)
+	actingUserID := req.ActingUserId
+	resourceType := req.ResourceType
+	expression := req.Expression
+	term := req.Term
+	cursorID := req.CursorId
+	limit := int(req.Limit)
+	result, appErr := s.impl.QueryUsersForAccessControlExpression(actingUserID, resourceType, expression, term, cursorID, limit)
 	resp := &pluginpb.QueryUsersForAccessControlExpressionResponse{}
-	resp.Result = c.AccessControlPolicyTestResponseToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.Result = c.AccessControlPolicyTestResponseToProto(result)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("QueryUsersForAccessControlExpression", err)
 	}
 	return resp, nil
 }
 
-// GetAccessControlFieldsAutocomplete calls plugin.API.GetAccessControlFieldsAutocomplete.
-func (s *APIServer) GetAccessControlFieldsAutocomplete(ctx context.Context, req *pluginpb.GetAccessControlFieldsAutocompleteRequest) (*pluginpb.GetAccessControlFieldsAutocompleteResponse, error) {
+// GetAccessControlFieldsAutocomplete serves plugin.API.GetAccessControlFieldsAutocomplete.
+func (s *APIServer) GetAccessControlFieldsAutocomplete(_ context.Context, req *pluginpb.GetAccessControlFieldsAutocompleteRequest) (*pluginpb.GetAccessControlFieldsAutocompleteResponse, error) {
 	var c Converter
-	a0 := req.ActingUserId
-	a1 := req.After
-	a2 := int(req.Limit)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetAccessControlFieldsAutocomplete", err)
-	}
-	r0, r1 := s.impl.GetAccessControlFieldsAutocomplete(a0, a1, a2)
+	actingUserID := req.ActingUserId
+	after := req.After
+	limit := int(req.Limit)
+	propertyFields, appErr := s.impl.GetAccessControlFieldsAutocomplete(actingUserID, after, limit)
 	resp := &pluginpb.GetAccessControlFieldsAutocompleteResponse{}
-	resp.PropertyFields = sliceToProto(r0, c.PropertyFieldToProto)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.PropertyFields = sliceToProto(propertyFields, c.PropertyFieldToProto)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetAccessControlFieldsAutocomplete", err)
 	}
 	return resp, nil
 }
 
-// GetAccessControlVisualAST calls plugin.API.GetAccessControlVisualAST.
-func (s *APIServer) GetAccessControlVisualAST(ctx context.Context, req *pluginpb.GetAccessControlVisualASTRequest) (*pluginpb.GetAccessControlVisualASTResponse, error) {
+// GetAccessControlVisualAST serves plugin.API.GetAccessControlVisualAST.
+func (s *APIServer) GetAccessControlVisualAST(_ context.Context, req *pluginpb.GetAccessControlVisualASTRequest) (*pluginpb.GetAccessControlVisualASTResponse, error) {
 	var c Converter
-	a0 := req.ActingUserId
-	a1 := req.ResourceType
-	a2 := req.Expression
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GetAccessControlVisualAST", err)
-	}
-	r0, r1 := s.impl.GetAccessControlVisualAST(a0, a1, a2)
+	actingUserID := req.ActingUserId
+	resourceType := req.ResourceType
+	expression := req.Expression
+	visualExpression, appErr := s.impl.GetAccessControlVisualAST(actingUserID, resourceType, expression)
 	resp := &pluginpb.GetAccessControlVisualASTResponse{}
-	resp.VisualExpression = c.VisualExpressionToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
+	resp.VisualExpression = c.VisualExpressionToProto(visualExpression)
+	resp.Error = c.AppErrorToProto(appErr)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("GetAccessControlVisualAST", err)
 	}

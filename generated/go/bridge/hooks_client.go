@@ -34,159 +34,94 @@ func NewHooksClient(conn grpc.ClientConnInterface) *HooksClient {
 	return x
 }
 
-// OnActivate calls the OnActivate RPC.
-func (x *HooksClient) OnActivate() (r0 error) {
-	if implemented, err := x.gate.has("OnActivate", x.Implemented); err != nil {
-		x.report("OnActivate", err)
-		r0 = bridgeError("plugin.bridge.on_activate.unavailable", 503, err)
-		return
-	} else if !implemented {
-		return
+// hook starts a call of a hook, which answers unavailable in its error
+// result when the call fails and notImplemented when the plugin does not
+// implement the hook.
+func (x *HooksClient) hook(method string, unavailable, notImplemented failure) *call {
+	return &call{
+		opts:           &x.CallOptions,
+		method:         method,
+		unavailable:    unavailable,
+		notImplemented: notImplemented,
+		hook:           true,
+		gate:           &x.gate,
+		implemented:    x.Implemented,
 	}
-	ctx, cancel := x.callContext("OnActivate")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.OnActivateRequest{}
-	if err := c.Err(); err != nil {
-		x.report("OnActivate", err)
-		r0 = bridgeError("plugin.bridge.on_activate.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.OnActivate(ctx, req)
-	if err != nil {
-		x.report("OnActivate", err)
-		if isUnimplemented(err) {
-			return
-		}
-		r0 = bridgeError("plugin.bridge.on_activate.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("OnActivate", err)
-		r0 = bridgeError("plugin.bridge.on_activate.unavailable", 503, err)
-		return
-	}
-	return t0
 }
 
-// Implemented calls the Implemented RPC.
-func (x *HooksClient) Implemented() (r0 []string, r1 error) {
-
-	ctx, cancel := x.callContext("Implemented")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ImplementedRequest{}
-	if err := c.Err(); err != nil {
-		x.report("Implemented", err)
-		r1 = bridgeError("plugin.bridge.implemented.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.Implemented(ctx, req)
-	if err != nil {
-		x.report("Implemented", err)
-		if isUnimplemented(err) {
-			r1 = bridgeError("plugin.bridge.implemented.not_implemented", 501, nil)
-			return
-		}
-		r1 = bridgeError("plugin.bridge.implemented.unavailable", 503, err)
-		return
-	}
-	t0 := resp.Hooks
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("Implemented", err)
-		r1 = bridgeError("plugin.bridge.implemented.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// OnActivate is fired once when the server activates the plugin, after a first
+// OnConfigurationChange. No other hook reaches the plugin before this one
+// has succeeded. An error in the response aborts the activation and the
+// server shuts the plugin down.
+// Minimum server version: 5.2.
+func (x *HooksClient) OnActivate() error {
+	call := x.hook("OnActivate", failure{"plugin.bridge.on_activate.unavailable", 503}, failure{})
+	resp, err := hookUnary(call, x.client.OnActivate, func() *pluginpb.OnActivateRequest {
+		return &pluginpb.OnActivateRequest{}
+	})
+	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
-// OnDeactivate calls the OnDeactivate RPC.
-func (x *HooksClient) OnDeactivate() (r0 error) {
-	if implemented, err := x.gate.has("OnDeactivate", x.Implemented); err != nil {
-		x.report("OnDeactivate", err)
-		r0 = bridgeError("plugin.bridge.on_deactivate.unavailable", 503, err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("OnDeactivate")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.OnDeactivateRequest{}
-	if err := c.Err(); err != nil {
-		x.report("OnDeactivate", err)
-		r0 = bridgeError("plugin.bridge.on_deactivate.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.OnDeactivate(ctx, req)
-	if err != nil {
-		x.report("OnDeactivate", err)
-		if isUnimplemented(err) {
-			return
-		}
-		r0 = bridgeError("plugin.bridge.on_deactivate.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("OnDeactivate", err)
-		r0 = bridgeError("plugin.bridge.on_deactivate.unavailable", 503, err)
-		return
-	}
-	return t0
+// Implemented is asked by the server right after the plugin starts, to learn which hooks
+// the plugin handles. The plugin answers with the Go names of the hooks it
+// implements (e.g. "MessageWillBePosted"); the server calls only those.
+// An error makes the server treat the plugin as unusable.
+// Minimum server version: 5.2.
+func (x *HooksClient) Implemented() ([]string, error) {
+	call := x.hook("Implemented", failure{"plugin.bridge.implemented.unavailable", 503}, failure{"plugin.bridge.implemented.not_implemented", 501})
+	resp, err := unary(call, x.client.Implemented, &pluginpb.ImplementedRequest{})
+	return hookResult2(call, err, resp.GetHooks(), call.ErrorFromProto(resp.GetError()), nil)
 }
 
-// OnConfigurationChange calls the OnConfigurationChange RPC.
-func (x *HooksClient) OnConfigurationChange() (r0 error) {
-	if implemented, err := x.gate.has("OnConfigurationChange", x.Implemented); err != nil {
-		x.report("OnConfigurationChange", err)
-		r0 = bridgeError("plugin.bridge.on_configuration_change.unavailable", 503, err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("OnConfigurationChange")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.OnConfigurationChangeRequest{}
-	if err := c.Err(); err != nil {
-		x.report("OnConfigurationChange", err)
-		r0 = bridgeError("plugin.bridge.on_configuration_change.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.OnConfigurationChange(ctx, req)
-	if err != nil {
-		x.report("OnConfigurationChange", err)
-		if isUnimplemented(err) {
-			return
-		}
-		r0 = bridgeError("plugin.bridge.on_configuration_change.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("OnConfigurationChange", err)
-		r0 = bridgeError("plugin.bridge.on_configuration_change.unavailable", 503, err)
-		return
-	}
-	return t0
+// OnDeactivate is fired when the plugin is being deactivated, after the server has stopped
+// delivering other hooks. It is the last moment at which the plugin may
+// still use the Plugin API before its process is stopped. A returned error
+// is only reported.
+// Minimum server version: 5.2.
+func (x *HooksClient) OnDeactivate() error {
+	call := x.hook("OnDeactivate", failure{"plugin.bridge.on_deactivate.unavailable", 503}, failure{})
+	resp, err := hookUnary(call, x.client.OnDeactivate, func() *pluginpb.OnDeactivateRequest {
+		return &pluginpb.OnDeactivateRequest{}
+	})
+	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
-// ServeHTTP calls the ServeHTTP RPC.
-func (x *HooksClient) ServeHTTP(a0 *plugin.Context, a1 http.ResponseWriter, a2 *http.Request) {
-	if implemented, err := x.gate.has("ServeHTTP", x.Implemented); err != nil {
+// OnConfigurationChange is fired when the server or plugin configuration may have changed, and once
+// before OnActivate. The plugin should reload its settings (for instance
+// with LoadPluginConfiguration) and cope with invalid values. A returned
+// error is logged; the plugin keeps running.
+// Minimum server version: 5.2.
+func (x *HooksClient) OnConfigurationChange() error {
+	call := x.hook("OnConfigurationChange", failure{"plugin.bridge.on_configuration_change.unavailable", 503}, failure{})
+	resp, err := hookUnary(call, x.client.OnConfigurationChange, func() *pluginpb.OnConfigurationChangeRequest {
+		return &pluginpb.OnConfigurationChangeRequest{}
+	})
+	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
+}
+
+// ServeHTTP is fired for every HTTP request sent to the plugin's routes under
+// /plugins/{plugin id}. The plugin acts as an HTTP handler. For requests
+// of a logged-in user the server sets the Mattermost-User-Id header, and
+// only then. Bidirectional stream: the server sends the request as
+// HTTPRequest frames (head first, then body chunks, `body_end` on the last
+// one); the plugin answers with HTTPResponse frames (status and headers
+// first, then body chunks, `flush` where wanted, `body_end` on the last
+// one), which the bridge writes to the client's http.ResponseWriter.
+// Minimum server version: 5.2.
+func (x *HooksClient) ServeHTTP(c *plugin.Context, w http.ResponseWriter, r *http.Request) {
+	implemented, err := x.gate.has("ServeHTTP", x.Implemented)
+	if err != nil {
 		x.report("ServeHTTP", err)
-		httpFailure(a1, false, 502, err)
-		return
-	} else if !implemented {
-		httpError(a1, 404)
+		httpFailure(w, false, 502, err)
 		return
 	}
-	var c Converter
-	pc := c.PluginContextToProto(a0)
-	stream, err := x.client.ServeHTTP(a2.Context())
+	if !implemented {
+		httpError(w, 404)
+		return
+	}
+	var conv Converter
+	pc := conv.PluginContextToProto(c)
+	stream, err := x.client.ServeHTTP(r.Context())
 	headWritten := false
 	if err == nil {
 		sendFirst := func(f *pluginpb.HTTPRequest) error {
@@ -199,1280 +134,522 @@ func (x *HooksClient) ServeHTTP(a0 *plugin.Context, a1 http.ResponseWriter, a2 *
 			m, err := stream.Recv()
 			return m.GetResponse(), err
 		}
-		headWritten, err = relayHTTP(a2.Context(), sendFirst, send, stream.CloseSend, recv, a1, a2)
+		headWritten, err = relayHTTP(r.Context(), sendFirst, send, stream.CloseSend, recv, w, r)
 	}
 	if err == nil {
-		err = c.Err()
+		err = conv.Err()
 	}
 	if err != nil {
 		x.report("ServeHTTP", err)
 		if isUnimplemented(err) && !headWritten {
-			httpError(a1, 404)
+			httpError(w, 404)
 			return
 		}
-		httpFailure(a1, headWritten, 502, err)
+		httpFailure(w, headWritten, 502, err)
 	}
 }
 
-// ExecuteCommand calls the ExecuteCommand RPC.
-func (x *HooksClient) ExecuteCommand(a0 *plugin.Context, a1 *model.CommandArgs) (r0 *model.CommandResponse, r1 *model.AppError) {
-	if implemented, err := x.gate.has("ExecuteCommand", x.Implemented); err != nil {
-		x.report("ExecuteCommand", err)
-		r1 = bridgeError("plugin.bridge.execute_command.unavailable", 503, err)
-		return
-	} else if !implemented {
-		r1 = bridgeError("plugin.bridge.execute_command.not_implemented", 501, nil)
-		return
-	}
-	ctx, cancel := x.callContext("ExecuteCommand")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ExecuteCommandRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.Args = c.CommandArgsToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("ExecuteCommand", err)
-		r1 = bridgeError("plugin.bridge.execute_command.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.ExecuteCommand(ctx, req)
-	if err != nil {
-		x.report("ExecuteCommand", err)
-		if isUnimplemented(err) {
-			r1 = bridgeError("plugin.bridge.execute_command.not_implemented", 501, nil)
-			return
-		}
-		r1 = bridgeError("plugin.bridge.execute_command.unavailable", 503, err)
-		return
-	}
-	t0 := c.CommandResponseFromProto(resp.Response)
-	t1 := c.AppErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("ExecuteCommand", err)
-		r1 = bridgeError("plugin.bridge.execute_command.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// ExecuteCommand is fired when a user runs a slash command that this plugin registered with
+// the RegisterCommand API. The plugin returns the command response (text,
+// attachments, redirect...) that the server shows or applies, or an
+// AppError that is reported to the user.
+// Minimum server version: 5.2.
+func (x *HooksClient) ExecuteCommand(c *plugin.Context, args *model.CommandArgs) (*model.CommandResponse, *model.AppError) {
+	call := x.hook("ExecuteCommand", failure{"plugin.bridge.execute_command.unavailable", 503}, failure{"plugin.bridge.execute_command.not_implemented", 501})
+	resp, err := hookUnary(call, x.client.ExecuteCommand, func() *pluginpb.ExecuteCommandRequest {
+		return &pluginpb.ExecuteCommandRequest{Context: call.PluginContextToProto(c), Args: call.CommandArgsToProto(args)}
+	})
+	return hookResult2(call, err, call.CommandResponseFromProto(resp.GetResponse()), call.AppErrorFromProto(resp.GetError()), nil)
 }
 
-// UserHasBeenCreated calls the UserHasBeenCreated RPC.
-func (x *HooksClient) UserHasBeenCreated(a0 *plugin.Context, a1 *model.User) {
-	if implemented, err := x.gate.has("UserHasBeenCreated", x.Implemented); err != nil {
-		x.report("UserHasBeenCreated", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("UserHasBeenCreated")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UserHasBeenCreatedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.User = c.UserToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("UserHasBeenCreated", err)
-		return
-	}
-	_, err := x.client.UserHasBeenCreated(ctx, req)
-	if err != nil {
-		x.report("UserHasBeenCreated", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("UserHasBeenCreated", err)
-		return
-	}
-	return
+// UserHasBeenCreated notification that a new user account has been created. Nothing is
+// returned.
+// Minimum server version: 5.10.
+func (x *HooksClient) UserHasBeenCreated(c *plugin.Context, user *model.User) {
+	call := x.hook("UserHasBeenCreated", failure{}, failure{})
+	_, err := hookUnary(call, x.client.UserHasBeenCreated, func() *pluginpb.UserHasBeenCreatedRequest {
+		return &pluginpb.UserHasBeenCreatedRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
+	})
+	call.done(err)
 }
 
-// UserWillLogIn calls the UserWillLogIn RPC.
-func (x *HooksClient) UserWillLogIn(a0 *plugin.Context, a1 *model.User) (r0 string) {
-	if implemented, err := x.gate.has("UserWillLogIn", x.Implemented); err != nil {
-		x.report("UserWillLogIn", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("UserWillLogIn")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UserWillLogInRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.User = c.UserToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("UserWillLogIn", err)
-		return
-	}
-	resp, err := x.client.UserWillLogIn(ctx, req)
-	if err != nil {
-		x.report("UserWillLogIn", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	t0 := resp.RejectionReason
-	if err := c.Err(); err != nil {
-		x.report("UserWillLogIn", err)
-		return
-	}
-	return t0
+// UserWillLogIn is fired while a user logs in, before the login completes. A non-empty
+// string in the response blocks the login and is the reason given; an
+// empty one lets it proceed. Plugins that only observe logins should use
+// UserHasLoggedIn.
+// Minimum server version: 5.2.
+func (x *HooksClient) UserWillLogIn(c *plugin.Context, user *model.User) string {
+	call := x.hook("UserWillLogIn", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.UserWillLogIn, func() *pluginpb.UserWillLogInRequest {
+		return &pluginpb.UserWillLogInRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
+	})
+	return hookResult1(call, err, resp.GetRejectionReason(), nil)
 }
 
-// UserHasLoggedIn calls the UserHasLoggedIn RPC.
-func (x *HooksClient) UserHasLoggedIn(a0 *plugin.Context, a1 *model.User) {
-	if implemented, err := x.gate.has("UserHasLoggedIn", x.Implemented); err != nil {
-		x.report("UserHasLoggedIn", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("UserHasLoggedIn")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UserHasLoggedInRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.User = c.UserToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("UserHasLoggedIn", err)
-		return
-	}
-	_, err := x.client.UserHasLoggedIn(ctx, req)
-	if err != nil {
-		x.report("UserHasLoggedIn", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("UserHasLoggedIn", err)
-		return
-	}
-	return
+// UserHasLoggedIn notification that a user has logged in. Nothing is returned.
+// Minimum server version: 5.2.
+func (x *HooksClient) UserHasLoggedIn(c *plugin.Context, user *model.User) {
+	call := x.hook("UserHasLoggedIn", failure{}, failure{})
+	_, err := hookUnary(call, x.client.UserHasLoggedIn, func() *pluginpb.UserHasLoggedInRequest {
+		return &pluginpb.UserHasLoggedInRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
+	})
+	call.done(err)
 }
 
-// MessageWillBePosted calls the MessageWillBePosted RPC.
-func (x *HooksClient) MessageWillBePosted(a0 *plugin.Context, a1 *model.Post) (r0 *model.Post, r1 string) {
-	if implemented, err := x.gate.has("MessageWillBePosted", x.Implemented); err != nil {
-		x.report("MessageWillBePosted", err)
-		r0 = a1
-		return
-	} else if !implemented {
-		r0 = a1
-		return
-	}
-	ctx, cancel := x.callContext("MessageWillBePosted")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.MessageWillBePostedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.Post = c.PostToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("MessageWillBePosted", err)
-		r0 = a1
-		return
-	}
-	resp, err := x.client.MessageWillBePosted(ctx, req)
-	if err != nil {
-		x.report("MessageWillBePosted", err)
-		if isUnimplemented(err) {
-			r0 = a1
-			return
-		}
-		r0 = a1
-		return
-	}
-	t0 := c.PostFromProto(resp.ReplacementPost)
-	t1 := resp.RejectionReason
-	if err := c.Err(); err != nil {
-		x.report("MessageWillBePosted", err)
-		r0 = a1
-		return
-	}
-	return t0, t1
+// MessageWillBePosted is fired for a new post before it is stored, including posts created by
+// plugins (this one too). The plugin decides: leave both results empty to
+// accept the post as is; return a replacement post and no reason to store
+// the replacement; return a reason to reject the post; or return no post
+// and the reason "plugin.message_will_be_posted.dismiss_post" to drop it
+// silently. Edits go through MessageWillBeUpdated; plugins that only
+// observe should use MessageHasBeenPosted.
+// Minimum server version: 5.2.
+func (x *HooksClient) MessageWillBePosted(c *plugin.Context, post *model.Post) (*model.Post, string) {
+	call := x.hook("MessageWillBePosted", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.MessageWillBePosted, func() *pluginpb.MessageWillBePostedRequest {
+		return &pluginpb.MessageWillBePostedRequest{Context: call.PluginContextToProto(c), Post: call.PostToProto(post)}
+	})
+	fallback := func(bool) (*model.Post, string) { return post, "" }
+	return hookResult2(call, err, call.PostFromProto(resp.GetReplacementPost()), resp.GetRejectionReason(), fallback)
 }
 
-// MessageWillBeUpdated calls the MessageWillBeUpdated RPC.
-func (x *HooksClient) MessageWillBeUpdated(a0 *plugin.Context, a1 *model.Post, a2 *model.Post) (r0 *model.Post, r1 string) {
-	if implemented, err := x.gate.has("MessageWillBeUpdated", x.Implemented); err != nil {
-		x.report("MessageWillBeUpdated", err)
-		r0 = a1
-		return
-	} else if !implemented {
-		r0 = a1
-		return
-	}
-	ctx, cancel := x.callContext("MessageWillBeUpdated")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.MessageWillBeUpdatedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.NewPost = c.PostToProto(a1)
-	req.OldPost = c.PostToProto(a2)
-	if err := c.Err(); err != nil {
-		x.report("MessageWillBeUpdated", err)
-		r0 = a1
-		return
-	}
-	resp, err := x.client.MessageWillBeUpdated(ctx, req)
-	if err != nil {
-		x.report("MessageWillBeUpdated", err)
-		if isUnimplemented(err) {
-			r0 = a1
-			return
-		}
-		r0 = a1
-		return
-	}
-	t0 := c.PostFromProto(resp.ReplacementPost)
-	t1 := resp.RejectionReason
-	if err := c.Err(); err != nil {
-		x.report("MessageWillBeUpdated", err)
-		r0 = a1
-		return
-	}
-	return t0, t1
+// MessageWillBeUpdated is fired for an edited post before the edit is stored, including edits made
+// by plugins. The plugin gets the edited and the previous version and
+// returns the post to store; returning no post with a reason rejects the
+// edit, the post then keeps its previous content and the reason is shown.
+// Minimum server version: 5.2.
+func (x *HooksClient) MessageWillBeUpdated(c *plugin.Context, newPost *model.Post, oldPost *model.Post) (*model.Post, string) {
+	call := x.hook("MessageWillBeUpdated", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.MessageWillBeUpdated, func() *pluginpb.MessageWillBeUpdatedRequest {
+		req := &pluginpb.MessageWillBeUpdatedRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.NewPost = call.PostToProto(newPost)
+		req.OldPost = call.PostToProto(oldPost)
+		return req
+	})
+	fallback := func(bool) (*model.Post, string) { return newPost, "" }
+	return hookResult2(call, err, call.PostFromProto(resp.GetReplacementPost()), resp.GetRejectionReason(), fallback)
 }
 
-// MessageHasBeenPosted calls the MessageHasBeenPosted RPC.
-func (x *HooksClient) MessageHasBeenPosted(a0 *plugin.Context, a1 *model.Post) {
-	if implemented, err := x.gate.has("MessageHasBeenPosted", x.Implemented); err != nil {
-		x.report("MessageHasBeenPosted", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("MessageHasBeenPosted")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.MessageHasBeenPostedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.Post = c.PostToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("MessageHasBeenPosted", err)
-		return
-	}
-	_, err := x.client.MessageHasBeenPosted(ctx, req)
-	if err != nil {
-		x.report("MessageHasBeenPosted", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("MessageHasBeenPosted", err)
-		return
-	}
-	return
+// MessageHasBeenPosted notification that a post has been stored, including posts created by
+// plugins. Nothing is returned; use MessageWillBePosted to change or block
+// posts.
+// Minimum server version: 5.2.
+func (x *HooksClient) MessageHasBeenPosted(c *plugin.Context, post *model.Post) {
+	call := x.hook("MessageHasBeenPosted", failure{}, failure{})
+	_, err := hookUnary(call, x.client.MessageHasBeenPosted, func() *pluginpb.MessageHasBeenPostedRequest {
+		return &pluginpb.MessageHasBeenPostedRequest{Context: call.PluginContextToProto(c), Post: call.PostToProto(post)}
+	})
+	call.done(err)
 }
 
-// MessageHasBeenUpdated calls the MessageHasBeenUpdated RPC.
-func (x *HooksClient) MessageHasBeenUpdated(a0 *plugin.Context, a1 *model.Post, a2 *model.Post) {
-	if implemented, err := x.gate.has("MessageHasBeenUpdated", x.Implemented); err != nil {
-		x.report("MessageHasBeenUpdated", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("MessageHasBeenUpdated")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.MessageHasBeenUpdatedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.NewPost = c.PostToProto(a1)
-	req.OldPost = c.PostToProto(a2)
-	if err := c.Err(); err != nil {
-		x.report("MessageHasBeenUpdated", err)
-		return
-	}
-	_, err := x.client.MessageHasBeenUpdated(ctx, req)
-	if err != nil {
-		x.report("MessageHasBeenUpdated", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("MessageHasBeenUpdated", err)
-		return
-	}
-	return
+// MessageHasBeenUpdated notification that an edited post has been stored, with the new and the
+// previous version. Nothing is returned; use MessageWillBeUpdated to change
+// or block edits.
+// Minimum server version: 5.2.
+func (x *HooksClient) MessageHasBeenUpdated(c *plugin.Context, newPost *model.Post, oldPost *model.Post) {
+	call := x.hook("MessageHasBeenUpdated", failure{}, failure{})
+	_, err := hookUnary(call, x.client.MessageHasBeenUpdated, func() *pluginpb.MessageHasBeenUpdatedRequest {
+		req := &pluginpb.MessageHasBeenUpdatedRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.NewPost = call.PostToProto(newPost)
+		req.OldPost = call.PostToProto(oldPost)
+		return req
+	})
+	call.done(err)
 }
 
-// MessagesWillBeConsumed calls the MessagesWillBeConsumed RPC.
-func (x *HooksClient) MessagesWillBeConsumed(a0 []*model.Post) (r0 []*model.Post) {
-	if implemented, err := x.gate.has("MessagesWillBeConsumed", x.Implemented); err != nil {
-		x.report("MessagesWillBeConsumed", err)
-		r0 = a0
-		return
-	} else if !implemented {
-		r0 = a0
-		return
-	}
-	ctx, cancel := x.callContext("MessagesWillBeConsumed")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.MessagesWillBeConsumedRequest{}
-	req.Posts = sliceToProto(a0, c.PostToProto)
-	if err := c.Err(); err != nil {
-		x.report("MessagesWillBeConsumed", err)
-		r0 = a0
-		return
-	}
-	resp, err := x.client.MessagesWillBeConsumed(ctx, req)
-	if err != nil {
-		x.report("MessagesWillBeConsumed", err)
-		if isUnimplemented(err) {
-			r0 = a0
-			return
-		}
-		r0 = a0
-		return
-	}
-	t0 := sliceFromProto[[]*model.Post](resp.Posts, c.PostFromProto)
-	if err := c.Err(); err != nil {
-		x.report("MessagesWillBeConsumed", err)
-		r0 = a0
-		return
-	}
-	return t0
+// MessagesWillBeConsumed is fired when a client fetches posts, before the server hands them out. The
+// plugin may alter what the client sees and returns the posts to deliver.
+// No plugin context is passed; see MessagesWillBeConsumedWithContext.
+// Minimum server version: 9.3.
+func (x *HooksClient) MessagesWillBeConsumed(posts []*model.Post) []*model.Post {
+	call := x.hook("MessagesWillBeConsumed", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.MessagesWillBeConsumed, func() *pluginpb.MessagesWillBeConsumedRequest {
+		return &pluginpb.MessagesWillBeConsumedRequest{Posts: sliceToProto(posts, call.PostToProto)}
+	})
+	fallback := func(bool) []*model.Post { return posts }
+	return hookResult1(call, err, sliceFromProto[[]*model.Post](resp.GetPosts(), call.PostFromProto), fallback)
 }
 
-// MessagesWillBeConsumedWithContext calls the MessagesWillBeConsumedWithContext RPC.
-func (x *HooksClient) MessagesWillBeConsumedWithContext(a0 *plugin.Context, a1 []*model.Post) (r0 []*model.Post) {
-	if implemented, err := x.gate.has("MessagesWillBeConsumedWithContext", x.Implemented); err != nil {
-		x.report("MessagesWillBeConsumedWithContext", err)
-		r0 = a1
-		return
-	} else if !implemented {
-		r0 = a1
-		return
-	}
-	ctx, cancel := x.callContext("MessagesWillBeConsumedWithContext")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.MessagesWillBeConsumedWithContextRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.Posts = sliceToProto(a1, c.PostToProto)
-	if err := c.Err(); err != nil {
-		x.report("MessagesWillBeConsumedWithContext", err)
-		r0 = a1
-		return
-	}
-	resp, err := x.client.MessagesWillBeConsumedWithContext(ctx, req)
-	if err != nil {
-		x.report("MessagesWillBeConsumedWithContext", err)
-		if isUnimplemented(err) {
-			r0 = a1
-			return
-		}
-		r0 = a1
-		return
-	}
-	t0 := sliceFromProto[[]*model.Post](resp.Posts, c.PostFromProto)
-	if err := c.Err(); err != nil {
-		x.report("MessagesWillBeConsumedWithContext", err)
-		r0 = a1
-		return
-	}
-	return t0
+// MessagesWillBeConsumedWithContext like MessagesWillBeConsumed, with the request context. The returned
+// posts replace the fetched ones with the same id; a post that is not
+// returned is delivered unchanged.
+// Minimum server version: 11.9.
+func (x *HooksClient) MessagesWillBeConsumedWithContext(c *plugin.Context, posts []*model.Post) []*model.Post {
+	call := x.hook("MessagesWillBeConsumedWithContext", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.MessagesWillBeConsumedWithContext, func() *pluginpb.MessagesWillBeConsumedWithContextRequest {
+		req := &pluginpb.MessagesWillBeConsumedWithContextRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.Posts = sliceToProto(posts, call.PostToProto)
+		return req
+	})
+	fallback := func(bool) []*model.Post { return posts }
+	return hookResult1(call, err, sliceFromProto[[]*model.Post](resp.GetPosts(), call.PostFromProto), fallback)
 }
 
-// MessageHasBeenDeleted calls the MessageHasBeenDeleted RPC.
-func (x *HooksClient) MessageHasBeenDeleted(a0 *plugin.Context, a1 *model.Post) {
-	if implemented, err := x.gate.has("MessageHasBeenDeleted", x.Implemented); err != nil {
-		x.report("MessageHasBeenDeleted", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("MessageHasBeenDeleted")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.MessageHasBeenDeletedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.Post = c.PostToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("MessageHasBeenDeleted", err)
-		return
-	}
-	_, err := x.client.MessageHasBeenDeleted(ctx, req)
-	if err != nil {
-		x.report("MessageHasBeenDeleted", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("MessageHasBeenDeleted", err)
-		return
-	}
-	return
+// MessageHasBeenDeleted notification that a post has been deleted, including deletions done by
+// plugins. Nothing is returned.
+// Minimum server version: 9.1.
+func (x *HooksClient) MessageHasBeenDeleted(c *plugin.Context, post *model.Post) {
+	call := x.hook("MessageHasBeenDeleted", failure{}, failure{})
+	_, err := hookUnary(call, x.client.MessageHasBeenDeleted, func() *pluginpb.MessageHasBeenDeletedRequest {
+		return &pluginpb.MessageHasBeenDeletedRequest{Context: call.PluginContextToProto(c), Post: call.PostToProto(post)}
+	})
+	call.done(err)
 }
 
-// ChannelHasBeenCreated calls the ChannelHasBeenCreated RPC.
-func (x *HooksClient) ChannelHasBeenCreated(a0 *plugin.Context, a1 *model.Channel) {
-	if implemented, err := x.gate.has("ChannelHasBeenCreated", x.Implemented); err != nil {
-		x.report("ChannelHasBeenCreated", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("ChannelHasBeenCreated")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ChannelHasBeenCreatedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.Channel = c.ChannelToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("ChannelHasBeenCreated", err)
-		return
-	}
-	_, err := x.client.ChannelHasBeenCreated(ctx, req)
-	if err != nil {
-		x.report("ChannelHasBeenCreated", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("ChannelHasBeenCreated", err)
-		return
-	}
-	return
+// ChannelHasBeenCreated notification that a new channel has been stored. Nothing is returned.
+// Minimum server version: 5.2.
+func (x *HooksClient) ChannelHasBeenCreated(c *plugin.Context, channel *model.Channel) {
+	call := x.hook("ChannelHasBeenCreated", failure{}, failure{})
+	_, err := hookUnary(call, x.client.ChannelHasBeenCreated, func() *pluginpb.ChannelHasBeenCreatedRequest {
+		return &pluginpb.ChannelHasBeenCreatedRequest{Context: call.PluginContextToProto(c), Channel: call.ChannelToProto(channel)}
+	})
+	call.done(err)
 }
 
-// ChannelWillBeArchived calls the ChannelWillBeArchived RPC.
-func (x *HooksClient) ChannelWillBeArchived(a0 *plugin.Context, a1 *model.Channel) (r0 string) {
-	if implemented, err := x.gate.has("ChannelWillBeArchived", x.Implemented); err != nil {
-		x.report("ChannelWillBeArchived", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("ChannelWillBeArchived")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ChannelWillBeArchivedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.Channel = c.ChannelToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("ChannelWillBeArchived", err)
-		return
-	}
-	resp, err := x.client.ChannelWillBeArchived(ctx, req)
-	if err != nil {
-		x.report("ChannelWillBeArchived", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	t0 := resp.RejectionReason
-	if err := c.Err(); err != nil {
-		x.report("ChannelWillBeArchived", err)
-		return
-	}
-	return t0
+// ChannelWillBeArchived is fired before a channel is archived. A non-empty reason blocks the
+// archiving; an empty one lets it go ahead.
+// Minimum server version: 11.7.
+func (x *HooksClient) ChannelWillBeArchived(c *plugin.Context, channel *model.Channel) string {
+	call := x.hook("ChannelWillBeArchived", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.ChannelWillBeArchived, func() *pluginpb.ChannelWillBeArchivedRequest {
+		return &pluginpb.ChannelWillBeArchivedRequest{Context: call.PluginContextToProto(c), Channel: call.ChannelToProto(channel)}
+	})
+	return hookResult1(call, err, resp.GetRejectionReason(), nil)
 }
 
-// ChannelMemberWillBeAdded calls the ChannelMemberWillBeAdded RPC.
-func (x *HooksClient) ChannelMemberWillBeAdded(a0 *plugin.Context, a1 *model.ChannelMember) (r0 *model.ChannelMember, r1 string) {
-	if implemented, err := x.gate.has("ChannelMemberWillBeAdded", x.Implemented); err != nil {
-		x.report("ChannelMemberWillBeAdded", err)
-		r0 = a1
-		return
-	} else if !implemented {
-		r0 = a1
-		return
-	}
-	ctx, cancel := x.callContext("ChannelMemberWillBeAdded")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ChannelMemberWillBeAddedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.ChannelMember = c.ChannelMemberToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("ChannelMemberWillBeAdded", err)
-		r0 = a1
-		return
-	}
-	resp, err := x.client.ChannelMemberWillBeAdded(ctx, req)
-	if err != nil {
-		x.report("ChannelMemberWillBeAdded", err)
-		if isUnimplemented(err) {
-			r0 = a1
-			return
-		}
-		r0 = a1
-		return
-	}
-	t0 := c.ChannelMemberFromProto(resp.ReplacementMember)
-	t1 := resp.RejectionReason
-	if err := c.Err(); err != nil {
-		x.report("ChannelMemberWillBeAdded", err)
-		r0 = a1
-		return
-	}
-	return t0, t1
+// ChannelMemberWillBeAdded is fired before a user is added to a channel. The plugin may accept the
+// membership as is (empty results), substitute a changed membership (a
+// replacement and no reason), or block it (a reason).
+// Minimum server version: 11.7.
+func (x *HooksClient) ChannelMemberWillBeAdded(c *plugin.Context, channelMember *model.ChannelMember) (*model.ChannelMember, string) {
+	call := x.hook("ChannelMemberWillBeAdded", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.ChannelMemberWillBeAdded, func() *pluginpb.ChannelMemberWillBeAddedRequest {
+		req := &pluginpb.ChannelMemberWillBeAddedRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.ChannelMember = call.ChannelMemberToProto(channelMember)
+		return req
+	})
+	fallback := func(bool) (*model.ChannelMember, string) { return channelMember, "" }
+	return hookResult2(call, err, call.ChannelMemberFromProto(resp.GetReplacementMember()), resp.GetRejectionReason(), fallback)
 }
 
-// UserHasJoinedChannel calls the UserHasJoinedChannel RPC.
-func (x *HooksClient) UserHasJoinedChannel(a0 *plugin.Context, a1 *model.ChannelMember, a2 *model.User) {
-	if implemented, err := x.gate.has("UserHasJoinedChannel", x.Implemented); err != nil {
-		x.report("UserHasJoinedChannel", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("UserHasJoinedChannel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UserHasJoinedChannelRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.ChannelMember = c.ChannelMemberToProto(a1)
-	req.Actor = c.UserToProto(a2)
-	if err := c.Err(); err != nil {
-		x.report("UserHasJoinedChannel", err)
-		return
-	}
-	_, err := x.client.UserHasJoinedChannel(ctx, req)
-	if err != nil {
-		x.report("UserHasJoinedChannel", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("UserHasJoinedChannel", err)
-		return
-	}
-	return
+// UserHasJoinedChannel notification that a channel membership has been stored. The actor is set
+// when someone else added the user. Nothing is returned.
+// Minimum server version: 5.2.
+func (x *HooksClient) UserHasJoinedChannel(c *plugin.Context, channelMember *model.ChannelMember, actor *model.User) {
+	call := x.hook("UserHasJoinedChannel", failure{}, failure{})
+	_, err := hookUnary(call, x.client.UserHasJoinedChannel, func() *pluginpb.UserHasJoinedChannelRequest {
+		req := &pluginpb.UserHasJoinedChannelRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.ChannelMember = call.ChannelMemberToProto(channelMember)
+		req.Actor = call.UserToProto(actor)
+		return req
+	})
+	call.done(err)
 }
 
-// UserHasLeftChannel calls the UserHasLeftChannel RPC.
-func (x *HooksClient) UserHasLeftChannel(a0 *plugin.Context, a1 *model.ChannelMember, a2 *model.User) {
-	if implemented, err := x.gate.has("UserHasLeftChannel", x.Implemented); err != nil {
-		x.report("UserHasLeftChannel", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("UserHasLeftChannel")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UserHasLeftChannelRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.ChannelMember = c.ChannelMemberToProto(a1)
-	req.Actor = c.UserToProto(a2)
-	if err := c.Err(); err != nil {
-		x.report("UserHasLeftChannel", err)
-		return
-	}
-	_, err := x.client.UserHasLeftChannel(ctx, req)
-	if err != nil {
-		x.report("UserHasLeftChannel", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("UserHasLeftChannel", err)
-		return
-	}
-	return
+// UserHasLeftChannel notification that a channel membership has been removed. The actor is
+// set when someone else removed the user. Nothing is returned.
+// Minimum server version: 5.2.
+func (x *HooksClient) UserHasLeftChannel(c *plugin.Context, channelMember *model.ChannelMember, actor *model.User) {
+	call := x.hook("UserHasLeftChannel", failure{}, failure{})
+	_, err := hookUnary(call, x.client.UserHasLeftChannel, func() *pluginpb.UserHasLeftChannelRequest {
+		req := &pluginpb.UserHasLeftChannelRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.ChannelMember = call.ChannelMemberToProto(channelMember)
+		req.Actor = call.UserToProto(actor)
+		return req
+	})
+	call.done(err)
 }
 
-// TeamMemberWillBeAdded calls the TeamMemberWillBeAdded RPC.
-func (x *HooksClient) TeamMemberWillBeAdded(a0 *plugin.Context, a1 *model.TeamMember) (r0 *model.TeamMember, r1 string) {
-	if implemented, err := x.gate.has("TeamMemberWillBeAdded", x.Implemented); err != nil {
-		x.report("TeamMemberWillBeAdded", err)
-		r0 = a1
-		return
-	} else if !implemented {
-		r0 = a1
-		return
-	}
-	ctx, cancel := x.callContext("TeamMemberWillBeAdded")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.TeamMemberWillBeAddedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.TeamMember = c.TeamMemberToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("TeamMemberWillBeAdded", err)
-		r0 = a1
-		return
-	}
-	resp, err := x.client.TeamMemberWillBeAdded(ctx, req)
-	if err != nil {
-		x.report("TeamMemberWillBeAdded", err)
-		if isUnimplemented(err) {
-			r0 = a1
-			return
-		}
-		r0 = a1
-		return
-	}
-	t0 := c.TeamMemberFromProto(resp.ReplacementMember)
-	t1 := resp.RejectionReason
-	if err := c.Err(); err != nil {
-		x.report("TeamMemberWillBeAdded", err)
-		r0 = a1
-		return
-	}
-	return t0, t1
+// TeamMemberWillBeAdded is fired before a user is added to a team. The plugin may accept the
+// membership as is (empty results), substitute a changed membership (a
+// replacement and no reason), or block it (a reason).
+// Minimum server version: 11.7.
+func (x *HooksClient) TeamMemberWillBeAdded(c *plugin.Context, teamMember *model.TeamMember) (*model.TeamMember, string) {
+	call := x.hook("TeamMemberWillBeAdded", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.TeamMemberWillBeAdded, func() *pluginpb.TeamMemberWillBeAddedRequest {
+		req := &pluginpb.TeamMemberWillBeAddedRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.TeamMember = call.TeamMemberToProto(teamMember)
+		return req
+	})
+	fallback := func(bool) (*model.TeamMember, string) { return teamMember, "" }
+	return hookResult2(call, err, call.TeamMemberFromProto(resp.GetReplacementMember()), resp.GetRejectionReason(), fallback)
 }
 
-// UserHasJoinedTeam calls the UserHasJoinedTeam RPC.
-func (x *HooksClient) UserHasJoinedTeam(a0 *plugin.Context, a1 *model.TeamMember, a2 *model.User) {
-	if implemented, err := x.gate.has("UserHasJoinedTeam", x.Implemented); err != nil {
-		x.report("UserHasJoinedTeam", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("UserHasJoinedTeam")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UserHasJoinedTeamRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.TeamMember = c.TeamMemberToProto(a1)
-	req.Actor = c.UserToProto(a2)
-	if err := c.Err(); err != nil {
-		x.report("UserHasJoinedTeam", err)
-		return
-	}
-	_, err := x.client.UserHasJoinedTeam(ctx, req)
-	if err != nil {
-		x.report("UserHasJoinedTeam", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("UserHasJoinedTeam", err)
-		return
-	}
-	return
+// UserHasJoinedTeam notification that a team membership has been stored. The actor is set
+// when someone else added the user. Nothing is returned.
+// Minimum server version: 5.2.
+func (x *HooksClient) UserHasJoinedTeam(c *plugin.Context, teamMember *model.TeamMember, actor *model.User) {
+	call := x.hook("UserHasJoinedTeam", failure{}, failure{})
+	_, err := hookUnary(call, x.client.UserHasJoinedTeam, func() *pluginpb.UserHasJoinedTeamRequest {
+		req := &pluginpb.UserHasJoinedTeamRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.TeamMember = call.TeamMemberToProto(teamMember)
+		req.Actor = call.UserToProto(actor)
+		return req
+	})
+	call.done(err)
 }
 
-// UserHasLeftTeam calls the UserHasLeftTeam RPC.
-func (x *HooksClient) UserHasLeftTeam(a0 *plugin.Context, a1 *model.TeamMember, a2 *model.User) {
-	if implemented, err := x.gate.has("UserHasLeftTeam", x.Implemented); err != nil {
-		x.report("UserHasLeftTeam", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("UserHasLeftTeam")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UserHasLeftTeamRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.TeamMember = c.TeamMemberToProto(a1)
-	req.Actor = c.UserToProto(a2)
-	if err := c.Err(); err != nil {
-		x.report("UserHasLeftTeam", err)
-		return
-	}
-	_, err := x.client.UserHasLeftTeam(ctx, req)
-	if err != nil {
-		x.report("UserHasLeftTeam", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("UserHasLeftTeam", err)
-		return
-	}
-	return
+// UserHasLeftTeam notification that a team membership has been removed. The actor is set
+// when someone else removed the user. Nothing is returned.
+// Minimum server version: 5.2.
+func (x *HooksClient) UserHasLeftTeam(c *plugin.Context, teamMember *model.TeamMember, actor *model.User) {
+	call := x.hook("UserHasLeftTeam", failure{}, failure{})
+	_, err := hookUnary(call, x.client.UserHasLeftTeam, func() *pluginpb.UserHasLeftTeamRequest {
+		req := &pluginpb.UserHasLeftTeamRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.TeamMember = call.TeamMemberToProto(teamMember)
+		req.Actor = call.UserToProto(actor)
+		return req
+	})
+	call.done(err)
 }
 
-// FileWillBeUploaded calls the FileWillBeUploaded RPC.
-func (x *HooksClient) FileWillBeUploaded(a0 *plugin.Context, a1 *model.FileInfo, a2 io.Reader, a3 io.Writer) (r0 *model.FileInfo, r1 string) {
-	if implemented, err := x.gate.has("FileWillBeUploaded", x.Implemented); err != nil {
-		x.report("FileWillBeUploaded", err)
-		r0 = a1
-		return
-	} else if !implemented {
-		r0 = a1
-		return
-	}
-	ctx, cancel := x.callContext("FileWillBeUploaded")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.FileWillBeUploadedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.Info = c.FileInfoToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("FileWillBeUploaded", err)
-		r0 = a1
-		return
-	}
-	stream, err := x.client.FileWillBeUploaded(ctx)
-	var resp *pluginpb.FileWillBeUploadedResponse
-	if err == nil {
-		setChunk := func(m *pluginpb.FileWillBeUploadedRequest, b []byte) { m.File = b }
-		output := func(m *pluginpb.FileWillBeUploadedResponse) []byte { return m.Output }
-		resp, err = exchangeChunks(stream, req, a2, setChunk, output, a3)
-	}
-	if err != nil {
-		x.report("FileWillBeUploaded", err)
-		if isUnimplemented(err) {
-			r0 = a1
-			return
-		}
-		r0 = a1
-		return
-	}
-	t0 := c.FileInfoFromProto(resp.ReplacementInfo)
-	t1 := resp.RejectionReason
-	if err := c.Err(); err != nil {
-		x.report("FileWillBeUploaded", err)
-		r0 = a1
-		return
-	}
-	return t0, t1
+// FileWillBeUploaded is fired for an uploaded file before it is written to the file store,
+// including uploads by plugins. The plugin reads the content and may
+// reject the upload (a reason), replace the metadata (a replacement file
+// info), replace the content (output bytes), or accept everything as is
+// (no output, no replacement, no reason). When the content is replaced the
+// server recomputes the size itself.
+//
+// Bidirectional stream. Requests: the first frame carries `context` and
+// `info` and may carry the first chunk of `file`; every later frame
+// carries only the next chunk (at most 64 KiB each). The server half-closes
+// its side after the last chunk. Responses: any number of frames carrying
+// chunks of `output` (at most 64 KiB each, in order), then one last frame
+// carrying `replacement_info` and `rejection_reason` (and possibly a final
+// chunk); the plugin then ends the stream with an OK status. The results
+// are read from the last frame only. The bridge hands the output to the
+// server only once the stream has ended with OK, so a broken stream never
+// yields a truncated file.
+// Minimum server version: 5.2.
+func (x *HooksClient) FileWillBeUploaded(c *plugin.Context, info *model.FileInfo, file io.Reader, output io.Writer) (*model.FileInfo, string) {
+	call := x.hook("FileWillBeUploaded", failure{}, failure{})
+	resp, err := hookExchange(call, x.client.FileWillBeUploaded, func() *pluginpb.FileWillBeUploadedRequest {
+		return &pluginpb.FileWillBeUploadedRequest{Context: call.PluginContextToProto(c), Info: call.FileInfoToProto(info)}
+	}, file, func(m *pluginpb.FileWillBeUploadedRequest, b []byte) { m.File = b }, func(m *pluginpb.FileWillBeUploadedResponse) []byte { return m.Output }, output)
+	fallback := func(bool) (*model.FileInfo, string) { return info, "" }
+	return hookResult2(call, err, call.FileInfoFromProto(resp.GetReplacementInfo()), resp.GetRejectionReason(), fallback)
 }
 
-// FileWillBeDownloaded calls the FileWillBeDownloaded RPC.
-func (x *HooksClient) FileWillBeDownloaded(a0 *plugin.Context, a1 *model.FileInfo, a2 string, a3 model.FileDownloadType) (r0 string) {
-	if implemented, err := x.gate.has("FileWillBeDownloaded", x.Implemented); err != nil {
-		x.report("FileWillBeDownloaded", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("FileWillBeDownloaded")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.FileWillBeDownloadedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.FileInfo = c.FileInfoToProto(a1)
-	req.UserId = a2
-	req.DownloadType = string(a3)
-	if err := c.Err(); err != nil {
-		x.report("FileWillBeDownloaded", err)
-		return
-	}
-	resp, err := x.client.FileWillBeDownloaded(ctx, req)
-	if err != nil {
-		x.report("FileWillBeDownloaded", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	t0 := resp.RejectionReason
-	if err := c.Err(); err != nil {
-		x.report("FileWillBeDownloaded", err)
-		return
-	}
-	return t0
+// FileWillBeDownloaded is fired when a file, its thumbnail, its preview or its public link is
+// requested, before anything is sent. A non-empty reason blocks the
+// download; an empty one allows it.
+// Minimum server version: 11.5.
+func (x *HooksClient) FileWillBeDownloaded(c *plugin.Context, fileInfo *model.FileInfo, userID string, downloadType model.FileDownloadType) string {
+	call := x.hook("FileWillBeDownloaded", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.FileWillBeDownloaded, func() *pluginpb.FileWillBeDownloadedRequest {
+		req := &pluginpb.FileWillBeDownloadedRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.FileInfo = call.FileInfoToProto(fileInfo)
+		req.UserId = userID
+		req.DownloadType = string(downloadType)
+		return req
+	})
+	return hookResult1(call, err, resp.GetRejectionReason(), nil)
 }
 
-// ReactionHasBeenAdded calls the ReactionHasBeenAdded RPC.
-func (x *HooksClient) ReactionHasBeenAdded(a0 *plugin.Context, a1 *model.Reaction) {
-	if implemented, err := x.gate.has("ReactionHasBeenAdded", x.Implemented); err != nil {
-		x.report("ReactionHasBeenAdded", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("ReactionHasBeenAdded")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ReactionHasBeenAddedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.Reaction = c.ReactionToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("ReactionHasBeenAdded", err)
-		return
-	}
-	_, err := x.client.ReactionHasBeenAdded(ctx, req)
-	if err != nil {
-		x.report("ReactionHasBeenAdded", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("ReactionHasBeenAdded", err)
-		return
-	}
-	return
+// ReactionHasBeenAdded notification that a reaction has been stored, including reactions added
+// by plugins. Nothing is returned.
+// Minimum server version: 5.30.
+func (x *HooksClient) ReactionHasBeenAdded(c *plugin.Context, reaction *model.Reaction) {
+	call := x.hook("ReactionHasBeenAdded", failure{}, failure{})
+	_, err := hookUnary(call, x.client.ReactionHasBeenAdded, func() *pluginpb.ReactionHasBeenAddedRequest {
+		req := &pluginpb.ReactionHasBeenAddedRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.Reaction = call.ReactionToProto(reaction)
+		return req
+	})
+	call.done(err)
 }
 
-// ReactionHasBeenRemoved calls the ReactionHasBeenRemoved RPC.
-func (x *HooksClient) ReactionHasBeenRemoved(a0 *plugin.Context, a1 *model.Reaction) {
-	if implemented, err := x.gate.has("ReactionHasBeenRemoved", x.Implemented); err != nil {
-		x.report("ReactionHasBeenRemoved", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("ReactionHasBeenRemoved")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ReactionHasBeenRemovedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.Reaction = c.ReactionToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("ReactionHasBeenRemoved", err)
-		return
-	}
-	_, err := x.client.ReactionHasBeenRemoved(ctx, req)
-	if err != nil {
-		x.report("ReactionHasBeenRemoved", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("ReactionHasBeenRemoved", err)
-		return
-	}
-	return
+// ReactionHasBeenRemoved notification that a reaction has been removed, including removals done
+// by plugins. Nothing is returned.
+// Minimum server version: 5.30.
+func (x *HooksClient) ReactionHasBeenRemoved(c *plugin.Context, reaction *model.Reaction) {
+	call := x.hook("ReactionHasBeenRemoved", failure{}, failure{})
+	_, err := hookUnary(call, x.client.ReactionHasBeenRemoved, func() *pluginpb.ReactionHasBeenRemovedRequest {
+		req := &pluginpb.ReactionHasBeenRemovedRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.Reaction = call.ReactionToProto(reaction)
+		return req
+	})
+	call.done(err)
 }
 
-// OnPluginClusterEvent calls the OnPluginClusterEvent RPC.
-func (x *HooksClient) OnPluginClusterEvent(a0 *plugin.Context, a1 model.PluginClusterEvent) {
-	if implemented, err := x.gate.has("OnPluginClusterEvent", x.Implemented); err != nil {
-		x.report("OnPluginClusterEvent", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("OnPluginClusterEvent")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.OnPluginClusterEventRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.Ev = c.PluginClusterEventToProto(&a1)
-	if err := c.Err(); err != nil {
-		x.report("OnPluginClusterEvent", err)
-		return
-	}
-	_, err := x.client.OnPluginClusterEvent(ctx, req)
-	if err != nil {
-		x.report("OnPluginClusterEvent", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("OnPluginClusterEvent", err)
-		return
-	}
-	return
+// OnPluginClusterEvent delivers an event that another instance of this plugin, on another node
+// of a high-availability cluster, sent with PublishPluginClusterEvent.
+// Nothing is returned.
+// Minimum server version: 5.36.
+func (x *HooksClient) OnPluginClusterEvent(c *plugin.Context, ev model.PluginClusterEvent) {
+	call := x.hook("OnPluginClusterEvent", failure{}, failure{})
+	_, err := hookUnary(call, x.client.OnPluginClusterEvent, func() *pluginpb.OnPluginClusterEventRequest {
+		return &pluginpb.OnPluginClusterEventRequest{Context: call.PluginContextToProto(c), Ev: call.PluginClusterEventToProto(&ev)}
+	})
+	call.done(err)
 }
 
-// OnWebSocketConnect calls the OnWebSocketConnect RPC.
-func (x *HooksClient) OnWebSocketConnect(a0 string, a1 string) {
-	if implemented, err := x.gate.has("OnWebSocketConnect", x.Implemented); err != nil {
-		x.report("OnWebSocketConnect", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("OnWebSocketConnect")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.OnWebSocketConnectRequest{}
-	req.WebConnId = a0
-	req.UserId = a1
-	if err := c.Err(); err != nil {
-		x.report("OnWebSocketConnect", err)
-		return
-	}
-	_, err := x.client.OnWebSocketConnect(ctx, req)
-	if err != nil {
-		x.report("OnWebSocketConnect", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("OnWebSocketConnect", err)
-		return
-	}
-	return
+// OnWebSocketConnect notification that a websocket connection to the server was opened, so a
+// plugin can track which users are connected. Nothing is returned.
+// Minimum server version: 6.0.
+func (x *HooksClient) OnWebSocketConnect(webConnID string, userID string) {
+	call := x.hook("OnWebSocketConnect", failure{}, failure{})
+	_, err := hookUnary(call, x.client.OnWebSocketConnect, func() *pluginpb.OnWebSocketConnectRequest {
+		return &pluginpb.OnWebSocketConnectRequest{WebConnId: webConnID, UserId: userID}
+	})
+	call.done(err)
 }
 
-// OnWebSocketDisconnect calls the OnWebSocketDisconnect RPC.
-func (x *HooksClient) OnWebSocketDisconnect(a0 string, a1 string) {
-	if implemented, err := x.gate.has("OnWebSocketDisconnect", x.Implemented); err != nil {
-		x.report("OnWebSocketDisconnect", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("OnWebSocketDisconnect")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.OnWebSocketDisconnectRequest{}
-	req.WebConnId = a0
-	req.UserId = a1
-	if err := c.Err(); err != nil {
-		x.report("OnWebSocketDisconnect", err)
-		return
-	}
-	_, err := x.client.OnWebSocketDisconnect(ctx, req)
-	if err != nil {
-		x.report("OnWebSocketDisconnect", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("OnWebSocketDisconnect", err)
-		return
-	}
-	return
+// OnWebSocketDisconnect notification that a websocket connection to the server was closed.
+// Nothing is returned.
+// Minimum server version: 6.0.
+func (x *HooksClient) OnWebSocketDisconnect(webConnID string, userID string) {
+	call := x.hook("OnWebSocketDisconnect", failure{}, failure{})
+	_, err := hookUnary(call, x.client.OnWebSocketDisconnect, func() *pluginpb.OnWebSocketDisconnectRequest {
+		return &pluginpb.OnWebSocketDisconnectRequest{WebConnId: webConnID, UserId: userID}
+	})
+	call.done(err)
 }
 
-// WebSocketMessageHasBeenPosted calls the WebSocketMessageHasBeenPosted RPC.
-func (x *HooksClient) WebSocketMessageHasBeenPosted(a0 string, a1 string, a2 *model.WebSocketRequest) {
-	if implemented, err := x.gate.has("WebSocketMessageHasBeenPosted", x.Implemented); err != nil {
-		x.report("WebSocketMessageHasBeenPosted", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("WebSocketMessageHasBeenPosted")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.WebSocketMessageHasBeenPostedRequest{}
-	req.WebConnId = a0
-	req.UserId = a1
-	req.Req = c.WebSocketRequestToProto(a2)
-	if err := c.Err(); err != nil {
-		x.report("WebSocketMessageHasBeenPosted", err)
-		return
-	}
-	_, err := x.client.WebSocketMessageHasBeenPosted(ctx, req)
-	if err != nil {
-		x.report("WebSocketMessageHasBeenPosted", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("WebSocketMessageHasBeenPosted", err)
-		return
-	}
-	return
+// WebSocketMessageHasBeenPosted delivers a message that a client sent over its websocket connection.
+// Nothing is returned.
+// Minimum server version: 6.0.
+func (x *HooksClient) WebSocketMessageHasBeenPosted(webConnID string, userID string, req *model.WebSocketRequest) {
+	call := x.hook("WebSocketMessageHasBeenPosted", failure{}, failure{})
+	_, err := hookUnary(call, x.client.WebSocketMessageHasBeenPosted, func() *pluginpb.WebSocketMessageHasBeenPostedRequest {
+		return &pluginpb.WebSocketMessageHasBeenPostedRequest{WebConnId: webConnID, UserId: userID, Req: call.WebSocketRequestToProto(req)}
+	})
+	call.done(err)
 }
 
-// RunDataRetention calls the RunDataRetention RPC.
-func (x *HooksClient) RunDataRetention(a0 int64, a1 int64) (r0 int64, r1 error) {
-	if implemented, err := x.gate.has("RunDataRetention", x.Implemented); err != nil {
-		x.report("RunDataRetention", err)
-		r1 = bridgeError("plugin.bridge.run_data_retention.unavailable", 503, err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("RunDataRetention")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.RunDataRetentionRequest{}
-	req.NowTime = a0
-	req.BatchSize = a1
-	if err := c.Err(); err != nil {
-		x.report("RunDataRetention", err)
-		r1 = bridgeError("plugin.bridge.run_data_retention.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.RunDataRetention(ctx, req)
-	if err != nil {
-		x.report("RunDataRetention", err)
-		if isUnimplemented(err) {
-			return
-		}
-		r1 = bridgeError("plugin.bridge.run_data_retention.unavailable", 503, err)
-		return
-	}
-	t0 := resp.DeletedCount
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("RunDataRetention", err)
-		r1 = bridgeError("plugin.bridge.run_data_retention.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// RunDataRetention is fired while the data retention job runs, so the plugin can purge its own
+// data. It gets the job's reference time and batch size and returns a
+// count of the items it deleted, or an error for the job to report.
+// Minimum server version: 6.4.
+func (x *HooksClient) RunDataRetention(nowTime int64, batchSize int64) (int64, error) {
+	call := x.hook("RunDataRetention", failure{"plugin.bridge.run_data_retention.unavailable", 503}, failure{})
+	resp, err := hookUnary(call, x.client.RunDataRetention, func() *pluginpb.RunDataRetentionRequest {
+		return &pluginpb.RunDataRetentionRequest{NowTime: nowTime, BatchSize: batchSize}
+	})
+	return hookResult2(call, err, resp.GetDeletedCount(), call.ErrorFromProto(resp.GetError()), nil)
 }
 
-// OnInstall calls the OnInstall RPC.
-func (x *HooksClient) OnInstall(a0 *plugin.Context, a1 model.OnInstallEvent) (r0 error) {
-	if implemented, err := x.gate.has("OnInstall", x.Implemented); err != nil {
-		x.report("OnInstall", err)
-		r0 = bridgeError("plugin.bridge.on_install.unavailable", 503, err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("OnInstall")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.OnInstallRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.Event = c.OnInstallEventToProto(&a1)
-	if err := c.Err(); err != nil {
-		x.report("OnInstall", err)
-		r0 = bridgeError("plugin.bridge.on_install.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.OnInstall(ctx, req)
-	if err != nil {
-		x.report("OnInstall", err)
-		if isUnimplemented(err) {
-			return
-		}
-		r0 = bridgeError("plugin.bridge.on_install.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("OnInstall", err)
-		r0 = bridgeError("plugin.bridge.on_install.unavailable", 503, err)
-		return
-	}
-	return t0
+// OnInstall is fired after the plugin has been installed as part of onboarding, on
+// every such installation (not only the first). A returned error is
+// reported.
+// Minimum server version: 6.5.
+func (x *HooksClient) OnInstall(c *plugin.Context, event model.OnInstallEvent) error {
+	call := x.hook("OnInstall", failure{"plugin.bridge.on_install.unavailable", 503}, failure{})
+	resp, err := hookUnary(call, x.client.OnInstall, func() *pluginpb.OnInstallRequest {
+		req := &pluginpb.OnInstallRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.Event = call.OnInstallEventToProto(&event)
+		return req
+	})
+	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
-// OnSendDailyTelemetry calls the OnSendDailyTelemetry RPC.
+// OnSendDailyTelemetry is fired when the server sends its daily telemetry, so the plugin can send
+// its own. Nothing is passed or returned.
+// Minimum server version: 6.5.
 func (x *HooksClient) OnSendDailyTelemetry() {
-	if implemented, err := x.gate.has("OnSendDailyTelemetry", x.Implemented); err != nil {
-		x.report("OnSendDailyTelemetry", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("OnSendDailyTelemetry")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.OnSendDailyTelemetryRequest{}
-	if err := c.Err(); err != nil {
-		x.report("OnSendDailyTelemetry", err)
-		return
-	}
-	_, err := x.client.OnSendDailyTelemetry(ctx, req)
-	if err != nil {
-		x.report("OnSendDailyTelemetry", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("OnSendDailyTelemetry", err)
-		return
-	}
-	return
+	call := x.hook("OnSendDailyTelemetry", failure{}, failure{})
+	_, err := hookUnary(call, x.client.OnSendDailyTelemetry, func() *pluginpb.OnSendDailyTelemetryRequest {
+		return &pluginpb.OnSendDailyTelemetryRequest{}
+	})
+	call.done(err)
 }
 
-// OnCloudLimitsUpdated calls the OnCloudLimitsUpdated RPC.
-func (x *HooksClient) OnCloudLimitsUpdated(a0 *model.ProductLimits) {
-	if implemented, err := x.gate.has("OnCloudLimitsUpdated", x.Implemented); err != nil {
-		x.report("OnCloudLimitsUpdated", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("OnCloudLimitsUpdated")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.OnCloudLimitsUpdatedRequest{}
-	req.Limits = c.ProductLimitsToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("OnCloudLimitsUpdated", err)
-		return
-	}
-	_, err := x.client.OnCloudLimitsUpdated(ctx, req)
-	if err != nil {
-		x.report("OnCloudLimitsUpdated", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("OnCloudLimitsUpdated", err)
-		return
-	}
-	return
+// OnCloudLimitsUpdated notification that the cloud product limits changed, e.g. after a plan
+// change. Nothing is returned.
+// Minimum server version: 7.0.
+func (x *HooksClient) OnCloudLimitsUpdated(limits *model.ProductLimits) {
+	call := x.hook("OnCloudLimitsUpdated", failure{}, failure{})
+	_, err := hookUnary(call, x.client.OnCloudLimitsUpdated, func() *pluginpb.OnCloudLimitsUpdatedRequest {
+		return &pluginpb.OnCloudLimitsUpdatedRequest{Limits: call.ProductLimitsToProto(limits)}
+	})
+	call.done(err)
 }
 
-// ConfigurationWillBeSaved calls the ConfigurationWillBeSaved RPC.
-func (x *HooksClient) ConfigurationWillBeSaved(a0 *model.Config) (r0 *model.Config, r1 error) {
-	if implemented, err := x.gate.has("ConfigurationWillBeSaved", x.Implemented); err != nil {
-		x.report("ConfigurationWillBeSaved", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("ConfigurationWillBeSaved")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ConfigurationWillBeSavedRequest{}
-	req.NewCfg = c.ConfigToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("ConfigurationWillBeSaved", err)
-		return
-	}
-	resp, err := x.client.ConfigurationWillBeSaved(ctx, req)
-	if err != nil {
-		x.report("ConfigurationWillBeSaved", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	t0 := c.ConfigFromProto(resp.ReplacementConfig)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("ConfigurationWillBeSaved", err)
-		return
-	}
-	return t0, t1
+// ConfigurationWillBeSaved is fired before a new server configuration is written to its store. The
+// plugin may block the save by returning an error, or return a changed
+// configuration to be saved instead; returning neither saves the
+// configuration as proposed.
+// Minimum server version: 8.0.
+func (x *HooksClient) ConfigurationWillBeSaved(newCfg *model.Config) (*model.Config, error) {
+	call := x.hook("ConfigurationWillBeSaved", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.ConfigurationWillBeSaved, func() *pluginpb.ConfigurationWillBeSavedRequest {
+		return &pluginpb.ConfigurationWillBeSavedRequest{NewCfg: call.ConfigToProto(newCfg)}
+	})
+	return hookResult2(call, err, call.ConfigFromProto(resp.GetReplacementConfig()), call.ErrorFromProto(resp.GetError()), nil)
 }
 
-// EmailNotificationWillBeSent calls the EmailNotificationWillBeSent RPC.
-func (x *HooksClient) EmailNotificationWillBeSent(a0 *model.EmailNotification) (r0 *model.EmailNotificationContent, r1 string) {
-	if implemented, err := x.gate.has("EmailNotificationWillBeSent", x.Implemented); err != nil {
-		x.report("EmailNotificationWillBeSent", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("EmailNotificationWillBeSent")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.EmailNotificationWillBeSentRequest{}
-	req.EmailNotification = c.EmailNotificationToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("EmailNotificationWillBeSent", err)
-		return
-	}
-	resp, err := x.client.EmailNotificationWillBeSent(ctx, req)
-	if err != nil {
-		x.report("EmailNotificationWillBeSent", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	t0 := c.EmailNotificationContentFromProto(resp.ReplacementContent)
-	t1 := resp.RejectionReason
-	if err := c.Err(); err != nil {
-		x.report("EmailNotificationWillBeSent", err)
-		return
-	}
-	return t0, t1
+// EmailNotificationWillBeSent is fired before an email notification goes out to a user. The plugin may
+// block it (a reason), change its content (replacement content and no
+// reason), or leave it alone (empty results). Only the content fields can
+// be changed; identifiers and context of the notification are fixed.
+// Minimum server version: 11.00.
+func (x *HooksClient) EmailNotificationWillBeSent(emailNotification *model.EmailNotification) (*model.EmailNotificationContent, string) {
+	call := x.hook("EmailNotificationWillBeSent", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.EmailNotificationWillBeSent, func() *pluginpb.EmailNotificationWillBeSentRequest {
+		return &pluginpb.EmailNotificationWillBeSentRequest{EmailNotification: call.EmailNotificationToProto(emailNotification)}
+	})
+	return hookResult2(call, err, call.EmailNotificationContentFromProto(resp.GetReplacementContent()), resp.GetRejectionReason(), nil)
 }
 
-// NotificationWillBePushed calls the NotificationWillBePushed RPC.
-func (x *HooksClient) NotificationWillBePushed(a0 *model.PushNotification, a1 string) (r0 *model.PushNotification, r1 string) {
-	if implemented, err := x.gate.has("NotificationWillBePushed", x.Implemented); err != nil {
-		x.report("NotificationWillBePushed", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("NotificationWillBePushed")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.NotificationWillBePushedRequest{}
-	req.PushNotification = c.PushNotificationToProto(a0)
-	req.UserId = a1
-	if err := c.Err(); err != nil {
-		x.report("NotificationWillBePushed", err)
-		return
-	}
-	resp, err := x.client.NotificationWillBePushed(ctx, req)
-	if err != nil {
-		x.report("NotificationWillBePushed", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	t0 := c.PushNotificationFromProto(resp.ReplacementNotification)
-	t1 := resp.RejectionReason
-	if err := c.Err(); err != nil {
-		x.report("NotificationWillBePushed", err)
-		return
-	}
-	return t0, t1
+// NotificationWillBePushed is fired before a push notification is handed to the push proxy, including
+// notifications caused by plugins. The plugin may block it (a reason),
+// substitute a changed notification (a replacement and no reason), or
+// leave it alone (empty results).
+// Minimum server version: 9.0.
+func (x *HooksClient) NotificationWillBePushed(pushNotification *model.PushNotification, userID string) (*model.PushNotification, string) {
+	call := x.hook("NotificationWillBePushed", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.NotificationWillBePushed, func() *pluginpb.NotificationWillBePushedRequest {
+		req := &pluginpb.NotificationWillBePushedRequest{}
+		req.PushNotification = call.PushNotificationToProto(pushNotification)
+		req.UserId = userID
+		return req
+	})
+	return hookResult2(call, err, call.PushNotificationFromProto(resp.GetReplacementNotification()), resp.GetRejectionReason(), nil)
 }
 
-// UserHasBeenDeactivated calls the UserHasBeenDeactivated RPC.
-func (x *HooksClient) UserHasBeenDeactivated(a0 *plugin.Context, a1 *model.User) {
-	if implemented, err := x.gate.has("UserHasBeenDeactivated", x.Implemented); err != nil {
-		x.report("UserHasBeenDeactivated", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("UserHasBeenDeactivated")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.UserHasBeenDeactivatedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.User = c.UserToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("UserHasBeenDeactivated", err)
-		return
-	}
-	_, err := x.client.UserHasBeenDeactivated(ctx, req)
-	if err != nil {
-		x.report("UserHasBeenDeactivated", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("UserHasBeenDeactivated", err)
-		return
-	}
-	return
+// UserHasBeenDeactivated notification that a user account has been deactivated. Nothing is
+// returned.
+// Minimum server version: 9.1.
+func (x *HooksClient) UserHasBeenDeactivated(c *plugin.Context, user *model.User) {
+	call := x.hook("UserHasBeenDeactivated", failure{}, failure{})
+	_, err := hookUnary(call, x.client.UserHasBeenDeactivated, func() *pluginpb.UserHasBeenDeactivatedRequest {
+		return &pluginpb.UserHasBeenDeactivatedRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
+	})
+	call.done(err)
 }
 
-// ServeMetrics calls the ServeMetrics RPC.
-func (x *HooksClient) ServeMetrics(a0 *plugin.Context, a1 http.ResponseWriter, a2 *http.Request) {
-	if implemented, err := x.gate.has("ServeMetrics", x.Implemented); err != nil {
+// ServeMetrics is fired for requests to /plugins/{plugin id}/metrics on the server's
+// metrics listener, so the plugin can publish its own metrics. Same
+// bidirectional framing as ServeHTTP: HTTPRequest frames in, HTTPResponse
+// frames out, written to the metrics client's http.ResponseWriter.
+// Minimum server version: 9.2.
+func (x *HooksClient) ServeMetrics(c *plugin.Context, w http.ResponseWriter, r *http.Request) {
+	implemented, err := x.gate.has("ServeMetrics", x.Implemented)
+	if err != nil {
 		x.report("ServeMetrics", err)
-		httpFailure(a1, false, 502, err)
-		return
-	} else if !implemented {
-		httpError(a1, 404)
+		httpFailure(w, false, 502, err)
 		return
 	}
-	var c Converter
-	pc := c.PluginContextToProto(a0)
-	stream, err := x.client.ServeMetrics(a2.Context())
+	if !implemented {
+		httpError(w, 404)
+		return
+	}
+	var conv Converter
+	pc := conv.PluginContextToProto(c)
+	stream, err := x.client.ServeMetrics(r.Context())
 	headWritten := false
 	if err == nil {
 		sendFirst := func(f *pluginpb.HTTPRequest) error {
@@ -1485,414 +662,172 @@ func (x *HooksClient) ServeMetrics(a0 *plugin.Context, a1 http.ResponseWriter, a
 			m, err := stream.Recv()
 			return m.GetResponse(), err
 		}
-		headWritten, err = relayHTTP(a2.Context(), sendFirst, send, stream.CloseSend, recv, a1, a2)
+		headWritten, err = relayHTTP(r.Context(), sendFirst, send, stream.CloseSend, recv, w, r)
 	}
 	if err == nil {
-		err = c.Err()
+		err = conv.Err()
 	}
 	if err != nil {
 		x.report("ServeMetrics", err)
 		if isUnimplemented(err) && !headWritten {
-			httpError(a1, 404)
+			httpError(w, 404)
 			return
 		}
-		httpFailure(a1, headWritten, 502, err)
+		httpFailure(w, headWritten, 502, err)
 	}
 }
 
-// OnSharedChannelsSyncMsg calls the OnSharedChannelsSyncMsg RPC.
-func (x *HooksClient) OnSharedChannelsSyncMsg(a0 *model.SyncMsg, a1 *model.RemoteCluster) (r0 model.SyncResponse, r1 error) {
-	if implemented, err := x.gate.has("OnSharedChannelsSyncMsg", x.Implemented); err != nil {
-		x.report("OnSharedChannelsSyncMsg", err)
-		r1 = bridgeError("plugin.bridge.on_shared_channels_sync_msg.unavailable", 503, err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("OnSharedChannelsSyncMsg")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.OnSharedChannelsSyncMsgRequest{}
-	req.Msg = c.SyncMsgToProto(a0)
-	req.Rc = c.RemoteClusterToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("OnSharedChannelsSyncMsg", err)
-		r1 = bridgeError("plugin.bridge.on_shared_channels_sync_msg.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.OnSharedChannelsSyncMsg(ctx, req)
-	if err != nil {
-		x.report("OnSharedChannelsSyncMsg", err)
-		if isUnimplemented(err) {
-			return
-		}
-		r1 = bridgeError("plugin.bridge.on_shared_channels_sync_msg.unavailable", 503, err)
-		return
-	}
-	t0 := deref(c.SyncResponseFromProto(resp.Response))
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("OnSharedChannelsSyncMsg", err)
-		r1 = bridgeError("plugin.bridge.on_shared_channels_sync_msg.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// OnSharedChannelsSyncMsg delivers a batch of Shared Channels updates (posts, reactions, users,
+// statuses...) for one channel to a plugin that was invited as a remote
+// with InviteRemote. The plugin answers what it has applied; the server
+// advances its sync cursor from that answer. An error tells the server
+// that the batch was not handled.
+// Minimum server version: 9.5.
+func (x *HooksClient) OnSharedChannelsSyncMsg(msg *model.SyncMsg, rc *model.RemoteCluster) (model.SyncResponse, error) {
+	call := x.hook("OnSharedChannelsSyncMsg", failure{"plugin.bridge.on_shared_channels_sync_msg.unavailable", 503}, failure{})
+	resp, err := hookUnary(call, x.client.OnSharedChannelsSyncMsg, func() *pluginpb.OnSharedChannelsSyncMsgRequest {
+		return &pluginpb.OnSharedChannelsSyncMsgRequest{Msg: call.SyncMsgToProto(msg), Rc: call.RemoteClusterToProto(rc)}
+	})
+	return hookResult2(call, err, deref(call.SyncResponseFromProto(resp.GetResponse())), call.ErrorFromProto(resp.GetError()), nil)
 }
 
-// OnSharedChannelsPing calls the OnSharedChannelsPing RPC.
-func (x *HooksClient) OnSharedChannelsPing(a0 *model.RemoteCluster) (r0 bool) {
-	if implemented, err := x.gate.has("OnSharedChannelsPing", x.Implemented); err != nil {
-		x.report("OnSharedChannelsPing", err)
-		return
-	} else if !implemented {
-		r0 = true
-		return
-	}
-	ctx, cancel := x.callContext("OnSharedChannelsPing")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.OnSharedChannelsPingRequest{}
-	req.Rc = c.RemoteClusterToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("OnSharedChannelsPing", err)
-		return
-	}
-	resp, err := x.client.OnSharedChannelsPing(ctx, req)
-	if err != nil {
-		x.report("OnSharedChannelsPing", err)
-		if isUnimplemented(err) {
-			r0 = true
-			return
-		}
-		return
-	}
-	t0 := resp.Healthy
-	if err := c.Err(); err != nil {
-		x.report("OnSharedChannelsPing", err)
-		return
-	}
-	return t0
+// OnSharedChannelsPing health probe for a plugin that acts as a Shared Channels remote. True
+// means the plugin and its upstream service work; after repeated false
+// answers the server marks the remote offline and stops sending sync
+// messages until it recovers.
+// Minimum server version: 9.5.
+func (x *HooksClient) OnSharedChannelsPing(rc *model.RemoteCluster) bool {
+	call := x.hook("OnSharedChannelsPing", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.OnSharedChannelsPing, func() *pluginpb.OnSharedChannelsPingRequest {
+		return &pluginpb.OnSharedChannelsPingRequest{Rc: call.RemoteClusterToProto(rc)}
+	})
+	fallback := func(notImplemented bool) bool { return notImplemented }
+	return hookResult1(call, err, resp.GetHealthy(), fallback)
 }
 
-// PreferencesHaveChanged calls the PreferencesHaveChanged RPC.
-func (x *HooksClient) PreferencesHaveChanged(a0 *plugin.Context, a1 []model.Preference) {
-	if implemented, err := x.gate.has("PreferencesHaveChanged", x.Implemented); err != nil {
-		x.report("PreferencesHaveChanged", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("PreferencesHaveChanged")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.PreferencesHaveChangedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.Preferences = sliceToProto(a1, c.PreferenceToProto)
-	if err := c.Err(); err != nil {
-		x.report("PreferencesHaveChanged", err)
-		return
-	}
-	_, err := x.client.PreferencesHaveChanged(ctx, req)
-	if err != nil {
-		x.report("PreferencesHaveChanged", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	if err := c.Err(); err != nil {
-		x.report("PreferencesHaveChanged", err)
-		return
-	}
-	return
+// PreferencesHaveChanged notification that one or more preferences of a user changed, including
+// changes made by plugins. Nothing is returned.
+// Minimum server version: 9.5.
+func (x *HooksClient) PreferencesHaveChanged(c *plugin.Context, preferences []model.Preference) {
+	call := x.hook("PreferencesHaveChanged", failure{}, failure{})
+	_, err := hookUnary(call, x.client.PreferencesHaveChanged, func() *pluginpb.PreferencesHaveChangedRequest {
+		req := &pluginpb.PreferencesHaveChangedRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.Preferences = sliceToProto(preferences, call.PreferenceToProto)
+		return req
+	})
+	call.done(err)
 }
 
-// OnSharedChannelsAttachmentSyncMsg calls the OnSharedChannelsAttachmentSyncMsg RPC.
-func (x *HooksClient) OnSharedChannelsAttachmentSyncMsg(a0 *model.FileInfo, a1 *model.Post, a2 *model.RemoteCluster) (r0 error) {
-	if implemented, err := x.gate.has("OnSharedChannelsAttachmentSyncMsg", x.Implemented); err != nil {
-		x.report("OnSharedChannelsAttachmentSyncMsg", err)
-		r0 = bridgeError("plugin.bridge.on_shared_channels_attachment_sync_msg.unavailable", 503, err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("OnSharedChannelsAttachmentSyncMsg")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.OnSharedChannelsAttachmentSyncMsgRequest{}
-	req.Fi = c.FileInfoToProto(a0)
-	req.Post = c.PostToProto(a1)
-	req.Rc = c.RemoteClusterToProto(a2)
-	if err := c.Err(); err != nil {
-		x.report("OnSharedChannelsAttachmentSyncMsg", err)
-		r0 = bridgeError("plugin.bridge.on_shared_channels_attachment_sync_msg.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.OnSharedChannelsAttachmentSyncMsg(ctx, req)
-	if err != nil {
-		x.report("OnSharedChannelsAttachmentSyncMsg", err)
-		if isUnimplemented(err) {
-			return
-		}
-		r0 = bridgeError("plugin.bridge.on_shared_channels_attachment_sync_msg.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("OnSharedChannelsAttachmentSyncMsg", err)
-		r0 = bridgeError("plugin.bridge.on_shared_channels_attachment_sync_msg.unavailable", 503, err)
-		return
-	}
-	return t0
+// OnSharedChannelsAttachmentSyncMsg delivers one file attachment to synchronize to a plugin acting as a
+// Shared Channels remote. Without an error the server advances its sync
+// cursor; with one the cursor stays where it was.
+// Minimum server version: 9.5.
+func (x *HooksClient) OnSharedChannelsAttachmentSyncMsg(fi *model.FileInfo, post *model.Post, rc *model.RemoteCluster) error {
+	call := x.hook("OnSharedChannelsAttachmentSyncMsg", failure{"plugin.bridge.on_shared_channels_attachment_sync_msg.unavailable", 503}, failure{})
+	resp, err := hookUnary(call, x.client.OnSharedChannelsAttachmentSyncMsg, func() *pluginpb.OnSharedChannelsAttachmentSyncMsgRequest {
+		req := &pluginpb.OnSharedChannelsAttachmentSyncMsgRequest{}
+		req.Fi = call.FileInfoToProto(fi)
+		req.Post = call.PostToProto(post)
+		req.Rc = call.RemoteClusterToProto(rc)
+		return req
+	})
+	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
-// OnSharedChannelsProfileImageSyncMsg calls the OnSharedChannelsProfileImageSyncMsg RPC.
-func (x *HooksClient) OnSharedChannelsProfileImageSyncMsg(a0 *model.User, a1 *model.RemoteCluster) (r0 error) {
-	if implemented, err := x.gate.has("OnSharedChannelsProfileImageSyncMsg", x.Implemented); err != nil {
-		x.report("OnSharedChannelsProfileImageSyncMsg", err)
-		r0 = bridgeError("plugin.bridge.on_shared_channels_profile_image_sync_msg.unavailable", 503, err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("OnSharedChannelsProfileImageSyncMsg")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.OnSharedChannelsProfileImageSyncMsgRequest{}
-	req.User = c.UserToProto(a0)
-	req.Rc = c.RemoteClusterToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("OnSharedChannelsProfileImageSyncMsg", err)
-		r0 = bridgeError("plugin.bridge.on_shared_channels_profile_image_sync_msg.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.OnSharedChannelsProfileImageSyncMsg(ctx, req)
-	if err != nil {
-		x.report("OnSharedChannelsProfileImageSyncMsg", err)
-		if isUnimplemented(err) {
-			return
-		}
-		r0 = bridgeError("plugin.bridge.on_shared_channels_profile_image_sync_msg.unavailable", 503, err)
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("OnSharedChannelsProfileImageSyncMsg", err)
-		r0 = bridgeError("plugin.bridge.on_shared_channels_profile_image_sync_msg.unavailable", 503, err)
-		return
-	}
-	return t0
+// OnSharedChannelsProfileImageSyncMsg delivers one user whose profile image should be synchronized to a plugin
+// acting as a Shared Channels remote (the image itself can be fetched
+// through the API). Without an error the server advances its sync cursor.
+// Minimum server version: 9.5.
+func (x *HooksClient) OnSharedChannelsProfileImageSyncMsg(user *model.User, rc *model.RemoteCluster) error {
+	call := x.hook("OnSharedChannelsProfileImageSyncMsg", failure{"plugin.bridge.on_shared_channels_profile_image_sync_msg.unavailable", 503}, failure{})
+	resp, err := hookUnary(call, x.client.OnSharedChannelsProfileImageSyncMsg, func() *pluginpb.OnSharedChannelsProfileImageSyncMsgRequest {
+		return &pluginpb.OnSharedChannelsProfileImageSyncMsgRequest{User: call.UserToProto(user), Rc: call.RemoteClusterToProto(rc)}
+	})
+	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
-// GenerateSupportData calls the GenerateSupportData RPC.
-func (x *HooksClient) GenerateSupportData(a0 *plugin.Context) (r0 []*model.FileData, r1 error) {
-	if implemented, err := x.gate.has("GenerateSupportData", x.Implemented); err != nil {
-		x.report("GenerateSupportData", err)
-		r1 = bridgeError("plugin.bridge.generate_support_data.unavailable", 503, err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("GenerateSupportData")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.GenerateSupportDataRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	if err := c.Err(); err != nil {
-		x.report("GenerateSupportData", err)
-		r1 = bridgeError("plugin.bridge.generate_support_data.unavailable", 503, err)
-		return
-	}
-	resp, err := x.client.GenerateSupportData(ctx, req)
-	if err != nil {
-		x.report("GenerateSupportData", err)
-		if isUnimplemented(err) {
-			return
-		}
-		r1 = bridgeError("plugin.bridge.generate_support_data.unavailable", 503, err)
-		return
-	}
-	t0 := sliceFromProto[[]*model.FileData](resp.Files, c.FileDataFromProto)
-	t1 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("GenerateSupportData", err)
-		r1 = bridgeError("plugin.bridge.generate_support_data.unavailable", 503, err)
-		return
-	}
-	return t0, t1
+// GenerateSupportData is fired while a Support Packet is generated, when the plugin is selected
+// in the Support Packet dialog (or always, when its manifest declares no
+// "support_packet" prop). The plugin returns files to add to the packet,
+// or an error.
+// Minimum server version: 9.8.
+func (x *HooksClient) GenerateSupportData(c *plugin.Context) ([]*model.FileData, error) {
+	call := x.hook("GenerateSupportData", failure{"plugin.bridge.generate_support_data.unavailable", 503}, failure{})
+	resp, err := hookUnary(call, x.client.GenerateSupportData, func() *pluginpb.GenerateSupportDataRequest {
+		return &pluginpb.GenerateSupportDataRequest{Context: call.PluginContextToProto(c)}
+	})
+	return hookResult2(call, err, sliceFromProto[[]*model.FileData](resp.GetFiles(), call.FileDataFromProto), call.ErrorFromProto(resp.GetError()), nil)
 }
 
-// OnSAMLLogin calls the OnSAMLLogin RPC.
-func (x *HooksClient) OnSAMLLogin(a0 *plugin.Context, a1 *model.User, a2 *saml2.AssertionInfo) (r0 error) {
-	if implemented, err := x.gate.has("OnSAMLLogin", x.Implemented); err != nil {
-		x.report("OnSAMLLogin", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("OnSAMLLogin")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.OnSAMLLoginRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.User = c.UserToProto(a1)
-	req.Assertion = c.SamlAssertionInfoToProto(a2)
-	if err := c.Err(); err != nil {
-		x.report("OnSAMLLogin", err)
-		return
-	}
-	resp, err := x.client.OnSAMLLogin(ctx, req)
-	if err != nil {
-		x.report("OnSAMLLogin", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	t0 := c.ErrorFromProto(resp.Error)
-	if err := c.Err(); err != nil {
-		x.report("OnSAMLLogin", err)
-		return
-	}
-	return t0
+// OnSAMLLogin is fired after a user has successfully authenticated through SAML, with the
+// user and the parsed SAML assertion. A returned error is handed back to
+// the server's SAML login flow.
+// Minimum server version: 10.7.
+func (x *HooksClient) OnSAMLLogin(c *plugin.Context, user *model.User, assertion *saml2.AssertionInfo) error {
+	call := x.hook("OnSAMLLogin", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.OnSAMLLogin, func() *pluginpb.OnSAMLLoginRequest {
+		req := &pluginpb.OnSAMLLoginRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.User = call.UserToProto(user)
+		req.Assertion = call.SamlAssertionInfoToProto(assertion)
+		return req
+	})
+	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
-// ChannelWillBeUpdated calls the ChannelWillBeUpdated RPC.
-func (x *HooksClient) ChannelWillBeUpdated(a0 *plugin.Context, a1 *model.Channel, a2 *model.Channel) (r0 *model.Channel, r1 string) {
-	if implemented, err := x.gate.has("ChannelWillBeUpdated", x.Implemented); err != nil {
-		x.report("ChannelWillBeUpdated", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("ChannelWillBeUpdated")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ChannelWillBeUpdatedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.NewChannel = c.ChannelToProto(a1)
-	req.OldChannel = c.ChannelToProto(a2)
-	if err := c.Err(); err != nil {
-		x.report("ChannelWillBeUpdated", err)
-		return
-	}
-	resp, err := x.client.ChannelWillBeUpdated(ctx, req)
-	if err != nil {
-		x.report("ChannelWillBeUpdated", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	t0 := c.ChannelFromProto(resp.ReplacementChannel)
-	t1 := resp.RejectionReason
-	if err := c.Err(); err != nil {
-		x.report("ChannelWillBeUpdated", err)
-		return
-	}
-	return t0, t1
+// ChannelWillBeUpdated is fired before a channel update or patch is stored, whatever its origin
+// (REST, local mode, plugin API, import, bulk). The plugin may accept the
+// update as is (empty results), substitute a changed channel (a
+// replacement and no reason), or block the update (a reason).
+// Minimum server version: 11.9.
+func (x *HooksClient) ChannelWillBeUpdated(c *plugin.Context, newChannel *model.Channel, oldChannel *model.Channel) (*model.Channel, string) {
+	call := x.hook("ChannelWillBeUpdated", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.ChannelWillBeUpdated, func() *pluginpb.ChannelWillBeUpdatedRequest {
+		req := &pluginpb.ChannelWillBeUpdatedRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.NewChannel = call.ChannelToProto(newChannel)
+		req.OldChannel = call.ChannelToProto(oldChannel)
+		return req
+	})
+	return hookResult2(call, err, call.ChannelFromProto(resp.GetReplacementChannel()), resp.GetRejectionReason(), nil)
 }
 
-// ChannelWillBeRestored calls the ChannelWillBeRestored RPC.
-func (x *HooksClient) ChannelWillBeRestored(a0 *plugin.Context, a1 *model.Channel) (r0 string) {
-	if implemented, err := x.gate.has("ChannelWillBeRestored", x.Implemented); err != nil {
-		x.report("ChannelWillBeRestored", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("ChannelWillBeRestored")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ChannelWillBeRestoredRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.Channel = c.ChannelToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("ChannelWillBeRestored", err)
-		return
-	}
-	resp, err := x.client.ChannelWillBeRestored(ctx, req)
-	if err != nil {
-		x.report("ChannelWillBeRestored", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	t0 := resp.RejectionReason
-	if err := c.Err(); err != nil {
-		x.report("ChannelWillBeRestored", err)
-		return
-	}
-	return t0
+// ChannelWillBeRestored is fired before an archived channel is restored; the counterpart of
+// ChannelWillBeArchived. A non-empty reason blocks the restore; an empty
+// one lets it go ahead.
+// Minimum server version: 11.9.
+func (x *HooksClient) ChannelWillBeRestored(c *plugin.Context, channel *model.Channel) string {
+	call := x.hook("ChannelWillBeRestored", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.ChannelWillBeRestored, func() *pluginpb.ChannelWillBeRestoredRequest {
+		return &pluginpb.ChannelWillBeRestoredRequest{Context: call.PluginContextToProto(c), Channel: call.ChannelToProto(channel)}
+	})
+	return hookResult1(call, err, resp.GetRejectionReason(), nil)
 }
 
-// ScheduledPostWillBeCreated calls the ScheduledPostWillBeCreated RPC.
-func (x *HooksClient) ScheduledPostWillBeCreated(a0 *plugin.Context, a1 *model.ScheduledPost) (r0 *model.ScheduledPost, r1 string) {
-	if implemented, err := x.gate.has("ScheduledPostWillBeCreated", x.Implemented); err != nil {
-		x.report("ScheduledPostWillBeCreated", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("ScheduledPostWillBeCreated")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.ScheduledPostWillBeCreatedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.ScheduledPost = c.ScheduledPostToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("ScheduledPostWillBeCreated", err)
-		return
-	}
-	resp, err := x.client.ScheduledPostWillBeCreated(ctx, req)
-	if err != nil {
-		x.report("ScheduledPostWillBeCreated", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	t0 := c.ScheduledPostFromProto(resp.ReplacementScheduledPost)
-	t1 := resp.RejectionReason
-	if err := c.Err(); err != nil {
-		x.report("ScheduledPostWillBeCreated", err)
-		return
-	}
-	return t0, t1
+// ScheduledPostWillBeCreated is fired before a scheduled post is created or changed. The answer works as
+// for MessageWillBePosted: empty results accept, a replacement substitutes,
+// a reason rejects.
+// Minimum server version: 11.9.
+func (x *HooksClient) ScheduledPostWillBeCreated(c *plugin.Context, scheduledPost *model.ScheduledPost) (*model.ScheduledPost, string) {
+	call := x.hook("ScheduledPostWillBeCreated", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.ScheduledPostWillBeCreated, func() *pluginpb.ScheduledPostWillBeCreatedRequest {
+		req := &pluginpb.ScheduledPostWillBeCreatedRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.ScheduledPost = call.ScheduledPostToProto(scheduledPost)
+		return req
+	})
+	return hookResult2(call, err, call.ScheduledPostFromProto(resp.GetReplacementScheduledPost()), resp.GetRejectionReason(), nil)
 }
 
-// DraftWillBeUpserted calls the DraftWillBeUpserted RPC.
-func (x *HooksClient) DraftWillBeUpserted(a0 *plugin.Context, a1 *model.Draft) (r0 *model.Draft, r1 string) {
-	if implemented, err := x.gate.has("DraftWillBeUpserted", x.Implemented); err != nil {
-		x.report("DraftWillBeUpserted", err)
-		return
-	} else if !implemented {
-		return
-	}
-	ctx, cancel := x.callContext("DraftWillBeUpserted")
-	defer cancel()
-	var c Converter
-	req := &pluginpb.DraftWillBeUpsertedRequest{}
-	req.Context = c.PluginContextToProto(a0)
-	req.Draft = c.DraftToProto(a1)
-	if err := c.Err(); err != nil {
-		x.report("DraftWillBeUpserted", err)
-		return
-	}
-	resp, err := x.client.DraftWillBeUpserted(ctx, req)
-	if err != nil {
-		x.report("DraftWillBeUpserted", err)
-		if isUnimplemented(err) {
-			return
-		}
-		return
-	}
-	t0 := c.DraftFromProto(resp.ReplacementDraft)
-	t1 := resp.RejectionReason
-	if err := c.Err(); err != nil {
-		x.report("DraftWillBeUpserted", err)
-		return
-	}
-	return t0, t1
+// DraftWillBeUpserted is fired before a draft is created or changed. The answer works as for
+// MessageWillBePosted: empty results accept, a replacement substitutes, a
+// reason rejects.
+// Minimum server version: 11.9.
+func (x *HooksClient) DraftWillBeUpserted(c *plugin.Context, draft *model.Draft) (*model.Draft, string) {
+	call := x.hook("DraftWillBeUpserted", failure{}, failure{})
+	resp, err := hookUnary(call, x.client.DraftWillBeUpserted, func() *pluginpb.DraftWillBeUpsertedRequest {
+		return &pluginpb.DraftWillBeUpsertedRequest{Context: call.PluginContextToProto(c), Draft: call.DraftToProto(draft)}
+	})
+	return hookResult2(call, err, call.DraftFromProto(resp.GetReplacementDraft()), resp.GetRejectionReason(), nil)
 }

@@ -31,76 +31,52 @@ func (s *HooksServer) Register(r grpc.ServiceRegistrar) {
 	pluginpb.RegisterPluginHooksServer(r, s)
 }
 
-// OnActivate calls plugin.Hooks.OnActivate.
-func (s *HooksServer) OnActivate(ctx context.Context, req *pluginpb.OnActivateRequest) (*pluginpb.OnActivateResponse, error) {
+// OnActivate serves plugin.Hooks.OnActivate.
+func (s *HooksServer) OnActivate(_ context.Context, _ *pluginpb.OnActivateRequest) (*pluginpb.OnActivateResponse, error) {
 	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnActivate", err)
-	}
-	r0 := s.impl.OnActivate()
+	err := s.impl.OnActivate()
 	resp := &pluginpb.OnActivateResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnActivate", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// Implemented calls plugin.Hooks.Implemented.
-func (s *HooksServer) Implemented(ctx context.Context, req *pluginpb.ImplementedRequest) (*pluginpb.ImplementedResponse, error) {
+// Implemented serves plugin.Hooks.Implemented.
+func (s *HooksServer) Implemented(_ context.Context, _ *pluginpb.ImplementedRequest) (*pluginpb.ImplementedResponse, error) {
 	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("Implemented", err)
-	}
-	r0, r1 := s.impl.Implemented()
+	hooks, err := s.impl.Implemented()
 	resp := &pluginpb.ImplementedResponse{}
-	resp.Hooks = r0
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("Implemented", err)
-	}
+	resp.Hooks = hooks
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// OnDeactivate calls plugin.Hooks.OnDeactivate.
-func (s *HooksServer) OnDeactivate(ctx context.Context, req *pluginpb.OnDeactivateRequest) (*pluginpb.OnDeactivateResponse, error) {
+// OnDeactivate serves plugin.Hooks.OnDeactivate.
+func (s *HooksServer) OnDeactivate(_ context.Context, _ *pluginpb.OnDeactivateRequest) (*pluginpb.OnDeactivateResponse, error) {
 	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnDeactivate", err)
-	}
-	r0 := s.impl.OnDeactivate()
+	err := s.impl.OnDeactivate()
 	resp := &pluginpb.OnDeactivateResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnDeactivate", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// OnConfigurationChange calls plugin.Hooks.OnConfigurationChange.
-func (s *HooksServer) OnConfigurationChange(ctx context.Context, req *pluginpb.OnConfigurationChangeRequest) (*pluginpb.OnConfigurationChangeResponse, error) {
+// OnConfigurationChange serves plugin.Hooks.OnConfigurationChange.
+func (s *HooksServer) OnConfigurationChange(_ context.Context, _ *pluginpb.OnConfigurationChangeRequest) (*pluginpb.OnConfigurationChangeResponse, error) {
 	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnConfigurationChange", err)
-	}
-	r0 := s.impl.OnConfigurationChange()
+	err := s.impl.OnConfigurationChange()
 	resp := &pluginpb.OnConfigurationChangeResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnConfigurationChange", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// ServeHTTP calls plugin.Hooks.ServeHTTP.
+// ServeHTTP serves plugin.Hooks.ServeHTTP.
 func (s *HooksServer) ServeHTTP(stream grpc.BidiStreamingServer[pluginpb.ServeHTTPRequest, pluginpb.ServeHTTPResponse]) error {
 	req, err := stream.Recv()
 	if err != nil {
 		return err
 	}
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	if err := c.Err(); err != nil {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	if err := conv.Err(); err != nil {
 		return conversionStatus("ServeHTTP", err)
 	}
 	recv := func() (*pluginpb.HTTPRequest, error) {
@@ -111,617 +87,530 @@ func (s *HooksServer) ServeHTTP(stream grpc.BidiStreamingServer[pluginpb.ServeHT
 		return stream.Send(&pluginpb.ServeHTTPResponse{Response: f})
 	}
 	return serveHTTPFrames(stream.Context(), req.Request, recv, send, func(w http.ResponseWriter, r *http.Request) {
-		s.impl.ServeHTTP(a0, w, r)
+		s.impl.ServeHTTP(c, w, r)
 	})
 }
 
-// ExecuteCommand calls plugin.Hooks.ExecuteCommand.
-func (s *HooksServer) ExecuteCommand(ctx context.Context, req *pluginpb.ExecuteCommandRequest) (*pluginpb.ExecuteCommandResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.CommandArgsFromProto(req.Args)
-	if err := c.Err(); err != nil {
+// ExecuteCommand serves plugin.Hooks.ExecuteCommand.
+func (s *HooksServer) ExecuteCommand(_ context.Context, req *pluginpb.ExecuteCommandRequest) (*pluginpb.ExecuteCommandResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	args := conv.CommandArgsFromProto(req.Args)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ExecuteCommand", err)
 	}
-	r0, r1 := s.impl.ExecuteCommand(a0, a1)
+	response, appErr := s.impl.ExecuteCommand(c, args)
 	resp := &pluginpb.ExecuteCommandResponse{}
-	resp.Response = c.CommandResponseToProto(r0)
-	resp.Error = c.AppErrorToProto(r1)
-	if err := c.Err(); err != nil {
+	resp.Response = conv.CommandResponseToProto(response)
+	resp.Error = conv.AppErrorToProto(appErr)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ExecuteCommand", err)
 	}
 	return resp, nil
 }
 
-// UserHasBeenCreated calls plugin.Hooks.UserHasBeenCreated.
-func (s *HooksServer) UserHasBeenCreated(ctx context.Context, req *pluginpb.UserHasBeenCreatedRequest) (*pluginpb.UserHasBeenCreatedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.UserFromProto(req.User)
-	if err := c.Err(); err != nil {
+// UserHasBeenCreated serves plugin.Hooks.UserHasBeenCreated.
+func (s *HooksServer) UserHasBeenCreated(_ context.Context, req *pluginpb.UserHasBeenCreatedRequest) (*pluginpb.UserHasBeenCreatedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	user := conv.UserFromProto(req.User)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("UserHasBeenCreated", err)
 	}
-	s.impl.UserHasBeenCreated(a0, a1)
+	s.impl.UserHasBeenCreated(c, user)
 	resp := &pluginpb.UserHasBeenCreatedResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UserHasBeenCreated", err)
-	}
 	return resp, nil
 }
 
-// UserWillLogIn calls plugin.Hooks.UserWillLogIn.
-func (s *HooksServer) UserWillLogIn(ctx context.Context, req *pluginpb.UserWillLogInRequest) (*pluginpb.UserWillLogInResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.UserFromProto(req.User)
-	if err := c.Err(); err != nil {
+// UserWillLogIn serves plugin.Hooks.UserWillLogIn.
+func (s *HooksServer) UserWillLogIn(_ context.Context, req *pluginpb.UserWillLogInRequest) (*pluginpb.UserWillLogInResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	user := conv.UserFromProto(req.User)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("UserWillLogIn", err)
 	}
-	r0 := s.impl.UserWillLogIn(a0, a1)
+	rejectionReason := s.impl.UserWillLogIn(c, user)
 	resp := &pluginpb.UserWillLogInResponse{}
-	resp.RejectionReason = r0
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UserWillLogIn", err)
-	}
+	resp.RejectionReason = rejectionReason
 	return resp, nil
 }
 
-// UserHasLoggedIn calls plugin.Hooks.UserHasLoggedIn.
-func (s *HooksServer) UserHasLoggedIn(ctx context.Context, req *pluginpb.UserHasLoggedInRequest) (*pluginpb.UserHasLoggedInResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.UserFromProto(req.User)
-	if err := c.Err(); err != nil {
+// UserHasLoggedIn serves plugin.Hooks.UserHasLoggedIn.
+func (s *HooksServer) UserHasLoggedIn(_ context.Context, req *pluginpb.UserHasLoggedInRequest) (*pluginpb.UserHasLoggedInResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	user := conv.UserFromProto(req.User)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("UserHasLoggedIn", err)
 	}
-	s.impl.UserHasLoggedIn(a0, a1)
+	s.impl.UserHasLoggedIn(c, user)
 	resp := &pluginpb.UserHasLoggedInResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UserHasLoggedIn", err)
-	}
 	return resp, nil
 }
 
-// MessageWillBePosted calls plugin.Hooks.MessageWillBePosted.
-func (s *HooksServer) MessageWillBePosted(ctx context.Context, req *pluginpb.MessageWillBePostedRequest) (*pluginpb.MessageWillBePostedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.PostFromProto(req.Post)
-	if err := c.Err(); err != nil {
+// MessageWillBePosted serves plugin.Hooks.MessageWillBePosted.
+func (s *HooksServer) MessageWillBePosted(_ context.Context, req *pluginpb.MessageWillBePostedRequest) (*pluginpb.MessageWillBePostedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	post := conv.PostFromProto(req.Post)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessageWillBePosted", err)
 	}
-	r0, r1 := s.impl.MessageWillBePosted(a0, a1)
+	replacementPost, rejectionReason := s.impl.MessageWillBePosted(c, post)
 	resp := &pluginpb.MessageWillBePostedResponse{}
-	resp.ReplacementPost = c.PostToProto(r0)
-	resp.RejectionReason = r1
-	if err := c.Err(); err != nil {
+	resp.ReplacementPost = conv.PostToProto(replacementPost)
+	resp.RejectionReason = rejectionReason
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessageWillBePosted", err)
 	}
 	return resp, nil
 }
 
-// MessageWillBeUpdated calls plugin.Hooks.MessageWillBeUpdated.
-func (s *HooksServer) MessageWillBeUpdated(ctx context.Context, req *pluginpb.MessageWillBeUpdatedRequest) (*pluginpb.MessageWillBeUpdatedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.PostFromProto(req.NewPost)
-	a2 := c.PostFromProto(req.OldPost)
-	if err := c.Err(); err != nil {
+// MessageWillBeUpdated serves plugin.Hooks.MessageWillBeUpdated.
+func (s *HooksServer) MessageWillBeUpdated(_ context.Context, req *pluginpb.MessageWillBeUpdatedRequest) (*pluginpb.MessageWillBeUpdatedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	newPost := conv.PostFromProto(req.NewPost)
+	oldPost := conv.PostFromProto(req.OldPost)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessageWillBeUpdated", err)
 	}
-	r0, r1 := s.impl.MessageWillBeUpdated(a0, a1, a2)
+	replacementPost, rejectionReason := s.impl.MessageWillBeUpdated(c, newPost, oldPost)
 	resp := &pluginpb.MessageWillBeUpdatedResponse{}
-	resp.ReplacementPost = c.PostToProto(r0)
-	resp.RejectionReason = r1
-	if err := c.Err(); err != nil {
+	resp.ReplacementPost = conv.PostToProto(replacementPost)
+	resp.RejectionReason = rejectionReason
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessageWillBeUpdated", err)
 	}
 	return resp, nil
 }
 
-// MessageHasBeenPosted calls plugin.Hooks.MessageHasBeenPosted.
-func (s *HooksServer) MessageHasBeenPosted(ctx context.Context, req *pluginpb.MessageHasBeenPostedRequest) (*pluginpb.MessageHasBeenPostedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.PostFromProto(req.Post)
-	if err := c.Err(); err != nil {
+// MessageHasBeenPosted serves plugin.Hooks.MessageHasBeenPosted.
+func (s *HooksServer) MessageHasBeenPosted(_ context.Context, req *pluginpb.MessageHasBeenPostedRequest) (*pluginpb.MessageHasBeenPostedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	post := conv.PostFromProto(req.Post)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessageHasBeenPosted", err)
 	}
-	s.impl.MessageHasBeenPosted(a0, a1)
+	s.impl.MessageHasBeenPosted(c, post)
 	resp := &pluginpb.MessageHasBeenPostedResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("MessageHasBeenPosted", err)
-	}
 	return resp, nil
 }
 
-// MessageHasBeenUpdated calls plugin.Hooks.MessageHasBeenUpdated.
-func (s *HooksServer) MessageHasBeenUpdated(ctx context.Context, req *pluginpb.MessageHasBeenUpdatedRequest) (*pluginpb.MessageHasBeenUpdatedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.PostFromProto(req.NewPost)
-	a2 := c.PostFromProto(req.OldPost)
-	if err := c.Err(); err != nil {
+// MessageHasBeenUpdated serves plugin.Hooks.MessageHasBeenUpdated.
+func (s *HooksServer) MessageHasBeenUpdated(_ context.Context, req *pluginpb.MessageHasBeenUpdatedRequest) (*pluginpb.MessageHasBeenUpdatedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	newPost := conv.PostFromProto(req.NewPost)
+	oldPost := conv.PostFromProto(req.OldPost)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessageHasBeenUpdated", err)
 	}
-	s.impl.MessageHasBeenUpdated(a0, a1, a2)
+	s.impl.MessageHasBeenUpdated(c, newPost, oldPost)
 	resp := &pluginpb.MessageHasBeenUpdatedResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("MessageHasBeenUpdated", err)
-	}
 	return resp, nil
 }
 
-// MessagesWillBeConsumed calls plugin.Hooks.MessagesWillBeConsumed.
-func (s *HooksServer) MessagesWillBeConsumed(ctx context.Context, req *pluginpb.MessagesWillBeConsumedRequest) (*pluginpb.MessagesWillBeConsumedResponse, error) {
+// MessagesWillBeConsumed serves plugin.Hooks.MessagesWillBeConsumed.
+func (s *HooksServer) MessagesWillBeConsumed(_ context.Context, req *pluginpb.MessagesWillBeConsumedRequest) (*pluginpb.MessagesWillBeConsumedResponse, error) {
 	var c Converter
-	a0 := sliceFromProto[[]*model.Post](req.Posts, c.PostFromProto)
+	posts := sliceFromProto[[]*model.Post](req.Posts, c.PostFromProto)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("MessagesWillBeConsumed", err)
 	}
-	r0 := s.impl.MessagesWillBeConsumed(a0)
+	posts2 := s.impl.MessagesWillBeConsumed(posts)
 	resp := &pluginpb.MessagesWillBeConsumedResponse{}
-	resp.Posts = sliceToProto(r0, c.PostToProto)
+	resp.Posts = sliceToProto(posts2, c.PostToProto)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("MessagesWillBeConsumed", err)
 	}
 	return resp, nil
 }
 
-// MessagesWillBeConsumedWithContext calls plugin.Hooks.MessagesWillBeConsumedWithContext.
-func (s *HooksServer) MessagesWillBeConsumedWithContext(ctx context.Context, req *pluginpb.MessagesWillBeConsumedWithContextRequest) (*pluginpb.MessagesWillBeConsumedWithContextResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := sliceFromProto[[]*model.Post](req.Posts, c.PostFromProto)
-	if err := c.Err(); err != nil {
+// MessagesWillBeConsumedWithContext serves plugin.Hooks.MessagesWillBeConsumedWithContext.
+func (s *HooksServer) MessagesWillBeConsumedWithContext(_ context.Context, req *pluginpb.MessagesWillBeConsumedWithContextRequest) (*pluginpb.MessagesWillBeConsumedWithContextResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	posts := sliceFromProto[[]*model.Post](req.Posts, conv.PostFromProto)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessagesWillBeConsumedWithContext", err)
 	}
-	r0 := s.impl.MessagesWillBeConsumedWithContext(a0, a1)
+	posts2 := s.impl.MessagesWillBeConsumedWithContext(c, posts)
 	resp := &pluginpb.MessagesWillBeConsumedWithContextResponse{}
-	resp.Posts = sliceToProto(r0, c.PostToProto)
-	if err := c.Err(); err != nil {
+	resp.Posts = sliceToProto(posts2, conv.PostToProto)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessagesWillBeConsumedWithContext", err)
 	}
 	return resp, nil
 }
 
-// MessageHasBeenDeleted calls plugin.Hooks.MessageHasBeenDeleted.
-func (s *HooksServer) MessageHasBeenDeleted(ctx context.Context, req *pluginpb.MessageHasBeenDeletedRequest) (*pluginpb.MessageHasBeenDeletedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.PostFromProto(req.Post)
-	if err := c.Err(); err != nil {
+// MessageHasBeenDeleted serves plugin.Hooks.MessageHasBeenDeleted.
+func (s *HooksServer) MessageHasBeenDeleted(_ context.Context, req *pluginpb.MessageHasBeenDeletedRequest) (*pluginpb.MessageHasBeenDeletedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	post := conv.PostFromProto(req.Post)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("MessageHasBeenDeleted", err)
 	}
-	s.impl.MessageHasBeenDeleted(a0, a1)
+	s.impl.MessageHasBeenDeleted(c, post)
 	resp := &pluginpb.MessageHasBeenDeletedResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("MessageHasBeenDeleted", err)
-	}
 	return resp, nil
 }
 
-// ChannelHasBeenCreated calls plugin.Hooks.ChannelHasBeenCreated.
-func (s *HooksServer) ChannelHasBeenCreated(ctx context.Context, req *pluginpb.ChannelHasBeenCreatedRequest) (*pluginpb.ChannelHasBeenCreatedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.ChannelFromProto(req.Channel)
-	if err := c.Err(); err != nil {
+// ChannelHasBeenCreated serves plugin.Hooks.ChannelHasBeenCreated.
+func (s *HooksServer) ChannelHasBeenCreated(_ context.Context, req *pluginpb.ChannelHasBeenCreatedRequest) (*pluginpb.ChannelHasBeenCreatedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	channel := conv.ChannelFromProto(req.Channel)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ChannelHasBeenCreated", err)
 	}
-	s.impl.ChannelHasBeenCreated(a0, a1)
+	s.impl.ChannelHasBeenCreated(c, channel)
 	resp := &pluginpb.ChannelHasBeenCreatedResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ChannelHasBeenCreated", err)
-	}
 	return resp, nil
 }
 
-// ChannelWillBeArchived calls plugin.Hooks.ChannelWillBeArchived.
-func (s *HooksServer) ChannelWillBeArchived(ctx context.Context, req *pluginpb.ChannelWillBeArchivedRequest) (*pluginpb.ChannelWillBeArchivedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.ChannelFromProto(req.Channel)
-	if err := c.Err(); err != nil {
+// ChannelWillBeArchived serves plugin.Hooks.ChannelWillBeArchived.
+func (s *HooksServer) ChannelWillBeArchived(_ context.Context, req *pluginpb.ChannelWillBeArchivedRequest) (*pluginpb.ChannelWillBeArchivedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	channel := conv.ChannelFromProto(req.Channel)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ChannelWillBeArchived", err)
 	}
-	r0 := s.impl.ChannelWillBeArchived(a0, a1)
+	rejectionReason := s.impl.ChannelWillBeArchived(c, channel)
 	resp := &pluginpb.ChannelWillBeArchivedResponse{}
-	resp.RejectionReason = r0
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ChannelWillBeArchived", err)
-	}
+	resp.RejectionReason = rejectionReason
 	return resp, nil
 }
 
-// ChannelMemberWillBeAdded calls plugin.Hooks.ChannelMemberWillBeAdded.
-func (s *HooksServer) ChannelMemberWillBeAdded(ctx context.Context, req *pluginpb.ChannelMemberWillBeAddedRequest) (*pluginpb.ChannelMemberWillBeAddedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.ChannelMemberFromProto(req.ChannelMember)
-	if err := c.Err(); err != nil {
+// ChannelMemberWillBeAdded serves plugin.Hooks.ChannelMemberWillBeAdded.
+func (s *HooksServer) ChannelMemberWillBeAdded(_ context.Context, req *pluginpb.ChannelMemberWillBeAddedRequest) (*pluginpb.ChannelMemberWillBeAddedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	channelMember := conv.ChannelMemberFromProto(req.ChannelMember)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ChannelMemberWillBeAdded", err)
 	}
-	r0, r1 := s.impl.ChannelMemberWillBeAdded(a0, a1)
+	replacementMember, rejectionReason := s.impl.ChannelMemberWillBeAdded(c, channelMember)
 	resp := &pluginpb.ChannelMemberWillBeAddedResponse{}
-	resp.ReplacementMember = c.ChannelMemberToProto(r0)
-	resp.RejectionReason = r1
-	if err := c.Err(); err != nil {
+	resp.ReplacementMember = conv.ChannelMemberToProto(replacementMember)
+	resp.RejectionReason = rejectionReason
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ChannelMemberWillBeAdded", err)
 	}
 	return resp, nil
 }
 
-// UserHasJoinedChannel calls plugin.Hooks.UserHasJoinedChannel.
-func (s *HooksServer) UserHasJoinedChannel(ctx context.Context, req *pluginpb.UserHasJoinedChannelRequest) (*pluginpb.UserHasJoinedChannelResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.ChannelMemberFromProto(req.ChannelMember)
-	a2 := c.UserFromProto(req.Actor)
-	if err := c.Err(); err != nil {
+// UserHasJoinedChannel serves plugin.Hooks.UserHasJoinedChannel.
+func (s *HooksServer) UserHasJoinedChannel(_ context.Context, req *pluginpb.UserHasJoinedChannelRequest) (*pluginpb.UserHasJoinedChannelResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	channelMember := conv.ChannelMemberFromProto(req.ChannelMember)
+	actor := conv.UserFromProto(req.Actor)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("UserHasJoinedChannel", err)
 	}
-	s.impl.UserHasJoinedChannel(a0, a1, a2)
+	s.impl.UserHasJoinedChannel(c, channelMember, actor)
 	resp := &pluginpb.UserHasJoinedChannelResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UserHasJoinedChannel", err)
-	}
 	return resp, nil
 }
 
-// UserHasLeftChannel calls plugin.Hooks.UserHasLeftChannel.
-func (s *HooksServer) UserHasLeftChannel(ctx context.Context, req *pluginpb.UserHasLeftChannelRequest) (*pluginpb.UserHasLeftChannelResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.ChannelMemberFromProto(req.ChannelMember)
-	a2 := c.UserFromProto(req.Actor)
-	if err := c.Err(); err != nil {
+// UserHasLeftChannel serves plugin.Hooks.UserHasLeftChannel.
+func (s *HooksServer) UserHasLeftChannel(_ context.Context, req *pluginpb.UserHasLeftChannelRequest) (*pluginpb.UserHasLeftChannelResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	channelMember := conv.ChannelMemberFromProto(req.ChannelMember)
+	actor := conv.UserFromProto(req.Actor)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("UserHasLeftChannel", err)
 	}
-	s.impl.UserHasLeftChannel(a0, a1, a2)
+	s.impl.UserHasLeftChannel(c, channelMember, actor)
 	resp := &pluginpb.UserHasLeftChannelResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UserHasLeftChannel", err)
-	}
 	return resp, nil
 }
 
-// TeamMemberWillBeAdded calls plugin.Hooks.TeamMemberWillBeAdded.
-func (s *HooksServer) TeamMemberWillBeAdded(ctx context.Context, req *pluginpb.TeamMemberWillBeAddedRequest) (*pluginpb.TeamMemberWillBeAddedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.TeamMemberFromProto(req.TeamMember)
-	if err := c.Err(); err != nil {
+// TeamMemberWillBeAdded serves plugin.Hooks.TeamMemberWillBeAdded.
+func (s *HooksServer) TeamMemberWillBeAdded(_ context.Context, req *pluginpb.TeamMemberWillBeAddedRequest) (*pluginpb.TeamMemberWillBeAddedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	teamMember := conv.TeamMemberFromProto(req.TeamMember)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("TeamMemberWillBeAdded", err)
 	}
-	r0, r1 := s.impl.TeamMemberWillBeAdded(a0, a1)
+	replacementMember, rejectionReason := s.impl.TeamMemberWillBeAdded(c, teamMember)
 	resp := &pluginpb.TeamMemberWillBeAddedResponse{}
-	resp.ReplacementMember = c.TeamMemberToProto(r0)
-	resp.RejectionReason = r1
-	if err := c.Err(); err != nil {
+	resp.ReplacementMember = conv.TeamMemberToProto(replacementMember)
+	resp.RejectionReason = rejectionReason
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("TeamMemberWillBeAdded", err)
 	}
 	return resp, nil
 }
 
-// UserHasJoinedTeam calls plugin.Hooks.UserHasJoinedTeam.
-func (s *HooksServer) UserHasJoinedTeam(ctx context.Context, req *pluginpb.UserHasJoinedTeamRequest) (*pluginpb.UserHasJoinedTeamResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.TeamMemberFromProto(req.TeamMember)
-	a2 := c.UserFromProto(req.Actor)
-	if err := c.Err(); err != nil {
+// UserHasJoinedTeam serves plugin.Hooks.UserHasJoinedTeam.
+func (s *HooksServer) UserHasJoinedTeam(_ context.Context, req *pluginpb.UserHasJoinedTeamRequest) (*pluginpb.UserHasJoinedTeamResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	teamMember := conv.TeamMemberFromProto(req.TeamMember)
+	actor := conv.UserFromProto(req.Actor)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("UserHasJoinedTeam", err)
 	}
-	s.impl.UserHasJoinedTeam(a0, a1, a2)
+	s.impl.UserHasJoinedTeam(c, teamMember, actor)
 	resp := &pluginpb.UserHasJoinedTeamResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UserHasJoinedTeam", err)
-	}
 	return resp, nil
 }
 
-// UserHasLeftTeam calls plugin.Hooks.UserHasLeftTeam.
-func (s *HooksServer) UserHasLeftTeam(ctx context.Context, req *pluginpb.UserHasLeftTeamRequest) (*pluginpb.UserHasLeftTeamResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.TeamMemberFromProto(req.TeamMember)
-	a2 := c.UserFromProto(req.Actor)
-	if err := c.Err(); err != nil {
+// UserHasLeftTeam serves plugin.Hooks.UserHasLeftTeam.
+func (s *HooksServer) UserHasLeftTeam(_ context.Context, req *pluginpb.UserHasLeftTeamRequest) (*pluginpb.UserHasLeftTeamResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	teamMember := conv.TeamMemberFromProto(req.TeamMember)
+	actor := conv.UserFromProto(req.Actor)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("UserHasLeftTeam", err)
 	}
-	s.impl.UserHasLeftTeam(a0, a1, a2)
+	s.impl.UserHasLeftTeam(c, teamMember, actor)
 	resp := &pluginpb.UserHasLeftTeamResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UserHasLeftTeam", err)
-	}
 	return resp, nil
 }
 
-// FileWillBeUploaded calls plugin.Hooks.FileWillBeUploaded.
+// FileWillBeUploaded serves plugin.Hooks.FileWillBeUploaded.
 func (s *HooksServer) FileWillBeUploaded(stream grpc.BidiStreamingServer[pluginpb.FileWillBeUploadedRequest, pluginpb.FileWillBeUploadedResponse]) error {
 	req, err := stream.Recv()
 	if err != nil {
 		return err
 	}
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.FileInfoFromProto(req.Info)
-	a2 := recvChunks(req.File, stream.Recv, func(m *pluginpb.FileWillBeUploadedRequest) []byte { return m.File })
-	a3 := newChunkWriter(func(b []byte) error { return stream.Send(&pluginpb.FileWillBeUploadedResponse{Output: b}) })
-	if err := c.Err(); err != nil {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	info := conv.FileInfoFromProto(req.Info)
+	file := recvChunks(req.File, stream.Recv, func(m *pluginpb.FileWillBeUploadedRequest) []byte { return m.File })
+	output := newChunkWriter(func(b []byte) error { return stream.Send(&pluginpb.FileWillBeUploadedResponse{Output: b}) })
+	if err := conv.Err(); err != nil {
 		return conversionStatus("FileWillBeUploaded", err)
 	}
-	r0, r1 := s.impl.FileWillBeUploaded(a0, a1, a2, a3)
-	if err := a3.Flush(); err != nil {
+	replacementInfo, rejectionReason := s.impl.FileWillBeUploaded(c, info, file, output)
+	if err := output.Flush(); err != nil {
 		return err
 	}
 	resp := &pluginpb.FileWillBeUploadedResponse{}
-	resp.ReplacementInfo = c.FileInfoToProto(r0)
-	resp.RejectionReason = r1
-	if err := c.Err(); err != nil {
+	resp.ReplacementInfo = conv.FileInfoToProto(replacementInfo)
+	resp.RejectionReason = rejectionReason
+	if err := conv.Err(); err != nil {
 		return conversionStatus("FileWillBeUploaded", err)
 	}
 	return stream.Send(resp)
 }
 
-// FileWillBeDownloaded calls plugin.Hooks.FileWillBeDownloaded.
-func (s *HooksServer) FileWillBeDownloaded(ctx context.Context, req *pluginpb.FileWillBeDownloadedRequest) (*pluginpb.FileWillBeDownloadedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.FileInfoFromProto(req.FileInfo)
-	a2 := req.UserId
-	a3 := model.FileDownloadType(req.DownloadType)
-	if err := c.Err(); err != nil {
+// FileWillBeDownloaded serves plugin.Hooks.FileWillBeDownloaded.
+func (s *HooksServer) FileWillBeDownloaded(_ context.Context, req *pluginpb.FileWillBeDownloadedRequest) (*pluginpb.FileWillBeDownloadedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	fileInfo := conv.FileInfoFromProto(req.FileInfo)
+	userID := req.UserId
+	downloadType := model.FileDownloadType(req.DownloadType)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("FileWillBeDownloaded", err)
 	}
-	r0 := s.impl.FileWillBeDownloaded(a0, a1, a2, a3)
+	rejectionReason := s.impl.FileWillBeDownloaded(c, fileInfo, userID, downloadType)
 	resp := &pluginpb.FileWillBeDownloadedResponse{}
-	resp.RejectionReason = r0
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("FileWillBeDownloaded", err)
-	}
+	resp.RejectionReason = rejectionReason
 	return resp, nil
 }
 
-// ReactionHasBeenAdded calls plugin.Hooks.ReactionHasBeenAdded.
-func (s *HooksServer) ReactionHasBeenAdded(ctx context.Context, req *pluginpb.ReactionHasBeenAddedRequest) (*pluginpb.ReactionHasBeenAddedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.ReactionFromProto(req.Reaction)
-	if err := c.Err(); err != nil {
+// ReactionHasBeenAdded serves plugin.Hooks.ReactionHasBeenAdded.
+func (s *HooksServer) ReactionHasBeenAdded(_ context.Context, req *pluginpb.ReactionHasBeenAddedRequest) (*pluginpb.ReactionHasBeenAddedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	reaction := conv.ReactionFromProto(req.Reaction)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ReactionHasBeenAdded", err)
 	}
-	s.impl.ReactionHasBeenAdded(a0, a1)
+	s.impl.ReactionHasBeenAdded(c, reaction)
 	resp := &pluginpb.ReactionHasBeenAddedResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ReactionHasBeenAdded", err)
-	}
 	return resp, nil
 }
 
-// ReactionHasBeenRemoved calls plugin.Hooks.ReactionHasBeenRemoved.
-func (s *HooksServer) ReactionHasBeenRemoved(ctx context.Context, req *pluginpb.ReactionHasBeenRemovedRequest) (*pluginpb.ReactionHasBeenRemovedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.ReactionFromProto(req.Reaction)
-	if err := c.Err(); err != nil {
+// ReactionHasBeenRemoved serves plugin.Hooks.ReactionHasBeenRemoved.
+func (s *HooksServer) ReactionHasBeenRemoved(_ context.Context, req *pluginpb.ReactionHasBeenRemovedRequest) (*pluginpb.ReactionHasBeenRemovedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	reaction := conv.ReactionFromProto(req.Reaction)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ReactionHasBeenRemoved", err)
 	}
-	s.impl.ReactionHasBeenRemoved(a0, a1)
+	s.impl.ReactionHasBeenRemoved(c, reaction)
 	resp := &pluginpb.ReactionHasBeenRemovedResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ReactionHasBeenRemoved", err)
-	}
 	return resp, nil
 }
 
-// OnPluginClusterEvent calls plugin.Hooks.OnPluginClusterEvent.
-func (s *HooksServer) OnPluginClusterEvent(ctx context.Context, req *pluginpb.OnPluginClusterEventRequest) (*pluginpb.OnPluginClusterEventResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := deref(c.PluginClusterEventFromProto(req.Ev))
-	if err := c.Err(); err != nil {
+// OnPluginClusterEvent serves plugin.Hooks.OnPluginClusterEvent.
+func (s *HooksServer) OnPluginClusterEvent(_ context.Context, req *pluginpb.OnPluginClusterEventRequest) (*pluginpb.OnPluginClusterEventResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	ev := deref(conv.PluginClusterEventFromProto(req.Ev))
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("OnPluginClusterEvent", err)
 	}
-	s.impl.OnPluginClusterEvent(a0, a1)
+	s.impl.OnPluginClusterEvent(c, ev)
 	resp := &pluginpb.OnPluginClusterEventResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnPluginClusterEvent", err)
-	}
 	return resp, nil
 }
 
-// OnWebSocketConnect calls plugin.Hooks.OnWebSocketConnect.
-func (s *HooksServer) OnWebSocketConnect(ctx context.Context, req *pluginpb.OnWebSocketConnectRequest) (*pluginpb.OnWebSocketConnectResponse, error) {
-	var c Converter
-	a0 := req.WebConnId
-	a1 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnWebSocketConnect", err)
-	}
-	s.impl.OnWebSocketConnect(a0, a1)
+// OnWebSocketConnect serves plugin.Hooks.OnWebSocketConnect.
+func (s *HooksServer) OnWebSocketConnect(_ context.Context, req *pluginpb.OnWebSocketConnectRequest) (*pluginpb.OnWebSocketConnectResponse, error) {
+	webConnID := req.WebConnId
+	userID := req.UserId
+	s.impl.OnWebSocketConnect(webConnID, userID)
 	resp := &pluginpb.OnWebSocketConnectResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnWebSocketConnect", err)
-	}
 	return resp, nil
 }
 
-// OnWebSocketDisconnect calls plugin.Hooks.OnWebSocketDisconnect.
-func (s *HooksServer) OnWebSocketDisconnect(ctx context.Context, req *pluginpb.OnWebSocketDisconnectRequest) (*pluginpb.OnWebSocketDisconnectResponse, error) {
-	var c Converter
-	a0 := req.WebConnId
-	a1 := req.UserId
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnWebSocketDisconnect", err)
-	}
-	s.impl.OnWebSocketDisconnect(a0, a1)
+// OnWebSocketDisconnect serves plugin.Hooks.OnWebSocketDisconnect.
+func (s *HooksServer) OnWebSocketDisconnect(_ context.Context, req *pluginpb.OnWebSocketDisconnectRequest) (*pluginpb.OnWebSocketDisconnectResponse, error) {
+	webConnID := req.WebConnId
+	userID := req.UserId
+	s.impl.OnWebSocketDisconnect(webConnID, userID)
 	resp := &pluginpb.OnWebSocketDisconnectResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnWebSocketDisconnect", err)
-	}
 	return resp, nil
 }
 
-// WebSocketMessageHasBeenPosted calls plugin.Hooks.WebSocketMessageHasBeenPosted.
-func (s *HooksServer) WebSocketMessageHasBeenPosted(ctx context.Context, req *pluginpb.WebSocketMessageHasBeenPostedRequest) (*pluginpb.WebSocketMessageHasBeenPostedResponse, error) {
+// WebSocketMessageHasBeenPosted serves plugin.Hooks.WebSocketMessageHasBeenPosted.
+func (s *HooksServer) WebSocketMessageHasBeenPosted(_ context.Context, req2 *pluginpb.WebSocketMessageHasBeenPostedRequest) (*pluginpb.WebSocketMessageHasBeenPostedResponse, error) {
 	var c Converter
-	a0 := req.WebConnId
-	a1 := req.UserId
-	a2 := c.WebSocketRequestFromProto(req.Req)
+	webConnID := req2.WebConnId
+	userID := req2.UserId
+	req := c.WebSocketRequestFromProto(req2.Req)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("WebSocketMessageHasBeenPosted", err)
 	}
-	s.impl.WebSocketMessageHasBeenPosted(a0, a1, a2)
+	s.impl.WebSocketMessageHasBeenPosted(webConnID, userID, req)
 	resp := &pluginpb.WebSocketMessageHasBeenPostedResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("WebSocketMessageHasBeenPosted", err)
-	}
 	return resp, nil
 }
 
-// RunDataRetention calls plugin.Hooks.RunDataRetention.
-func (s *HooksServer) RunDataRetention(ctx context.Context, req *pluginpb.RunDataRetentionRequest) (*pluginpb.RunDataRetentionResponse, error) {
+// RunDataRetention serves plugin.Hooks.RunDataRetention.
+func (s *HooksServer) RunDataRetention(_ context.Context, req *pluginpb.RunDataRetentionRequest) (*pluginpb.RunDataRetentionResponse, error) {
 	var c Converter
-	a0 := req.NowTime
-	a1 := req.BatchSize
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RunDataRetention", err)
-	}
-	r0, r1 := s.impl.RunDataRetention(a0, a1)
+	nowTime := req.NowTime
+	batchSize := req.BatchSize
+	deletedCount, err := s.impl.RunDataRetention(nowTime, batchSize)
 	resp := &pluginpb.RunDataRetentionResponse{}
-	resp.DeletedCount = r0
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("RunDataRetention", err)
-	}
+	resp.DeletedCount = deletedCount
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// OnInstall calls plugin.Hooks.OnInstall.
-func (s *HooksServer) OnInstall(ctx context.Context, req *pluginpb.OnInstallRequest) (*pluginpb.OnInstallResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := deref(c.OnInstallEventFromProto(req.Event))
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnInstall", err)
+// OnInstall serves plugin.Hooks.OnInstall.
+func (s *HooksServer) OnInstall(_ context.Context, req *pluginpb.OnInstallRequest) (*pluginpb.OnInstallResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	event := deref(conv.OnInstallEventFromProto(req.Event))
+	if convErr := conv.Err(); convErr != nil {
+		return nil, conversionStatus("OnInstall", convErr)
 	}
-	r0 := s.impl.OnInstall(a0, a1)
+	err := s.impl.OnInstall(c, event)
 	resp := &pluginpb.OnInstallResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnInstall", err)
-	}
+	resp.Error = conv.ErrorToProto(err)
 	return resp, nil
 }
 
-// OnSendDailyTelemetry calls plugin.Hooks.OnSendDailyTelemetry.
-func (s *HooksServer) OnSendDailyTelemetry(ctx context.Context, req *pluginpb.OnSendDailyTelemetryRequest) (*pluginpb.OnSendDailyTelemetryResponse, error) {
-	var c Converter
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnSendDailyTelemetry", err)
-	}
+// OnSendDailyTelemetry serves plugin.Hooks.OnSendDailyTelemetry.
+func (s *HooksServer) OnSendDailyTelemetry(_ context.Context, _ *pluginpb.OnSendDailyTelemetryRequest) (*pluginpb.OnSendDailyTelemetryResponse, error) {
 	s.impl.OnSendDailyTelemetry()
 	resp := &pluginpb.OnSendDailyTelemetryResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnSendDailyTelemetry", err)
-	}
 	return resp, nil
 }
 
-// OnCloudLimitsUpdated calls plugin.Hooks.OnCloudLimitsUpdated.
-func (s *HooksServer) OnCloudLimitsUpdated(ctx context.Context, req *pluginpb.OnCloudLimitsUpdatedRequest) (*pluginpb.OnCloudLimitsUpdatedResponse, error) {
+// OnCloudLimitsUpdated serves plugin.Hooks.OnCloudLimitsUpdated.
+func (s *HooksServer) OnCloudLimitsUpdated(_ context.Context, req *pluginpb.OnCloudLimitsUpdatedRequest) (*pluginpb.OnCloudLimitsUpdatedResponse, error) {
 	var c Converter
-	a0 := c.ProductLimitsFromProto(req.Limits)
+	limits := c.ProductLimitsFromProto(req.Limits)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("OnCloudLimitsUpdated", err)
 	}
-	s.impl.OnCloudLimitsUpdated(a0)
+	s.impl.OnCloudLimitsUpdated(limits)
 	resp := &pluginpb.OnCloudLimitsUpdatedResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnCloudLimitsUpdated", err)
-	}
 	return resp, nil
 }
 
-// ConfigurationWillBeSaved calls plugin.Hooks.ConfigurationWillBeSaved.
-func (s *HooksServer) ConfigurationWillBeSaved(ctx context.Context, req *pluginpb.ConfigurationWillBeSavedRequest) (*pluginpb.ConfigurationWillBeSavedResponse, error) {
+// ConfigurationWillBeSaved serves plugin.Hooks.ConfigurationWillBeSaved.
+func (s *HooksServer) ConfigurationWillBeSaved(_ context.Context, req *pluginpb.ConfigurationWillBeSavedRequest) (*pluginpb.ConfigurationWillBeSavedResponse, error) {
 	var c Converter
-	a0 := c.ConfigFromProto(req.NewCfg)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ConfigurationWillBeSaved", err)
+	newCfg := c.ConfigFromProto(req.NewCfg)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("ConfigurationWillBeSaved", convErr)
 	}
-	r0, r1 := s.impl.ConfigurationWillBeSaved(a0)
+	replacementConfig, err := s.impl.ConfigurationWillBeSaved(newCfg)
 	resp := &pluginpb.ConfigurationWillBeSavedResponse{}
-	resp.ReplacementConfig = c.ConfigToProto(r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ConfigurationWillBeSaved", err)
+	resp.ReplacementConfig = c.ConfigToProto(replacementConfig)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("ConfigurationWillBeSaved", convErr)
 	}
 	return resp, nil
 }
 
-// EmailNotificationWillBeSent calls plugin.Hooks.EmailNotificationWillBeSent.
-func (s *HooksServer) EmailNotificationWillBeSent(ctx context.Context, req *pluginpb.EmailNotificationWillBeSentRequest) (*pluginpb.EmailNotificationWillBeSentResponse, error) {
+// EmailNotificationWillBeSent serves plugin.Hooks.EmailNotificationWillBeSent.
+func (s *HooksServer) EmailNotificationWillBeSent(_ context.Context, req *pluginpb.EmailNotificationWillBeSentRequest) (*pluginpb.EmailNotificationWillBeSentResponse, error) {
 	var c Converter
-	a0 := c.EmailNotificationFromProto(req.EmailNotification)
+	emailNotification := c.EmailNotificationFromProto(req.EmailNotification)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("EmailNotificationWillBeSent", err)
 	}
-	r0, r1 := s.impl.EmailNotificationWillBeSent(a0)
+	replacementContent, rejectionReason := s.impl.EmailNotificationWillBeSent(emailNotification)
 	resp := &pluginpb.EmailNotificationWillBeSentResponse{}
-	resp.ReplacementContent = c.EmailNotificationContentToProto(r0)
-	resp.RejectionReason = r1
+	resp.ReplacementContent = c.EmailNotificationContentToProto(replacementContent)
+	resp.RejectionReason = rejectionReason
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("EmailNotificationWillBeSent", err)
 	}
 	return resp, nil
 }
 
-// NotificationWillBePushed calls plugin.Hooks.NotificationWillBePushed.
-func (s *HooksServer) NotificationWillBePushed(ctx context.Context, req *pluginpb.NotificationWillBePushedRequest) (*pluginpb.NotificationWillBePushedResponse, error) {
+// NotificationWillBePushed serves plugin.Hooks.NotificationWillBePushed.
+func (s *HooksServer) NotificationWillBePushed(_ context.Context, req *pluginpb.NotificationWillBePushedRequest) (*pluginpb.NotificationWillBePushedResponse, error) {
 	var c Converter
-	a0 := c.PushNotificationFromProto(req.PushNotification)
-	a1 := req.UserId
+	pushNotification := c.PushNotificationFromProto(req.PushNotification)
+	userID := req.UserId
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("NotificationWillBePushed", err)
 	}
-	r0, r1 := s.impl.NotificationWillBePushed(a0, a1)
+	replacementNotification, rejectionReason := s.impl.NotificationWillBePushed(pushNotification, userID)
 	resp := &pluginpb.NotificationWillBePushedResponse{}
-	resp.ReplacementNotification = c.PushNotificationToProto(r0)
-	resp.RejectionReason = r1
+	resp.ReplacementNotification = c.PushNotificationToProto(replacementNotification)
+	resp.RejectionReason = rejectionReason
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("NotificationWillBePushed", err)
 	}
 	return resp, nil
 }
 
-// UserHasBeenDeactivated calls plugin.Hooks.UserHasBeenDeactivated.
-func (s *HooksServer) UserHasBeenDeactivated(ctx context.Context, req *pluginpb.UserHasBeenDeactivatedRequest) (*pluginpb.UserHasBeenDeactivatedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.UserFromProto(req.User)
-	if err := c.Err(); err != nil {
+// UserHasBeenDeactivated serves plugin.Hooks.UserHasBeenDeactivated.
+func (s *HooksServer) UserHasBeenDeactivated(_ context.Context, req *pluginpb.UserHasBeenDeactivatedRequest) (*pluginpb.UserHasBeenDeactivatedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	user := conv.UserFromProto(req.User)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("UserHasBeenDeactivated", err)
 	}
-	s.impl.UserHasBeenDeactivated(a0, a1)
+	s.impl.UserHasBeenDeactivated(c, user)
 	resp := &pluginpb.UserHasBeenDeactivatedResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("UserHasBeenDeactivated", err)
-	}
 	return resp, nil
 }
 
-// ServeMetrics calls plugin.Hooks.ServeMetrics.
+// ServeMetrics serves plugin.Hooks.ServeMetrics.
 func (s *HooksServer) ServeMetrics(stream grpc.BidiStreamingServer[pluginpb.ServeMetricsRequest, pluginpb.ServeMetricsResponse]) error {
 	req, err := stream.Recv()
 	if err != nil {
 		return err
 	}
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	if err := c.Err(); err != nil {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	if err := conv.Err(); err != nil {
 		return conversionStatus("ServeMetrics", err)
 	}
 	recv := func() (*pluginpb.HTTPRequest, error) {
@@ -732,197 +621,179 @@ func (s *HooksServer) ServeMetrics(stream grpc.BidiStreamingServer[pluginpb.Serv
 		return stream.Send(&pluginpb.ServeMetricsResponse{Response: f})
 	}
 	return serveHTTPFrames(stream.Context(), req.Request, recv, send, func(w http.ResponseWriter, r *http.Request) {
-		s.impl.ServeMetrics(a0, w, r)
+		s.impl.ServeMetrics(c, w, r)
 	})
 }
 
-// OnSharedChannelsSyncMsg calls plugin.Hooks.OnSharedChannelsSyncMsg.
-func (s *HooksServer) OnSharedChannelsSyncMsg(ctx context.Context, req *pluginpb.OnSharedChannelsSyncMsgRequest) (*pluginpb.OnSharedChannelsSyncMsgResponse, error) {
+// OnSharedChannelsSyncMsg serves plugin.Hooks.OnSharedChannelsSyncMsg.
+func (s *HooksServer) OnSharedChannelsSyncMsg(_ context.Context, req *pluginpb.OnSharedChannelsSyncMsgRequest) (*pluginpb.OnSharedChannelsSyncMsgResponse, error) {
 	var c Converter
-	a0 := c.SyncMsgFromProto(req.Msg)
-	a1 := c.RemoteClusterFromProto(req.Rc)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnSharedChannelsSyncMsg", err)
+	msg := c.SyncMsgFromProto(req.Msg)
+	rc := c.RemoteClusterFromProto(req.Rc)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("OnSharedChannelsSyncMsg", convErr)
 	}
-	r0, r1 := s.impl.OnSharedChannelsSyncMsg(a0, a1)
+	response, err := s.impl.OnSharedChannelsSyncMsg(msg, rc)
 	resp := &pluginpb.OnSharedChannelsSyncMsgResponse{}
-	resp.Response = c.SyncResponseToProto(&r0)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnSharedChannelsSyncMsg", err)
+	resp.Response = c.SyncResponseToProto(&response)
+	resp.Error = c.ErrorToProto(err)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("OnSharedChannelsSyncMsg", convErr)
 	}
 	return resp, nil
 }
 
-// OnSharedChannelsPing calls plugin.Hooks.OnSharedChannelsPing.
-func (s *HooksServer) OnSharedChannelsPing(ctx context.Context, req *pluginpb.OnSharedChannelsPingRequest) (*pluginpb.OnSharedChannelsPingResponse, error) {
+// OnSharedChannelsPing serves plugin.Hooks.OnSharedChannelsPing.
+func (s *HooksServer) OnSharedChannelsPing(_ context.Context, req *pluginpb.OnSharedChannelsPingRequest) (*pluginpb.OnSharedChannelsPingResponse, error) {
 	var c Converter
-	a0 := c.RemoteClusterFromProto(req.Rc)
+	rc := c.RemoteClusterFromProto(req.Rc)
 	if err := c.Err(); err != nil {
 		return nil, conversionStatus("OnSharedChannelsPing", err)
 	}
-	r0 := s.impl.OnSharedChannelsPing(a0)
+	healthy := s.impl.OnSharedChannelsPing(rc)
 	resp := &pluginpb.OnSharedChannelsPingResponse{}
-	resp.Healthy = r0
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnSharedChannelsPing", err)
-	}
+	resp.Healthy = healthy
 	return resp, nil
 }
 
-// PreferencesHaveChanged calls plugin.Hooks.PreferencesHaveChanged.
-func (s *HooksServer) PreferencesHaveChanged(ctx context.Context, req *pluginpb.PreferencesHaveChangedRequest) (*pluginpb.PreferencesHaveChangedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := sliceFromProto[[]model.Preference](req.Preferences, c.PreferenceFromProto)
-	if err := c.Err(); err != nil {
+// PreferencesHaveChanged serves plugin.Hooks.PreferencesHaveChanged.
+func (s *HooksServer) PreferencesHaveChanged(_ context.Context, req *pluginpb.PreferencesHaveChangedRequest) (*pluginpb.PreferencesHaveChangedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	preferences := sliceFromProto[[]model.Preference](req.Preferences, conv.PreferenceFromProto)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("PreferencesHaveChanged", err)
 	}
-	s.impl.PreferencesHaveChanged(a0, a1)
+	s.impl.PreferencesHaveChanged(c, preferences)
 	resp := &pluginpb.PreferencesHaveChangedResponse{}
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("PreferencesHaveChanged", err)
-	}
 	return resp, nil
 }
 
-// OnSharedChannelsAttachmentSyncMsg calls plugin.Hooks.OnSharedChannelsAttachmentSyncMsg.
-func (s *HooksServer) OnSharedChannelsAttachmentSyncMsg(ctx context.Context, req *pluginpb.OnSharedChannelsAttachmentSyncMsgRequest) (*pluginpb.OnSharedChannelsAttachmentSyncMsgResponse, error) {
+// OnSharedChannelsAttachmentSyncMsg serves plugin.Hooks.OnSharedChannelsAttachmentSyncMsg.
+func (s *HooksServer) OnSharedChannelsAttachmentSyncMsg(_ context.Context, req *pluginpb.OnSharedChannelsAttachmentSyncMsgRequest) (*pluginpb.OnSharedChannelsAttachmentSyncMsgResponse, error) {
 	var c Converter
-	a0 := c.FileInfoFromProto(req.Fi)
-	a1 := c.PostFromProto(req.Post)
-	a2 := c.RemoteClusterFromProto(req.Rc)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnSharedChannelsAttachmentSyncMsg", err)
+	fi := c.FileInfoFromProto(req.Fi)
+	post := c.PostFromProto(req.Post)
+	rc := c.RemoteClusterFromProto(req.Rc)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("OnSharedChannelsAttachmentSyncMsg", convErr)
 	}
-	r0 := s.impl.OnSharedChannelsAttachmentSyncMsg(a0, a1, a2)
+	err := s.impl.OnSharedChannelsAttachmentSyncMsg(fi, post, rc)
 	resp := &pluginpb.OnSharedChannelsAttachmentSyncMsgResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnSharedChannelsAttachmentSyncMsg", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// OnSharedChannelsProfileImageSyncMsg calls plugin.Hooks.OnSharedChannelsProfileImageSyncMsg.
-func (s *HooksServer) OnSharedChannelsProfileImageSyncMsg(ctx context.Context, req *pluginpb.OnSharedChannelsProfileImageSyncMsgRequest) (*pluginpb.OnSharedChannelsProfileImageSyncMsgResponse, error) {
+// OnSharedChannelsProfileImageSyncMsg serves plugin.Hooks.OnSharedChannelsProfileImageSyncMsg.
+func (s *HooksServer) OnSharedChannelsProfileImageSyncMsg(_ context.Context, req *pluginpb.OnSharedChannelsProfileImageSyncMsgRequest) (*pluginpb.OnSharedChannelsProfileImageSyncMsgResponse, error) {
 	var c Converter
-	a0 := c.UserFromProto(req.User)
-	a1 := c.RemoteClusterFromProto(req.Rc)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnSharedChannelsProfileImageSyncMsg", err)
+	user := c.UserFromProto(req.User)
+	rc := c.RemoteClusterFromProto(req.Rc)
+	if convErr := c.Err(); convErr != nil {
+		return nil, conversionStatus("OnSharedChannelsProfileImageSyncMsg", convErr)
 	}
-	r0 := s.impl.OnSharedChannelsProfileImageSyncMsg(a0, a1)
+	err := s.impl.OnSharedChannelsProfileImageSyncMsg(user, rc)
 	resp := &pluginpb.OnSharedChannelsProfileImageSyncMsgResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnSharedChannelsProfileImageSyncMsg", err)
-	}
+	resp.Error = c.ErrorToProto(err)
 	return resp, nil
 }
 
-// GenerateSupportData calls plugin.Hooks.GenerateSupportData.
-func (s *HooksServer) GenerateSupportData(ctx context.Context, req *pluginpb.GenerateSupportDataRequest) (*pluginpb.GenerateSupportDataResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GenerateSupportData", err)
+// GenerateSupportData serves plugin.Hooks.GenerateSupportData.
+func (s *HooksServer) GenerateSupportData(_ context.Context, req *pluginpb.GenerateSupportDataRequest) (*pluginpb.GenerateSupportDataResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	if convErr := conv.Err(); convErr != nil {
+		return nil, conversionStatus("GenerateSupportData", convErr)
 	}
-	r0, r1 := s.impl.GenerateSupportData(a0)
+	files, err := s.impl.GenerateSupportData(c)
 	resp := &pluginpb.GenerateSupportDataResponse{}
-	resp.Files = sliceToProto(r0, c.FileDataToProto)
-	resp.Error = c.ErrorToProto(r1)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("GenerateSupportData", err)
+	resp.Files = sliceToProto(files, conv.FileDataToProto)
+	resp.Error = conv.ErrorToProto(err)
+	if convErr := conv.Err(); convErr != nil {
+		return nil, conversionStatus("GenerateSupportData", convErr)
 	}
 	return resp, nil
 }
 
-// OnSAMLLogin calls plugin.Hooks.OnSAMLLogin.
-func (s *HooksServer) OnSAMLLogin(ctx context.Context, req *pluginpb.OnSAMLLoginRequest) (*pluginpb.OnSAMLLoginResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.UserFromProto(req.User)
-	a2 := c.SamlAssertionInfoFromProto(req.Assertion)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnSAMLLogin", err)
+// OnSAMLLogin serves plugin.Hooks.OnSAMLLogin.
+func (s *HooksServer) OnSAMLLogin(_ context.Context, req *pluginpb.OnSAMLLoginRequest) (*pluginpb.OnSAMLLoginResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	user := conv.UserFromProto(req.User)
+	assertion := conv.SamlAssertionInfoFromProto(req.Assertion)
+	if convErr := conv.Err(); convErr != nil {
+		return nil, conversionStatus("OnSAMLLogin", convErr)
 	}
-	r0 := s.impl.OnSAMLLogin(a0, a1, a2)
+	err := s.impl.OnSAMLLogin(c, user, assertion)
 	resp := &pluginpb.OnSAMLLoginResponse{}
-	resp.Error = c.ErrorToProto(r0)
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("OnSAMLLogin", err)
-	}
+	resp.Error = conv.ErrorToProto(err)
 	return resp, nil
 }
 
-// ChannelWillBeUpdated calls plugin.Hooks.ChannelWillBeUpdated.
-func (s *HooksServer) ChannelWillBeUpdated(ctx context.Context, req *pluginpb.ChannelWillBeUpdatedRequest) (*pluginpb.ChannelWillBeUpdatedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.ChannelFromProto(req.NewChannel)
-	a2 := c.ChannelFromProto(req.OldChannel)
-	if err := c.Err(); err != nil {
+// ChannelWillBeUpdated serves plugin.Hooks.ChannelWillBeUpdated.
+func (s *HooksServer) ChannelWillBeUpdated(_ context.Context, req *pluginpb.ChannelWillBeUpdatedRequest) (*pluginpb.ChannelWillBeUpdatedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	newChannel := conv.ChannelFromProto(req.NewChannel)
+	oldChannel := conv.ChannelFromProto(req.OldChannel)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ChannelWillBeUpdated", err)
 	}
-	r0, r1 := s.impl.ChannelWillBeUpdated(a0, a1, a2)
+	replacementChannel, rejectionReason := s.impl.ChannelWillBeUpdated(c, newChannel, oldChannel)
 	resp := &pluginpb.ChannelWillBeUpdatedResponse{}
-	resp.ReplacementChannel = c.ChannelToProto(r0)
-	resp.RejectionReason = r1
-	if err := c.Err(); err != nil {
+	resp.ReplacementChannel = conv.ChannelToProto(replacementChannel)
+	resp.RejectionReason = rejectionReason
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ChannelWillBeUpdated", err)
 	}
 	return resp, nil
 }
 
-// ChannelWillBeRestored calls plugin.Hooks.ChannelWillBeRestored.
-func (s *HooksServer) ChannelWillBeRestored(ctx context.Context, req *pluginpb.ChannelWillBeRestoredRequest) (*pluginpb.ChannelWillBeRestoredResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.ChannelFromProto(req.Channel)
-	if err := c.Err(); err != nil {
+// ChannelWillBeRestored serves plugin.Hooks.ChannelWillBeRestored.
+func (s *HooksServer) ChannelWillBeRestored(_ context.Context, req *pluginpb.ChannelWillBeRestoredRequest) (*pluginpb.ChannelWillBeRestoredResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	channel := conv.ChannelFromProto(req.Channel)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ChannelWillBeRestored", err)
 	}
-	r0 := s.impl.ChannelWillBeRestored(a0, a1)
+	rejectionReason := s.impl.ChannelWillBeRestored(c, channel)
 	resp := &pluginpb.ChannelWillBeRestoredResponse{}
-	resp.RejectionReason = r0
-	if err := c.Err(); err != nil {
-		return nil, conversionStatus("ChannelWillBeRestored", err)
-	}
+	resp.RejectionReason = rejectionReason
 	return resp, nil
 }
 
-// ScheduledPostWillBeCreated calls plugin.Hooks.ScheduledPostWillBeCreated.
-func (s *HooksServer) ScheduledPostWillBeCreated(ctx context.Context, req *pluginpb.ScheduledPostWillBeCreatedRequest) (*pluginpb.ScheduledPostWillBeCreatedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.ScheduledPostFromProto(req.ScheduledPost)
-	if err := c.Err(); err != nil {
+// ScheduledPostWillBeCreated serves plugin.Hooks.ScheduledPostWillBeCreated.
+func (s *HooksServer) ScheduledPostWillBeCreated(_ context.Context, req *pluginpb.ScheduledPostWillBeCreatedRequest) (*pluginpb.ScheduledPostWillBeCreatedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	scheduledPost := conv.ScheduledPostFromProto(req.ScheduledPost)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ScheduledPostWillBeCreated", err)
 	}
-	r0, r1 := s.impl.ScheduledPostWillBeCreated(a0, a1)
+	replacementScheduledPost, rejectionReason := s.impl.ScheduledPostWillBeCreated(c, scheduledPost)
 	resp := &pluginpb.ScheduledPostWillBeCreatedResponse{}
-	resp.ReplacementScheduledPost = c.ScheduledPostToProto(r0)
-	resp.RejectionReason = r1
-	if err := c.Err(); err != nil {
+	resp.ReplacementScheduledPost = conv.ScheduledPostToProto(replacementScheduledPost)
+	resp.RejectionReason = rejectionReason
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("ScheduledPostWillBeCreated", err)
 	}
 	return resp, nil
 }
 
-// DraftWillBeUpserted calls plugin.Hooks.DraftWillBeUpserted.
-func (s *HooksServer) DraftWillBeUpserted(ctx context.Context, req *pluginpb.DraftWillBeUpsertedRequest) (*pluginpb.DraftWillBeUpsertedResponse, error) {
-	var c Converter
-	a0 := c.PluginContextFromProto(req.Context)
-	a1 := c.DraftFromProto(req.Draft)
-	if err := c.Err(); err != nil {
+// DraftWillBeUpserted serves plugin.Hooks.DraftWillBeUpserted.
+func (s *HooksServer) DraftWillBeUpserted(_ context.Context, req *pluginpb.DraftWillBeUpsertedRequest) (*pluginpb.DraftWillBeUpsertedResponse, error) {
+	var conv Converter
+	c := conv.PluginContextFromProto(req.Context)
+	draft := conv.DraftFromProto(req.Draft)
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("DraftWillBeUpserted", err)
 	}
-	r0, r1 := s.impl.DraftWillBeUpserted(a0, a1)
+	replacementDraft, rejectionReason := s.impl.DraftWillBeUpserted(c, draft)
 	resp := &pluginpb.DraftWillBeUpsertedResponse{}
-	resp.ReplacementDraft = c.DraftToProto(r0)
-	resp.RejectionReason = r1
-	if err := c.Err(); err != nil {
+	resp.ReplacementDraft = conv.DraftToProto(replacementDraft)
+	resp.RejectionReason = rejectionReason
+	if err := conv.Err(); err != nil {
 		return nil, conversionStatus("DraftWillBeUpserted", err)
 	}
 	return resp, nil

@@ -7,12 +7,13 @@
 //! and pointers alike, so a named slice type such as `model.ChannelMembers`
 //! needs no declaration of its element shape.
 
-use crate::model::{Cardinality, Field, Model, TypeRef};
+use crate::model::{Cardinality, Field, GoType, Model, TypeRef};
 
 /// The Go package alias the message code is imported under.
 pub const PB: &str = "pluginpb";
 
-/// A conversion in both directions.
+/// A conversion in both directions. `$c` in a pattern stands for the
+/// `Converter` the code converts with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conv {
     /// Model value → proto field value.
@@ -20,7 +21,7 @@ pub struct Conv {
     /// Proto field value → model value.
     pub from_proto: String,
     /// Go types the patterns spell out (for imports).
-    pub types: Vec<String>,
+    pub types: Vec<GoType>,
 }
 
 impl Conv {
@@ -32,14 +33,25 @@ impl Conv {
         Conv::new("{}", "{}")
     }
 
-    /// The model → proto expression for `expr`.
-    pub fn encode(&self, expr: &str) -> String {
-        self.to_proto.replace("{}", expr)
+    /// The patterns spell out `ty`, which the file must import.
+    fn spelling(mut self, ty: Option<&GoType>) -> Self {
+        self.types.extend(ty.cloned());
+        self
     }
 
-    /// The proto → model expression for `expr`.
-    pub fn decode(&self, expr: &str) -> String {
-        self.from_proto.replace("{}", expr)
+    /// The model → proto expression for `expr`, converting with `conv`.
+    pub fn encode(&self, expr: &str, conv: &str) -> String {
+        self.to_proto.replace("$c", conv).replace("{}", expr)
+    }
+
+    /// The proto → model expression for `expr`, converting with `conv`.
+    pub fn decode(&self, expr: &str, conv: &str) -> String {
+        self.from_proto.replace("$c", conv).replace("{}", expr)
+    }
+
+    /// Whether the conversion goes through the `Converter` (and may fail).
+    pub fn converts(&self) -> bool {
+        self.to_proto.contains("$c") || self.from_proto.contains("$c")
     }
 }
 
@@ -54,25 +66,21 @@ pub fn converter_name(full_name: &str) -> &str {
 
 /// The conversion of a field, or why it is not supported.
 pub fn field_conv(field: &Field, model: &Model) -> Result<Conv, String> {
-    let mut conv = shape_conv(field, model)?;
-    let g = &field.go_type;
-    let spelled = crate::validate::qualifiers(g).iter().any(|q| {
-        let q = format!("{q}.");
-        conv.to_proto.contains(&q) || conv.from_proto.contains(&q)
-    });
-    if spelled {
-        conv.types.push(g.clone());
-    }
-    Ok(conv)
+    shape_conv(field, model)
 }
 
 fn shape_conv(field: &Field, model: &Model) -> Result<Conv, String> {
     let g = field.go_type.as_str();
+    let spelled = field.go.as_ref();
     let unsupported = || Err(format!("Go type `{g}` of a {:?} `{}` field", field.cardinality, field.ty.name()));
     match (&field.ty, field.cardinality) {
         (TypeRef::Scalar(s), Cardinality::Singular) => {
             let p = scalar_go(s);
-            if g == p { Ok(Conv::direct()) } else { Ok(Conv::new(format!("{p}({{}})"), format!("{g}({{}})"))) }
+            if g == p {
+                Ok(Conv::direct())
+            } else {
+                Ok(Conv::new(format!("{p}({{}})"), format!("{g}({{}})")).spelling(spelled))
+            }
         }
         (TypeRef::Scalar(s), Cardinality::Optional) if s == "bytes" => match g {
             "[]byte" => Ok(Conv::direct()),
@@ -85,34 +93,45 @@ fn shape_conv(field: &Field, model: &Model) -> Result<Conv, String> {
                 Ok(Conv::direct())
             } else if let Some(target) = g.strip_prefix('*') {
                 let helper = if s == "string" { "strPtr" } else { "numPtr" };
-                Ok(Conv::new(format!("{helper}[{p}]({{}})"), format!("{helper}[{target}]({{}})")))
+                Ok(Conv::new(format!("{helper}[{p}]({{}})"), format!("{helper}[{target}]({{}})")).spelling(spelled))
             } else {
                 unsupported()
             }
         }
         (TypeRef::Scalar(s), Cardinality::Repeated) => {
             let p = format!("[]{}", scalar_go(s));
-            if g == p { Ok(Conv::direct()) } else { Ok(Conv::new(format!("{p}({{}})"), format!("{g}({{}})"))) }
+            if g == p {
+                Ok(Conv::direct())
+            } else {
+                Ok(Conv::new(format!("{p}({{}})"), format!("{g}({{}})")).spelling(spelled))
+            }
         }
         (TypeRef::Scalar(v), Cardinality::Map) => {
             let key = field.map_key.as_ref().map(|k| scalar_go(k.name())).unwrap_or("");
             let p = format!("map[{key}]{}", scalar_go(v));
-            if g == p { Ok(Conv::direct()) } else { Ok(Conv::new(format!("{p}({{}})"), format!("{g}({{}})"))) }
+            if g == p {
+                Ok(Conv::direct())
+            } else {
+                Ok(Conv::new(format!("{p}({{}})"), format!("{g}({{}})")).spelling(spelled))
+            }
         }
-        (TypeRef::Message(m), Cardinality::Optional | Cardinality::Singular) => message_conv(m, g, model),
+        (TypeRef::Message(m), Cardinality::Optional | Cardinality::Singular) => message_conv(m, g, spelled, model),
         (TypeRef::Message(m), Cardinality::Repeated) => match m.as_str() {
             "google.protobuf.Struct" => {
-                Ok(Conv::new("convSlice({}, c.mapToStruct)", format!("convSliceTo[{g}]({{}}, structToMap)")))
+                Ok(Conv::new("convSlice({}, $c.mapToStruct)", format!("convSliceTo[{g}]({{}}, structToMap)"))
+                    .spelling(spelled))
             }
             "google.protobuf.Value" if g == "[]any" => {
-                Ok(Conv::new("convSlice({}, c.anyToValue)", format!("convSliceTo[{g}]({{}}, valueToAny)")))
+                Ok(Conv::new("convSlice({}, $c.anyToValue)", format!("convSliceTo[{g}]({{}}, valueToAny)"))
+                    .spelling(spelled))
             }
             _ => {
                 let name = model_message(m, model).ok_or_else(|| format!("repeated `{m}`: not a model message"))?;
                 Ok(Conv::new(
-                    format!("sliceToProto({{}}, c.{name}ToProto)"),
-                    format!("sliceFromProto[{g}]({{}}, c.{name}FromProto)"),
-                ))
+                    format!("sliceToProto({{}}, $c.{name}ToProto)"),
+                    format!("sliceFromProto[{g}]({{}}, $c.{name}FromProto)"),
+                )
+                .spelling(spelled))
             }
         },
         (TypeRef::Message(m), Cardinality::Map) => {
@@ -123,13 +142,15 @@ fn shape_conv(field: &Field, model: &Model) -> Result<Conv, String> {
                 return Ok(Conv::new(
                     format!("mapConv({{}}, {wrap})"),
                     format!("mapConvTo[{g}]({{}}, (*{pb}).Get{field})"),
-                ));
+                )
+                .spelling(spelled));
             }
             let name = model_message(m, model).ok_or_else(|| format!("map of `{m}`: not a model message"))?;
             Ok(Conv::new(
-                format!("mapToProto({{}}, c.{name}ToProto)"),
-                format!("mapFromProto[{g}]({{}}, c.{name}FromProto)"),
-            ))
+                format!("mapToProto({{}}, $c.{name}ToProto)"),
+                format!("mapFromProto[{g}]({{}}, $c.{name}FromProto)"),
+            )
+            .spelling(spelled))
         }
         (TypeRef::Enum(_), _) => Err("enum fields".to_string()),
     }
@@ -137,13 +158,13 @@ fn shape_conv(field: &Field, model: &Model) -> Result<Conv, String> {
 
 /// A singular message field: well-known types, or a model message passed as
 /// a pointer (the default) or as a value.
-fn message_conv(m: &str, g: &str, model: &Model) -> Result<Conv, String> {
+fn message_conv(m: &str, g: &str, spelled: Option<&GoType>, model: &Model) -> Result<Conv, String> {
     match m {
-        "google.protobuf.Struct" if g == "map[string]any" => Ok(Conv::new("c.mapToStruct({})", "structToMap({})")),
+        "google.protobuf.Struct" if g == "map[string]any" => Ok(Conv::new("$c.mapToStruct({})", "structToMap({})")),
         "google.protobuf.Struct" => {
-            Ok(Conv::new("c.mapToStruct(map[string]any({}))", format!("{g}(structToMap({{}}))")))
+            Ok(Conv::new("$c.mapToStruct(map[string]any({}))", format!("{g}(structToMap({{}}))")).spelling(spelled))
         }
-        "google.protobuf.Value" if g == "any" => Ok(Conv::new("c.anyToValue({})", "valueToAny({})")),
+        "google.protobuf.Value" if g == "any" => Ok(Conv::new("$c.anyToValue({})", "valueToAny({})")),
         "google.protobuf.Timestamp" if g == "time.Time" => Ok(Conv::new("timeToProto({})", "timeFromProto({})")),
         _ => {
             let msg = model.message(m).ok_or_else(|| format!("`{m}` is not declared under the proto root"))?;
@@ -152,9 +173,9 @@ fn message_conv(m: &str, g: &str, model: &Model) -> Result<Conv, String> {
             };
             let name = converter_name(m);
             if g == format!("*{go_type}") {
-                Ok(Conv::new(format!("c.{name}ToProto({{}})"), format!("c.{name}FromProto({{}})")))
+                Ok(Conv::new(format!("$c.{name}ToProto({{}})"), format!("$c.{name}FromProto({{}})")))
             } else if g == go_type {
-                Ok(Conv::new(format!("c.{name}ToProto(&{{}})"), format!("deref(c.{name}FromProto({{}}))")))
+                Ok(Conv::new(format!("$c.{name}ToProto(&{{}})"), format!("deref($c.{name}FromProto({{}}))")))
             } else {
                 Err(format!("Go type `{g}` for message `{m}` (Go type `{go_type}`)"))
             }
@@ -199,6 +220,7 @@ mod tests {
             go_name: "F".into(),
             go_type: go_type.into(),
             go_type_explicit: true,
+            go: crate::build::parse_go_type(go_type, &imports()).ok(),
             go_param: 0,
             required: false,
             deprecated: false,
@@ -222,8 +244,13 @@ mod tests {
         for (f, to, from) in cases {
             let conv = field_conv(&f, &model).unwrap();
             assert_eq!((conv.to_proto.as_str(), conv.from_proto.as_str()), (to, from), "{}", f.go_type);
-            assert_eq!(conv.types.is_empty(), !f.go_type.contains('.'), "{}", f.go_type);
+            let imported = conv.types.iter().any(|t| !t.named().is_empty());
+            assert_eq!(imported, f.go.as_ref().is_some_and(|t| !t.named().is_empty()), "{}", f.go_type);
         }
+    }
+
+    fn imports() -> Vec<crate::model::GoImport> {
+        vec![crate::model::GoImport { alias: "model".into(), path: "example.com/model".into() }]
     }
 
     fn empty_model() -> Model {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::conv::{PB, field_conv};
 use super::imports::{ImportBlock, Imports};
 use super::names::go_camel_case;
+use crate::config::GoHome;
 use crate::diag::Diagnostic;
 use crate::model::{Message, Model};
 
@@ -38,14 +39,16 @@ pub fn generated(m: &Message) -> bool {
 }
 
 /// The converters of the model messages declared in `file`; `None` if there are none.
-pub fn converters(model: &Model, file: &str) -> Result<Option<ConvertersView>, Vec<Diagnostic>> {
+pub fn converters(model: &Model, home: &GoHome, file: &str) -> Result<Option<ConvertersView>, Vec<Diagnostic>> {
     let mut imports = Imports::default();
     let mut messages = Vec::new();
     let mut problems = Vec::new();
     for m in model.messages.iter().filter(|m| m.file == file && generated(m)) {
         let go_type = m.go_type.clone().expect("generated() checks go_type");
-        imports.add_type(&go_type);
-        imports.add(PB);
+        if let Some(ty) = &m.go {
+            imports.add_type(ty);
+        }
+        imports.add((PB, &home.messages));
         let mut to_proto = Vec::new();
         let mut from_proto = Vec::new();
         if !m.json {
@@ -56,8 +59,8 @@ pub fn converters(model: &Model, file: &str) -> Result<Option<ConvertersView>, V
                         for t in &conv.types {
                             imports.add_type(t);
                         }
-                        to_proto.push(format!("p.{pb_field} = {}", conv.encode(&format!("v.{}", f.go_name))));
-                        from_proto.push(format!("v.{} = {}", f.go_name, conv.decode(&format!("p.{pb_field}"))));
+                        to_proto.push(format!("p.{pb_field} = {}", conv.encode(&format!("v.{}", f.go_name), "c")));
+                        from_proto.push(format!("v.{} = {}", f.go_name, conv.decode(&format!("p.{pb_field}"), "c")));
                     }
                     Err(why) => problems.push(model.diagnostic(
                         &f.location,
@@ -82,7 +85,6 @@ pub fn converters(model: &Model, file: &str) -> Result<Option<ConvertersView>, V
     if messages.is_empty() {
         return Ok(None);
     }
-    let imports =
-        imports.block(model).map_err(|e| vec![Diagnostic::new(e).element(format!("Go converters of {file}"))])?;
+    let imports = imports.block().map_err(|e| vec![Diagnostic::new(e).element(format!("Go converters of {file}"))])?;
     Ok(Some(ConvertersView { imports, messages }))
 }

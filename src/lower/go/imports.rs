@@ -1,29 +1,21 @@
 //! Imports as data: each output file collects the packages its code refers
-//! to (by alias), and gets them back as sorted import lines, standard
-//! library first, with an explicit name wherever the package name is not the
-//! last element of the import path.
+//! to, by import path and the name the code uses, and gets them back as
+//! sorted import lines, standard library first, with an explicit name
+//! wherever the name is not the last element of the import path.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use crate::model::Model;
-use crate::validate::qualifiers;
+use crate::model::GoType;
 
-/// Packages the generated code uses beyond the proto's own `go_import`s.
-const BUILTIN: &[(&str, &str)] = &[
-    ("context", "context"),
-    ("errors", "errors"),
-    ("grpc", "google.golang.org/grpc"),
-    ("http", "net/http"),
-    ("io", "io"),
-    ("plugin", "github.com/mattermost/mattermost/server/public/plugin"),
-    ("pluginpb", "mmbindgen.dev/generated/go/pluginpb"),
-    ("sync", "sync"),
-    ("time", "time"),
-];
+/// Packages the generated code uses beyond the types of the model.
+pub const CONTEXT: (&str, &str) = ("context", "context");
+pub const GRPC: (&str, &str) = ("grpc", "google.golang.org/grpc");
+pub const HTTP: (&str, &str) = ("http", "net/http");
 
 #[derive(Default)]
 pub struct Imports {
-    aliases: BTreeSet<String>,
+    /// Import path → the name the code uses.
+    paths: BTreeMap<String, String>,
 }
 
 /// One line of an import block.
@@ -41,34 +33,57 @@ pub struct ImportBlock {
 }
 
 impl Imports {
-    /// Records a package by its alias.
-    pub fn add(&mut self, alias: &str) {
-        self.aliases.insert(alias.to_string());
+    /// Records a package by the name the code uses and its import path.
+    pub fn add(&mut self, (name, path): (&str, &str)) {
+        self.paths.insert(path.to_string(), name.to_string());
     }
 
-    /// Records every package a Go type expression refers to.
-    pub fn add_type(&mut self, go_type: &str) {
-        for q in qualifiers(go_type) {
-            self.add(q);
+    /// Records every package a Go type refers to.
+    pub fn add_type(&mut self, ty: &GoType) {
+        for named in ty.named() {
+            if let GoType::Named { path, package, .. } = named {
+                self.add((package, path));
+            }
         }
     }
 
-    /// Resolves the aliases to import lines.
-    pub fn block(&self, model: &Model) -> Result<ImportBlock, String> {
-        let mut paths: BTreeMap<&str, &str> = BUILTIN.iter().copied().collect();
-        for i in &model.go_imports {
-            paths.insert(&i.alias, &i.path);
-        }
-        let mut std = BTreeMap::new();
-        let mut other = BTreeMap::new();
-        for alias in &self.aliases {
-            let path = paths.get(alias.as_str()).ok_or_else(|| format!("no import path for `{alias}`"))?;
+    /// The import lines; an error names a package imported under two names.
+    pub fn block(&self) -> Result<ImportBlock, String> {
+        let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut block = ImportBlock::default();
+        for (path, name) in &self.paths {
+            if let Some(other) = names.insert(name, path) {
+                return Err(format!("`{name}` names both \"{other}\" and \"{path}\""));
+            }
             let last = path.rsplit('/').next().unwrap_or(path);
-            let spec = if last == alias { format!("\"{path}\"") } else { format!("{alias} \"{path}\"") };
+            let spec = if last == name { format!("\"{path}\"") } else { format!("{name} \"{path}\"") };
             let first = path.split('/').next().unwrap_or("");
-            let group = if first.contains('.') { &mut other } else { &mut std };
-            group.insert(path.to_string(), ImportLine { spec });
+            let group = if first.contains('.') { &mut block.other } else { &mut block.std };
+            group.push(ImportLine { spec });
         }
-        Ok(ImportBlock { std: std.into_values().collect(), other: other.into_values().collect() })
+        Ok(block)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_and_names_imports() {
+        let mut i = Imports::default();
+        i.add(HTTP);
+        i.add(("pluginpb", "example.com/golden/pb"));
+        i.add_type(&GoType::Pointer(Box::new(GoType::Named {
+            path: "github.com/mattermost/gosaml2".into(),
+            package: "saml2".into(),
+            name: "AssertionInfo".into(),
+        })));
+        let b = i.block().unwrap();
+        let specs = |l: &[ImportLine]| l.iter().map(|l| l.spec.clone()).collect::<Vec<_>>();
+        assert_eq!(specs(&b.std), ["\"net/http\""]);
+        assert_eq!(specs(&b.other), ["pluginpb \"example.com/golden/pb\"", "saml2 \"github.com/mattermost/gosaml2\""]);
+        i.add(("http", "example.com/http"));
+        assert!(i.block().unwrap_err().contains("`http` names both"));
     }
 }

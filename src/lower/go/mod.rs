@@ -17,22 +17,26 @@ use include_dir::{Dir, include_dir};
 use serde::Serialize;
 
 use super::{OutputFile, Target, file};
+use crate::config::GoHome;
 use crate::diag::{Failure, Result};
 use crate::model::Model;
 
 /// The hand-written runtime, shipped into the bridge package.
 static RUNTIME: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/runtime/go");
 
-/// The import path the message code must have (`go_package`), whose parent
-/// is the module of the generated Go code.
-pub const PB_PATH: &str = "mmbindgen.dev/generated/go/pluginpb";
-const MODULE: &str = "mmbindgen.dev/generated/go";
-
-pub struct Go;
+/// The Go target, writing into its Go home (`[go]` in `mm-bindgen.toml`).
+pub struct Go {
+    pub home: GoHome,
+}
 
 #[derive(Serialize)]
-struct ModuleView {
-    module: &'static str,
+struct ModuleView<'a> {
+    module: &'a str,
+}
+
+#[derive(Serialize)]
+struct PackageView<'a> {
+    package: &'a str,
 }
 
 impl Target for Go {
@@ -41,27 +45,39 @@ impl Target for Go {
         if services.is_empty() {
             return Ok(Vec::new());
         }
+        let home = &self.home;
         let mut problems = Vec::new();
         for s in &services {
             let go_package = model.files.iter().find(|f| f.path == s.file).and_then(|f| f.go_package.as_deref());
-            if go_package.map(|p| p.split(';').next().unwrap_or(p)) != Some(PB_PATH) {
+            if go_package.map(|p| p.split(';').next().unwrap_or(p)) != Some(home.messages.as_str()) {
                 problems.push(model.diagnostic(
                     &s.location,
                     format!("service `{}`", s.full_name),
-                    format!("the Go target expects the file's go_package to be \"{PB_PATH}\""),
+                    format!(
+                        "the Go target expects the file's go_package to be \"{}\" (`messages` of `[go]` in mm-bindgen.toml)",
+                        home.messages
+                    ),
                 ));
             }
         }
-        let mut files = vec![file("go/go.mod", "go/go.mod.tera", Vec::new(), ModuleView { module: MODULE })];
+        let dir = format!("go/{}", home.package);
+        let mut files = vec![file("go/go.mod", "go/go.mod.tera", Vec::new(), ModuleView { module: &home.module })];
+        let package = |body: serde_json::Value| {
+            let mut view = serde_json::to_value(PackageView { package: &home.package }).expect("plain data");
+            if let (Some(view), serde_json::Value::Object(body)) = (view.as_object_mut(), body) {
+                view.extend(body);
+            }
+            view
+        };
         for f in &model.files {
-            match convert::converters(model, &f.path) {
+            match convert::converters(model, home, &f.path) {
                 Ok(Some(view)) => {
                     let stem = f.path.rsplit('/').next().unwrap_or(&f.path).trim_end_matches(".proto");
                     files.push(file(
-                        &format!("go/bridge/convert_{stem}.go"),
+                        &format!("{dir}/convert_{stem}.go"),
                         "go/convert.go.tera",
                         vec![f.path.clone()],
-                        view,
+                        package(serde_json::to_value(view).expect("plain data")),
                     ));
                 }
                 Ok(None) => {}
@@ -69,17 +85,18 @@ impl Target for Go {
             }
         }
         for s in services {
-            match service::service(model, s) {
+            match service::service(model, home, s) {
                 Ok(view) => {
                     let stem = view.prefix.to_lowercase();
+                    let view = package(serde_json::to_value(view).expect("plain data"));
                     files.push(file(
-                        &format!("go/bridge/{stem}_server.go"),
+                        &format!("{dir}/{stem}_server.go"),
                         "go/server.go.tera",
                         vec![s.file.clone()],
                         &view,
                     ));
                     files.push(file(
-                        &format!("go/bridge/{stem}_client.go"),
+                        &format!("{dir}/{stem}_client.go"),
                         "go/client.go.tera",
                         vec![s.file.clone()],
                         &view,
@@ -92,7 +109,59 @@ impl Target for Go {
             return Err(Failure::Input(problems));
         }
         // Tests ship too, so the runtime is tested where it runs.
-        files.extend(super::runtime(&RUNTIME, "go", "go/bridge", "runtime/go", "go/runtime.go.tera"));
+        let mut runtime = super::runtime(&RUNTIME, "go", &dir, "runtime/go", "go/runtime.go.tera");
+        if *home != GoHome::default() {
+            for f in &mut runtime {
+                if let Some(text) = f.view.get_mut("text") {
+                    *text = serde_json::Value::String(runtime_home(text.as_str().unwrap_or_default(), home));
+                }
+            }
+        }
+        files.extend(runtime);
         Ok(files)
+    }
+}
+
+/// The runtime is written in the default Go home; in another, its package
+/// clause names the configured package and the message package is imported
+/// from its configured path (under the name the runtime uses), with the
+/// import group sorted again as gofmt sorts it.
+fn runtime_home(text: &str, home: &GoHome) -> String {
+    let default = GoHome::default();
+    let old_import = format!("\t\"{}\"", default.messages);
+    let new_import = format!("\tpluginpb \"{}\"", home.messages);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for line in &mut lines {
+        if *line == format!("package {}", default.package) {
+            *line = format!("package {}", home.package);
+        }
+    }
+    if let Some(at) = lines.iter().position(|l| *l == old_import) {
+        lines[at] = new_import;
+        let start = lines[..at].iter().rposition(|l| l.is_empty() || l.ends_with('(')).map_or(0, |i| i + 1);
+        let end = lines[at..].iter().position(|l| l.is_empty() || l == ")").map_or(lines.len(), |i| at + i);
+        let path = |l: &String| l.split('"').nth(1).unwrap_or_default().to_string();
+        lines[start..end].sort_by_key(path);
+    }
+    let mut out = lines.join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_in_another_home() {
+        let home =
+            GoHome { module: "example.com/m".into(), messages: "example.com/m/pb".into(), package: "pbridge".into() };
+        let text = "// x\n\npackage bridge\n\nimport (\n\t\"io\"\n\n\t\"google.golang.org/grpc\"\n\t\"mmbindgen.dev/generated/go/pluginpb\"\n)\n";
+        assert_eq!(
+            runtime_home(text, &home),
+            "// x\n\npackage pbridge\n\nimport (\n\t\"io\"\n\n\tpluginpb \"example.com/m/pb\"\n\t\"google.golang.org/grpc\"\n)\n"
+        );
     }
 }

@@ -1,0 +1,139 @@
+// Package gohome proves that the bridge can live in another Go home: with
+// `[go]` in mm-bindgen.toml naming another module and bridge package (and
+// the protos' go_package moved into that module), the generated tree, the
+// message code and the copied runtime build and pass go vet there.
+package gohome
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const (
+	module        = "example.com/mmserver/public"
+	bridgePackage = "pybridge"
+)
+
+func run(t *testing.T, dir string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s in %s: %v\n%s", name, strings.Join(args, " "), dir, err, out.String())
+	}
+	return out.String()
+}
+
+func TestAnotherGoHome(t *testing.T) {
+	root, err := filepath.Abs("../../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := os.Getenv("MM_BINDGEN")
+	if bin == "" {
+		bin = filepath.Join(root, "target", "release", "mm-bindgen")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("mm-bindgen binary not found at %s (build it with cargo build --release, or set MM_BINDGEN): %v", bin, err)
+	}
+
+	// The protos, with their go_package moved into the other module.
+	work := t.TempDir()
+	protoDir := filepath.Join(work, "proto")
+	err = filepath.Walk(filepath.Join(root, "proto"), func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(filepath.Join(root, "proto"), path)
+		target := filepath.Join(protoDir, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		data = bytes.ReplaceAll(data, []byte(`go_package = "mmbindgen.dev/generated/go/`), []byte(`go_package = "`+module+`/`))
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools := filepath.Join(root, "tools")
+	config := `proto = "proto"
+out = "out"
+
+[go]
+module = "` + module + `"
+package = "` + bridgePackage + `"
+
+[[plugins]]
+name = "protoc-gen-go"
+command = ["go", "-C", "` + tools + `", "tool", "protoc-gen-go"]
+parameter = "module=` + module + `"
+out = "go"
+
+[[plugins]]
+name = "protoc-gen-go-grpc"
+command = ["go", "-C", "` + tools + `", "tool", "protoc-gen-go-grpc"]
+parameter = "module=` + module + `,require_unimplemented_servers=false"
+out = "go"
+`
+	if err := os.WriteFile(filepath.Join(work, "mm-bindgen.toml"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, work, bin, "generate")
+
+	out := filepath.Join(work, "out", "go")
+	goMod, err := os.ReadFile(filepath.Join(out, "go.mod"))
+	if err != nil || !strings.Contains(string(goMod), "\nmodule "+module+"\n") {
+		t.Fatalf("go.mod does not name %s (%v):\n%s", module, err, goMod)
+	}
+	for _, name := range []string{"api_client.go", "hooks_server.go", "convert_model_post.go", "errors.go", "launcher_test.go"} {
+		src, err := os.ReadFile(filepath.Join(out, bridgePackage, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(src), "\npackage "+bridgePackage+"\n") {
+			t.Errorf("%s is not in package %s", name, bridgePackage)
+		}
+		if strings.Contains(string(src), "mmbindgen.dev/") {
+			t.Errorf("%s still refers to the default home", name)
+		}
+	}
+
+	// A module that uses the bridge, with the pinned requirements of the
+	// conformance module.
+	user := t.TempDir()
+	conformance, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := regexp.MustCompile(`(?m)^module .*$`).ReplaceAllString(string(conformance), "module gohomeuser")
+	text = regexp.MustCompile(`(?m)^replace mmbindgen.dev/generated/go => .*$`).ReplaceAllString(text, "")
+	text = regexp.MustCompile(`(?m)^\s*mmbindgen.dev/generated/go v0.0.0\s*$`).ReplaceAllString(text, "")
+	text += "\nrequire " + module + " v0.0.0\n\nreplace " + module + " => " + out + "\n"
+	goSum, err := os.ReadFile("../go.sum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	main := "package main\n\nimport _ \"" + module + "/" + bridgePackage + "\"\n\nfunc main() {}\n"
+	for name, content := range map[string]string{"go.mod": text, "go.sum": string(goSum), "main.go": main} {
+		if err := os.WriteFile(filepath.Join(user, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(t, user, "go", "build", "-mod=mod", "./...")
+	run(t, user, "go", "vet", "-mod=mod", module+"/...")
+	if unformatted := run(t, user, "gofmt", "-l", out); unformatted != "" {
+		t.Errorf("gofmt would change:\n%s", unformatted)
+	}
+}
