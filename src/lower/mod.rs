@@ -101,7 +101,8 @@ impl Header {
 }
 
 /// A code generation target; its templates live in `templates/<target>/`.
-pub trait Target {
+/// Targets lower the same model at the same time, so they are `Sync`.
+pub trait Target: Sync {
     fn lower(&self, model: &Model) -> Result<Vec<OutputFile>>;
 }
 
@@ -110,11 +111,17 @@ pub fn targets(go: &GoHome) -> Vec<Box<dyn Target>> {
     vec![Box::new(docs::Docs), Box::new(go::Go { home: go.clone() }), Box::new(python::Python)]
 }
 
-/// Lowers the model for every target.
+/// Lowers the model for every target, the targets side by side; the files
+/// (and the first failure) come in target order.
 pub fn lower(model: &Model, go: &GoHome) -> Result<Vec<OutputFile>> {
+    let targets = targets(go);
+    let lowered: Vec<Result<Vec<OutputFile>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = targets.iter().map(|t| scope.spawn(move || t.lower(model))).collect();
+        workers.into_iter().map(|w| w.join().expect("lowering does not panic")).collect()
+    });
     let mut files = Vec::new();
-    for target in targets(go) {
-        files.extend(target.lower(model)?);
+    for target_files in lowered {
+        files.extend(target_files?);
     }
     Ok(files)
 }

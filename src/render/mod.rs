@@ -90,33 +90,60 @@ fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
     }
 }
 
-/// Renders every output file; the map is keyed and so sorted by path.
+/// What rendering one file gave.
+enum Rendered {
+    Text(String),
+    Undefined(Vec<strict::Undefined>),
+    Failed(Diagnostic),
+}
+
+/// Renders one output file: the strict-name check, then tera.
+fn render_one(engine: &Engine, f: &OutputFile) -> Result<Rendered> {
+    let undefined = strict::undefined(&engine.parsed, f.template, &f.view);
+    if !undefined.is_empty() {
+        return Ok(Rendered::Undefined(undefined));
+    }
+    let context = tera::Context::from_serialize(&f.view).map_err(|e| anyhow::anyhow!("view of {}: {e}", f.path))?;
+    Ok(match engine.tera.render(f.template, &context) {
+        // Every file ends with exactly one line end, whatever the
+        // whitespace control of the template's last tags left.
+        Ok(text) => Rendered::Text(format!("{}\n", text.trim_end_matches('\n'))),
+        Err(e) => Rendered::Failed(template_error(f.template, &e).note(format!("while rendering {}", f.path))),
+    })
+}
+
+/// Renders every output file; the map is keyed and so sorted by path. The
+/// files are rendered on every available core; the outcome (output and
+/// diagnostics, in file order) does not depend on how many there are.
 pub fn render(engine: &Engine, files: &[OutputFile]) -> Result<BTreeMap<String, String>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let chunk = files.len().div_ceil(threads).max(1);
+    let results: Vec<Result<Rendered>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|f| render_one(engine, f)).collect::<Vec<_>>()))
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("rendering does not panic")).collect()
+    });
     let mut out = BTreeMap::new();
     let mut problems = Vec::new();
     // A partial shared by many files is reported once per place.
     let mut reported = std::collections::BTreeSet::new();
-    for f in files {
-        let undefined = strict::undefined(&engine.parsed, f.template, &f.view);
-        if !undefined.is_empty() {
-            for u in undefined {
-                if reported.insert((u.template.clone(), u.line, u.path.clone())) {
-                    problems.push(undefined_error(engine, &u, &f.path));
-                }
-            }
-            continue;
-        }
-        let context = tera::Context::from_serialize(&f.view).map_err(|e| anyhow::anyhow!("view of {}: {e}", f.path))?;
-        match engine.tera.render(f.template, &context) {
-            Ok(text) => {
-                // Every file ends with exactly one line end, whatever the
-                // whitespace control of the template's last tags left.
-                let text = format!("{}\n", text.trim_end_matches('\n'));
+    for (f, result) in files.iter().zip(results) {
+        match result? {
+            Rendered::Text(text) => {
                 if out.insert(f.path.clone(), text).is_some() {
                     return Err(anyhow::anyhow!("two outputs share the path {}", f.path).into());
                 }
             }
-            Err(e) => problems.push(template_error(f.template, &e).note(format!("while rendering {}", f.path))),
+            Rendered::Undefined(undefined) => {
+                for u in undefined {
+                    if reported.insert((u.template.clone(), u.line, u.path.clone())) {
+                        problems.push(undefined_error(engine, &u, &f.path));
+                    }
+                }
+            }
+            Rendered::Failed(d) => problems.push(d),
         }
     }
     if problems.is_empty() { Ok(out) } else { Err(Failure::Input(problems)) }
