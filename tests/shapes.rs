@@ -4,6 +4,7 @@
 
 use std::fs;
 
+use mm_bindgen::render::Templates;
 use mm_bindgen::{lower, pipeline};
 
 const EMPTY_SERVICES: &str = r#"syntax = "proto3";
@@ -54,4 +55,18 @@ fn services_without_methods_are_lowered_by_the_go_and_python_targets() {
         let path = format!("python/mattermost_plugin/{wanted}");
         assert!(python.contains(&path.as_str()), "{path} in {python:?}");
     }
+}
+
+#[test]
+fn services_without_methods_render_in_every_target() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("empty.proto"), EMPTY_SERVICES).unwrap();
+    // The whole run up to the written text: the strict check of every
+    // template sees empty lists of methods and hooks.
+    let rendered = pipeline::generate(dir.path(), Templates::Embedded, &[], dir.path(), &Default::default())
+        .unwrap_or_else(|f| panic!("{f}"));
+    for path in ["docs/index.md", "python/mattermost_plugin/client.py", "python/mattermost_plugin/hooks.py"] {
+        assert!(rendered.contains_key(path), "{path} in {:?}", rendered.keys().collect::<Vec<_>>());
+    }
+    assert!(rendered.keys().any(|p| p.starts_with("go/bridge/")), "the Go bridge");
 }
