@@ -58,12 +58,16 @@ impl Validator<'_> {
         let mut short_names: HashMap<String, &str> = HashMap::new();
         let bridged: HashSet<&str> = model.bridged_services().iter().map(|s| s.full_name.as_str()).collect();
         for s in &model.services {
-            if let Some(other) = short_names.insert(s.name.to_snake_case(), &s.full_name) {
+            // The Go and Python outputs are named after the short name (the
+            // docs name a page after the full name where short names meet).
+            if bridged.contains(s.full_name.as_str())
+                && let Some(other) = short_names.insert(s.name.to_snake_case(), &s.full_name)
+            {
                 self.report(
                     &s.location,
                     format!("service `{}`", s.full_name),
                     format!(
-                        "its name collides with service `{other}`: outputs are named after the service's short name, rename one of them"
+                        "its name collides with service `{other}`: the Go and Python outputs are named after the service's short name, rename one of them"
                     ),
                 );
             }

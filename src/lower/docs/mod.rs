@@ -102,6 +102,9 @@ struct Home {
 
 struct ServicePlan<'a> {
     service: &'a Service,
+    /// The service's short name, or its full name where another service
+    /// has the same short name.
+    title: String,
     page: String,
     /// The tag groups, untagged last; empty when no RPC has a tag, and the
     /// RPCs are then on the service page.
@@ -153,7 +156,8 @@ impl<'a> Site<'a> {
                 let shared = model.services.iter().filter(|o| o.name.to_kebab_case() == short).count() > 1;
                 let base = claim(&mut used, if shared { s.full_name.to_kebab_case() } else { short });
                 let page = format!("{base}.md");
-                ServicePlan { service: s, page, groups: groups(s, &base) }
+                let title = if shared { s.full_name.clone() } else { s.name.clone() };
+                ServicePlan { service: s, title, page, groups: groups(s, &base) }
             })
             .collect();
         let owned = owned(model);
@@ -268,7 +272,7 @@ impl<'a> Site<'a> {
                 .map(|p| {
                     let s = p.service;
                     vec![
-                        link(&markdown::text(&s.name), &p.page),
+                        link(&markdown::text(&p.title), &p.page),
                         s.go_interface.as_deref().map(markdown::cell_code).unwrap_or_default(),
                         s.methods.len().to_string(),
                         s.methods.iter().filter(|m| m.streaming != Streaming::Unary).count().to_string(),
@@ -308,7 +312,7 @@ impl<'a> Site<'a> {
 
     fn service_title(&self, plan: &ServicePlan, group: Option<&GroupPlan>, rpcs: usize) -> Entry {
         let s = plan.service;
-        let name = markdown::text(&s.name);
+        let name = markdown::text(&plan.title);
         let mut title = match group {
             Some(g) => Entry::new("#", format!("{name}: {}", markdown::text(&g.title))),
             None => Entry::new("#", name.clone()),
