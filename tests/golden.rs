@@ -6,6 +6,11 @@
 //! - for a case that should fail, `expected/` holds exactly `stderr.txt` and
 //!   `exit_code`.
 //!
+//! A case may carry an `mm-bindgen.toml` beside `input/` (the `[go]` table,
+//! say); the flags name the proto root and output directory. The Go of the
+//! cases whose output has it is built, vetted and tested by
+//! `tests/conformance/go/golden`.
+//!
 //! Missing, changed and extra expected files all fail. `UPDATE_GOLDEN=1
 //! cargo test --test golden` rewrites the expectations instead (never set it
 //! in CI).
@@ -61,8 +66,8 @@ fn golden_cases() {
 fn run_case(case: &Path) -> BTreeMap<String, Vec<u8>> {
     assert!(case.join("input").is_dir(), "{} has no input/ directory", case.display());
     let out = tempfile::tempdir().unwrap();
-    // Run inside the case directory: no mm-bindgen.toml applies there, and
-    // places in messages read `input/...`.
+    // Run inside the case directory: only the case's own mm-bindgen.toml
+    // applies there, and places in messages read `input/...`.
     let generate = Command::new(BIN)
         .current_dir(case)
         .args(["--proto", "input", "--out", out.path().to_str().unwrap(), "generate"])

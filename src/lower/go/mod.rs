@@ -5,7 +5,8 @@
 //! with a `go_package`, it renders a gRPC server calling a Go implementation
 //! and a Go implementation calling the gRPC service; converters for every
 //! model message; `go.mod`; and the hand-written runtime of `runtime/go/`
-//! with its tests, copied beside them.
+//! with its tests, copied beside them: the parts of it the model needs (see
+//! [`Part`]).
 
 mod conv;
 mod convert;
@@ -19,7 +20,8 @@ use serde::Serialize;
 use super::{OutputFile, Target, file};
 use crate::config::GoHome;
 use crate::diag::{Failure, Result};
-use crate::model::Model;
+use crate::model::{Model, Role};
+use service::{PLUGIN, Shape};
 
 /// The hand-written runtime, shipped into the bridge package.
 static RUNTIME: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/runtime/go");
@@ -84,9 +86,27 @@ impl Target for Go {
                 Err(mut p) => problems.append(&mut p),
             }
         }
+        let mut needs = vec![Part::Core];
+        if services.iter().flat_map(|s| &s.methods).flat_map(|m| &m.go.results).any(|v| v.role == Role::Error) {
+            needs.push(Part::Errors);
+        }
+        let bridges = |name: &str| {
+            services
+                .iter()
+                .filter_map(|s| s.go_interface.as_deref())
+                .any(|i| crate::build::parse_go_type(i, &model.go_imports).is_ok_and(|t| t.is_named(PLUGIN, name)))
+        };
+        if bridges("API") && bridges("Hooks") {
+            needs.push(Part::Plugin);
+        }
         for s in services {
             match service::service(model, home, s) {
                 Ok(view) => {
+                    if view.methods.iter().any(|m| matches!(m.shape, Shape::HttpCall | Shape::HttpHandler))
+                        && !needs.contains(&Part::Http)
+                    {
+                        needs.push(Part::Http);
+                    }
                     let stem = view.prefix.to_lowercase();
                     let view = package(serde_json::to_value(view).expect("plain data"));
                     files.push(file(
@@ -110,6 +130,7 @@ impl Target for Go {
         }
         // Tests ship too, so the runtime is tested where it runs.
         let mut runtime = super::runtime(&RUNTIME, "go", &dir, "runtime/go", "go/runtime.go.tera");
+        runtime.retain(|f| needs.contains(&part(f.path.rsplit('/').next().unwrap_or_default())));
         if *home != GoHome::default() {
             for f in &mut runtime {
                 if let Some(text) = f.view.get_mut("text") {
@@ -120,6 +141,52 @@ impl Target for Go {
         files.extend(runtime);
         Ok(files)
     }
+}
+
+/// The parts of the runtime, each shipped when the model needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// What every bridge uses: the call path of the client methods, the
+    /// chunked streams, the converter's helpers.
+    Core,
+    /// The error convention: converts error results to and from the
+    /// `AppError` message, so it ships when a method has an error result.
+    Errors,
+    /// HTTP requests and responses streamed as the `HTTPRequest`,
+    /// `HTTPResponse` and `HTTPHeader` messages, for the HTTP method shapes.
+    Http,
+    /// Running a Mattermost plugin process (launcher, go-plugin shim, call
+    /// authentication, manifest) and the package documentation, which
+    /// describes that bridge: it needs the adapters of both `plugin.API` and
+    /// `plugin.Hooks`.
+    Plugin,
+}
+
+/// The part each runtime file belongs to; a unit test checks that every
+/// file of `runtime/go` is named here.
+const PARTS: &[(&str, Part)] = &[
+    ("auth.go", Part::Plugin),
+    ("auth_test.go", Part::Plugin),
+    ("call.go", Part::Core),
+    ("chunk.go", Part::Core),
+    ("client.go", Part::Core),
+    ("codec_test.go", Part::Http),
+    ("convert.go", Part::Core),
+    ("doc.go", Part::Plugin),
+    ("errors.go", Part::Errors),
+    ("errors_test.go", Part::Errors),
+    ("http.go", Part::Http),
+    ("http_test.go", Part::Http),
+    ("launcher.go", Part::Plugin),
+    ("launcher_test.go", Part::Plugin),
+    ("manifest.go", Part::Plugin),
+    ("shim.go", Part::Plugin),
+];
+
+/// The part of a runtime file; a file missing from [`PARTS`] ships with
+/// the plugin process, where every part is present.
+fn part(name: &str) -> Part {
+    PARTS.iter().find(|(n, _)| *n == name).map_or(Part::Plugin, |(_, p)| *p)
 }
 
 /// The runtime is written in the default Go home; in another, its package
@@ -153,6 +220,14 @@ fn runtime_home(text: &str, home: &GoHome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_runtime_file_has_a_part() {
+        let mut files: Vec<String> = RUNTIME.files().map(|f| f.path().to_string_lossy().into_owned()).collect();
+        files.sort();
+        let listed: Vec<&str> = PARTS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(files.iter().map(String::as_str).collect::<Vec<_>>(), listed);
+    }
 
     #[test]
     fn runtime_in_another_home() {

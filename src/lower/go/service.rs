@@ -772,7 +772,7 @@ fn value<'a>(v: &'a GoValue, req: &'a crate::model::Message, resp: &'a crate::mo
 }
 
 /// The import path of the package of `plugin.Context`.
-const PLUGIN: &str = "github.com/mattermost/mattermost/server/public/plugin";
+pub const PLUGIN: &str = "github.com/mattermost/mattermost/server/public/plugin";
 
 /// What a Go value is to the method shapes.
 #[derive(Debug, Clone, PartialEq, Eq)]
