@@ -57,6 +57,11 @@ fn bad_input_writes_nothing() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("@v0.0.0 is not in the Go module cache"), "{stderr}");
 
+    let out = scaffold(&["--module", "github.com/mattermost/mattermost/server/public"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("flag `--module`") && stderr.contains("e.g. `--module v0.4.4`"), "{stderr}");
+
     let after: Vec<Vec<u8>> = walkdir::WalkDir::new(&proto)
         .sort_by_file_name()
         .into_iter()

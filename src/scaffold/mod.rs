@@ -44,6 +44,13 @@ pub struct Outcome {
 /// module cache (`$GOMODCACHE`, else `$GOPATH/pkg/mod`, else
 /// `~/go/pkg/mod`).
 pub fn module_files(version: &str) -> Result<(PathBuf, PathBuf)> {
+    if !version.starts_with('v') || version.contains(['/', '@']) {
+        return Err(Failure::one(
+            Diagnostic::new(format!("`{version}` is not a module version"))
+                .element("flag `--module`")
+                .note(format!("--module takes the version of {MODULE}, e.g. `--module v0.4.4`")),
+        ));
+    }
     let cache = std::env::var_os("GOMODCACHE")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
