@@ -16,7 +16,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +24,7 @@ import (
 	"strings"
 	"testing"
 
+	"mmbindgen.dev/conformance/internal/scratch"
 	"mmbindgen.dev/conformance/parity"
 )
 
@@ -34,28 +34,6 @@ var (
 	removedAPI   = []string{"IsEnterpriseReady", "GetLDAPUserAttributes", "UpdateChannelMemberNotifications", "InstallPlugin", "LogWarn"}
 	removedHooks = []string{"UserHasBeenCreated", "RunDataRetention", "OnInstall"}
 )
-
-func copyTree(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, path)
-		target := filepath.Join(to, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // removeMethod deletes `rpc <name>(` with its comment and option block, and
 // the messages <name>Request and <name>Response with their comments.
@@ -153,9 +131,9 @@ func TestRehearsedBump(t *testing.T) {
 
 	// The scratch repository: Cargo.toml and proto/ mark its root for the
 	// round trips, which read the model of proto/ through the binary.
-	scratch := t.TempDir()
+	repoCopy := t.TempDir()
 	old := filepath.Join(t.TempDir(), "proto")
-	copyTree(t, filepath.Join(repo, "proto"), old)
+	scratch.CopyTree(t, filepath.Join(repo, "proto"), old)
 	for file, names := range map[string][]string{"plugin_api.proto": removedAPI, "plugin_hooks.proto": removedHooks} {
 		path := filepath.Join(old, "mattermost/plugin/v1", file)
 		data, err := os.ReadFile(path)
@@ -172,9 +150,9 @@ func TestRehearsedBump(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	proto := filepath.Join(scratch, "proto")
-	copyTree(t, old, proto)
-	if err := os.WriteFile(filepath.Join(scratch, "Cargo.toml"), nil, 0o644); err != nil {
+	proto := filepath.Join(repoCopy, "proto")
+	scratch.CopyTree(t, old, proto)
+	if err := os.WriteFile(filepath.Join(repoCopy, "Cargo.toml"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 
@@ -217,9 +195,9 @@ func TestRehearsedBump(t *testing.T) {
 
 	// 4. generate (with the protoc plugins of the repository's
 	// mm-bindgen.toml), then go vet and the round trips on the scratch tree.
-	generated := filepath.Join(scratch, "generated")
+	generated := filepath.Join(repoCopy, "generated")
 	run(t, repo, nil, bin, "--proto", proto, "--out", generated, "generate")
-	conformance := filepath.Join(scratch, "tests/conformance/go")
+	conformance := filepath.Join(repoCopy, "tests/conformance/go")
 	for _, name := range []string{"go.mod", "go.sum"} {
 		data, err := os.ReadFile(filepath.Join(repo, "tests/conformance/go", name))
 		if err != nil {
@@ -232,8 +210,8 @@ func TestRehearsedBump(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, pkg := range []string{"parity", "roundtrip"} {
-		copyTree(t, filepath.Join(repo, "tests/conformance/go", pkg), filepath.Join(conformance, pkg))
+	for _, pkg := range []string{"parity", "roundtrip", "internal/scratch"} {
+		scratch.CopyTree(t, filepath.Join(repo, "tests/conformance/go", pkg), filepath.Join(conformance, pkg))
 	}
 	env := []string{"MM_BINDGEN=" + bin}
 	run(t, conformance, env, "go", "vet", "./...", "mmbindgen.dev/generated/go/...")

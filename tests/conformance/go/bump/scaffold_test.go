@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"mmbindgen.dev/conformance/internal/scratch"
+
 	"mmbindgen.dev/conformance/parity"
 )
 
@@ -105,7 +107,7 @@ func TestScaffoldNewerAPI(t *testing.T) {
 	// of model.Emoji added.
 	tmp := t.TempDir()
 	module := filepath.Join(tmp, "public")
-	copyTree(t, filepath.Join(strings.TrimSpace(cache), modPath+"@"+version), module)
+	scratch.CopyTree(t, filepath.Join(strings.TrimSpace(cache), modPath+"@"+version), module)
 	api := filepath.Join(module, "plugin/api.go")
 	data, err := os.ReadFile(api)
 	if err != nil {
@@ -152,7 +154,7 @@ func TestScaffoldNewerAPI(t *testing.T) {
 	}
 
 	proto := filepath.Join(tmp, "proto")
-	copyTree(t, filepath.Join(repo, "proto"), proto)
+	scratch.CopyTree(t, filepath.Join(repo, "proto"), proto)
 	before := gate(t, bin, proto, repo, newer)
 	for _, want := range []string{"plugin.API.CountActiveUsers: missing", "plugin.API.ImportChannelData: missing", "plugin.API.SetChannelTags: missing", "Aliases"} {
 		if !strings.Contains(before.String(), want) {

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"mmbindgen.dev/conformance/internal/scratch"
 )
 
 // repoRoot is four directories up from this package.
@@ -78,34 +80,12 @@ func build(t *testing.T, root, bin, protoDir string) (string, error) {
 	return run(t, module, "go", "build", "-mod=mod", "./...")
 }
 
-func copyTree(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.Walk(from, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, path)
-		target := filepath.Join(to, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestDeletingAnRPCBreaksTheBuild(t *testing.T) {
 	root := repoRoot(t)
 	bin := binary(t, root)
 
 	protoDir := filepath.Join(t.TempDir(), "proto")
-	copyTree(t, filepath.Join(root, "proto"), protoDir)
+	scratch.CopyTree(t, filepath.Join(root, "proto"), protoDir)
 	if log, err := build(t, root, bin, protoDir); err != nil {
 		t.Fatalf("the unmodified copy must build: %v\n%s", err, log)
 	}

@@ -9,9 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
+
+	"mmbindgen.dev/conformance/internal/scratch"
 )
 
 const (
@@ -113,24 +114,7 @@ out = "go"
 	// A module that uses the bridge, with the pinned requirements of the
 	// conformance module.
 	user := t.TempDir()
-	conformance, err := os.ReadFile("../go.mod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := regexp.MustCompile(`(?m)^module .*$`).ReplaceAllString(string(conformance), "module gohomeuser")
-	text = regexp.MustCompile(`(?m)^replace mmbindgen.dev/generated/go => .*$`).ReplaceAllString(text, "")
-	text = regexp.MustCompile(`(?m)^\s*mmbindgen.dev/generated/go v0.0.0\s*$`).ReplaceAllString(text, "")
-	text += "\nrequire " + module + " v0.0.0\n\nreplace " + module + " => " + out + "\n"
-	goSum, err := os.ReadFile("../go.sum")
-	if err != nil {
-		t.Fatal(err)
-	}
-	main := "package main\n\nimport _ \"" + module + "/" + bridgePackage + "\"\n\nfunc main() {}\n"
-	for name, content := range map[string]string{"go.mod": text, "go.sum": string(goSum), "main.go": main} {
-		if err := os.WriteFile(filepath.Join(user, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scratch.UserModule(t, user, "gohomeuser", "..", module, bridgePackage, out)
 	run(t, user, "go", "build", "-mod=mod", "./...")
 	run(t, user, "go", "vet", "-mod=mod", module+"/...")
 	if unformatted := run(t, user, "gofmt", "-l", out); unformatted != "" {

@@ -18,6 +18,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"mmbindgen.dev/conformance/internal/scratch"
 )
 
 const defaultModule = "mmbindgen.dev/generated/go"
@@ -33,32 +35,6 @@ func run(t *testing.T, dir string, name string, args ...string) string {
 		t.Fatalf("%s %s in %s: %v\n%s", name, strings.Join(args, " "), dir, err, out.String())
 	}
 	return out.String()
-}
-
-// copyTree copies the files under from into to.
-func copyTree(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.Walk(from, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(from, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(to, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 var moduleLine = regexp.MustCompile(`(?m)^module\s*=\s*"([^"]+)"`)
@@ -118,8 +94,8 @@ func buildCase(t *testing.T, root, bin, dir, module string) {
 	// The message code: the case's protos and the option vocabulary they
 	// import, through the pinned Go protoc plugins, in the case's Go home.
 	work := t.TempDir()
-	copyTree(t, filepath.Join(dir, "input"), filepath.Join(work, "proto"))
-	copyTree(t, filepath.Join(root, "proto", "mmbindgen"), filepath.Join(work, "proto", "mmbindgen"))
+	scratch.CopyTree(t, filepath.Join(dir, "input"), filepath.Join(work, "proto"))
+	scratch.CopyTree(t, filepath.Join(root, "proto", "mmbindgen"), filepath.Join(work, "proto", "mmbindgen"))
 	// protoc-gen-go writes only into the case's module: the vocabulary's
 	// message package moves there.
 	options := filepath.Join(work, "proto", "mmbindgen", "v1", "options.proto")
@@ -163,7 +139,7 @@ out = "go"
 	if err := os.RemoveAll(filepath.Join(out, bridgePackage)); err != nil {
 		t.Fatal(err)
 	}
-	copyTree(t, expected, out)
+	scratch.CopyTree(t, expected, out)
 	pbFiles, _ := filepath.Glob(filepath.Join(out, "*", "*.pb.go"))
 	if len(pbFiles) == 0 {
 		t.Fatalf("the protoc plugins wrote no message code under %s", out)
@@ -172,24 +148,7 @@ out = "go"
 	// A module that uses the bridge, with the pinned requirements of the
 	// conformance module.
 	user := t.TempDir()
-	conformance, err := os.ReadFile("../go.mod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := regexp.MustCompile(`(?m)^module .*$`).ReplaceAllString(string(conformance), "module goldenuser")
-	text = regexp.MustCompile(`(?m)^replace mmbindgen.dev/generated/go => .*$`).ReplaceAllString(text, "")
-	text = regexp.MustCompile(`(?m)^\s*mmbindgen.dev/generated/go v0.0.0\s*$`).ReplaceAllString(text, "")
-	text += "\nrequire " + module + " v0.0.0\n\nreplace " + module + " => " + out + "\n"
-	goSum, err := os.ReadFile("../go.sum")
-	if err != nil {
-		t.Fatal(err)
-	}
-	main := "package main\n\nimport _ \"" + module + "/" + bridgePackage + "\"\n\nfunc main() {}\n"
-	for name, content := range map[string]string{"go.mod": text, "go.sum": string(goSum), "main.go": main} {
-		if err := os.WriteFile(filepath.Join(user, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scratch.UserModule(t, user, "goldenuser", "..", module, bridgePackage, out)
 	run(t, user, "go", "build", "-mod=mod", "./...")
 	run(t, user, "go", "vet", "-mod=mod", module+"/...")
 	run(t, user, "go", "test", "-mod=mod", module+"/"+bridgePackage)

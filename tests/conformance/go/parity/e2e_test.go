@@ -5,35 +5,14 @@ package parity
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// copyTree copies the directory tree from into to.
-func copyTree(from, to string) error {
-	return filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(from, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(to, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-}
+	"mmbindgen.dev/conformance/internal/scratch"
+)
 
 // deleteRPC removes the declaration of `rpc <name>(` from proto source: the
 // line, its option block up to the matching close brace, and the comment
@@ -87,9 +66,7 @@ func TestEndToEndDeletedRPC(t *testing.T) {
 	f := setup(t)
 	dir := t.TempDir()
 	proto := filepath.Join(dir, "proto")
-	if err := copyTree(filepath.Join(f.repo, "proto"), proto); err != nil {
-		t.Fatal(err)
-	}
+	scratch.CopyTree(t, filepath.Join(f.repo, "proto"), proto)
 	file := filepath.Join(proto, "mattermost", "plugin", "v1", "plugin_api.proto")
 	src, err := os.ReadFile(file)
 	if err != nil {
