@@ -1742,7 +1742,7 @@ func (x *APIClient) EnsureBotUser(bot *model.Bot) (string, error) {
 	return result2(call, err, resp.GetBotUserId(), call.ErrorFromProto(resp.GetError()))
 }
 
-// RegisterCollectionAndTopic no longer supported by the server; kept only for interface compatibility. It does nothing
+// RegisterCollectionAndTopic is no longer supported by the server; kept only for interface compatibility. It does nothing
 // useful and may always fail with a Go error.
 // Minimum server version: 7.6.
 func (x *APIClient) RegisterCollectionAndTopic(collectionType string, topicType string) error {

@@ -162,7 +162,7 @@ func (x *HooksClient) ExecuteCommand(c *plugin.Context, args *model.CommandArgs)
 	return hookResult2(call, err, call.CommandResponseFromProto(resp.GetResponse()), call.AppErrorFromProto(resp.GetError()), nil)
 }
 
-// UserHasBeenCreated notification that a new user account has been created. Nothing is
+// UserHasBeenCreated is a notification that a new user account has been created. Nothing is
 // returned.
 // Minimum server version: 5.10.
 func (x *HooksClient) UserHasBeenCreated(c *plugin.Context, user *model.User) {
@@ -186,7 +186,7 @@ func (x *HooksClient) UserWillLogIn(c *plugin.Context, user *model.User) string 
 	return hookResult1(call, err, resp.GetRejectionReason(), nil)
 }
 
-// UserHasLoggedIn notification that a user has logged in. Nothing is returned.
+// UserHasLoggedIn is a notification that a user has logged in. Nothing is returned.
 // Minimum server version: 5.2.
 func (x *HooksClient) UserHasLoggedIn(c *plugin.Context, user *model.User) {
 	call := x.hook("UserHasLoggedIn", failure{}, failure{})
@@ -231,7 +231,7 @@ func (x *HooksClient) MessageWillBeUpdated(c *plugin.Context, newPost *model.Pos
 	return hookResult2(call, err, call.PostFromProto(resp.GetReplacementPost()), resp.GetRejectionReason(), fallback)
 }
 
-// MessageHasBeenPosted notification that a post has been stored, including posts created by
+// MessageHasBeenPosted is a notification that a post has been stored, including posts created by
 // plugins. Nothing is returned; use MessageWillBePosted to change or block
 // posts.
 // Minimum server version: 5.2.
@@ -243,7 +243,7 @@ func (x *HooksClient) MessageHasBeenPosted(c *plugin.Context, post *model.Post) 
 	call.done(err)
 }
 
-// MessageHasBeenUpdated notification that an edited post has been stored, with the new and the
+// MessageHasBeenUpdated is a notification that an edited post has been stored, with the new and the
 // previous version. Nothing is returned; use MessageWillBeUpdated to change
 // or block edits.
 // Minimum server version: 5.2.
@@ -272,7 +272,7 @@ func (x *HooksClient) MessagesWillBeConsumed(posts []*model.Post) []*model.Post 
 	return hookResult1(call, err, sliceFromProto[[]*model.Post](resp.GetPosts(), call.PostFromProto), fallback)
 }
 
-// MessagesWillBeConsumedWithContext like MessagesWillBeConsumed, with the request context. The returned
+// MessagesWillBeConsumedWithContext is like MessagesWillBeConsumed, with the request context. The returned
 // posts replace the fetched ones with the same id; a post that is not
 // returned is delivered unchanged.
 // Minimum server version: 11.9.
@@ -288,7 +288,7 @@ func (x *HooksClient) MessagesWillBeConsumedWithContext(c *plugin.Context, posts
 	return hookResult1(call, err, sliceFromProto[[]*model.Post](resp.GetPosts(), call.PostFromProto), fallback)
 }
 
-// MessageHasBeenDeleted notification that a post has been deleted, including deletions done by
+// MessageHasBeenDeleted is a notification that a post has been deleted, including deletions done by
 // plugins. Nothing is returned.
 // Minimum server version: 9.1.
 func (x *HooksClient) MessageHasBeenDeleted(c *plugin.Context, post *model.Post) {
@@ -299,7 +299,7 @@ func (x *HooksClient) MessageHasBeenDeleted(c *plugin.Context, post *model.Post)
 	call.done(err)
 }
 
-// ChannelHasBeenCreated notification that a new channel has been stored. Nothing is returned.
+// ChannelHasBeenCreated is a notification that a new channel has been stored. Nothing is returned.
 // Minimum server version: 5.2.
 func (x *HooksClient) ChannelHasBeenCreated(c *plugin.Context, channel *model.Channel) {
 	call := x.hook("ChannelHasBeenCreated", failure{}, failure{})
@@ -336,7 +336,7 @@ func (x *HooksClient) ChannelMemberWillBeAdded(c *plugin.Context, channelMember 
 	return hookResult2(call, err, call.ChannelMemberFromProto(resp.GetReplacementMember()), resp.GetRejectionReason(), fallback)
 }
 
-// UserHasJoinedChannel notification that a channel membership has been stored. The actor is set
+// UserHasJoinedChannel is a notification that a channel membership has been stored. The actor is set
 // when someone else added the user. Nothing is returned.
 // Minimum server version: 5.2.
 func (x *HooksClient) UserHasJoinedChannel(c *plugin.Context, channelMember *model.ChannelMember, actor *model.User) {
@@ -351,7 +351,7 @@ func (x *HooksClient) UserHasJoinedChannel(c *plugin.Context, channelMember *mod
 	call.done(err)
 }
 
-// UserHasLeftChannel notification that a channel membership has been removed. The actor is
+// UserHasLeftChannel is a notification that a channel membership has been removed. The actor is
 // set when someone else removed the user. Nothing is returned.
 // Minimum server version: 5.2.
 func (x *HooksClient) UserHasLeftChannel(c *plugin.Context, channelMember *model.ChannelMember, actor *model.User) {
@@ -382,7 +382,7 @@ func (x *HooksClient) TeamMemberWillBeAdded(c *plugin.Context, teamMember *model
 	return hookResult2(call, err, call.TeamMemberFromProto(resp.GetReplacementMember()), resp.GetRejectionReason(), fallback)
 }
 
-// UserHasJoinedTeam notification that a team membership has been stored. The actor is set
+// UserHasJoinedTeam is a notification that a team membership has been stored. The actor is set
 // when someone else added the user. Nothing is returned.
 // Minimum server version: 5.2.
 func (x *HooksClient) UserHasJoinedTeam(c *plugin.Context, teamMember *model.TeamMember, actor *model.User) {
@@ -397,7 +397,7 @@ func (x *HooksClient) UserHasJoinedTeam(c *plugin.Context, teamMember *model.Tea
 	call.done(err)
 }
 
-// UserHasLeftTeam notification that a team membership has been removed. The actor is set
+// UserHasLeftTeam is a notification that a team membership has been removed. The actor is set
 // when someone else removed the user. Nothing is returned.
 // Minimum server version: 5.2.
 func (x *HooksClient) UserHasLeftTeam(c *plugin.Context, teamMember *model.TeamMember, actor *model.User) {
@@ -456,7 +456,7 @@ func (x *HooksClient) FileWillBeDownloaded(c *plugin.Context, fileInfo *model.Fi
 	return hookResult1(call, err, resp.GetRejectionReason(), nil)
 }
 
-// ReactionHasBeenAdded notification that a reaction has been stored, including reactions added
+// ReactionHasBeenAdded is a notification that a reaction has been stored, including reactions added
 // by plugins. Nothing is returned.
 // Minimum server version: 5.30.
 func (x *HooksClient) ReactionHasBeenAdded(c *plugin.Context, reaction *model.Reaction) {
@@ -470,7 +470,7 @@ func (x *HooksClient) ReactionHasBeenAdded(c *plugin.Context, reaction *model.Re
 	call.done(err)
 }
 
-// ReactionHasBeenRemoved notification that a reaction has been removed, including removals done
+// ReactionHasBeenRemoved is a notification that a reaction has been removed, including removals done
 // by plugins. Nothing is returned.
 // Minimum server version: 5.30.
 func (x *HooksClient) ReactionHasBeenRemoved(c *plugin.Context, reaction *model.Reaction) {
@@ -496,7 +496,7 @@ func (x *HooksClient) OnPluginClusterEvent(c *plugin.Context, ev model.PluginClu
 	call.done(err)
 }
 
-// OnWebSocketConnect notification that a websocket connection to the server was opened, so a
+// OnWebSocketConnect is a notification that a websocket connection to the server was opened, so a
 // plugin can track which users are connected. Nothing is returned.
 // Minimum server version: 6.0.
 func (x *HooksClient) OnWebSocketConnect(webConnID string, userID string) {
@@ -507,7 +507,7 @@ func (x *HooksClient) OnWebSocketConnect(webConnID string, userID string) {
 	call.done(err)
 }
 
-// OnWebSocketDisconnect notification that a websocket connection to the server was closed.
+// OnWebSocketDisconnect is a notification that a websocket connection to the server was closed.
 // Nothing is returned.
 // Minimum server version: 6.0.
 func (x *HooksClient) OnWebSocketDisconnect(webConnID string, userID string) {
@@ -567,7 +567,7 @@ func (x *HooksClient) OnSendDailyTelemetry() {
 	call.done(err)
 }
 
-// OnCloudLimitsUpdated notification that the cloud product limits changed, e.g. after a plan
+// OnCloudLimitsUpdated is a notification that the cloud product limits changed, e.g. after a plan
 // change. Nothing is returned.
 // Minimum server version: 7.0.
 func (x *HooksClient) OnCloudLimitsUpdated(limits *model.ProductLimits) {
@@ -620,7 +620,7 @@ func (x *HooksClient) NotificationWillBePushed(pushNotification *model.PushNotif
 	return hookResult2(call, err, call.PushNotificationFromProto(resp.GetReplacementNotification()), resp.GetRejectionReason(), nil)
 }
 
-// UserHasBeenDeactivated notification that a user account has been deactivated. Nothing is
+// UserHasBeenDeactivated is a notification that a user account has been deactivated. Nothing is
 // returned.
 // Minimum server version: 9.1.
 func (x *HooksClient) UserHasBeenDeactivated(c *plugin.Context, user *model.User) {
@@ -691,7 +691,7 @@ func (x *HooksClient) OnSharedChannelsSyncMsg(msg *model.SyncMsg, rc *model.Remo
 	return hookResult2(call, err, deref(call.SyncResponseFromProto(resp.GetResponse())), call.ErrorFromProto(resp.GetError()), nil)
 }
 
-// OnSharedChannelsPing health probe for a plugin that acts as a Shared Channels remote. True
+// OnSharedChannelsPing is a health probe for a plugin that acts as a Shared Channels remote. True
 // means the plugin and its upstream service work; after repeated false
 // answers the server marks the remote offline and stops sending sync
 // messages until it recovers.
@@ -705,7 +705,7 @@ func (x *HooksClient) OnSharedChannelsPing(rc *model.RemoteCluster) bool {
 	return hookResult1(call, err, resp.GetHealthy(), fallback)
 }
 
-// PreferencesHaveChanged notification that one or more preferences of a user changed, including
+// PreferencesHaveChanged is a notification that one or more preferences of a user changed, including
 // changes made by plugins. Nothing is returned.
 // Minimum server version: 9.5.
 func (x *HooksClient) PreferencesHaveChanged(c *plugin.Context, preferences []model.Preference) {

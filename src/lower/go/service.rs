@@ -354,9 +354,7 @@ fn godoc(m: &Method, interface: &str) -> Vec<String> {
         } else {
             lines[0].clone()
         };
-        // "Fired when ..." reads "OnActivate is fired when ...".
-        let verb = if first.len() > 3 && first.ends_with("ed") && lower_rest { "is " } else { "" };
-        lines[0] = format!("{} {verb}{first_line}", m.go_name);
+        lines[0] = format!("{} {}{first_line}", m.go_name, lead_in(first, lower_rest));
     }
     if !m.min_server_version.is_empty() {
         lines.push(format!("Minimum server version: {}.", m.min_server_version));
@@ -366,6 +364,25 @@ fn godoc(m: &Method, interface: &str) -> Vec<String> {
         lines.push(format!("Deprecated: {}", m.deprecated.trim()));
     }
     lines.into_iter().map(|l| if l.is_empty() { "//".to_string() } else { format!("// {l}") }).collect()
+}
+
+/// What joins a method name to a comment that does not start with it, so
+/// that the godoc reads as a sentence: "Returns ..." reads "GetUser returns
+/// ...", "Fired when ..." reads "OnActivate is fired when ...", "Like ..."
+/// and "No longer ..." take "is", and a noun ("Notification that ...")
+/// takes "is a" or "is an". A capitalised word (a name) is left alone.
+fn lead_in(first: &str, lower_rest: bool) -> &'static str {
+    let word = first.trim_end_matches([',', '.', ';', ':']);
+    if !lower_rest || word.is_empty() {
+        return "";
+    }
+    if word.ends_with('s') {
+        return "";
+    }
+    if (word.len() > 3 && word.ends_with("ed")) || matches!(word, "Like" | "No") {
+        return "is ";
+    }
+    if word.starts_with(['A', 'E', 'I', 'O', 'U']) { "is an " } else { "is a " }
 }
 
 /// The zero value of a Go type, as Go code.
@@ -828,5 +845,23 @@ fn shape(m: &Method, params: &[Value], results: &[Value]) -> Result<Shape, Strin
             "the Go target has no adapter for a {} RPC with these parameter types (streams and HTTP values need one of its method shapes)",
             s.as_str()
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lead_in;
+
+    #[test]
+    fn godoc_lead_ins_make_a_sentence() {
+        let joined = |first: &str| format!("X {}{}", lead_in(first, true), first.to_lowercase());
+        assert_eq!(joined("Returns"), "X returns");
+        assert_eq!(joined("Soft-deletes"), "X soft-deletes");
+        assert_eq!(joined("Fired"), "X is fired");
+        assert_eq!(joined("Like"), "X is like");
+        assert_eq!(joined("No"), "X is no");
+        assert_eq!(joined("Notification"), "X is a notification");
+        assert_eq!(joined("Event"), "X is an event");
+        assert_eq!(lead_in("HTTP", false), "");
     }
 }
