@@ -91,3 +91,23 @@ def test_mypy_accepts_a_plugin_and_rejects_wrong_ones(tmp_path: Path) -> None:
     )
     assert any("[override]" in e for e in errors["bad_result"]), result.stdout
     assert any("[arg-type]" in e and "get_user" in e for e in errors["bad_call"]), result.stdout
+
+
+def test_hook_annotations_resolve_at_run_time() -> None:
+    # Frameworks and documentation tools read annotations with
+    # typing.get_type_hints; every hook's must resolve.
+    import inspect
+    import typing
+
+    from mattermost_plugin import HookName, Plugin
+
+    names = {n for n, _ in inspect.getmembers(Plugin, inspect.isfunction) if not n.startswith("_")}
+    hooks = [n for n in names if any(n == h.name.lower() or _snake(h.name) == n for h in HookName)]
+    assert len(hooks) == len(HookName), sorted(names)
+    for name in hooks:
+        hints = typing.get_type_hints(getattr(Plugin, name))
+        assert "return" in hints, name
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])|(?<=[A-Z])([A-Z])(?=[a-z])", r"_\1\2", name).lower()

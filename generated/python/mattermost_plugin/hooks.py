@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
-MaybeAwaitable: TypeAlias = "_T | Awaitable[_T]"
+MaybeAwaitable: TypeAlias = _T | Awaitable[_T]
 """What a hook returns: its result, or an awaitable of it (`async def`)."""
 
 
