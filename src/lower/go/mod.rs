@@ -41,6 +41,99 @@ struct PackageView<'a> {
     package: &'a str,
 }
 
+/// `doc.go`: the package documentation, one comment line each (with its
+/// leading space), written for what this bridge holds.
+#[derive(Serialize)]
+struct DocView<'a> {
+    package: &'a str,
+    lines: Vec<String>,
+}
+
+/// What the package documentation describes of one bridged service.
+struct Bridged {
+    prefix: String,
+    interface: String,
+    service: String,
+    hooks: bool,
+}
+
+/// The package documentation of a bridge: the adapters of each service,
+/// the converters, the launcher and the error convention where they ship.
+fn package_doc(package: &str, bridged: &[Bridged], converters: bool, needs: &[Part]) -> Vec<String> {
+    let interfaces: Vec<&str> = bridged.iter().map(|b| b.interface.as_str()).collect();
+    let (noun, list, services) = match interfaces.as_slice() {
+        [one] => ("interface", one.to_string(), "its gRPC service"),
+        [init @ .., last] => ("interfaces", format!("{} and {last}", init.join(", ")), "their gRPC services"),
+        [] => ("interfaces", String::new(), "their gRPC services"),
+    };
+    let article =
+        |word: &str| if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
+    let mut bullets: Vec<String> = bridged
+        .iter()
+        .map(|b| {
+            let mut text = format!(
+                "{p}Server serves the {s} service by calling {a} {i}, and {p}Client implements {i} by calling the service",
+                p = b.prefix,
+                s = b.service,
+                a = article(&b.interface),
+                i = b.interface
+            );
+            if b.hooks {
+                text.push_str(
+                    ", asking the plugin once which hooks it implements and answering the others itself, as each hook's documentation says",
+                );
+            }
+            text
+        })
+        .collect();
+    if converters {
+        bullets.push("Converter converts every model type to and from its message".into());
+    }
+    if needs.contains(&Part::Plugin) {
+        bullets.push(
+            "Launch runs a Python plugin: it serves the plugin's API calls with an APIServer and starts the plugin process through go-plugin, as Mattermost starts a Go plugin, and returns the plugin's HooksClient".into(),
+        );
+    }
+    let mut lines =
+        wrap(&format!("Package {package} connects the Go {noun} {list} to {services}, in both directions:"), "", "");
+    lines.push(String::new());
+    let last = bullets.len().saturating_sub(1);
+    for (i, bullet) in bullets.iter().enumerate() {
+        let end = if i == last { "." } else { ";" };
+        lines.extend(wrap(&format!("{bullet}{end}"), "  - ", "    "));
+    }
+    if needs.contains(&Part::Errors) {
+        lines.push(String::new());
+        lines.extend(wrap(
+            "Errors follow one convention: an error result crosses as the AppError in field 1 of the response, every field kept; gRPC status codes only report transport failures.",
+            "",
+            "",
+        ));
+    }
+    lines.into_iter().map(|l| if l.is_empty() { l } else { format!(" {l}") }).collect()
+}
+
+/// `text` in lines of at most 76 characters after the comment marker, the
+/// first led by `first`, the others by `rest`.
+fn wrap(text: &str, first: &str, rest: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split(' ') {
+        if !empty && line.len() + 1 + word.len() > 76 {
+            lines.push(std::mem::replace(&mut line, rest.to_string()));
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    lines.push(line);
+    lines
+}
+
 impl Target for Go {
     fn lower(&self, model: &Model) -> Result<Vec<OutputFile>> {
         let services = model.bridged_services();
@@ -99,9 +192,16 @@ impl Target for Go {
         if bridges("API") && bridges("Hooks") {
             needs.push(Part::Plugin);
         }
+        let mut bridged = Vec::new();
         for s in services {
             match service::service(model, home, s) {
                 Ok(view) => {
+                    bridged.push(Bridged {
+                        prefix: view.prefix.clone(),
+                        interface: view.go_interface.clone(),
+                        service: view.service.clone(),
+                        hooks: view.hooks,
+                    });
                     if view.methods.iter().any(|m| matches!(m.shape, Shape::HttpCall | Shape::HttpHandler))
                         && !needs.contains(&Part::Http)
                     {
@@ -139,6 +239,13 @@ impl Target for Go {
             }
         }
         files.extend(runtime);
+        let converters = files.iter().any(|f| f.template == "go/convert.go.tera");
+        files.push(file(
+            &format!("{dir}/doc.go"),
+            "go/doc.go.tera",
+            Vec::new(),
+            DocView { package: &home.package, lines: package_doc(&home.package, &bridged, converters, &needs) },
+        ));
         Ok(files)
     }
 }
@@ -156,9 +263,8 @@ enum Part {
     /// `HTTPResponse` and `HTTPHeader` messages, for the HTTP method shapes.
     Http,
     /// Running a Mattermost plugin process (launcher, go-plugin shim, call
-    /// authentication, manifest) and the package documentation, which
-    /// describes that bridge: it needs the adapters of both `plugin.API` and
-    /// `plugin.Hooks`.
+    /// authentication, manifest): it needs the adapters of both `plugin.API`
+    /// and `plugin.Hooks`.
     Plugin,
 }
 
@@ -172,7 +278,6 @@ const PARTS: &[(&str, Part)] = &[
     ("client.go", Part::Core),
     ("codec_test.go", Part::Http),
     ("convert.go", Part::Core),
-    ("doc.go", Part::Plugin),
     ("errors.go", Part::Errors),
     ("errors_test.go", Part::Errors),
     ("http.go", Part::Http),
