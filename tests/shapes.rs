@@ -1,6 +1,7 @@
 //! Proto shapes the Go and Python targets must take without failing the
 //! run: services without methods (an API and a hooks service that mirror Go
-//! interfaces, so both targets cover them).
+//! interfaces, so both targets cover them; the tree also holds the two
+//! files of `proto/` whose messages the Python runtime imports).
 
 use std::fs;
 
@@ -32,10 +33,22 @@ service EmptyHooks {
 message Unused {}
 "#;
 
-#[test]
-fn services_without_methods_are_lowered_by_the_go_and_python_targets() {
+/// A proto root with the empty services and the files the Python runtime
+/// needs.
+fn tree() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("empty.proto"), EMPTY_SERVICES).unwrap();
+    let shared = dir.path().join("mattermost/plugin/v1");
+    fs::create_dir_all(&shared).unwrap();
+    for name in ["common.proto", "model_file.proto"] {
+        fs::copy(format!("proto/mattermost/plugin/v1/{name}"), shared.join(name)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn services_without_methods_are_lowered_by_the_go_and_python_targets() {
+    let dir = tree();
     let model = pipeline::model(dir.path()).unwrap_or_else(|f| panic!("{f}"));
     let files = lower::lower(&model, &Default::default()).unwrap_or_else(|f| panic!("{f}"));
     let from_empty = |prefix: &str| {
@@ -59,8 +72,7 @@ fn services_without_methods_are_lowered_by_the_go_and_python_targets() {
 
 #[test]
 fn services_without_methods_render_in_every_target() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("empty.proto"), EMPTY_SERVICES).unwrap();
+    let dir = tree();
     // The whole run up to the written text: the strict check of every
     // template sees empty lists of methods and hooks.
     let rendered = pipeline::generate(dir.path(), Templates::Embedded, &[], dir.path(), &Default::default())

@@ -67,11 +67,12 @@ struct ReadmeView {
 impl Target for Python {
     fn lower(&self, model: &Model) -> Result<Vec<OutputFile>> {
         // The Python half talks to the Go half: it covers the services the Go
-        // target bridges.
-        let bridged = model.bridged_services();
+        // target bridges that mirror the plugin interfaces.
+        let bridged = covered(model);
         if bridged.is_empty() {
             return Ok(Vec::new());
         }
+        runtime_needs(model, &bridged)?;
         let mut files = vec![file(&format!("python/{PACKAGE}/py.typed"), "python/py.typed.tera", Vec::new(), Empty {})];
         files.extend(pb::modules(model)?);
         let classes = names::Classes::new(model);
@@ -167,6 +168,62 @@ impl Target for Python {
     }
 }
 
+/// The Go import path of the plugin interfaces.
+const PLUGIN: &str = "github.com/mattermost/mattermost/server/public/plugin";
+
+/// The services the Python target covers: those the Go target bridges that
+/// mirror `plugin.API` or `plugin.Hooks`. The SDK is a Mattermost plugin's
+/// side of the bridge; other bridged interfaces have no Python side.
+fn covered(model: &Model) -> Vec<&crate::model::Service> {
+    model
+        .bridged_services()
+        .into_iter()
+        .filter(|s| {
+            s.go_interface.as_deref().is_some_and(|i| {
+                crate::build::parse_go_type(i, &model.go_imports)
+                    .is_ok_and(|t| t.is_named(PLUGIN, "API") || t.is_named(PLUGIN, "Hooks"))
+            })
+        })
+        .collect()
+}
+
+/// The messages the hand-written runtime imports, by the file it imports
+/// them from; the file must be under the proto root with that path.
+const RUNTIME_NEEDS: &[(&str, &str, bool)] = &[
+    ("mattermost/plugin/v1/common.proto", "mattermost.plugin.v1.AppError", false),
+    ("mattermost/plugin/v1/common.proto", "mattermost.plugin.v1.PluginContext", false),
+    ("mattermost/plugin/v1/common.proto", "mattermost.plugin.v1.HTTPRequest", false),
+    ("mattermost/plugin/v1/common.proto", "mattermost.plugin.v1.HTTPResponse", false),
+    ("mattermost/plugin/v1/model_file.proto", "mattermost.plugin.v1.FileInfo", true),
+];
+
+/// Fails, naming each missing message, when the proto tree lacks what the
+/// runtime imports (the last column: only with a hooks service).
+fn runtime_needs(model: &Model, services: &[&crate::model::Service]) -> Result<()> {
+    let hooks = services.iter().any(|s| s.hooks);
+    let first = services[0];
+    let missing: Vec<String> = RUNTIME_NEEDS
+        .iter()
+        .filter(|(_, _, for_hooks)| hooks || !for_hooks)
+        .filter(|(file, name, _)| model.message(name).is_none_or(|m| m.file != *file))
+        .map(|(file, name, _)| format!("`{name}` ({file})"))
+        .collect();
+    let problems: Vec<_> = (!missing.is_empty())
+        .then(|| {
+            model.diagnostic(
+                &first.location,
+                format!("service `{}`", first.full_name),
+                format!(
+                    "the Python SDK's runtime imports messages the proto root lacks: {}; add those files, or leave this service without a Python side",
+                    missing.join(", ")
+                ),
+            )
+        })
+        .into_iter()
+        .collect();
+    if problems.is_empty() { Ok(()) } else { Err(Failure::Input(problems)) }
+}
+
 /// What `__init__.py` exports: the client with an API service, the plugin
 /// side with a hooks service.
 #[derive(Serialize)]
@@ -188,7 +245,7 @@ struct ModelView {
 pub fn signatures(model: &Model) -> std::collections::HashMap<String, String> {
     let classes = names::Classes::new(model);
     let mut out = std::collections::HashMap::new();
-    for s in model.bridged_services() {
+    for s in covered(model) {
         let key = |m: &str| format!("{}.{m}", s.full_name);
         if s.hooks {
             if let Ok((view, _)) = hooks::hooks(model, s, &classes) {
