@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -257,13 +258,14 @@ import "demo/kitchen/v1/types.proto";
 import "mmbindgen/v1/options.proto";
 
 option (mmbindgen.v1.file) = {
-  go_import: [{alias: "kitchen" path: "example.com/kitchen"}]
+  go_import: [{alias: "plugin" path: "github.com/mattermost/mattermost/server/public/plugin"}]
 };
 option go_package = "mmbindgen.dev/generated/go/pluginpb";
 
-// The kitchen, a Go interface.
+// The kitchen, mirroring the plugin API so that the Python target writes
+// its side (with the shared messages of common.proto beside it).
 service Kitchen {
-  option (mmbindgen.v1.service).go_interface = "kitchen.API";
+  option (mmbindgen.v1.service).go_interface = "plugin.API";
 
   // Cooks one dish.
   rpc Cook(CookRequest) returns (CookResponse) {
@@ -302,6 +304,9 @@ def kitchen(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     protos.mkdir(parents=True)
     (protos / "types.proto").write_text(KITCHEN_TYPES)
     (protos / "service.proto").write_text(KITCHEN_SERVICE)
+    shared = root / "proto" / "mattermost" / "plugin" / "v1"
+    shared.mkdir(parents=True)
+    shutil.copy(PROTO / "mattermost" / "plugin" / "v1" / "common.proto", shared)
     out = root / "out"
     result = subprocess.run(
         [
@@ -323,6 +328,7 @@ def kitchen(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     files = [
         "demo/kitchen/v1/types.proto",
         "demo/kitchen/v1/service.proto",
+        "mattermost/plugin/v1/common.proto",
         "mmbindgen/v1/options.proto",
     ]
     protoc(root / "proto", files, reference, [PROTO])
@@ -339,6 +345,7 @@ def test_every_shape_matches_protoc(kitchen: tuple[Path, Path], pure: bool) -> N
         "google/protobuf/descriptor.proto",
         "google/protobuf/struct.proto",
         "google/protobuf/timestamp.proto",
+        "mattermost/plugin/v1/common.proto",
         "mmbindgen/v1/options.proto",
     ]
 
