@@ -181,6 +181,43 @@ pub struct Fallback {
     pub reason: String,
 }
 
+/// The kind of answer a [`Fallback`] gives, in the order it decides them:
+/// what the docs and `diff` describe in words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer<'a> {
+    /// An HTTP hook's status.
+    Http(u32),
+    /// An AppError in the error result.
+    Error(&'a BridgeError),
+    /// The request field of that name returned unchanged.
+    Echo(&'a str),
+    /// A bool result answered `true`.
+    True,
+    /// A hook without results: nothing to answer.
+    Nothing,
+    /// Every result its zero value.
+    Zero,
+}
+
+impl Fallback {
+    /// What this answer is, for a method with or without Go results.
+    pub fn answer(&self, has_results: bool) -> Answer<'_> {
+        if let Some(status) = self.http_status {
+            Answer::Http(status)
+        } else if let Some(e) = &self.error {
+            Answer::Error(e)
+        } else if self.echo_param.is_some() {
+            Answer::Echo(&self.echo)
+        } else if self.true_result.is_some() {
+            Answer::True
+        } else if has_results {
+            Answer::Zero
+        } else {
+            Answer::Nothing
+        }
+    }
+}
+
 /// Which of the two cases a bridge error stands for.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]

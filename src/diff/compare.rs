@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use prost::Message as _;
 
 use super::{Change, Element, Impact, Kind, Report, Scope};
-use crate::model::{Cardinality, Fallback, Field, GoSignature, Location, Method, Model, Service, TypeRef};
+use crate::model::{Answer, Cardinality, Fallback, Field, GoSignature, Location, Method, Model, Service, TypeRef};
 
 use Impact::{Breaking, Compatible};
 
@@ -489,18 +489,13 @@ fn signature(name: &str, sig: &GoSignature) -> String {
 
 /// What the hooks client answers, without the reason.
 fn fallback(m: &Method, f: &Fallback) -> String {
-    if let Some(status) = f.http_status {
-        format!("HTTP {status}")
-    } else if let Some(e) = &f.error {
-        format!("AppError {} ({})", e.id, e.status)
-    } else if f.echo_param.is_some() {
-        format!("echo {}", f.echo)
-    } else if f.true_result.is_some() {
-        "true".to_string()
-    } else if m.go.results.is_empty() {
-        "nothing".to_string()
-    } else {
-        "zero values".to_string()
+    match f.answer(!m.go.results.is_empty()) {
+        Answer::Http(status) => format!("HTTP {status}"),
+        Answer::Error(e) => format!("AppError {} ({})", e.id, e.status),
+        Answer::Echo(field) => format!("echo {field}"),
+        Answer::True => "true".to_string(),
+        Answer::Nothing => "nothing".to_string(),
+        Answer::Zero => "zero values".to_string(),
     }
 }
 

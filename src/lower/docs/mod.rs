@@ -30,8 +30,8 @@ use serde::Serialize;
 use super::{Header, OutputFile, Target};
 use crate::diag::Result;
 use crate::model::{
-    Cardinality, Enum, Extension, Fallback, Field, File, GoSignature, Message, Method, Model, Service, Streaming,
-    TypeRef,
+    Answer, Cardinality, Enum, Extension, Fallback, Field, File, GoSignature, Message, Method, Model, Service,
+    Streaming, TypeRef,
 };
 use markdown::Anchors;
 
@@ -860,18 +860,13 @@ fn streaming(s: Streaming) -> &'static str {
 
 /// What a hooks client answers instead of the plugin, in words.
 fn fallback(m: &Method, f: &Fallback) -> String {
-    let answer = if let Some(status) = f.http_status {
-        format!("answers HTTP {status}")
-    } else if let Some(e) = &f.error {
-        format!("returns the AppError `{}` ({})", e.id, e.status)
-    } else if f.echo_param.is_some() {
-        format!("returns `{}` unchanged", f.echo)
-    } else if f.true_result.is_some() {
-        "returns true".to_string()
-    } else if m.go.results.is_empty() {
-        "does nothing".to_string()
-    } else {
-        "returns zero values".to_string()
+    let answer = match f.answer(!m.go.results.is_empty()) {
+        Answer::Http(status) => format!("answers HTTP {status}"),
+        Answer::Error(e) => format!("returns the AppError `{}` ({})", e.id, e.status),
+        Answer::Echo(field) => format!("returns `{field}` unchanged"),
+        Answer::True => "returns true".to_string(),
+        Answer::Nothing => "does nothing".to_string(),
+        Answer::Zero => "returns zero values".to_string(),
     };
     let text = if f.reason.is_empty() { answer } else { format!("{answer}. {}", f.reason) };
     markdown::cell(&text)

@@ -7,7 +7,6 @@ package gohome
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,19 +18,6 @@ const (
 	module        = "example.com/mmserver/public"
 	bridgePackage = "pybridge"
 )
-
-func run(t *testing.T, dir string, name string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s in %s: %v\n%s", name, strings.Join(args, " "), dir, err, out.String())
-	}
-	return out.String()
-}
 
 func TestAnotherGoHome(t *testing.T) {
 	root, err := filepath.Abs("../../../..")
@@ -91,7 +77,7 @@ out = "go"
 	if err := os.WriteFile(filepath.Join(work, "mm-bindgen.toml"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run(t, work, bin, "generate")
+	scratch.Run(t, work, bin, "generate")
 
 	out := filepath.Join(work, "out", "go")
 	goMod, err := os.ReadFile(filepath.Join(out, "go.mod"))
@@ -115,9 +101,9 @@ out = "go"
 	// conformance module.
 	user := t.TempDir()
 	scratch.UserModule(t, user, "gohomeuser", "..", module, bridgePackage, out)
-	run(t, user, "go", "build", "-mod=mod", "./...")
-	run(t, user, "go", "vet", "-mod=mod", module+"/...")
-	if unformatted := run(t, user, "gofmt", "-l", out); unformatted != "" {
+	scratch.Run(t, user, "go", "build", "-mod=mod", "./...")
+	scratch.Run(t, user, "go", "vet", "-mod=mod", module+"/...")
+	if unformatted := scratch.Run(t, user, "gofmt", "-l", out); unformatted != "" {
 		t.Errorf("gofmt would change:\n%s", unformatted)
 	}
 }

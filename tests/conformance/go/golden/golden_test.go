@@ -13,29 +13,14 @@ package golden
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 
 	"mmbindgen.dev/conformance/internal/scratch"
 )
 
 const defaultModule = "mmbindgen.dev/generated/go"
-
-func run(t *testing.T, dir string, name string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s in %s: %v\n%s", name, strings.Join(args, " "), dir, err, out.String())
-	}
-	return out.String()
-}
 
 var moduleLine = regexp.MustCompile(`(?m)^module\s*=\s*"([^"]+)"`)
 
@@ -131,7 +116,7 @@ out = "go"
 	if err := os.WriteFile(filepath.Join(work, "mm-bindgen.toml"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run(t, work, bin, "generate")
+	scratch.Run(t, work, bin, "generate")
 
 	// The module: the message code generated here, the bridge and go.mod
 	// exactly as the case expects them.
@@ -149,11 +134,11 @@ out = "go"
 	// conformance module.
 	user := t.TempDir()
 	scratch.UserModule(t, user, "goldenuser", "..", module, bridgePackage, out)
-	run(t, user, "go", "build", "-mod=mod", "./...")
-	run(t, user, "go", "vet", "-mod=mod", module+"/...")
-	run(t, user, "go", "test", "-mod=mod", module+"/"+bridgePackage)
-	run(t, user, "go", "tool", "-modfile="+filepath.Join(tools, "go.mod"), "staticcheck", "-checks=inherit,-SA1019", module+"/"+bridgePackage)
-	if unformatted := run(t, user, "gofmt", "-l", filepath.Join(out, bridgePackage)); unformatted != "" {
+	scratch.Run(t, user, "go", "build", "-mod=mod", "./...")
+	scratch.Run(t, user, "go", "vet", "-mod=mod", module+"/...")
+	scratch.Run(t, user, "go", "test", "-mod=mod", module+"/"+bridgePackage)
+	scratch.Run(t, user, "go", "tool", "-modfile="+filepath.Join(tools, "go.mod"), "staticcheck", "-checks=inherit,-SA1019", module+"/"+bridgePackage)
+	if unformatted := scratch.Run(t, user, "gofmt", "-l", filepath.Join(out, bridgePackage)); unformatted != "" {
 		t.Errorf("gofmt would change:\n%s", unformatted)
 	}
 }

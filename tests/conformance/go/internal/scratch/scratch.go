@@ -1,13 +1,16 @@
 // Package scratch holds what the tests that build scratch trees share:
-// copying a tree, and a Go module that uses a generated bridge with the
-// pinned requirements of this conformance module.
+// running a command, copying a tree, and a Go module that uses a generated
+// bridge with the pinned requirements of this conformance module.
 package scratch
 
 import (
+	"bytes"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -59,4 +62,19 @@ func UserModule(t testing.TB, dir, name, conformanceDir, module, bridgePackage, 
 			t.Fatal(err)
 		}
 	}
+}
+
+// Run runs name with args in dir and returns its combined output; a failure
+// ends the test with that output.
+func Run(t testing.TB, dir string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s in %s: %v\n%s", name, strings.Join(args, " "), dir, err, out.String())
+	}
+	return out.String()
 }
