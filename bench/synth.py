@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Write a synthetic proto tree N times the size of a real one.
 
-Every .proto file under the proto root is copied N times, each copy in its own
-path and package: copy 3 of `mattermost/plugin/v1/x.proto` is
+Copy 1 is the real tree as it is. Copies 2 to N of every .proto file each get
+their own path and package: copy 3 of `mattermost/plugin/v1/x.proto` is
 `synth/c03/mattermost/plugin/v1/c03_x.proto`, in package
 `synth.c03.mattermost.plugin.v1`. Imports of copied files and fully-qualified
 type references (`mattermost.plugin.v1.Post`, `.mattermost.plugin.v1.Post`)
@@ -19,17 +19,17 @@ neither mm-bindgen nor protoc with its plugins writes two files to one path:
 - services get it too, `PluginAPI` -> `C03PluginAPI`: mm-bindgen names its
   per-service docs after the service's short name;
 - `go_package` gets the copy's path, `example.com/go/pluginpb` ->
-  `example.com/go/synth/c03/pluginpb`, except in copy 1.
+  `example.com/go/synth/c03/pluginpb`.
 
 mm-bindgen bridges one API: its Go and Python targets take one service
 mirroring `plugin.API` and one mirroring `plugin.Hooks` (`go_interface`), in
-the Go package the bridge is written for. Copy 1 is that API: it keeps its
-`go_package` and `go_interface` options. The other copies drop
-`go_interface` (and `go_param`, which only responses of bridged RPCs may
-set), so they are what a proto tree holds besides the bridged API:
-their messages, Go converters, message modules and docs are generated (the
-work that grows with the input), their services only documented and, by
-protoc, stubbed.
+the Go package the bridge is written for, and the Python SDK's runtime needs
+the messages of that API under their own names (`mattermost.plugin.v1.AppError`).
+Copy 1 is that API. The other copies drop `go_interface` (and `go_param`,
+which only responses of bridged RPCs may set), so they are what a proto tree
+holds besides the bridged API: their messages, Go converters, message
+modules and docs are generated (the work that grows with the input), their
+services only documented and, by protoc, stubbed.
 
 Text inside string literals is left alone (a Go type such as "model.Post" is
 not a proto name), except the paths of `import` statements and the value of
@@ -117,9 +117,10 @@ def drop_bridge_options(text):
     return BRIDGE_FIELD_RE.sub("", GO_INTERFACE_STATEMENT_RE.sub("", text))
 
 
-def rewrite(text, prefix, copied_files, copied_packages, bridged):
+def rewrite(text, prefix, copied_files, copied_packages):
     """Rewrite one file's text into the copy whose package prefix is `prefix`
-    ("synth.c03"); the `bridged` copy keeps `go_package` and `go_interface`."""
+    ("synth.c03"), which bridges nothing: its own `go_package`, no
+    `go_interface` or `go_param`."""
     prefix_path = prefix.replace(".", "/")
 
     def import_sub(m):
@@ -159,9 +160,8 @@ def rewrite(text, prefix, copied_files, copied_packages, bridged):
         at = m.end() if m else 0
         text = f"{text[:at]}package {prefix};\n{text[at:]}"
     text = IMPORT_RE.sub(import_sub, text)
-    if not bridged:
-        text = GO_PACKAGE_RE.sub(go_package_sub, text)
-        text = drop_bridge_options(text)
+    text = GO_PACKAGE_RE.sub(go_package_sub, text)
+    text = drop_bridge_options(text)
 
     out, pos = [], 0
     for m in PROTECTED_RE.finditer(text):
@@ -208,11 +208,14 @@ def synthesize(proto_root, out_dir, factor=10):
 
     for f in shared:
         write(f, texts[f])
-    for i in range(1, factor + 1):
+    # Copy 1 is the bridged API as it is: the Python SDK's runtime needs its
+    # messages under their own names (`mattermost.plugin.v1.AppError`, ...).
+    for f in copied:
+        write(f, texts[f])
+    for i in range(2, factor + 1):
         prefix = f"synth.{copy_name(i, factor)}"
         for f in copied:
-            text = rewrite(texts[f], prefix, set(copied), copied_packages, bridged=i == 1)
-            write(copy_path(prefix, f), text)
+            write(copy_path(prefix, f), rewrite(texts[f], prefix, set(copied), copied_packages))
     return written
 
 
