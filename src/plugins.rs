@@ -7,12 +7,15 @@
 //! Plugins are slow next to rendering, so their work is cached (see
 //! [`cache_dir`]): a plugin given as a Go package is built once per pinned
 //! version, and a plugin whose request bytes were already answered is not
-//! run again, its response being read back from the cache.
+//! run again, its response being read back from the cache. A plugin that
+//! generates each file on its own (`split`) runs as several processes at
+//! once, each on a part of the files, balanced by size.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::SystemTime;
 
 use prost::Message as _;
@@ -32,8 +35,30 @@ pub const CACHE_ENV: &str = "MM_BINDGEN_CACHE_DIR";
 /// The first bytes of a cached response; the SHA-256 of the response follows.
 const ENTRY_MAGIC: &[u8] = b"mm-bindgen plugin response 1\n";
 
-/// How many responses are kept per plugin (the most recently used).
-const KEEP_RESPONSES: usize = 16;
+/// How many responses are kept per plugin (the most recently used; a
+/// split plugin answers one per part).
+const KEEP_RESPONSES: usize = 32;
+
+/// The garbage collector settings plugins run with unless the environment
+/// has its own: collection off until the heap reaches the limit. A plugin
+/// lives for one request and frees nothing worth collecting before it
+/// exits; protoc-gen-go spends about a fifth of its CPU time collecting at
+/// Go's default. The variables are read by Go programs only.
+const PLUGIN_GC: [(&str, &str); 2] = [("GOGC", "off"), ("GOMEMLIMIT", "512MiB")];
+
+/// The environment variable that sets how many parts a split plugin's
+/// request is divided into; the default is the number of cores, at most 8.
+pub const JOBS_ENV: &str = "MM_BINDGEN_JOBS";
+
+/// How many parts a split plugin's request is divided into.
+fn jobs() -> Result<usize> {
+    match std::env::var(JOBS_ENV) {
+        Ok(v) => v.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            Failure::one(Diagnostic::new(format!("{JOBS_ENV}={v:?}: not a number of processes (1 or more)")))
+        }),
+        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)),
+    }
+}
 
 /// One plugin, as configured in `mm-bindgen.toml` (`[[plugins]]`): either a
 /// `command`, or a Go main package (`go_package`) that mm-bindgen builds once
@@ -61,6 +86,14 @@ pub struct Plugin {
     /// Where its files go, relative to the output directory.
     #[serde(default)]
     pub out: String,
+    /// Whether the plugin generates each file from that file and its imports
+    /// alone, as protoc-gen-go and protoc-gen-go-grpc do. Its request is then
+    /// split into one part per core, balanced by size, each part holding its
+    /// files to generate and what they import, and the parts run at once
+    /// (buf's `strategy: directory` is the same idea). A plugin whose output
+    /// joins files must not be split: two parts writing one file is an error.
+    #[serde(default)]
+    pub split: bool,
 }
 
 impl Plugin {
@@ -130,39 +163,38 @@ pub fn run(plugins: &[Plugin], loaded: &Loaded, dir: &Path) -> Result<BTreeMap<S
         return Ok(BTreeMap::new());
     }
     let cache = cache_dir();
-    // The descriptors are appended already encoded: prost_types would drop
-    // custom options (extensions), which the plugins must see as protoc
-    // gives them.
-    let mut files = Vec::new();
-    for file in loaded.pool.files() {
-        let bytes = file.encode_to_vec();
-        prost::encoding::encode_key(PROTO_FILE_TAG, prost::encoding::WireType::LengthDelimited, &mut files);
-        prost::encoding::encode_varint(bytes.len() as u64, &mut files);
-        files.extend_from_slice(&bytes);
-    }
-    let results: Vec<Result<Vec<(String, String)>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = plugins
-            .iter()
-            .map(|plugin| {
-                let head = CodeGeneratorRequest {
-                    file_to_generate: loaded.files.clone(),
-                    parameter: Some(plugin.parameter.clone()).filter(|p| !p.is_empty()),
-                    proto_file: Vec::new(),
-                    compiler_version: None,
-                };
-                let mut request = head.encode_to_vec();
-                request.extend_from_slice(&files);
+    let descriptors = Descriptors::of(loaded);
+    let jobs = jobs()?;
+    // The parts of a plugin share one build of its binary.
+    let builds: Vec<Mutex<Option<PathBuf>>> = plugins.iter().map(|_| Mutex::new(None)).collect();
+    let results: Vec<(&Plugin, Result<PluginFiles>)> = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for (plugin, build) in plugins.iter().zip(&builds) {
+            let parts = if plugin.split { descriptors.parts(jobs) } else { vec![descriptors.generate.clone()] };
+            for part in parts {
+                let request = descriptors.request(plugin, &part);
                 let cache = &cache;
-                scope.spawn(move || run_cached(plugin, request, dir, cache))
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("plugin threads do not panic")).collect()
+                handles.push((plugin, scope.spawn(move || run_cached(plugin, build, request, dir, cache))));
+            }
+        }
+        handles.into_iter().map(|(p, h)| (p, h.join().expect("plugin threads do not panic"))).collect()
     });
     let mut files = BTreeMap::new();
     let mut problems = Vec::new();
-    for result in results {
+    for (plugin, result) in results {
         match result {
-            Ok(list) => files.extend(list),
+            Ok(list) => {
+                for (path, text) in list {
+                    if files.insert(path.clone(), text).is_some() {
+                        problems.push(
+                            Diagnostic::new(format!("two parts of its request both produced {path}"))
+                                .element(format!("plugin `{}`", plugin.name))
+                                .at(crate::config::CONFIG_FILE)
+                                .note("this plugin does not generate each file on its own: remove `split = true`"),
+                        );
+                    }
+                }
+            }
             Err(Failure::Input(ds)) => problems.extend(ds),
             Err(internal) => return Err(internal),
         }
@@ -170,9 +202,88 @@ pub fn run(plugins: &[Plugin], loaded: &Loaded, dir: &Path) -> Result<BTreeMap<S
     if problems.is_empty() { Ok(files) } else { Err(Failure::Input(problems)) }
 }
 
+/// A plugin's files: output path and contents.
+type PluginFiles = Vec<(String, String)>;
+
+/// The compiled files, encoded once for every request.
+struct Descriptors<'a> {
+    /// Every file of the pool, in its (topological) order: name, imports
+    /// and encoding.
+    files: Vec<(String, Vec<String>, Vec<u8>)>,
+    /// The files to generate, the proto root's.
+    generate: Vec<&'a str>,
+}
+
+impl<'a> Descriptors<'a> {
+    fn of(loaded: &'a Loaded) -> Self {
+        // The descriptors are kept encoded: prost_types would drop custom
+        // options (extensions), which the plugins must see as protoc gives
+        // them.
+        let files = loaded
+            .pool
+            .files()
+            .map(|f| {
+                let imports = f.dependencies().map(|d| d.name().to_string()).collect();
+                (f.name().to_string(), imports, f.encode_to_vec())
+            })
+            .collect();
+        Descriptors { files, generate: loaded.files.iter().map(String::as_str).collect() }
+    }
+
+    /// The files to generate in at most `n` parts of about equal encoded
+    /// size: the largest file first, each into the lightest part. Each part
+    /// keeps the order of the proto root; empty parts are dropped.
+    fn parts(&self, n: usize) -> Vec<Vec<&'a str>> {
+        let size = |name: &str| self.files.iter().find(|f| f.0 == name).map_or(0, |f| f.2.len());
+        let mut by_size: Vec<(usize, usize)> = self.generate.iter().enumerate().map(|(i, f)| (size(f), i)).collect();
+        by_size.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut load = vec![0usize; n.max(1)];
+        let mut part_of = vec![0usize; self.generate.len()];
+        for (bytes, i) in by_size {
+            let lightest = (0..load.len()).min_by_key(|&p| (load[p], p)).expect("at least one part");
+            load[lightest] += bytes;
+            part_of[i] = lightest;
+        }
+        (0..load.len())
+            .map(|p| self.generate.iter().zip(&part_of).filter(|(_, q)| **q == p).map(|(f, _)| *f).collect())
+            .filter(|part: &Vec<&str>| !part.is_empty())
+            .collect()
+    }
+
+    /// The request protoc would send for `generate`: those files and,
+    /// before them, everything they import, in the pool's order.
+    fn request(&self, plugin: &Plugin, generate: &[&str]) -> Vec<u8> {
+        let mut needed: HashSet<&str> = generate.iter().copied().collect();
+        for (name, imports, _) in self.files.iter().rev() {
+            if needed.contains(name.as_str()) {
+                needed.extend(imports.iter().map(String::as_str));
+            }
+        }
+        let head = CodeGeneratorRequest {
+            file_to_generate: generate.iter().map(|f| f.to_string()).collect(),
+            parameter: Some(plugin.parameter.clone()).filter(|p| !p.is_empty()),
+            proto_file: Vec::new(),
+            compiler_version: None,
+        };
+        let mut request = head.encode_to_vec();
+        for (_, _, bytes) in self.files.iter().filter(|f| needed.contains(f.0.as_str())) {
+            prost::encoding::encode_key(PROTO_FILE_TAG, prost::encoding::WireType::LengthDelimited, &mut request);
+            prost::encoding::encode_varint(bytes.len() as u64, &mut request);
+            request.extend_from_slice(bytes);
+        }
+        request
+    }
+}
+
 /// The plugin's response to `request`: from the cache when this plugin
 /// already answered these bytes, else from a run, which is then cached.
-fn run_cached(plugin: &Plugin, request: Vec<u8>, dir: &Path, cache: &Path) -> Result<Vec<(String, String)>> {
+fn run_cached(
+    plugin: &Plugin,
+    build: &Mutex<Option<PathBuf>>,
+    request: Vec<u8>,
+    dir: &Path,
+    cache: &Path,
+) -> Result<Vec<(String, String)>> {
     let identity = plugin.identity(dir)?;
     let slot = cache.join(format!("{}-{}", file_name(&plugin.name), &hex(&Sha256::digest(&identity))[..16]));
     let responses = slot.join("responses");
@@ -182,7 +293,13 @@ fn run_cached(plugin: &Plugin, request: Vec<u8>, dir: &Path, cache: &Path) -> Re
     }
     let command = match plugin.command.is_empty() {
         false => plugin.command.clone(),
-        true => vec![built(plugin, dir, &slot)?.display().to_string()],
+        true => {
+            let mut binary = build.lock().expect("building a plugin does not panic");
+            if binary.is_none() {
+                *binary = Some(built(plugin, dir, &slot)?);
+            }
+            vec![binary.as_ref().expect("just built").display().to_string()]
+        }
     };
     let stdout = execute(plugin, &command, request, dir)?;
     let response = CodeGeneratorResponse::decode(stdout.as_slice())
@@ -230,7 +347,11 @@ fn built(plugin: &Plugin, dir: &Path, slot: &Path) -> Result<PathBuf> {
 /// Runs the command with `input` on stdin; returns its stdout.
 fn execute(plugin: &Plugin, command: &[String], input: Vec<u8>, dir: &Path) -> Result<Vec<u8>> {
     let (program, args) = command.split_first().expect("a command has a program");
-    let mut child = Command::new(program)
+    let mut command_line = Command::new(program);
+    if PLUGIN_GC.iter().all(|(name, _)| std::env::var_os(name).is_none()) {
+        command_line.envs(PLUGIN_GC);
+    }
+    let mut child = command_line
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::piped())
@@ -336,6 +457,75 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    /// A proto root of four files: `api.proto` imports `a.proto` and
+    /// `b.proto`; `c.proto` stands alone.
+    fn four_files() -> (tempfile::TempDir, Loaded) {
+        let dir = tempfile::tempdir().unwrap();
+        let message = |name: &str, fields: usize| {
+            let body: String = (1..=fields).map(|i| format!("  string f{i} = {i};\n")).collect();
+            format!("message {name} {{\n{body}}}\n")
+        };
+        let files = [
+            ("a.proto", format!("syntax = \"proto3\";\npackage t;\n{}", message("A", 40))),
+            ("b.proto", format!("syntax = \"proto3\";\npackage t;\n{}", message("B", 5))),
+            ("c.proto", format!("syntax = \"proto3\";\npackage t;\n{}", message("C", 30))),
+            (
+                "api.proto",
+                format!(
+                    "syntax = \"proto3\";\npackage t;\nimport \"a.proto\";\nimport \"b.proto\";\n{}",
+                    message("Api", 60)
+                ),
+            ),
+        ];
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let loaded = crate::load::load(dir.path()).unwrap();
+        (dir, loaded)
+    }
+
+    fn decode(request: &[u8]) -> (Vec<String>, Vec<String>) {
+        let r = CodeGeneratorRequest::decode(request).unwrap();
+        (r.file_to_generate, r.proto_file.into_iter().map(|f| f.name.unwrap()).collect())
+    }
+
+    #[test]
+    fn a_split_request_is_balanced_by_size_and_each_part_carries_its_imports() {
+        let (_dir, loaded) = four_files();
+        let d = Descriptors::of(&loaded);
+        assert_eq!(d.generate, ["a.proto", "api.proto", "b.proto", "c.proto"]);
+        // Largest first into the lightest part: api (60 fields), then a (40)
+        // and c (30) into the other part, then b (5) joins api.
+        let parts = d.parts(2);
+        assert_eq!(parts, [vec!["api.proto", "b.proto"], vec!["a.proto", "c.proto"]]);
+        let plugin = Plugin {
+            name: "p".into(),
+            command: vec!["p".into()],
+            go_package: String::new(),
+            go_module: String::new(),
+            parameter: "x=1".into(),
+            out: String::new(),
+            split: true,
+        };
+        let (generate, files) = decode(&d.request(&plugin, &parts[0]));
+        assert_eq!(generate, ["api.proto", "b.proto"]);
+        // What api.proto imports, before it, in the pool's order.
+        assert_eq!(files, ["a.proto", "b.proto", "api.proto"]);
+        let (generate, files) = decode(&d.request(&plugin, &parts[1]));
+        assert_eq!(
+            (generate, files),
+            (vec!["a.proto".to_string(), "c.proto".into()], vec!["a.proto".into(), "c.proto".into()])
+        );
+        // The whole request is protoc's: every file to generate, and every
+        // file given in an order where imports come first.
+        let (generate, files) = decode(&d.request(&plugin, &d.generate));
+        assert_eq!(generate, d.generate);
+        assert_eq!(files, ["a.proto", "b.proto", "api.proto", "c.proto"]);
+        // No empty parts; one part is the whole request.
+        assert_eq!(d.parts(9).len(), 4);
+        assert_eq!(d.parts(1), std::slice::from_ref(&d.generate));
+    }
 
     #[test]
     fn entries_round_trip_and_damage_is_a_miss() {
