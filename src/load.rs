@@ -32,6 +32,7 @@ pub struct Loaded {
 pub fn load(root: &Path) -> Result<Loaded> {
     let files = discover(root)?;
     let mut resolver = ChainFileResolver::new();
+    resolver.add(Parsed::new(root, &files));
     resolver.add(IncludeFileResolver::new(root.to_path_buf()));
     resolver.add(EmbeddedOptions);
     resolver.add(GoogleFileResolver::new());
@@ -162,6 +163,40 @@ fn imported_names<'a>(files: impl Iterator<Item = &'a PathBuf>) -> HashSet<Strin
 
 fn unreadable(path: &Path, e: &std::io::Error) -> Failure {
     Failure::one(Diagnostic::new(format!("cannot read: {e}")).at(path.display().to_string()))
+}
+
+/// The files under the root, read and parsed on every core before the
+/// compiler links them one by one; each is read and parsed as
+/// `IncludeFileResolver` would, so results and errors are the same. A file
+/// is served once; a second request falls through to the next resolver.
+struct Parsed {
+    files: std::sync::Mutex<std::collections::HashMap<String, std::result::Result<File, protox::Error>>>,
+}
+
+impl Parsed {
+    fn new(root: &Path, names: &[String]) -> Parsed {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let chunk = names.len().div_ceil(threads).max(1);
+        let files = std::thread::scope(|scope| {
+            let workers: Vec<_> = names
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter().map(|name| (name.clone(), File::open(name, &root.join(name)))).collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers.into_iter().flat_map(|w| w.join().expect("parsing does not panic")).collect()
+        });
+        Parsed { files: std::sync::Mutex::new(files) }
+    }
+}
+
+impl FileResolver for Parsed {
+    fn open_file(&self, name: &str) -> std::result::Result<File, protox::Error> {
+        let parsed = self.files.lock().expect("parsing does not panic").remove(name);
+        parsed.unwrap_or_else(|| Err(protox::Error::file_not_found(name)))
+    }
 }
 
 /// Serves the embedded option vocabulary when the root does not have it.
