@@ -44,7 +44,7 @@ const KEEP_RESPONSES: usize = 32;
 /// lives for one request and frees nothing worth collecting before it
 /// exits; protoc-gen-go spends about a fifth of its CPU time collecting at
 /// Go's default. The variables are read by Go programs only.
-const PLUGIN_GC: [(&str, &str); 2] = [("GOGC", "off"), ("GOMEMLIMIT", "512MiB")];
+const PLUGIN_GC: [(&str, &str); 2] = [("GOGC", "off"), ("GOMEMLIMIT", "1GiB")];
 
 /// The environment variable that sets how many parts a split plugin's
 /// request is divided into; the default is the number of cores, at most 8.

@@ -505,5 +505,5 @@ fn plugins_run_without_garbage_collection_unless_the_environment_says_otherwise(
     run(&[("GOGC", "100")]);
     run(&[("GOMEMLIMIT", "2GiB")]);
     let log = fs::read_to_string(p.dir.path().join("env.log")).unwrap();
-    assert_eq!(log, "GOGC=off GOMEMLIMIT=512MiB\nGOGC=100 GOMEMLIMIT=\nGOGC= GOMEMLIMIT=2GiB\n");
+    assert_eq!(log, "GOGC=off GOMEMLIMIT=1GiB\nGOGC=100 GOMEMLIMIT=\nGOGC= GOMEMLIMIT=2GiB\n");
 }
