@@ -137,7 +137,7 @@ pub struct Param {
 pub struct Signature {
     pub receiver: String,
     pub params: Vec<Param>,
-    /// ``, ` error` or ` (*model.User, *model.AppError)`.
+    /// The result type: ``, `error` or `(*model.User, *model.AppError)`.
     pub results: String,
 }
 
@@ -492,6 +492,9 @@ impl Names {
 /// where a shorter layout exists.
 const WIDTH: usize = 160;
 
+/// The columns of a `return` line with a fallback function inline.
+const INLINE_FALLBACK_WIDTH: usize = 120;
+
 /// Keywords and predeclared names a generated name must not take.
 const GO_RESERVED: &[&str] = &[
     "break",
@@ -697,16 +700,15 @@ fn method(
                 head,
             }
         }
-        Shape::HttpCall => MethodView::HttpCall {
-            client: HttpCallClient {
-                request: sig.named(&Kind::Request).unwrap_or_default().0,
-                request_field: sig.named(&Kind::Request).unwrap_or_default().1,
-                response_field: sig.named(&Kind::Response).unwrap_or_default().1,
-                sig: signature,
-            },
-            server: server.http(),
-            head,
-        },
+        Shape::HttpCall => {
+            let (request, request_field) = sig.named(&Kind::Request).unwrap_or_default();
+            let (_, response_field) = sig.named(&Kind::Response).unwrap_or_default();
+            MethodView::HttpCall {
+                client: HttpCallClient { sig: signature, request, request_field, response_field },
+                server: server.http(),
+                head,
+            }
+        }
         Shape::HttpHandler => MethodView::HttpHandler {
             client: http_handler_client(m, &sig, signature, &mut client_names),
             server: server.http(),
@@ -903,8 +905,8 @@ fn signature(sig: &Sig, receiver: String) -> Signature {
         sig.results.iter().map(|r| r.go.ty.as_ref().map(ToString::to_string).unwrap_or_default()).collect();
     let results = match types.as_slice() {
         [] => String::new(),
-        [one] => format!(" {one}"),
-        many => format!(" ({})", many.join(", ")),
+        [one] => one.clone(),
+        many => format!("({})", many.join(", ")),
     };
     Signature { receiver, params, results }
 }
@@ -997,12 +999,13 @@ fn client_call(
         let helper = format!("{}{}", if hooks { "hookResult" } else { "result" }, values.len());
         let mut fallback = fallback;
         if let Some(f) = &mut fallback {
-            // A short fallback goes inline; the line stays readable.
+            // A one-line fallback goes inline when the line stays short
+            // enough to read it at a glance; else it is named.
             let same = f.same.as_ref().map(|s| s.join(", ")).unwrap_or_default();
             let flag = f.flag.as_ref().map(|f| format!("{f} ")).unwrap_or_default();
             let literal = format!("func({flag}bool) {} {{ return {same} }}", f.results);
-            let line = format!("\treturn {helper}({call}, {err}, {}, {literal})", values.join(", "));
-            if f.same.is_none() || line.len() > 120 {
+            let line = format!("    return {helper}({call}, {err}, {}, {literal})", values.join(", "));
+            if f.same.is_none() || line.len() > INLINE_FALLBACK_WIDTH {
                 f.name = Some(names.fresh("fallback"));
             }
         }
