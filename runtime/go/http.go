@@ -27,6 +27,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"google.golang.org/grpc"
 	"mmbindgen.dev/generated/go/pluginpb"
 )
 
@@ -171,6 +172,66 @@ func relayHTTP(
 		if f.GetBodyEnd() {
 			return true, nil
 		}
+	}
+}
+
+// relayHook is the client method of an HTTP handler hook (ServeHTTP,
+// ServeMetrics). When the plugin implements the hook, it opens the stream
+// and relays r and the response as relayHTTP does: the first request frame
+// is head (the plugin context) with the request frame set by setFrame,
+// every later one a new message with only the frame; frame gets the
+// response frame out of a response message. When the plugin does not
+// implement the hook, it answers the status notImplemented; when the call
+// fails, it reports the failure and answers unavailable, or aborts the
+// response once its head was written.
+func relayHook[Req, Resp any](
+	c *call,
+	rpc func(context.Context, ...grpc.CallOption) (grpc.BidiStreamingClient[Req, Resp], error),
+	head *Req,
+	setFrame func(*Req, *pluginpb.HTTPRequest),
+	frame func(*Resp) *pluginpb.HTTPResponse,
+	w http.ResponseWriter,
+	r *http.Request,
+	notImplemented, unavailable int,
+) {
+	implemented, err := c.gate.has(c.method, c.implemented)
+	if err != nil {
+		c.opts.report(c.method, err)
+		httpFailure(w, false, unavailable, err)
+		return
+	}
+	if !implemented {
+		httpError(w, notImplemented)
+		return
+	}
+	stream, err := rpc(r.Context())
+	headWritten := false
+	if err == nil {
+		sendFirst := func(f *pluginpb.HTTPRequest) error {
+			setFrame(head, f)
+			return stream.Send(head)
+		}
+		send := func(f *pluginpb.HTTPRequest) error {
+			m := new(Req)
+			setFrame(m, f)
+			return stream.Send(m)
+		}
+		recv := func() (*pluginpb.HTTPResponse, error) {
+			m, err := stream.Recv()
+			return frame(m), err
+		}
+		headWritten, err = relayHTTP(r.Context(), sendFirst, send, stream.CloseSend, recv, w, r)
+	}
+	if err == nil {
+		err = c.Err()
+	}
+	if err != nil {
+		c.opts.report(c.method, err)
+		if isUnimplemented(err) && !headWritten {
+			httpError(w, notImplemented)
+			return
+		}
+		httpFailure(w, headWritten, unavailable, err)
 	}
 }
 

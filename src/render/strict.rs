@@ -8,7 +8,12 @@
 //! scope, a `{% component %}` body sees its arguments. Every name an
 //! expression reads (conditions, loop targets, `set` values, `{{ }}`) must
 //! resolve in the scope; a path through a loop variable must exist in some
-//! item of the list it iterates. Every branch is checked, taken or not.
+//! item of the list it iterates. Every branch is checked, taken or not,
+//! but one that cannot render with the view: a condition `name == "text"`
+//! where `name` is a string the view never sets to that text (the variant
+//! tag of a list of tagged views, `m.shape == "http_call"` in a file
+//! without such a method). The branch of each variant is checked with the
+//! views that hold it.
 
 use std::collections::BTreeMap;
 
@@ -27,13 +32,26 @@ struct Expr {
     paths: Vec<Vec<String>>,
     /// Paths tested with `is defined` or `is undefined`.
     tested: Vec<Vec<String>>,
+    /// `name == "text"`: the path and the text.
+    equals: Option<(Vec<String>, String)>,
 }
 
 impl Expr {
     fn new(line: usize, text: &str) -> Expr {
         let (paths, tested) = paths(text);
-        Expr { line, paths, tested }
+        Expr { line, paths, tested, equals: equals(text) }
     }
+}
+
+/// The path and text of a condition that compares one dotted name with a
+/// string literal: `m.shape == "unary"`.
+fn equals(expr: &str) -> Option<(Vec<String>, String)> {
+    let (name, text) = expr.split_once("==")?;
+    let text = text.trim().strip_prefix('"')?.strip_suffix('"')?;
+    if text.contains('"') {
+        return None;
+    }
+    Some((simple_path(name)?, text.to_string()))
 }
 
 /// A template as a tree of the tags that matter for names.
@@ -357,8 +375,10 @@ fn is_existence_test(rest: &str) -> bool {
 enum Shape {
     /// Anything: an argument, a computed value, a list with no items.
     Unknown,
-    /// A string, number or boolean.
+    /// A number or boolean, or a string of unknown value.
     Scalar,
+    /// A string, with the values it takes.
+    Text(std::collections::BTreeSet<String>),
     /// `null`: merges into whatever else the place holds.
     Null,
     Object(BTreeMap<String, Shape>),
@@ -369,7 +389,8 @@ impl Shape {
     fn of(v: &Value) -> Shape {
         match v {
             Value::Null => Shape::Null,
-            Value::Bool(_) | Value::Number(_) | Value::String(_) => Shape::Scalar,
+            Value::Bool(_) | Value::Number(_) => Shape::Scalar,
+            Value::String(text) => Shape::Text([text.clone()].into()),
             Value::Array(items) => {
                 let item = items.iter().map(Shape::of).reduce(Shape::merge).unwrap_or(Shape::Unknown);
                 Shape::List(Box::new(item))
@@ -395,7 +416,11 @@ impl Shape {
                 (Shape::Unknown, s) | (s, Shape::Unknown) => Shape::List(Box::new(s)),
                 (a, b) => Shape::List(Box::new(a.merge(b))),
             },
-            (Shape::Scalar, Shape::Scalar) => Shape::Scalar,
+            (Shape::Text(mut a), Shape::Text(b)) => {
+                a.extend(b);
+                Shape::Text(a)
+            }
+            (Shape::Scalar | Shape::Text(_), Shape::Scalar | Shape::Text(_)) => Shape::Scalar,
             _ => Shape::Unknown,
         }
     }
@@ -477,7 +502,9 @@ impl Walk<'_> {
                 }
                 for (condition, body) in branches {
                     self.read(condition, scope);
-                    self.nodes(body, scope);
+                    if !self.never(condition, scope) {
+                        self.nodes(body, scope);
+                    }
                 }
                 self.nodes(otherwise, scope);
                 scope.guards.truncate(guards);
@@ -545,6 +572,13 @@ impl Walk<'_> {
         }
     }
 
+    /// Whether a condition `name == "text"` cannot hold with the view:
+    /// `name` is a string that never has that text.
+    fn never(&self, e: &Expr, scope: &Scope) -> bool {
+        let Some((path, text)) = &e.equals else { return false };
+        matches!(self.resolve(path, scope), Some(Shape::Text(values)) if !values.contains(text))
+    }
+
     /// The shape of a path in the scope, `None` when it does not exist.
     fn resolve(&self, path: &[String], scope: &Scope) -> Option<Shape> {
         let (head, rest) = path.split_first()?;
@@ -562,7 +596,7 @@ impl Walk<'_> {
                 Shape::Unknown | Shape::Null => return Some(Shape::Unknown),
                 // Lists are indexed by number (`xs.0`).
                 Shape::List(item) if key.parse::<usize>().is_ok() => *item,
-                Shape::List(_) | Shape::Scalar => return None,
+                Shape::List(_) | Shape::Scalar | Shape::Text(_) => return None,
             };
         }
         Some(shape)
@@ -676,5 +710,20 @@ mod tests {
             json!({"a": {}}),
         );
         assert_eq!(found, ["t:1 a.b"]);
+    }
+
+    #[test]
+    fn a_branch_on_a_tag_the_view_never_has_is_not_walked() {
+        let found = check(
+            &[(
+                "t",
+                "{% for m in ms %}{% if m.shape == \"a\" %}{{ m.x }}{% elif m.shape == \"b\" %}{{ m.y }}{% elif m.shape == \"c\" %}{{ m.z }}{% endif %}{% endfor %}\n\
+                 {% if n == 1 %}{{ nope }}{% endif %}{% for m in ms %}{% if m.x == \"b\" %}{{ m.w }}{% endif %}{% endfor %}",
+            )],
+            json!({"ms": [{"shape": "a", "x": 1}, {"shape": "b", "y": 2}], "n": 1}),
+        );
+        // No item has shape "c"; a number or a name that is not a string is
+        // compared as anything.
+        assert_eq!(found, ["t:2 m.w", "t:2 nope"]);
     }
 }

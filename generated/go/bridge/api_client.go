@@ -274,7 +274,8 @@ func (x *APIClient) GetPreferencesForUser(userID string) ([]model.Preference, *m
 // Minimum server version: 5.26.
 func (x *APIClient) UpdatePreferencesForUser(userID string, preferences []model.Preference) *model.AppError {
 	call := x.call("UpdatePreferencesForUser", failure{"plugin.bridge.update_preferences_for_user.unavailable", 503})
-	resp, err := unary(call, x.client.UpdatePreferencesForUser, &pluginpb.UpdatePreferencesForUserRequest{UserId: userID, Preferences: sliceToProto(preferences, call.PreferenceToProto)})
+	req := &pluginpb.UpdatePreferencesForUserRequest{UserId: userID, Preferences: sliceToProto(preferences, call.PreferenceToProto)}
+	resp, err := unary(call, x.client.UpdatePreferencesForUser, req)
 	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -283,7 +284,8 @@ func (x *APIClient) UpdatePreferencesForUser(userID string, preferences []model.
 // Minimum server version: 5.26.
 func (x *APIClient) DeletePreferencesForUser(userID string, preferences []model.Preference) *model.AppError {
 	call := x.call("DeletePreferencesForUser", failure{"plugin.bridge.delete_preferences_for_user.unavailable", 503})
-	resp, err := unary(call, x.client.DeletePreferencesForUser, &pluginpb.DeletePreferencesForUserRequest{UserId: userID, Preferences: sliceToProto(preferences, call.PreferenceToProto)})
+	req := &pluginpb.DeletePreferencesForUserRequest{UserId: userID, Preferences: sliceToProto(preferences, call.PreferenceToProto)}
+	resp, err := unary(call, x.client.DeletePreferencesForUser, req)
 	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -425,7 +427,8 @@ func (x *APIClient) UpdateUserActive(userID string, active bool) *model.AppError
 // Minimum server version: 6.2.
 func (x *APIClient) UpdateUserCustomStatus(userID string, customStatus *model.CustomStatus) *model.AppError {
 	call := x.call("UpdateUserCustomStatus", failure{"plugin.bridge.update_user_custom_status.unavailable", 503})
-	resp, err := unary(call, x.client.UpdateUserCustomStatus, &pluginpb.UpdateUserCustomStatusRequest{UserId: userID, CustomStatus: call.CustomStatusToProto(customStatus)})
+	req := &pluginpb.UpdateUserCustomStatusRequest{UserId: userID, CustomStatus: call.CustomStatusToProto(customStatus)}
+	resp, err := unary(call, x.client.UpdateUserCustomStatus, req)
 	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -442,11 +445,7 @@ func (x *APIClient) RemoveUserCustomStatus(userID string) *model.AppError {
 // Minimum server version: 5.6.
 func (x *APIClient) GetUsersInChannel(channelID string, sortBy string, page int, perPage int) ([]*model.User, *model.AppError) {
 	call := x.call("GetUsersInChannel", failure{"plugin.bridge.get_users_in_channel.unavailable", 503})
-	req := &pluginpb.GetUsersInChannelRequest{}
-	req.ChannelId = channelID
-	req.SortBy = sortBy
-	req.Page = int64(page)
-	req.PerPage = int64(perPage)
+	req := &pluginpb.GetUsersInChannelRequest{ChannelId: channelID, SortBy: sortBy, Page: int64(page), PerPage: int64(perPage)}
 	resp, err := unary(call, x.client.GetUsersInChannel, req)
 	return result2(call, err, sliceFromProto[[]*model.User](resp.GetUsers(), call.UserFromProto), call.AppErrorFromProto(resp.GetError()))
 }
@@ -561,7 +560,8 @@ func (x *APIClient) CreateTeamMembers(teamID string, userIds []string, requestor
 // Minimum server version: 5.20.
 func (x *APIClient) CreateTeamMembersGracefully(teamID string, userIds []string, requestorId string) ([]*model.TeamMemberWithError, *model.AppError) {
 	call := x.call("CreateTeamMembersGracefully", failure{"plugin.bridge.create_team_members_gracefully.unavailable", 503})
-	resp, err := unary(call, x.client.CreateTeamMembersGracefully, &pluginpb.CreateTeamMembersGracefullyRequest{TeamId: teamID, UserIds: userIds, RequestorId: requestorId})
+	req := &pluginpb.CreateTeamMembersGracefullyRequest{TeamId: teamID, UserIds: userIds, RequestorId: requestorId}
+	resp, err := unary(call, x.client.CreateTeamMembersGracefully, req)
 	return result2(call, err, sliceFromProto[[]*model.TeamMemberWithError](resp.GetTeamMembers(), call.TeamMemberWithErrorFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -595,7 +595,8 @@ func (x *APIClient) GetTeamMember(teamID string, userID string) (*model.TeamMemb
 // Minimum server version: 5.10.
 func (x *APIClient) GetTeamMembersForUser(userID string, page int, perPage int) ([]*model.TeamMember, *model.AppError) {
 	call := x.call("GetTeamMembersForUser", failure{"plugin.bridge.get_team_members_for_user.unavailable", 503})
-	resp, err := unary(call, x.client.GetTeamMembersForUser, &pluginpb.GetTeamMembersForUserRequest{UserId: userID, Page: int64(page), PerPage: int64(perPage)})
+	req := &pluginpb.GetTeamMembersForUserRequest{UserId: userID, Page: int64(page), PerPage: int64(perPage)}
+	resp, err := unary(call, x.client.GetTeamMembersForUser, req)
 	return result2(call, err, sliceFromProto[[]*model.TeamMember](resp.GetTeamMembers(), call.TeamMemberFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -649,7 +650,8 @@ func (x *APIClient) GetChannelOfType(channelId string, channelType model.Channel
 // Minimum server version: 5.2.
 func (x *APIClient) GetPublicChannelsForTeam(teamID string, page int, perPage int) ([]*model.Channel, *model.AppError) {
 	call := x.call("GetPublicChannelsForTeam", failure{"plugin.bridge.get_public_channels_for_team.unavailable", 503})
-	resp, err := unary(call, x.client.GetPublicChannelsForTeam, &pluginpb.GetPublicChannelsForTeamRequest{TeamId: teamID, Page: int64(page), PerPage: int64(perPage)})
+	req := &pluginpb.GetPublicChannelsForTeamRequest{TeamId: teamID, Page: int64(page), PerPage: int64(perPage)}
+	resp, err := unary(call, x.client.GetPublicChannelsForTeam, req)
 	return result2(call, err, sliceFromProto[[]*model.Channel](resp.GetChannels(), call.ChannelFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -675,7 +677,8 @@ func (x *APIClient) GetChannelByName(teamID string, name string, includeDeleted 
 // Minimum server version: 5.2.
 func (x *APIClient) GetChannelByNameForTeamName(teamName string, channelName string, includeDeleted bool) (*model.Channel, *model.AppError) {
 	call := x.call("GetChannelByNameForTeamName", failure{"plugin.bridge.get_channel_by_name_for_team_name.unavailable", 503})
-	resp, err := unary(call, x.client.GetChannelByNameForTeamName, &pluginpb.GetChannelByNameForTeamNameRequest{TeamName: teamName, ChannelName: channelName, IncludeDeleted: includeDeleted})
+	req := &pluginpb.GetChannelByNameForTeamNameRequest{TeamName: teamName, ChannelName: channelName, IncludeDeleted: includeDeleted}
+	resp, err := unary(call, x.client.GetChannelByNameForTeamName, req)
 	return result2(call, err, call.ChannelFromProto(resp.GetChannel()), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -684,7 +687,8 @@ func (x *APIClient) GetChannelByNameForTeamName(teamName string, channelName str
 // Minimum server version: 5.6.
 func (x *APIClient) GetChannelsForTeamForUser(teamID string, userID string, includeDeleted bool) ([]*model.Channel, *model.AppError) {
 	call := x.call("GetChannelsForTeamForUser", failure{"plugin.bridge.get_channels_for_team_for_user.unavailable", 503})
-	resp, err := unary(call, x.client.GetChannelsForTeamForUser, &pluginpb.GetChannelsForTeamForUserRequest{TeamId: teamID, UserId: userID, IncludeDeleted: includeDeleted})
+	req := &pluginpb.GetChannelsForTeamForUserRequest{TeamId: teamID, UserId: userID, IncludeDeleted: includeDeleted}
+	resp, err := unary(call, x.client.GetChannelsForTeamForUser, req)
 	return result2(call, err, sliceFromProto[[]*model.Channel](resp.GetChannels(), call.ChannelFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -759,10 +763,7 @@ func (x *APIClient) SearchChannels(teamID string, term string) ([]*model.Channel
 // Minimum server version: 5.38.
 func (x *APIClient) CreateChannelSidebarCategory(userID string, teamID string, newCategory *model.SidebarCategoryWithChannels) (*model.SidebarCategoryWithChannels, *model.AppError) {
 	call := x.call("CreateChannelSidebarCategory", failure{"plugin.bridge.create_channel_sidebar_category.unavailable", 503})
-	req := &pluginpb.CreateChannelSidebarCategoryRequest{}
-	req.UserId = userID
-	req.TeamId = teamID
-	req.NewCategory = call.SidebarCategoryWithChannelsToProto(newCategory)
+	req := &pluginpb.CreateChannelSidebarCategoryRequest{UserId: userID, TeamId: teamID, NewCategory: call.SidebarCategoryWithChannelsToProto(newCategory)}
 	resp, err := unary(call, x.client.CreateChannelSidebarCategory, req)
 	return result2(call, err, call.SidebarCategoryWithChannelsFromProto(resp.GetCategory()), call.AppErrorFromProto(resp.GetError()))
 }
@@ -803,7 +804,8 @@ func (x *APIClient) SearchUsers(search *model.UserSearch) ([]*model.User, *model
 // Minimum server version: 5.10.
 func (x *APIClient) SearchPostsInTeam(teamID string, paramsList []*model.SearchParams) ([]*model.Post, *model.AppError) {
 	call := x.call("SearchPostsInTeam", failure{"plugin.bridge.search_posts_in_team.unavailable", 503})
-	resp, err := unary(call, x.client.SearchPostsInTeam, &pluginpb.SearchPostsInTeamRequest{TeamId: teamID, ParamsList: sliceToProto(paramsList, call.SearchParamsToProto)})
+	req := &pluginpb.SearchPostsInTeamRequest{TeamId: teamID, ParamsList: sliceToProto(paramsList, call.SearchParamsToProto)}
+	resp, err := unary(call, x.client.SearchPostsInTeam, req)
 	return result2(call, err, sliceFromProto[[]*model.Post](resp.GetPosts(), call.PostFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -812,10 +814,7 @@ func (x *APIClient) SearchPostsInTeam(teamID string, paramsList []*model.SearchP
 // Minimum server version: 5.26.
 func (x *APIClient) SearchPostsInTeamForUser(teamID string, userID string, searchParams model.SearchParameter) (*model.PostSearchResults, *model.AppError) {
 	call := x.call("SearchPostsInTeamForUser", failure{"plugin.bridge.search_posts_in_team_for_user.unavailable", 503})
-	req := &pluginpb.SearchPostsInTeamForUserRequest{}
-	req.TeamId = teamID
-	req.UserId = userID
-	req.SearchParams = call.SearchParameterToProto(&searchParams)
+	req := &pluginpb.SearchPostsInTeamForUserRequest{TeamId: teamID, UserId: userID, SearchParams: call.SearchParameterToProto(&searchParams)}
 	resp, err := unary(call, x.client.SearchPostsInTeamForUser, req)
 	return result2(call, err, call.PostSearchResultsFromProto(resp.GetPostSearchResults()), call.AppErrorFromProto(resp.GetError()))
 }
@@ -851,7 +850,8 @@ func (x *APIClient) GetChannelMember(channelId string, userID string) (*model.Ch
 // Minimum server version: 5.6.
 func (x *APIClient) GetChannelMembers(channelId string, page int, perPage int) (model.ChannelMembers, *model.AppError) {
 	call := x.call("GetChannelMembers", failure{"plugin.bridge.get_channel_members.unavailable", 503})
-	resp, err := unary(call, x.client.GetChannelMembers, &pluginpb.GetChannelMembersRequest{ChannelId: channelId, Page: int64(page), PerPage: int64(perPage)})
+	req := &pluginpb.GetChannelMembersRequest{ChannelId: channelId, Page: int64(page), PerPage: int64(perPage)}
+	resp, err := unary(call, x.client.GetChannelMembers, req)
 	return result2(call, err, sliceFromProto[model.ChannelMembers](resp.GetChannelMembers(), call.ChannelMemberFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -869,7 +869,8 @@ func (x *APIClient) GetChannelMembersByIds(channelId string, userIds []string) (
 // Minimum server version: 5.10.
 func (x *APIClient) GetChannelMembersForUser(teamID string, userID string, page int, perPage int) ([]*model.ChannelMember, *model.AppError) {
 	call := x.call("GetChannelMembersForUser", failure{"plugin.bridge.get_channel_members_for_user.unavailable", 503})
-	resp, err := unary(call, x.client.GetChannelMembersForUser, &pluginpb.GetChannelMembersForUserRequest{TeamId: teamID, UserId: userID, Page: int64(page), PerPage: int64(perPage)})
+	req := &pluginpb.GetChannelMembersForUserRequest{TeamId: teamID, UserId: userID, Page: int64(page), PerPage: int64(perPage)}
+	resp, err := unary(call, x.client.GetChannelMembersForUser, req)
 	return result2(call, err, sliceFromProto[[]*model.ChannelMember](resp.GetChannelMembers(), call.ChannelMemberFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -878,7 +879,8 @@ func (x *APIClient) GetChannelMembersForUser(teamID string, userID string, page 
 // Minimum server version: 5.2.
 func (x *APIClient) UpdateChannelMemberRoles(channelId string, userID string, newRoles string) (*model.ChannelMember, *model.AppError) {
 	call := x.call("UpdateChannelMemberRoles", failure{"plugin.bridge.update_channel_member_roles.unavailable", 503})
-	resp, err := unary(call, x.client.UpdateChannelMemberRoles, &pluginpb.UpdateChannelMemberRolesRequest{ChannelId: channelId, UserId: userID, NewRoles: newRoles})
+	req := &pluginpb.UpdateChannelMemberRolesRequest{ChannelId: channelId, UserId: userID, NewRoles: newRoles}
+	resp, err := unary(call, x.client.UpdateChannelMemberRoles, req)
 	return result2(call, err, call.ChannelMemberFromProto(resp.GetChannelMember()), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -887,7 +889,8 @@ func (x *APIClient) UpdateChannelMemberRoles(channelId string, userID string, ne
 // Minimum server version: 5.2.
 func (x *APIClient) UpdateChannelMemberNotifications(channelId string, userID string, notifications map[string]string) (*model.ChannelMember, *model.AppError) {
 	call := x.call("UpdateChannelMemberNotifications", failure{"plugin.bridge.update_channel_member_notifications.unavailable", 503})
-	resp, err := unary(call, x.client.UpdateChannelMemberNotifications, &pluginpb.UpdateChannelMemberNotificationsRequest{ChannelId: channelId, UserId: userID, Notifications: notifications})
+	req := &pluginpb.UpdateChannelMemberNotificationsRequest{ChannelId: channelId, UserId: userID, Notifications: notifications}
+	resp, err := unary(call, x.client.UpdateChannelMemberNotifications, req)
 	return result2(call, err, call.ChannelMemberFromProto(resp.GetChannelMember()), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -897,9 +900,7 @@ func (x *APIClient) UpdateChannelMemberNotifications(channelId string, userID st
 // Minimum server version: 9.5.
 func (x *APIClient) PatchChannelMembersNotifications(members []*model.ChannelMemberIdentifier, notifyProps map[string]string) *model.AppError {
 	call := x.call("PatchChannelMembersNotifications", failure{"plugin.bridge.patch_channel_members_notifications.unavailable", 503})
-	req := &pluginpb.PatchChannelMembersNotificationsRequest{}
-	req.Members = sliceToProto(members, call.ChannelMemberIdentifierToProto)
-	req.NotifyProps = notifyProps
+	req := &pluginpb.PatchChannelMembersNotificationsRequest{Members: sliceToProto(members, call.ChannelMemberIdentifierToProto), NotifyProps: notifyProps}
 	resp, err := unary(call, x.client.PatchChannelMembersNotifications, req)
 	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
@@ -925,7 +926,8 @@ func (x *APIClient) GetGroupByName(name string) (*model.Group, *model.AppError) 
 // Minimum server version: 5.35.
 func (x *APIClient) GetGroupMemberUsers(groupID string, page int, perPage int) ([]*model.User, *model.AppError) {
 	call := x.call("GetGroupMemberUsers", failure{"plugin.bridge.get_group_member_users.unavailable", 503})
-	resp, err := unary(call, x.client.GetGroupMemberUsers, &pluginpb.GetGroupMemberUsersRequest{GroupId: groupID, Page: int64(page), PerPage: int64(perPage)})
+	req := &pluginpb.GetGroupMemberUsersRequest{GroupId: groupID, Page: int64(page), PerPage: int64(perPage)}
+	resp, err := unary(call, x.client.GetGroupMemberUsers, req)
 	return result2(call, err, sliceFromProto[[]*model.User](resp.GetUsers(), call.UserFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -1056,11 +1058,7 @@ func (x *APIClient) GetPostsSince(channelId string, time2 int64) (*model.PostLis
 // Minimum server version: 5.6.
 func (x *APIClient) GetPostsAfter(channelId string, postId string, page int, perPage int) (*model.PostList, *model.AppError) {
 	call := x.call("GetPostsAfter", failure{"plugin.bridge.get_posts_after.unavailable", 503})
-	req := &pluginpb.GetPostsAfterRequest{}
-	req.ChannelId = channelId
-	req.PostId = postId
-	req.Page = int64(page)
-	req.PerPage = int64(perPage)
+	req := &pluginpb.GetPostsAfterRequest{ChannelId: channelId, PostId: postId, Page: int64(page), PerPage: int64(perPage)}
 	resp, err := unary(call, x.client.GetPostsAfter, req)
 	return result2(call, err, call.PostListFromProto(resp.GetPostList()), call.AppErrorFromProto(resp.GetError()))
 }
@@ -1070,11 +1068,7 @@ func (x *APIClient) GetPostsAfter(channelId string, postId string, page int, per
 // Minimum server version: 5.6.
 func (x *APIClient) GetPostsBefore(channelId string, postId string, page int, perPage int) (*model.PostList, *model.AppError) {
 	call := x.call("GetPostsBefore", failure{"plugin.bridge.get_posts_before.unavailable", 503})
-	req := &pluginpb.GetPostsBeforeRequest{}
-	req.ChannelId = channelId
-	req.PostId = postId
-	req.Page = int64(page)
-	req.PerPage = int64(perPage)
+	req := &pluginpb.GetPostsBeforeRequest{ChannelId: channelId, PostId: postId, Page: int64(page), PerPage: int64(perPage)}
 	resp, err := unary(call, x.client.GetPostsBefore, req)
 	return result2(call, err, call.PostListFromProto(resp.GetPostList()), call.AppErrorFromProto(resp.GetError()))
 }
@@ -1084,7 +1078,8 @@ func (x *APIClient) GetPostsBefore(channelId string, postId string, page int, pe
 // Minimum server version: 5.6.
 func (x *APIClient) GetPostsForChannel(channelId string, page int, perPage int) (*model.PostList, *model.AppError) {
 	call := x.call("GetPostsForChannel", failure{"plugin.bridge.get_posts_for_channel.unavailable", 503})
-	resp, err := unary(call, x.client.GetPostsForChannel, &pluginpb.GetPostsForChannelRequest{ChannelId: channelId, Page: int64(page), PerPage: int64(perPage)})
+	req := &pluginpb.GetPostsForChannelRequest{ChannelId: channelId, Page: int64(page), PerPage: int64(perPage)}
+	resp, err := unary(call, x.client.GetPostsForChannel, req)
 	return result2(call, err, call.PostListFromProto(resp.GetPostList()), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -1182,10 +1177,7 @@ func (x *APIClient) SetFileSearchableContent(fileID string, content string) *mod
 // Minimum server version: 5.22.
 func (x *APIClient) GetFileInfos(page int, perPage int, opt *model.GetFileInfosOptions) ([]*model.FileInfo, *model.AppError) {
 	call := x.call("GetFileInfos", failure{"plugin.bridge.get_file_infos.unavailable", 503})
-	req := &pluginpb.GetFileInfosRequest{}
-	req.Page = int64(page)
-	req.PerPage = int64(perPage)
-	req.Opt = call.GetFileInfosOptionsToProto(opt)
+	req := &pluginpb.GetFileInfosRequest{Page: int64(page), PerPage: int64(perPage), Opt: call.GetFileInfosOptionsToProto(opt)}
 	resp, err := unary(call, x.client.GetFileInfos, req)
 	return result2(call, err, sliceFromProto[[]*model.FileInfo](resp.GetFileInfos(), call.FileInfoFromProto), call.AppErrorFromProto(resp.GetError()))
 }
@@ -1311,7 +1303,9 @@ func (x *APIClient) GetPluginStatus(id string) (*model.PluginStatus, *model.AppE
 // Minimum server version: 5.18.
 func (x *APIClient) InstallPlugin(file io.Reader, replace bool) (*model.Manifest, *model.AppError) {
 	call := x.call("InstallPlugin", failure{"plugin.bridge.install_plugin.unavailable", 503})
-	resp, err := sendReader(call, x.client.InstallPlugin, &pluginpb.InstallPluginRequest{Replace: replace}, file, func(m *pluginpb.InstallPluginRequest, b []byte) { m.File = b })
+	req := &pluginpb.InstallPluginRequest{Replace: replace}
+	setChunk := func(m *pluginpb.InstallPluginRequest, b []byte) { m.File = b }
+	resp, err := sendReader(call, x.client.InstallPlugin, req, file, setChunk)
 	return result2(call, err, call.ManifestFromProto(resp.GetManifest()), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -1351,7 +1345,8 @@ func (x *APIClient) KVCompareAndDelete(key string, oldValue []byte) (bool, *mode
 // Minimum server version: 5.20.
 func (x *APIClient) KVSetWithOptions(key string, value []byte, options model.PluginKVSetOptions) (bool, *model.AppError) {
 	call := x.call("KVSetWithOptions", failure{"plugin.bridge.kv_set_with_options.unavailable", 503})
-	resp, err := unary(call, x.client.KVSetWithOptions, &pluginpb.KVSetWithOptionsRequest{Key: key, Value: value, Options: call.PluginKVSetOptionsToProto(&options)})
+	req := &pluginpb.KVSetWithOptionsRequest{Key: key, Value: value, Options: call.PluginKVSetOptionsToProto(&options)}
+	resp, err := unary(call, x.client.KVSetWithOptions, req)
 	return result2(call, err, resp.GetOk(), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -1405,10 +1400,7 @@ func (x *APIClient) KVList(page int, perPage int) ([]string, *model.AppError) {
 // Minimum server version: 5.2.
 func (x *APIClient) PublishWebSocketEvent(event string, payload map[string]any, broadcast *model.WebsocketBroadcast) {
 	call := x.call("PublishWebSocketEvent", failure{})
-	req := &pluginpb.PublishWebSocketEventRequest{}
-	req.Event = event
-	req.Payload = call.mapToStruct(payload)
-	req.Broadcast = call.WebsocketBroadcastToProto(broadcast)
+	req := &pluginpb.PublishWebSocketEventRequest{Event: event, Payload: call.mapToStruct(payload), Broadcast: call.WebsocketBroadcastToProto(broadcast)}
 	_, err := unary(call, x.client.PublishWebSocketEvent, req)
 	call.done(err)
 }
@@ -1427,7 +1419,8 @@ func (x *APIClient) HasPermissionTo(userID string, permission *model.Permission)
 // Minimum server version: 5.3.
 func (x *APIClient) HasPermissionToTeam(userID string, teamID string, permission *model.Permission) bool {
 	call := x.call("HasPermissionToTeam", failure{})
-	resp, err := unary(call, x.client.HasPermissionToTeam, &pluginpb.HasPermissionToTeamRequest{UserId: userID, TeamId: teamID, Permission: call.PermissionToProto(permission)})
+	req := &pluginpb.HasPermissionToTeamRequest{UserId: userID, TeamId: teamID, Permission: call.PermissionToProto(permission)}
+	resp, err := unary(call, x.client.HasPermissionToTeam, req)
 	return result1(call, err, resp.GetHasPermission())
 }
 
@@ -1436,10 +1429,7 @@ func (x *APIClient) HasPermissionToTeam(userID string, teamID string, permission
 // Minimum server version: 5.3.
 func (x *APIClient) HasPermissionToChannel(userID string, channelId string, permission *model.Permission) bool {
 	call := x.call("HasPermissionToChannel", failure{})
-	req := &pluginpb.HasPermissionToChannelRequest{}
-	req.UserId = userID
-	req.ChannelId = channelId
-	req.Permission = call.PermissionToProto(permission)
+	req := &pluginpb.HasPermissionToChannelRequest{UserId: userID, ChannelId: channelId, Permission: call.PermissionToProto(permission)}
 	resp, err := unary(call, x.client.HasPermissionToChannel, req)
 	return result1(call, err, resp.GetHasPermission())
 }
@@ -1703,9 +1693,7 @@ func (x *APIClient) DeleteOAuthApp(appID string) *model.AppError {
 // Minimum server version: 5.36.
 func (x *APIClient) PublishPluginClusterEvent(ev model.PluginClusterEvent, opts model.PluginClusterEventSendOptions) error {
 	call := x.call("PublishPluginClusterEvent", failure{"plugin.bridge.publish_plugin_cluster_event.unavailable", 503})
-	req := &pluginpb.PublishPluginClusterEventRequest{}
-	req.Ev = call.PluginClusterEventToProto(&ev)
-	req.Opts = call.PluginClusterEventSendOptionsToProto(&opts)
+	req := &pluginpb.PublishPluginClusterEventRequest{Ev: call.PluginClusterEventToProto(&ev), Opts: call.PluginClusterEventSendOptionsToProto(&opts)}
 	resp, err := unary(call, x.client.PublishPluginClusterEvent, req)
 	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
@@ -1747,7 +1735,8 @@ func (x *APIClient) EnsureBotUser(bot *model.Bot) (string, error) {
 // Minimum server version: 7.6.
 func (x *APIClient) RegisterCollectionAndTopic(collectionType string, topicType string) error {
 	call := x.call("RegisterCollectionAndTopic", failure{"plugin.bridge.register_collection_and_topic.unavailable", 503})
-	resp, err := unary(call, x.client.RegisterCollectionAndTopic, &pluginpb.RegisterCollectionAndTopicRequest{CollectionType: collectionType, TopicType: topicType})
+	req := &pluginpb.RegisterCollectionAndTopicRequest{CollectionType: collectionType, TopicType: topicType}
+	resp, err := unary(call, x.client.RegisterCollectionAndTopic, req)
 	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
@@ -1766,7 +1755,9 @@ func (x *APIClient) CreateUploadSession(us *model.UploadSession) (*model.UploadS
 // Minimum server version: 7.6.
 func (x *APIClient) UploadData(us *model.UploadSession, rd io.Reader) (*model.FileInfo, error) {
 	call := x.call("UploadData", failure{"plugin.bridge.upload_data.unavailable", 503})
-	resp, err := sendReader(call, x.client.UploadData, &pluginpb.UploadDataRequest{Us: call.UploadSessionToProto(us)}, rd, func(m *pluginpb.UploadDataRequest, b []byte) { m.Rd = b })
+	req := &pluginpb.UploadDataRequest{Us: call.UploadSessionToProto(us)}
+	setChunk := func(m *pluginpb.UploadDataRequest, b []byte) { m.Rd = b }
+	resp, err := sendReader(call, x.client.UploadData, req, rd, setChunk)
 	return result2(call, err, call.FileInfoFromProto(resp.GetFileInfo()), call.ErrorFromProto(resp.GetError()))
 }
 
@@ -1785,7 +1776,8 @@ func (x *APIClient) GetUploadSession(uploadID string) (*model.UploadSession, err
 // Minimum server version: 9.0.
 func (x *APIClient) SendPushNotification(notification *model.PushNotification, userID string) *model.AppError {
 	call := x.call("SendPushNotification", failure{"plugin.bridge.send_push_notification.unavailable", 503})
-	resp, err := unary(call, x.client.SendPushNotification, &pluginpb.SendPushNotificationRequest{Notification: call.PushNotificationToProto(notification), UserId: userID})
+	req := &pluginpb.SendPushNotificationRequest{Notification: call.PushNotificationToProto(notification), UserId: userID}
+	resp, err := unary(call, x.client.SendPushNotification, req)
 	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -1805,7 +1797,8 @@ func (x *APIClient) UpdateUserAuth(userID string, userAuth *model.UserAuth) (*mo
 // Minimum server version: 9.5.
 func (x *APIClient) RegisterPluginForSharedChannels(opts model.RegisterPluginOpts) (string, error) {
 	call := x.call("RegisterPluginForSharedChannels", failure{"plugin.bridge.register_plugin_for_shared_channels.unavailable", 503})
-	resp, err := unary(call, x.client.RegisterPluginForSharedChannels, &pluginpb.RegisterPluginForSharedChannelsRequest{Opts: call.RegisterPluginOptsToProto(&opts)})
+	req := &pluginpb.RegisterPluginForSharedChannelsRequest{Opts: call.RegisterPluginOptsToProto(&opts)}
+	resp, err := unary(call, x.client.RegisterPluginForSharedChannels, req)
 	return result2(call, err, resp.GetRemoteId(), call.ErrorFromProto(resp.GetError()))
 }
 
@@ -1862,10 +1855,7 @@ func (x *APIClient) UnshareChannel(channelID string) (bool, error) {
 // Minimum server version: 9.5.
 func (x *APIClient) UpdateSharedChannelCursor(channelID string, remoteID string, cusror model.GetPostsSinceForSyncCursor) error {
 	call := x.call("UpdateSharedChannelCursor", failure{"plugin.bridge.update_shared_channel_cursor.unavailable", 503})
-	req := &pluginpb.UpdateSharedChannelCursorRequest{}
-	req.ChannelId = channelID
-	req.RemoteId = remoteID
-	req.Cursor = call.GetPostsSinceForSyncCursorToProto(&cusror)
+	req := &pluginpb.UpdateSharedChannelCursorRequest{ChannelId: channelID, RemoteId: remoteID, Cursor: call.GetPostsSinceForSyncCursorToProto(&cusror)}
 	resp, err := unary(call, x.client.UpdateSharedChannelCursor, req)
 	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
@@ -1885,11 +1875,7 @@ func (x *APIClient) SyncSharedChannel(channelID string) error {
 // Minimum server version: 9.5.
 func (x *APIClient) InviteRemoteToChannel(channelID string, remoteID string, userID string, shareIfNotShared bool) error {
 	call := x.call("InviteRemoteToChannel", failure{"plugin.bridge.invite_remote_to_channel.unavailable", 503})
-	req := &pluginpb.InviteRemoteToChannelRequest{}
-	req.ChannelId = channelID
-	req.RemoteId = remoteID
-	req.UserId = userID
-	req.ShareIfNotShared = shareIfNotShared
+	req := &pluginpb.InviteRemoteToChannelRequest{ChannelId: channelID, RemoteId: remoteID, UserId: userID, ShareIfNotShared: shareIfNotShared}
 	resp, err := unary(call, x.client.InviteRemoteToChannel, req)
 	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
@@ -1910,7 +1896,8 @@ func (x *APIClient) UninviteRemoteFromChannel(channelID string, remoteID string)
 // Minimum server version: 11.7.
 func (x *APIClient) ReceiveSharedChannelSyncMsg(remoteID string, msg *model.SyncMsg) (model.SyncResponse, error) {
 	call := x.call("ReceiveSharedChannelSyncMsg", failure{"plugin.bridge.receive_shared_channel_sync_msg.unavailable", 503})
-	resp, err := unary(call, x.client.ReceiveSharedChannelSyncMsg, &pluginpb.ReceiveSharedChannelSyncMsgRequest{RemoteId: remoteID, Msg: call.SyncMsgToProto(msg)})
+	req := &pluginpb.ReceiveSharedChannelSyncMsgRequest{RemoteId: remoteID, Msg: call.SyncMsgToProto(msg)}
+	resp, err := unary(call, x.client.ReceiveSharedChannelSyncMsg, req)
 	return result2(call, err, deref(call.SyncResponseFromProto(resp.GetSyncResponse())), call.ErrorFromProto(resp.GetError()))
 }
 
@@ -1922,7 +1909,9 @@ func (x *APIClient) ReceiveSharedChannelSyncMsg(remoteID string, msg *model.Sync
 // Minimum server version: 11.7.
 func (x *APIClient) ReceiveSharedChannelAttachmentSyncMsg(remoteID string, channelID string, fi *model.FileInfo, data io.Reader) (*model.FileInfo, error) {
 	call := x.call("ReceiveSharedChannelAttachmentSyncMsg", failure{"plugin.bridge.receive_shared_channel_attachment_sync_msg.unavailable", 503})
-	resp, err := sendReader(call, x.client.ReceiveSharedChannelAttachmentSyncMsg, &pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest{RemoteId: remoteID, ChannelId: channelID, Fi: call.FileInfoToProto(fi)}, data, func(m *pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest, b []byte) { m.Data = b })
+	req := &pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest{RemoteId: remoteID, ChannelId: channelID, Fi: call.FileInfoToProto(fi)}
+	setChunk := func(m *pluginpb.ReceiveSharedChannelAttachmentSyncMsgRequest, b []byte) { m.Data = b }
+	resp, err := sendReader(call, x.client.ReceiveSharedChannelAttachmentSyncMsg, req, data, setChunk)
 	return result2(call, err, call.FileInfoFromProto(resp.GetFileInfo()), call.ErrorFromProto(resp.GetError()))
 }
 
@@ -1932,7 +1921,8 @@ func (x *APIClient) ReceiveSharedChannelAttachmentSyncMsg(remoteID string, chann
 // Minimum server version: 11.7.
 func (x *APIClient) ReceiveSharedChannelProfileImageSyncMsg(remoteID string, userID string, image []byte) error {
 	call := x.call("ReceiveSharedChannelProfileImageSyncMsg", failure{"plugin.bridge.receive_shared_channel_profile_image_sync_msg.unavailable", 503})
-	resp, err := unary(call, x.client.ReceiveSharedChannelProfileImageSyncMsg, &pluginpb.ReceiveSharedChannelProfileImageSyncMsgRequest{RemoteId: remoteID, UserId: userID, Image: image})
+	req := &pluginpb.ReceiveSharedChannelProfileImageSyncMsgRequest{RemoteId: remoteID, UserId: userID, Image: image}
+	resp, err := unary(call, x.client.ReceiveSharedChannelProfileImageSyncMsg, req)
 	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
@@ -2013,7 +2003,8 @@ func (x *APIClient) DeleteGroupMember(groupID string, userID string) (*model.Gro
 // Minimum server version: 10.7.
 func (x *APIClient) GetGroupSyncable(groupID string, syncableID string, syncableType model.GroupSyncableType) (*model.GroupSyncable, *model.AppError) {
 	call := x.call("GetGroupSyncable", failure{"plugin.bridge.get_group_syncable.unavailable", 503})
-	resp, err := unary(call, x.client.GetGroupSyncable, &pluginpb.GetGroupSyncableRequest{GroupId: groupID, SyncableId: syncableID, SyncableType: string(syncableType)})
+	req := &pluginpb.GetGroupSyncableRequest{GroupId: groupID, SyncableId: syncableID, SyncableType: string(syncableType)}
+	resp, err := unary(call, x.client.GetGroupSyncable, req)
 	return result2(call, err, call.GroupSyncableFromProto(resp.GetGroupSyncable()), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -2049,7 +2040,8 @@ func (x *APIClient) UpdateGroupSyncable(groupSyncable *model.GroupSyncable) (*mo
 // Minimum server version: 10.7.
 func (x *APIClient) DeleteGroupSyncable(groupID string, syncableID string, syncableType model.GroupSyncableType) (*model.GroupSyncable, *model.AppError) {
 	call := x.call("DeleteGroupSyncable", failure{"plugin.bridge.delete_group_syncable.unavailable", 503})
-	resp, err := unary(call, x.client.DeleteGroupSyncable, &pluginpb.DeleteGroupSyncableRequest{GroupId: groupID, SyncableId: syncableID, SyncableType: string(syncableType)})
+	req := &pluginpb.DeleteGroupSyncableRequest{GroupId: groupID, SyncableId: syncableID, SyncableType: string(syncableType)}
+	resp, err := unary(call, x.client.DeleteGroupSyncable, req)
 	return result2(call, err, call.GroupSyncableFromProto(resp.GetGroupSyncable()), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -2089,7 +2081,8 @@ func (x *APIClient) GetGroups(page int, perPage int, opts model.GroupSearchOpts,
 // Minimum server version: 10.9.
 func (x *APIClient) CreateDefaultSyncableMemberships(params model.CreateDefaultMembershipParams) *model.AppError {
 	call := x.call("CreateDefaultSyncableMemberships", failure{"plugin.bridge.create_default_syncable_memberships.unavailable", 503})
-	resp, err := unary(call, x.client.CreateDefaultSyncableMemberships, &pluginpb.CreateDefaultSyncableMembershipsRequest{Params: call.CreateDefaultMembershipParamsToProto(&params)})
+	req := &pluginpb.CreateDefaultSyncableMembershipsRequest{Params: call.CreateDefaultMembershipParamsToProto(&params)}
+	resp, err := unary(call, x.client.CreateDefaultSyncableMemberships, req)
 	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -2152,7 +2145,8 @@ func (x *APIClient) DeletePropertyField(groupID string, fieldID string) error {
 // Minimum server version: 11.0.
 func (x *APIClient) SearchPropertyFields(groupID string, opts model.PropertyFieldSearchOpts) ([]*model.PropertyField, error) {
 	call := x.call("SearchPropertyFields", failure{"plugin.bridge.search_property_fields.unavailable", 503})
-	resp, err := unary(call, x.client.SearchPropertyFields, &pluginpb.SearchPropertyFieldsRequest{GroupId: groupID, Opts: call.PropertyFieldSearchOptsToProto(&opts)})
+	req := &pluginpb.SearchPropertyFieldsRequest{GroupId: groupID, Opts: call.PropertyFieldSearchOptsToProto(&opts)}
+	resp, err := unary(call, x.client.SearchPropertyFields, req)
 	return result2(call, err, sliceFromProto[[]*model.PropertyField](resp.GetPropertyFields(), call.PropertyFieldFromProto), call.ErrorFromProto(resp.GetError()))
 }
 
@@ -2169,11 +2163,7 @@ func (x *APIClient) CountPropertyFields(groupID string, includeDeleted bool) (in
 // Minimum server version: 11.0.
 func (x *APIClient) CountPropertyFieldsForTarget(groupID string, targetType string, targetID string, includeDeleted bool) (int64, error) {
 	call := x.call("CountPropertyFieldsForTarget", failure{"plugin.bridge.count_property_fields_for_target.unavailable", 503})
-	req := &pluginpb.CountPropertyFieldsForTargetRequest{}
-	req.GroupId = groupID
-	req.TargetType = targetType
-	req.TargetId = targetID
-	req.IncludeDeleted = includeDeleted
+	req := &pluginpb.CountPropertyFieldsForTargetRequest{GroupId: groupID, TargetType: targetType, TargetId: targetID, IncludeDeleted: includeDeleted}
 	resp, err := unary(call, x.client.CountPropertyFieldsForTarget, req)
 	return result2(call, err, resp.GetCount(), call.ErrorFromProto(resp.GetError()))
 }
@@ -2235,7 +2225,8 @@ func (x *APIClient) DeletePropertyValue(groupID string, valueID string) error {
 // Minimum server version: 11.0.
 func (x *APIClient) SearchPropertyValues(groupID string, opts model.PropertyValueSearchOpts) ([]*model.PropertyValue, error) {
 	call := x.call("SearchPropertyValues", failure{"plugin.bridge.search_property_values.unavailable", 503})
-	resp, err := unary(call, x.client.SearchPropertyValues, &pluginpb.SearchPropertyValuesRequest{GroupId: groupID, Opts: call.PropertyValueSearchOptsToProto(&opts)})
+	req := &pluginpb.SearchPropertyValuesRequest{GroupId: groupID, Opts: call.PropertyValueSearchOptsToProto(&opts)}
+	resp, err := unary(call, x.client.SearchPropertyValues, req)
 	return result2(call, err, sliceFromProto[[]*model.PropertyValue](resp.GetPropertyValues(), call.PropertyValueFromProto), call.ErrorFromProto(resp.GetError()))
 }
 
@@ -2271,7 +2262,8 @@ func (x *APIClient) GetPropertyFieldByName(groupID string, targetID string, name
 // Minimum server version: 10.10.
 func (x *APIClient) UpdatePropertyFields(groupID string, fields []*model.PropertyField) ([]*model.PropertyField, error) {
 	call := x.call("UpdatePropertyFields", failure{"plugin.bridge.update_property_fields.unavailable", 503})
-	resp, err := unary(call, x.client.UpdatePropertyFields, &pluginpb.UpdatePropertyFieldsRequest{GroupId: groupID, Fields: sliceToProto(fields, call.PropertyFieldToProto)})
+	req := &pluginpb.UpdatePropertyFieldsRequest{GroupId: groupID, Fields: sliceToProto(fields, call.PropertyFieldToProto)}
+	resp, err := unary(call, x.client.UpdatePropertyFields, req)
 	return result2(call, err, sliceFromProto[[]*model.PropertyField](resp.GetPropertyFields(), call.PropertyFieldFromProto), call.ErrorFromProto(resp.GetError()))
 }
 
@@ -2280,7 +2272,8 @@ func (x *APIClient) UpdatePropertyFields(groupID string, fields []*model.Propert
 // Minimum server version: 10.10.
 func (x *APIClient) UpdatePropertyValues(groupID string, values []*model.PropertyValue) ([]*model.PropertyValue, error) {
 	call := x.call("UpdatePropertyValues", failure{"plugin.bridge.update_property_values.unavailable", 503})
-	resp, err := unary(call, x.client.UpdatePropertyValues, &pluginpb.UpdatePropertyValuesRequest{GroupId: groupID, Values: sliceToProto(values, call.PropertyValueToProto)})
+	req := &pluginpb.UpdatePropertyValuesRequest{GroupId: groupID, Values: sliceToProto(values, call.PropertyValueToProto)}
+	resp, err := unary(call, x.client.UpdatePropertyValues, req)
 	return result2(call, err, sliceFromProto[[]*model.PropertyValue](resp.GetPropertyValues(), call.PropertyValueFromProto), call.ErrorFromProto(resp.GetError()))
 }
 
@@ -2298,7 +2291,8 @@ func (x *APIClient) UpsertPropertyValues(values []*model.PropertyValue) ([]*mode
 // Minimum server version: 10.10.
 func (x *APIClient) DeletePropertyValuesForTarget(groupID string, targetType string, targetID string) error {
 	call := x.call("DeletePropertyValuesForTarget", failure{"plugin.bridge.delete_property_values_for_target.unavailable", 503})
-	resp, err := unary(call, x.client.DeletePropertyValuesForTarget, &pluginpb.DeletePropertyValuesForTargetRequest{GroupId: groupID, TargetType: targetType, TargetId: targetID})
+	req := &pluginpb.DeletePropertyValuesForTargetRequest{GroupId: groupID, TargetType: targetType, TargetId: targetID}
+	resp, err := unary(call, x.client.DeletePropertyValuesForTarget, req)
 	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
 
@@ -2329,9 +2323,7 @@ func (x *APIClient) UpsertPropertyValuesWithOptions(values []*model.PropertyValu
 // Minimum server version: 11.10.
 func (x *APIClient) UpsertPropertyValueWithOptions(value *model.PropertyValue, options model.PropertyRequestOptions) (*model.PropertyValue, error) {
 	call := x.call("UpsertPropertyValueWithOptions", failure{"plugin.bridge.upsert_property_value_with_options.unavailable", 503})
-	req := &pluginpb.UpsertPropertyValueWithOptionsRequest{}
-	req.Value = call.PropertyValueToProto(value)
-	req.Options = call.PropertyRequestOptionsToProto(&options)
+	req := &pluginpb.UpsertPropertyValueWithOptionsRequest{Value: call.PropertyValueToProto(value), Options: call.PropertyRequestOptionsToProto(&options)}
 	resp, err := unary(call, x.client.UpsertPropertyValueWithOptions, req)
 	return result2(call, err, call.PropertyValueFromProto(resp.GetPropertyValue()), call.ErrorFromProto(resp.GetError()))
 }
@@ -2341,10 +2333,7 @@ func (x *APIClient) UpsertPropertyValueWithOptions(value *model.PropertyValue, o
 // Minimum server version: 11.10.
 func (x *APIClient) DeletePropertyValueWithOptions(groupID string, valueID string, options model.PropertyRequestOptions) error {
 	call := x.call("DeletePropertyValueWithOptions", failure{"plugin.bridge.delete_property_value_with_options.unavailable", 503})
-	req := &pluginpb.DeletePropertyValueWithOptionsRequest{}
-	req.GroupId = groupID
-	req.ValueId = valueID
-	req.Options = call.PropertyRequestOptionsToProto(&options)
+	req := &pluginpb.DeletePropertyValueWithOptionsRequest{GroupId: groupID, ValueId: valueID, Options: call.PropertyRequestOptionsToProto(&options)}
 	resp, err := unary(call, x.client.DeletePropertyValueWithOptions, req)
 	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
@@ -2369,10 +2358,7 @@ func (x *APIClient) DeletePropertyValuesForTargetWithOptions(groupID string, tar
 // Minimum server version: 11.10.
 func (x *APIClient) DeletePropertyValuesForFieldWithOptions(groupID string, fieldID string, options model.PropertyRequestOptions) error {
 	call := x.call("DeletePropertyValuesForFieldWithOptions", failure{"plugin.bridge.delete_property_values_for_field_with_options.unavailable", 503})
-	req := &pluginpb.DeletePropertyValuesForFieldWithOptionsRequest{}
-	req.GroupId = groupID
-	req.FieldId = fieldID
-	req.Options = call.PropertyRequestOptionsToProto(&options)
+	req := &pluginpb.DeletePropertyValuesForFieldWithOptionsRequest{GroupId: groupID, FieldId: fieldID, Options: call.PropertyRequestOptionsToProto(&options)}
 	resp, err := unary(call, x.client.DeletePropertyValuesForFieldWithOptions, req)
 	return result1(call, err, call.ErrorFromProto(resp.GetError()))
 }
@@ -2390,7 +2376,8 @@ func (x *APIClient) LogAuditRec(rec *model.AuditRecord) {
 // Minimum server version: 10.10.
 func (x *APIClient) LogAuditRecWithLevel(rec *model.AuditRecord, level mlog.Level) {
 	call := x.call("LogAuditRecWithLevel", failure{})
-	_, err := unary(call, x.client.LogAuditRecWithLevel, &pluginpb.LogAuditRecWithLevelRequest{Rec: call.AuditRecordToProto(rec), Level: call.LogLevelToProto(&level)})
+	req := &pluginpb.LogAuditRecWithLevelRequest{Rec: call.AuditRecordToProto(rec), Level: call.LogLevelToProto(&level)}
+	_, err := unary(call, x.client.LogAuditRecWithLevel, req)
 	call.done(err)
 }
 
@@ -2402,11 +2389,7 @@ func (x *APIClient) LogAuditRecWithLevel(rec *model.AuditRecord, level mlog.Leve
 // Minimum server version: 11.10.
 func (x *APIClient) EvaluateAccessControl(userID string, resourceType string, resourceID string, action string) (*model.AccessDecision, *model.AppError) {
 	call := x.call("EvaluateAccessControl", failure{"plugin.bridge.evaluate_access_control.unavailable", 503})
-	req := &pluginpb.EvaluateAccessControlRequest{}
-	req.UserId = userID
-	req.ResourceType = resourceType
-	req.ResourceId = resourceID
-	req.Action = action
+	req := &pluginpb.EvaluateAccessControlRequest{UserId: userID, ResourceType: resourceType, ResourceId: resourceID, Action: action}
 	resp, err := unary(call, x.client.EvaluateAccessControl, req)
 	return result2(call, err, call.AccessDecisionFromProto(resp.GetAccessDecision()), call.AppErrorFromProto(resp.GetError()))
 }
@@ -2418,7 +2401,8 @@ func (x *APIClient) EvaluateAccessControl(userID string, resourceType string, re
 // Minimum server version: 11.10.
 func (x *APIClient) SaveAccessControlPolicy(actingUserID string, policy *model.AccessControlPolicy) (*model.AccessControlPolicy, *model.AppError) {
 	call := x.call("SaveAccessControlPolicy", failure{"plugin.bridge.save_access_control_policy.unavailable", 503})
-	resp, err := unary(call, x.client.SaveAccessControlPolicy, &pluginpb.SaveAccessControlPolicyRequest{ActingUserId: actingUserID, Policy: call.AccessControlPolicyToProto(policy)})
+	req := &pluginpb.SaveAccessControlPolicyRequest{ActingUserId: actingUserID, Policy: call.AccessControlPolicyToProto(policy)}
+	resp, err := unary(call, x.client.SaveAccessControlPolicy, req)
 	return result2(call, err, call.AccessControlPolicyFromProto(resp.GetPolicy()), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -2438,7 +2422,8 @@ func (x *APIClient) GetAccessControlPolicy(id string) (*model.AccessControlPolic
 // Minimum server version: 11.10.
 func (x *APIClient) DeleteAccessControlPolicy(actingUserID string, resourceType string, id string) *model.AppError {
 	call := x.call("DeleteAccessControlPolicy", failure{"plugin.bridge.delete_access_control_policy.unavailable", 503})
-	resp, err := unary(call, x.client.DeleteAccessControlPolicy, &pluginpb.DeleteAccessControlPolicyRequest{ActingUserId: actingUserID, ResourceType: resourceType, Id: id})
+	req := &pluginpb.DeleteAccessControlPolicyRequest{ActingUserId: actingUserID, ResourceType: resourceType, Id: id}
+	resp, err := unary(call, x.client.DeleteAccessControlPolicy, req)
 	return result1(call, err, call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -2447,7 +2432,8 @@ func (x *APIClient) DeleteAccessControlPolicy(actingUserID string, resourceType 
 // Minimum server version: 11.10.
 func (x *APIClient) CheckAccessControlExpression(actingUserID string, resourceType string, expression string) ([]model.CELExpressionError, *model.AppError) {
 	call := x.call("CheckAccessControlExpression", failure{"plugin.bridge.check_access_control_expression.unavailable", 503})
-	resp, err := unary(call, x.client.CheckAccessControlExpression, &pluginpb.CheckAccessControlExpressionRequest{ActingUserId: actingUserID, ResourceType: resourceType, Expression: expression})
+	req := &pluginpb.CheckAccessControlExpressionRequest{ActingUserId: actingUserID, ResourceType: resourceType, Expression: expression}
+	resp, err := unary(call, x.client.CheckAccessControlExpression, req)
 	return result2(call, err, sliceFromProto[[]model.CELExpressionError](resp.GetExpressionErrors(), call.CELExpressionErrorFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -2472,7 +2458,8 @@ func (x *APIClient) QueryUsersForAccessControlExpression(actingUserID string, re
 // Minimum server version: 11.10.
 func (x *APIClient) GetAccessControlFieldsAutocomplete(actingUserID string, after string, limit int) ([]*model.PropertyField, *model.AppError) {
 	call := x.call("GetAccessControlFieldsAutocomplete", failure{"plugin.bridge.get_access_control_fields_autocomplete.unavailable", 503})
-	resp, err := unary(call, x.client.GetAccessControlFieldsAutocomplete, &pluginpb.GetAccessControlFieldsAutocompleteRequest{ActingUserId: actingUserID, After: after, Limit: int64(limit)})
+	req := &pluginpb.GetAccessControlFieldsAutocompleteRequest{ActingUserId: actingUserID, After: after, Limit: int64(limit)}
+	resp, err := unary(call, x.client.GetAccessControlFieldsAutocomplete, req)
 	return result2(call, err, sliceFromProto[[]*model.PropertyField](resp.GetPropertyFields(), call.PropertyFieldFromProto), call.AppErrorFromProto(resp.GetError()))
 }
 
@@ -2481,6 +2468,7 @@ func (x *APIClient) GetAccessControlFieldsAutocomplete(actingUserID string, afte
 // Minimum server version: 11.10.
 func (x *APIClient) GetAccessControlVisualAST(actingUserID string, resourceType string, expression string) (*model.VisualExpression, *model.AppError) {
 	call := x.call("GetAccessControlVisualAST", failure{"plugin.bridge.get_access_control_visual_ast.unavailable", 503})
-	resp, err := unary(call, x.client.GetAccessControlVisualAST, &pluginpb.GetAccessControlVisualASTRequest{ActingUserId: actingUserID, ResourceType: resourceType, Expression: expression})
+	req := &pluginpb.GetAccessControlVisualASTRequest{ActingUserId: actingUserID, ResourceType: resourceType, Expression: expression}
+	resp, err := unary(call, x.client.GetAccessControlVisualAST, req)
 	return result2(call, err, call.VisualExpressionFromProto(resp.GetVisualExpression()), call.AppErrorFromProto(resp.GetError()))
 }

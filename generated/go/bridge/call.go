@@ -35,9 +35,10 @@ type call struct {
 	// unavailable answers a failed call; notImplemented (hooks only) a
 	// hook the plugin does not implement.
 	unavailable, notImplemented failure
-	hook                        bool
-	gate                        *hookGate
-	implemented                 func() ([]string, error)
+	// Hooks only: the gate that knows which hooks the plugin implements,
+	// and how it asks.
+	gate        *hookGate
+	implemented func() ([]string, error)
 }
 
 // call starts a call of an API method.
@@ -55,13 +56,28 @@ func unary[Req, Resp any](c *call, rpc func(context.Context, *Req, ...grpc.CallO
 	return rpc(ctx, req)
 }
 
-// hookUnary runs a unary hook RPC when the plugin implements the hook;
-// the request is converted only then.
-func hookUnary[Req, Resp any](c *call, rpc func(context.Context, *Req, ...grpc.CallOption) (*Resp, error), req func() *Req) (*Resp, error) {
+// answers sets what the hook answers in its error result when the call
+// fails (unavailable) and when the plugin does not implement the hook
+// (notImplemented); without it both answer a nil error.
+func (c *call) answers(unavailable, notImplemented failure) *call {
+	c.unavailable, c.notImplemented = unavailable, notImplemented
+	return c
+}
+
+// hookUnary runs a unary hook RPC with req when the plugin implements the
+// hook, unless converting req failed.
+func hookUnary[Req, Resp any](c *call, rpc func(context.Context, *Req, ...grpc.CallOption) (*Resp, error), req *Req) (*Resp, error) {
 	if err := c.open(); err != nil {
 		return nil, err
 	}
-	return unary(c, rpc, req())
+	return unary(c, rpc, req)
+}
+
+// hookNotify runs a unary hook RPC as hookUnary does, for a hook without
+// results, and ends the call.
+func hookNotify[Req, Resp any](c *call, rpc func(context.Context, *Req, ...grpc.CallOption) (*Resp, error), req *Req) {
+	_, err := hookUnary(c, rpc, req)
+	c.done(err)
 }
 
 // sendReader runs a client-streaming RPC: req, then the chunks of r, each
@@ -89,12 +105,12 @@ func sendReader[Req, Resp any](
 }
 
 // hookExchange runs a bidirectional hook RPC when the plugin implements the
-// hook: req and the chunks of r go out while the output chunks come back
-// into w (see exchangeChunks).
+// hook, unless converting req failed: req and the chunks of r go out while
+// the output chunks come back into w (see exchangeChunks).
 func hookExchange[Req, Resp any](
 	c *call,
 	rpc func(context.Context, ...grpc.CallOption) (grpc.BidiStreamingClient[Req, Resp], error),
-	req func() *Req,
+	req *Req,
 	r io.Reader,
 	setChunk func(*Req, []byte),
 	output func(*Resp) []byte,
@@ -103,7 +119,6 @@ func hookExchange[Req, Resp any](
 	if err := c.open(); err != nil {
 		return nil, err
 	}
-	first := req()
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
@@ -113,7 +128,7 @@ func hookExchange[Req, Resp any](
 	if err != nil {
 		return nil, err
 	}
-	return exchangeChunks(stream, first, r, setChunk, output, w)
+	return exchangeChunks(stream, req, r, setChunk, output, w)
 }
 
 // open asks the gate whether the plugin implements the hook.
@@ -148,7 +163,7 @@ func (c *call) done(err error) {
 // notImplementedBy tells whether err means that the plugin does not
 // implement the hook.
 func (c *call) notImplementedBy(err error) bool {
-	return c.hook && (errors.Is(err, errNotImplemented) || isUnimplemented(err))
+	return c.gate != nil && (errors.Is(err, errNotImplemented) || isUnimplemented(err))
 }
 
 // answer sets *e, the error result, to the bridge's error for the failure

@@ -34,19 +34,10 @@ func NewHooksClient(conn grpc.ClientConnInterface) *HooksClient {
 	return x
 }
 
-// hook starts a call of a hook, which answers unavailable in its error
-// result when the call fails and notImplemented when the plugin does not
-// implement the hook.
-func (x *HooksClient) hook(method string, unavailable, notImplemented failure) *call {
-	return &call{
-		opts:           &x.CallOptions,
-		method:         method,
-		unavailable:    unavailable,
-		notImplemented: notImplemented,
-		hook:           true,
-		gate:           &x.gate,
-		implemented:    x.Implemented,
-	}
+// hook starts a call of a hook; unless answers sets them, its failures
+// answer a nil error.
+func (x *HooksClient) hook(method string) *call {
+	return &call{opts: &x.CallOptions, method: method, gate: &x.gate, implemented: x.Implemented}
 }
 
 // OnActivate is fired once when the server activates the plugin, after a first
@@ -55,10 +46,8 @@ func (x *HooksClient) hook(method string, unavailable, notImplemented failure) *
 // server shuts the plugin down.
 // Minimum server version: 5.2.
 func (x *HooksClient) OnActivate() error {
-	call := x.hook("OnActivate", failure{"plugin.bridge.on_activate.unavailable", 503}, failure{})
-	resp, err := hookUnary(call, x.client.OnActivate, func() *pluginpb.OnActivateRequest {
-		return &pluginpb.OnActivateRequest{}
-	})
+	call := x.hook("OnActivate").answers(failure{"plugin.bridge.on_activate.unavailable", 503}, failure{})
+	resp, err := hookUnary(call, x.client.OnActivate, &pluginpb.OnActivateRequest{})
 	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -68,7 +57,7 @@ func (x *HooksClient) OnActivate() error {
 // An error makes the server treat the plugin as unusable.
 // Minimum server version: 5.2.
 func (x *HooksClient) Implemented() ([]string, error) {
-	call := x.hook("Implemented", failure{"plugin.bridge.implemented.unavailable", 503}, failure{"plugin.bridge.implemented.not_implemented", 501})
+	call := x.hook("Implemented").answers(failure{"plugin.bridge.implemented.unavailable", 503}, failure{"plugin.bridge.implemented.not_implemented", 501})
 	resp, err := unary(call, x.client.Implemented, &pluginpb.ImplementedRequest{})
 	return hookResult2(call, err, resp.GetHooks(), call.ErrorFromProto(resp.GetError()), nil)
 }
@@ -79,10 +68,8 @@ func (x *HooksClient) Implemented() ([]string, error) {
 // is only reported.
 // Minimum server version: 5.2.
 func (x *HooksClient) OnDeactivate() error {
-	call := x.hook("OnDeactivate", failure{"plugin.bridge.on_deactivate.unavailable", 503}, failure{})
-	resp, err := hookUnary(call, x.client.OnDeactivate, func() *pluginpb.OnDeactivateRequest {
-		return &pluginpb.OnDeactivateRequest{}
-	})
+	call := x.hook("OnDeactivate").answers(failure{"plugin.bridge.on_deactivate.unavailable", 503}, failure{})
+	resp, err := hookUnary(call, x.client.OnDeactivate, &pluginpb.OnDeactivateRequest{})
 	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -92,10 +79,8 @@ func (x *HooksClient) OnDeactivate() error {
 // error is logged; the plugin keeps running.
 // Minimum server version: 5.2.
 func (x *HooksClient) OnConfigurationChange() error {
-	call := x.hook("OnConfigurationChange", failure{"plugin.bridge.on_configuration_change.unavailable", 503}, failure{})
-	resp, err := hookUnary(call, x.client.OnConfigurationChange, func() *pluginpb.OnConfigurationChangeRequest {
-		return &pluginpb.OnConfigurationChangeRequest{}
-	})
+	call := x.hook("OnConfigurationChange").answers(failure{"plugin.bridge.on_configuration_change.unavailable", 503}, failure{})
+	resp, err := hookUnary(call, x.client.OnConfigurationChange, &pluginpb.OnConfigurationChangeRequest{})
 	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -109,44 +94,10 @@ func (x *HooksClient) OnConfigurationChange() error {
 // one), which the bridge writes to the client's http.ResponseWriter.
 // Minimum server version: 5.2.
 func (x *HooksClient) ServeHTTP(c *plugin.Context, w http.ResponseWriter, r *http.Request) {
-	implemented, err := x.gate.has("ServeHTTP", x.Implemented)
-	if err != nil {
-		x.report("ServeHTTP", err)
-		httpFailure(w, false, 502, err)
-		return
-	}
-	if !implemented {
-		httpError(w, 404)
-		return
-	}
-	var conv Converter
-	pc := conv.PluginContextToProto(c)
-	stream, err := x.client.ServeHTTP(r.Context())
-	headWritten := false
-	if err == nil {
-		sendFirst := func(f *pluginpb.HTTPRequest) error {
-			return stream.Send(&pluginpb.ServeHTTPRequest{Context: pc, Request: f})
-		}
-		send := func(f *pluginpb.HTTPRequest) error {
-			return stream.Send(&pluginpb.ServeHTTPRequest{Request: f})
-		}
-		recv := func() (*pluginpb.HTTPResponse, error) {
-			m, err := stream.Recv()
-			return m.GetResponse(), err
-		}
-		headWritten, err = relayHTTP(r.Context(), sendFirst, send, stream.CloseSend, recv, w, r)
-	}
-	if err == nil {
-		err = conv.Err()
-	}
-	if err != nil {
-		x.report("ServeHTTP", err)
-		if isUnimplemented(err) && !headWritten {
-			httpError(w, 404)
-			return
-		}
-		httpFailure(w, headWritten, 502, err)
-	}
+	call := x.hook("ServeHTTP")
+	head := &pluginpb.ServeHTTPRequest{Context: call.PluginContextToProto(c)}
+	setFrame := func(m *pluginpb.ServeHTTPRequest, f *pluginpb.HTTPRequest) { m.Request = f }
+	relayHook(call, x.client.ServeHTTP, head, setFrame, (*pluginpb.ServeHTTPResponse).GetResponse, w, r, 404, 502)
 }
 
 // ExecuteCommand is fired when a user runs a slash command that this plugin registered with
@@ -155,10 +106,9 @@ func (x *HooksClient) ServeHTTP(c *plugin.Context, w http.ResponseWriter, r *htt
 // AppError that is reported to the user.
 // Minimum server version: 5.2.
 func (x *HooksClient) ExecuteCommand(c *plugin.Context, args *model.CommandArgs) (*model.CommandResponse, *model.AppError) {
-	call := x.hook("ExecuteCommand", failure{"plugin.bridge.execute_command.unavailable", 503}, failure{"plugin.bridge.execute_command.not_implemented", 501})
-	resp, err := hookUnary(call, x.client.ExecuteCommand, func() *pluginpb.ExecuteCommandRequest {
-		return &pluginpb.ExecuteCommandRequest{Context: call.PluginContextToProto(c), Args: call.CommandArgsToProto(args)}
-	})
+	call := x.hook("ExecuteCommand").answers(failure{"plugin.bridge.execute_command.unavailable", 503}, failure{"plugin.bridge.execute_command.not_implemented", 501})
+	req := &pluginpb.ExecuteCommandRequest{Context: call.PluginContextToProto(c), Args: call.CommandArgsToProto(args)}
+	resp, err := hookUnary(call, x.client.ExecuteCommand, req)
 	return hookResult2(call, err, call.CommandResponseFromProto(resp.GetResponse()), call.AppErrorFromProto(resp.GetError()), nil)
 }
 
@@ -166,11 +116,9 @@ func (x *HooksClient) ExecuteCommand(c *plugin.Context, args *model.CommandArgs)
 // returned.
 // Minimum server version: 5.10.
 func (x *HooksClient) UserHasBeenCreated(c *plugin.Context, user *model.User) {
-	call := x.hook("UserHasBeenCreated", failure{}, failure{})
-	_, err := hookUnary(call, x.client.UserHasBeenCreated, func() *pluginpb.UserHasBeenCreatedRequest {
-		return &pluginpb.UserHasBeenCreatedRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
-	})
-	call.done(err)
+	call := x.hook("UserHasBeenCreated")
+	req := &pluginpb.UserHasBeenCreatedRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
+	hookNotify(call, x.client.UserHasBeenCreated, req)
 }
 
 // UserWillLogIn is fired while a user logs in, before the login completes. A non-empty
@@ -179,21 +127,17 @@ func (x *HooksClient) UserHasBeenCreated(c *plugin.Context, user *model.User) {
 // UserHasLoggedIn.
 // Minimum server version: 5.2.
 func (x *HooksClient) UserWillLogIn(c *plugin.Context, user *model.User) string {
-	call := x.hook("UserWillLogIn", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.UserWillLogIn, func() *pluginpb.UserWillLogInRequest {
-		return &pluginpb.UserWillLogInRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
-	})
+	call := x.hook("UserWillLogIn")
+	resp, err := hookUnary(call, x.client.UserWillLogIn, &pluginpb.UserWillLogInRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)})
 	return hookResult1(call, err, resp.GetRejectionReason(), nil)
 }
 
 // UserHasLoggedIn is a notification that a user has logged in. Nothing is returned.
 // Minimum server version: 5.2.
 func (x *HooksClient) UserHasLoggedIn(c *plugin.Context, user *model.User) {
-	call := x.hook("UserHasLoggedIn", failure{}, failure{})
-	_, err := hookUnary(call, x.client.UserHasLoggedIn, func() *pluginpb.UserHasLoggedInRequest {
-		return &pluginpb.UserHasLoggedInRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
-	})
-	call.done(err)
+	call := x.hook("UserHasLoggedIn")
+	req := &pluginpb.UserHasLoggedInRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
+	hookNotify(call, x.client.UserHasLoggedIn, req)
 }
 
 // MessageWillBePosted is fired for a new post before it is stored, including posts created by
@@ -205,10 +149,9 @@ func (x *HooksClient) UserHasLoggedIn(c *plugin.Context, user *model.User) {
 // observe should use MessageHasBeenPosted.
 // Minimum server version: 5.2.
 func (x *HooksClient) MessageWillBePosted(c *plugin.Context, post *model.Post) (*model.Post, string) {
-	call := x.hook("MessageWillBePosted", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.MessageWillBePosted, func() *pluginpb.MessageWillBePostedRequest {
-		return &pluginpb.MessageWillBePostedRequest{Context: call.PluginContextToProto(c), Post: call.PostToProto(post)}
-	})
+	call := x.hook("MessageWillBePosted")
+	req := &pluginpb.MessageWillBePostedRequest{Context: call.PluginContextToProto(c), Post: call.PostToProto(post)}
+	resp, err := hookUnary(call, x.client.MessageWillBePosted, req)
 	fallback := func(bool) (*model.Post, string) { return post, "" }
 	return hookResult2(call, err, call.PostFromProto(resp.GetReplacementPost()), resp.GetRejectionReason(), fallback)
 }
@@ -219,14 +162,9 @@ func (x *HooksClient) MessageWillBePosted(c *plugin.Context, post *model.Post) (
 // edit, the post then keeps its previous content and the reason is shown.
 // Minimum server version: 5.2.
 func (x *HooksClient) MessageWillBeUpdated(c *plugin.Context, newPost *model.Post, oldPost *model.Post) (*model.Post, string) {
-	call := x.hook("MessageWillBeUpdated", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.MessageWillBeUpdated, func() *pluginpb.MessageWillBeUpdatedRequest {
-		req := &pluginpb.MessageWillBeUpdatedRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.NewPost = call.PostToProto(newPost)
-		req.OldPost = call.PostToProto(oldPost)
-		return req
-	})
+	call := x.hook("MessageWillBeUpdated")
+	req := &pluginpb.MessageWillBeUpdatedRequest{Context: call.PluginContextToProto(c), NewPost: call.PostToProto(newPost), OldPost: call.PostToProto(oldPost)}
+	resp, err := hookUnary(call, x.client.MessageWillBeUpdated, req)
 	fallback := func(bool) (*model.Post, string) { return newPost, "" }
 	return hookResult2(call, err, call.PostFromProto(resp.GetReplacementPost()), resp.GetRejectionReason(), fallback)
 }
@@ -236,11 +174,9 @@ func (x *HooksClient) MessageWillBeUpdated(c *plugin.Context, newPost *model.Pos
 // posts.
 // Minimum server version: 5.2.
 func (x *HooksClient) MessageHasBeenPosted(c *plugin.Context, post *model.Post) {
-	call := x.hook("MessageHasBeenPosted", failure{}, failure{})
-	_, err := hookUnary(call, x.client.MessageHasBeenPosted, func() *pluginpb.MessageHasBeenPostedRequest {
-		return &pluginpb.MessageHasBeenPostedRequest{Context: call.PluginContextToProto(c), Post: call.PostToProto(post)}
-	})
-	call.done(err)
+	call := x.hook("MessageHasBeenPosted")
+	req := &pluginpb.MessageHasBeenPostedRequest{Context: call.PluginContextToProto(c), Post: call.PostToProto(post)}
+	hookNotify(call, x.client.MessageHasBeenPosted, req)
 }
 
 // MessageHasBeenUpdated is a notification that an edited post has been stored, with the new and the
@@ -248,15 +184,9 @@ func (x *HooksClient) MessageHasBeenPosted(c *plugin.Context, post *model.Post) 
 // or block edits.
 // Minimum server version: 5.2.
 func (x *HooksClient) MessageHasBeenUpdated(c *plugin.Context, newPost *model.Post, oldPost *model.Post) {
-	call := x.hook("MessageHasBeenUpdated", failure{}, failure{})
-	_, err := hookUnary(call, x.client.MessageHasBeenUpdated, func() *pluginpb.MessageHasBeenUpdatedRequest {
-		req := &pluginpb.MessageHasBeenUpdatedRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.NewPost = call.PostToProto(newPost)
-		req.OldPost = call.PostToProto(oldPost)
-		return req
-	})
-	call.done(err)
+	call := x.hook("MessageHasBeenUpdated")
+	req := &pluginpb.MessageHasBeenUpdatedRequest{Context: call.PluginContextToProto(c), NewPost: call.PostToProto(newPost), OldPost: call.PostToProto(oldPost)}
+	hookNotify(call, x.client.MessageHasBeenUpdated, req)
 }
 
 // MessagesWillBeConsumed is fired when a client fetches posts, before the server hands them out. The
@@ -264,10 +194,8 @@ func (x *HooksClient) MessageHasBeenUpdated(c *plugin.Context, newPost *model.Po
 // No plugin context is passed; see MessagesWillBeConsumedWithContext.
 // Minimum server version: 9.3.
 func (x *HooksClient) MessagesWillBeConsumed(posts []*model.Post) []*model.Post {
-	call := x.hook("MessagesWillBeConsumed", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.MessagesWillBeConsumed, func() *pluginpb.MessagesWillBeConsumedRequest {
-		return &pluginpb.MessagesWillBeConsumedRequest{Posts: sliceToProto(posts, call.PostToProto)}
-	})
+	call := x.hook("MessagesWillBeConsumed")
+	resp, err := hookUnary(call, x.client.MessagesWillBeConsumed, &pluginpb.MessagesWillBeConsumedRequest{Posts: sliceToProto(posts, call.PostToProto)})
 	fallback := func(bool) []*model.Post { return posts }
 	return hookResult1(call, err, sliceFromProto[[]*model.Post](resp.GetPosts(), call.PostFromProto), fallback)
 }
@@ -277,13 +205,9 @@ func (x *HooksClient) MessagesWillBeConsumed(posts []*model.Post) []*model.Post 
 // returned is delivered unchanged.
 // Minimum server version: 11.9.
 func (x *HooksClient) MessagesWillBeConsumedWithContext(c *plugin.Context, posts []*model.Post) []*model.Post {
-	call := x.hook("MessagesWillBeConsumedWithContext", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.MessagesWillBeConsumedWithContext, func() *pluginpb.MessagesWillBeConsumedWithContextRequest {
-		req := &pluginpb.MessagesWillBeConsumedWithContextRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.Posts = sliceToProto(posts, call.PostToProto)
-		return req
-	})
+	call := x.hook("MessagesWillBeConsumedWithContext")
+	req := &pluginpb.MessagesWillBeConsumedWithContextRequest{Context: call.PluginContextToProto(c), Posts: sliceToProto(posts, call.PostToProto)}
+	resp, err := hookUnary(call, x.client.MessagesWillBeConsumedWithContext, req)
 	fallback := func(bool) []*model.Post { return posts }
 	return hookResult1(call, err, sliceFromProto[[]*model.Post](resp.GetPosts(), call.PostFromProto), fallback)
 }
@@ -292,31 +216,26 @@ func (x *HooksClient) MessagesWillBeConsumedWithContext(c *plugin.Context, posts
 // plugins. Nothing is returned.
 // Minimum server version: 9.1.
 func (x *HooksClient) MessageHasBeenDeleted(c *plugin.Context, post *model.Post) {
-	call := x.hook("MessageHasBeenDeleted", failure{}, failure{})
-	_, err := hookUnary(call, x.client.MessageHasBeenDeleted, func() *pluginpb.MessageHasBeenDeletedRequest {
-		return &pluginpb.MessageHasBeenDeletedRequest{Context: call.PluginContextToProto(c), Post: call.PostToProto(post)}
-	})
-	call.done(err)
+	call := x.hook("MessageHasBeenDeleted")
+	req := &pluginpb.MessageHasBeenDeletedRequest{Context: call.PluginContextToProto(c), Post: call.PostToProto(post)}
+	hookNotify(call, x.client.MessageHasBeenDeleted, req)
 }
 
 // ChannelHasBeenCreated is a notification that a new channel has been stored. Nothing is returned.
 // Minimum server version: 5.2.
 func (x *HooksClient) ChannelHasBeenCreated(c *plugin.Context, channel *model.Channel) {
-	call := x.hook("ChannelHasBeenCreated", failure{}, failure{})
-	_, err := hookUnary(call, x.client.ChannelHasBeenCreated, func() *pluginpb.ChannelHasBeenCreatedRequest {
-		return &pluginpb.ChannelHasBeenCreatedRequest{Context: call.PluginContextToProto(c), Channel: call.ChannelToProto(channel)}
-	})
-	call.done(err)
+	call := x.hook("ChannelHasBeenCreated")
+	req := &pluginpb.ChannelHasBeenCreatedRequest{Context: call.PluginContextToProto(c), Channel: call.ChannelToProto(channel)}
+	hookNotify(call, x.client.ChannelHasBeenCreated, req)
 }
 
 // ChannelWillBeArchived is fired before a channel is archived. A non-empty reason blocks the
 // archiving; an empty one lets it go ahead.
 // Minimum server version: 11.7.
 func (x *HooksClient) ChannelWillBeArchived(c *plugin.Context, channel *model.Channel) string {
-	call := x.hook("ChannelWillBeArchived", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.ChannelWillBeArchived, func() *pluginpb.ChannelWillBeArchivedRequest {
-		return &pluginpb.ChannelWillBeArchivedRequest{Context: call.PluginContextToProto(c), Channel: call.ChannelToProto(channel)}
-	})
+	call := x.hook("ChannelWillBeArchived")
+	req := &pluginpb.ChannelWillBeArchivedRequest{Context: call.PluginContextToProto(c), Channel: call.ChannelToProto(channel)}
+	resp, err := hookUnary(call, x.client.ChannelWillBeArchived, req)
 	return hookResult1(call, err, resp.GetRejectionReason(), nil)
 }
 
@@ -325,13 +244,9 @@ func (x *HooksClient) ChannelWillBeArchived(c *plugin.Context, channel *model.Ch
 // replacement and no reason), or block it (a reason).
 // Minimum server version: 11.7.
 func (x *HooksClient) ChannelMemberWillBeAdded(c *plugin.Context, channelMember *model.ChannelMember) (*model.ChannelMember, string) {
-	call := x.hook("ChannelMemberWillBeAdded", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.ChannelMemberWillBeAdded, func() *pluginpb.ChannelMemberWillBeAddedRequest {
-		req := &pluginpb.ChannelMemberWillBeAddedRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.ChannelMember = call.ChannelMemberToProto(channelMember)
-		return req
-	})
+	call := x.hook("ChannelMemberWillBeAdded")
+	req := &pluginpb.ChannelMemberWillBeAddedRequest{Context: call.PluginContextToProto(c), ChannelMember: call.ChannelMemberToProto(channelMember)}
+	resp, err := hookUnary(call, x.client.ChannelMemberWillBeAdded, req)
 	fallback := func(bool) (*model.ChannelMember, string) { return channelMember, "" }
 	return hookResult2(call, err, call.ChannelMemberFromProto(resp.GetReplacementMember()), resp.GetRejectionReason(), fallback)
 }
@@ -340,30 +255,24 @@ func (x *HooksClient) ChannelMemberWillBeAdded(c *plugin.Context, channelMember 
 // when someone else added the user. Nothing is returned.
 // Minimum server version: 5.2.
 func (x *HooksClient) UserHasJoinedChannel(c *plugin.Context, channelMember *model.ChannelMember, actor *model.User) {
-	call := x.hook("UserHasJoinedChannel", failure{}, failure{})
-	_, err := hookUnary(call, x.client.UserHasJoinedChannel, func() *pluginpb.UserHasJoinedChannelRequest {
-		req := &pluginpb.UserHasJoinedChannelRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.ChannelMember = call.ChannelMemberToProto(channelMember)
-		req.Actor = call.UserToProto(actor)
-		return req
-	})
-	call.done(err)
+	call := x.hook("UserHasJoinedChannel")
+	req := &pluginpb.UserHasJoinedChannelRequest{}
+	req.Context = call.PluginContextToProto(c)
+	req.ChannelMember = call.ChannelMemberToProto(channelMember)
+	req.Actor = call.UserToProto(actor)
+	hookNotify(call, x.client.UserHasJoinedChannel, req)
 }
 
 // UserHasLeftChannel is a notification that a channel membership has been removed. The actor is
 // set when someone else removed the user. Nothing is returned.
 // Minimum server version: 5.2.
 func (x *HooksClient) UserHasLeftChannel(c *plugin.Context, channelMember *model.ChannelMember, actor *model.User) {
-	call := x.hook("UserHasLeftChannel", failure{}, failure{})
-	_, err := hookUnary(call, x.client.UserHasLeftChannel, func() *pluginpb.UserHasLeftChannelRequest {
-		req := &pluginpb.UserHasLeftChannelRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.ChannelMember = call.ChannelMemberToProto(channelMember)
-		req.Actor = call.UserToProto(actor)
-		return req
-	})
-	call.done(err)
+	call := x.hook("UserHasLeftChannel")
+	req := &pluginpb.UserHasLeftChannelRequest{}
+	req.Context = call.PluginContextToProto(c)
+	req.ChannelMember = call.ChannelMemberToProto(channelMember)
+	req.Actor = call.UserToProto(actor)
+	hookNotify(call, x.client.UserHasLeftChannel, req)
 }
 
 // TeamMemberWillBeAdded is fired before a user is added to a team. The plugin may accept the
@@ -371,13 +280,9 @@ func (x *HooksClient) UserHasLeftChannel(c *plugin.Context, channelMember *model
 // replacement and no reason), or block it (a reason).
 // Minimum server version: 11.7.
 func (x *HooksClient) TeamMemberWillBeAdded(c *plugin.Context, teamMember *model.TeamMember) (*model.TeamMember, string) {
-	call := x.hook("TeamMemberWillBeAdded", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.TeamMemberWillBeAdded, func() *pluginpb.TeamMemberWillBeAddedRequest {
-		req := &pluginpb.TeamMemberWillBeAddedRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.TeamMember = call.TeamMemberToProto(teamMember)
-		return req
-	})
+	call := x.hook("TeamMemberWillBeAdded")
+	req := &pluginpb.TeamMemberWillBeAddedRequest{Context: call.PluginContextToProto(c), TeamMember: call.TeamMemberToProto(teamMember)}
+	resp, err := hookUnary(call, x.client.TeamMemberWillBeAdded, req)
 	fallback := func(bool) (*model.TeamMember, string) { return teamMember, "" }
 	return hookResult2(call, err, call.TeamMemberFromProto(resp.GetReplacementMember()), resp.GetRejectionReason(), fallback)
 }
@@ -386,30 +291,24 @@ func (x *HooksClient) TeamMemberWillBeAdded(c *plugin.Context, teamMember *model
 // when someone else added the user. Nothing is returned.
 // Minimum server version: 5.2.
 func (x *HooksClient) UserHasJoinedTeam(c *plugin.Context, teamMember *model.TeamMember, actor *model.User) {
-	call := x.hook("UserHasJoinedTeam", failure{}, failure{})
-	_, err := hookUnary(call, x.client.UserHasJoinedTeam, func() *pluginpb.UserHasJoinedTeamRequest {
-		req := &pluginpb.UserHasJoinedTeamRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.TeamMember = call.TeamMemberToProto(teamMember)
-		req.Actor = call.UserToProto(actor)
-		return req
-	})
-	call.done(err)
+	call := x.hook("UserHasJoinedTeam")
+	req := &pluginpb.UserHasJoinedTeamRequest{}
+	req.Context = call.PluginContextToProto(c)
+	req.TeamMember = call.TeamMemberToProto(teamMember)
+	req.Actor = call.UserToProto(actor)
+	hookNotify(call, x.client.UserHasJoinedTeam, req)
 }
 
 // UserHasLeftTeam is a notification that a team membership has been removed. The actor is set
 // when someone else removed the user. Nothing is returned.
 // Minimum server version: 5.2.
 func (x *HooksClient) UserHasLeftTeam(c *plugin.Context, teamMember *model.TeamMember, actor *model.User) {
-	call := x.hook("UserHasLeftTeam", failure{}, failure{})
-	_, err := hookUnary(call, x.client.UserHasLeftTeam, func() *pluginpb.UserHasLeftTeamRequest {
-		req := &pluginpb.UserHasLeftTeamRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.TeamMember = call.TeamMemberToProto(teamMember)
-		req.Actor = call.UserToProto(actor)
-		return req
-	})
-	call.done(err)
+	call := x.hook("UserHasLeftTeam")
+	req := &pluginpb.UserHasLeftTeamRequest{}
+	req.Context = call.PluginContextToProto(c)
+	req.TeamMember = call.TeamMemberToProto(teamMember)
+	req.Actor = call.UserToProto(actor)
+	hookNotify(call, x.client.UserHasLeftTeam, req)
 }
 
 // FileWillBeUploaded is fired for an uploaded file before it is written to the file store,
@@ -431,10 +330,10 @@ func (x *HooksClient) UserHasLeftTeam(c *plugin.Context, teamMember *model.TeamM
 // yields a truncated file.
 // Minimum server version: 5.2.
 func (x *HooksClient) FileWillBeUploaded(c *plugin.Context, info *model.FileInfo, file io.Reader, output io.Writer) (*model.FileInfo, string) {
-	call := x.hook("FileWillBeUploaded", failure{}, failure{})
-	resp, err := hookExchange(call, x.client.FileWillBeUploaded, func() *pluginpb.FileWillBeUploadedRequest {
-		return &pluginpb.FileWillBeUploadedRequest{Context: call.PluginContextToProto(c), Info: call.FileInfoToProto(info)}
-	}, file, func(m *pluginpb.FileWillBeUploadedRequest, b []byte) { m.File = b }, func(m *pluginpb.FileWillBeUploadedResponse) []byte { return m.Output }, output)
+	call := x.hook("FileWillBeUploaded")
+	req := &pluginpb.FileWillBeUploadedRequest{Context: call.PluginContextToProto(c), Info: call.FileInfoToProto(info)}
+	setChunk := func(m *pluginpb.FileWillBeUploadedRequest, b []byte) { m.File = b }
+	resp, err := hookExchange(call, x.client.FileWillBeUploaded, req, file, setChunk, (*pluginpb.FileWillBeUploadedResponse).GetOutput, output)
 	fallback := func(bool) (*model.FileInfo, string) { return info, "" }
 	return hookResult2(call, err, call.FileInfoFromProto(resp.GetReplacementInfo()), resp.GetRejectionReason(), fallback)
 }
@@ -444,15 +343,13 @@ func (x *HooksClient) FileWillBeUploaded(c *plugin.Context, info *model.FileInfo
 // download; an empty one allows it.
 // Minimum server version: 11.5.
 func (x *HooksClient) FileWillBeDownloaded(c *plugin.Context, fileInfo *model.FileInfo, userID string, downloadType model.FileDownloadType) string {
-	call := x.hook("FileWillBeDownloaded", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.FileWillBeDownloaded, func() *pluginpb.FileWillBeDownloadedRequest {
-		req := &pluginpb.FileWillBeDownloadedRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.FileInfo = call.FileInfoToProto(fileInfo)
-		req.UserId = userID
-		req.DownloadType = string(downloadType)
-		return req
-	})
+	call := x.hook("FileWillBeDownloaded")
+	req := &pluginpb.FileWillBeDownloadedRequest{}
+	req.Context = call.PluginContextToProto(c)
+	req.FileInfo = call.FileInfoToProto(fileInfo)
+	req.UserId = userID
+	req.DownloadType = string(downloadType)
+	resp, err := hookUnary(call, x.client.FileWillBeDownloaded, req)
 	return hookResult1(call, err, resp.GetRejectionReason(), nil)
 }
 
@@ -460,28 +357,18 @@ func (x *HooksClient) FileWillBeDownloaded(c *plugin.Context, fileInfo *model.Fi
 // by plugins. Nothing is returned.
 // Minimum server version: 5.30.
 func (x *HooksClient) ReactionHasBeenAdded(c *plugin.Context, reaction *model.Reaction) {
-	call := x.hook("ReactionHasBeenAdded", failure{}, failure{})
-	_, err := hookUnary(call, x.client.ReactionHasBeenAdded, func() *pluginpb.ReactionHasBeenAddedRequest {
-		req := &pluginpb.ReactionHasBeenAddedRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.Reaction = call.ReactionToProto(reaction)
-		return req
-	})
-	call.done(err)
+	call := x.hook("ReactionHasBeenAdded")
+	req := &pluginpb.ReactionHasBeenAddedRequest{Context: call.PluginContextToProto(c), Reaction: call.ReactionToProto(reaction)}
+	hookNotify(call, x.client.ReactionHasBeenAdded, req)
 }
 
 // ReactionHasBeenRemoved is a notification that a reaction has been removed, including removals done
 // by plugins. Nothing is returned.
 // Minimum server version: 5.30.
 func (x *HooksClient) ReactionHasBeenRemoved(c *plugin.Context, reaction *model.Reaction) {
-	call := x.hook("ReactionHasBeenRemoved", failure{}, failure{})
-	_, err := hookUnary(call, x.client.ReactionHasBeenRemoved, func() *pluginpb.ReactionHasBeenRemovedRequest {
-		req := &pluginpb.ReactionHasBeenRemovedRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.Reaction = call.ReactionToProto(reaction)
-		return req
-	})
-	call.done(err)
+	call := x.hook("ReactionHasBeenRemoved")
+	req := &pluginpb.ReactionHasBeenRemovedRequest{Context: call.PluginContextToProto(c), Reaction: call.ReactionToProto(reaction)}
+	hookNotify(call, x.client.ReactionHasBeenRemoved, req)
 }
 
 // OnPluginClusterEvent delivers an event that another instance of this plugin, on another node
@@ -489,44 +376,34 @@ func (x *HooksClient) ReactionHasBeenRemoved(c *plugin.Context, reaction *model.
 // Nothing is returned.
 // Minimum server version: 5.36.
 func (x *HooksClient) OnPluginClusterEvent(c *plugin.Context, ev model.PluginClusterEvent) {
-	call := x.hook("OnPluginClusterEvent", failure{}, failure{})
-	_, err := hookUnary(call, x.client.OnPluginClusterEvent, func() *pluginpb.OnPluginClusterEventRequest {
-		return &pluginpb.OnPluginClusterEventRequest{Context: call.PluginContextToProto(c), Ev: call.PluginClusterEventToProto(&ev)}
-	})
-	call.done(err)
+	call := x.hook("OnPluginClusterEvent")
+	req := &pluginpb.OnPluginClusterEventRequest{Context: call.PluginContextToProto(c), Ev: call.PluginClusterEventToProto(&ev)}
+	hookNotify(call, x.client.OnPluginClusterEvent, req)
 }
 
 // OnWebSocketConnect is a notification that a websocket connection to the server was opened, so a
 // plugin can track which users are connected. Nothing is returned.
 // Minimum server version: 6.0.
 func (x *HooksClient) OnWebSocketConnect(webConnID string, userID string) {
-	call := x.hook("OnWebSocketConnect", failure{}, failure{})
-	_, err := hookUnary(call, x.client.OnWebSocketConnect, func() *pluginpb.OnWebSocketConnectRequest {
-		return &pluginpb.OnWebSocketConnectRequest{WebConnId: webConnID, UserId: userID}
-	})
-	call.done(err)
+	call := x.hook("OnWebSocketConnect")
+	hookNotify(call, x.client.OnWebSocketConnect, &pluginpb.OnWebSocketConnectRequest{WebConnId: webConnID, UserId: userID})
 }
 
 // OnWebSocketDisconnect is a notification that a websocket connection to the server was closed.
 // Nothing is returned.
 // Minimum server version: 6.0.
 func (x *HooksClient) OnWebSocketDisconnect(webConnID string, userID string) {
-	call := x.hook("OnWebSocketDisconnect", failure{}, failure{})
-	_, err := hookUnary(call, x.client.OnWebSocketDisconnect, func() *pluginpb.OnWebSocketDisconnectRequest {
-		return &pluginpb.OnWebSocketDisconnectRequest{WebConnId: webConnID, UserId: userID}
-	})
-	call.done(err)
+	call := x.hook("OnWebSocketDisconnect")
+	hookNotify(call, x.client.OnWebSocketDisconnect, &pluginpb.OnWebSocketDisconnectRequest{WebConnId: webConnID, UserId: userID})
 }
 
 // WebSocketMessageHasBeenPosted delivers a message that a client sent over its websocket connection.
 // Nothing is returned.
 // Minimum server version: 6.0.
 func (x *HooksClient) WebSocketMessageHasBeenPosted(webConnID string, userID string, req *model.WebSocketRequest) {
-	call := x.hook("WebSocketMessageHasBeenPosted", failure{}, failure{})
-	_, err := hookUnary(call, x.client.WebSocketMessageHasBeenPosted, func() *pluginpb.WebSocketMessageHasBeenPostedRequest {
-		return &pluginpb.WebSocketMessageHasBeenPostedRequest{WebConnId: webConnID, UserId: userID, Req: call.WebSocketRequestToProto(req)}
-	})
-	call.done(err)
+	call := x.hook("WebSocketMessageHasBeenPosted")
+	req2 := &pluginpb.WebSocketMessageHasBeenPostedRequest{WebConnId: webConnID, UserId: userID, Req: call.WebSocketRequestToProto(req)}
+	hookNotify(call, x.client.WebSocketMessageHasBeenPosted, req2)
 }
 
 // RunDataRetention is fired while the data retention job runs, so the plugin can purge its own
@@ -534,10 +411,8 @@ func (x *HooksClient) WebSocketMessageHasBeenPosted(webConnID string, userID str
 // count of the items it deleted, or an error for the job to report.
 // Minimum server version: 6.4.
 func (x *HooksClient) RunDataRetention(nowTime int64, batchSize int64) (int64, error) {
-	call := x.hook("RunDataRetention", failure{"plugin.bridge.run_data_retention.unavailable", 503}, failure{})
-	resp, err := hookUnary(call, x.client.RunDataRetention, func() *pluginpb.RunDataRetentionRequest {
-		return &pluginpb.RunDataRetentionRequest{NowTime: nowTime, BatchSize: batchSize}
-	})
+	call := x.hook("RunDataRetention").answers(failure{"plugin.bridge.run_data_retention.unavailable", 503}, failure{})
+	resp, err := hookUnary(call, x.client.RunDataRetention, &pluginpb.RunDataRetentionRequest{NowTime: nowTime, BatchSize: batchSize})
 	return hookResult2(call, err, resp.GetDeletedCount(), call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -546,13 +421,9 @@ func (x *HooksClient) RunDataRetention(nowTime int64, batchSize int64) (int64, e
 // reported.
 // Minimum server version: 6.5.
 func (x *HooksClient) OnInstall(c *plugin.Context, event model.OnInstallEvent) error {
-	call := x.hook("OnInstall", failure{"plugin.bridge.on_install.unavailable", 503}, failure{})
-	resp, err := hookUnary(call, x.client.OnInstall, func() *pluginpb.OnInstallRequest {
-		req := &pluginpb.OnInstallRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.Event = call.OnInstallEventToProto(&event)
-		return req
-	})
+	call := x.hook("OnInstall").answers(failure{"plugin.bridge.on_install.unavailable", 503}, failure{})
+	req := &pluginpb.OnInstallRequest{Context: call.PluginContextToProto(c), Event: call.OnInstallEventToProto(&event)}
+	resp, err := hookUnary(call, x.client.OnInstall, req)
 	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -560,22 +431,16 @@ func (x *HooksClient) OnInstall(c *plugin.Context, event model.OnInstallEvent) e
 // its own. Nothing is passed or returned.
 // Minimum server version: 6.5.
 func (x *HooksClient) OnSendDailyTelemetry() {
-	call := x.hook("OnSendDailyTelemetry", failure{}, failure{})
-	_, err := hookUnary(call, x.client.OnSendDailyTelemetry, func() *pluginpb.OnSendDailyTelemetryRequest {
-		return &pluginpb.OnSendDailyTelemetryRequest{}
-	})
-	call.done(err)
+	call := x.hook("OnSendDailyTelemetry")
+	hookNotify(call, x.client.OnSendDailyTelemetry, &pluginpb.OnSendDailyTelemetryRequest{})
 }
 
 // OnCloudLimitsUpdated is a notification that the cloud product limits changed, e.g. after a plan
 // change. Nothing is returned.
 // Minimum server version: 7.0.
 func (x *HooksClient) OnCloudLimitsUpdated(limits *model.ProductLimits) {
-	call := x.hook("OnCloudLimitsUpdated", failure{}, failure{})
-	_, err := hookUnary(call, x.client.OnCloudLimitsUpdated, func() *pluginpb.OnCloudLimitsUpdatedRequest {
-		return &pluginpb.OnCloudLimitsUpdatedRequest{Limits: call.ProductLimitsToProto(limits)}
-	})
-	call.done(err)
+	call := x.hook("OnCloudLimitsUpdated")
+	hookNotify(call, x.client.OnCloudLimitsUpdated, &pluginpb.OnCloudLimitsUpdatedRequest{Limits: call.ProductLimitsToProto(limits)})
 }
 
 // ConfigurationWillBeSaved is fired before a new server configuration is written to its store. The
@@ -584,10 +449,8 @@ func (x *HooksClient) OnCloudLimitsUpdated(limits *model.ProductLimits) {
 // configuration as proposed.
 // Minimum server version: 8.0.
 func (x *HooksClient) ConfigurationWillBeSaved(newCfg *model.Config) (*model.Config, error) {
-	call := x.hook("ConfigurationWillBeSaved", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.ConfigurationWillBeSaved, func() *pluginpb.ConfigurationWillBeSavedRequest {
-		return &pluginpb.ConfigurationWillBeSavedRequest{NewCfg: call.ConfigToProto(newCfg)}
-	})
+	call := x.hook("ConfigurationWillBeSaved")
+	resp, err := hookUnary(call, x.client.ConfigurationWillBeSaved, &pluginpb.ConfigurationWillBeSavedRequest{NewCfg: call.ConfigToProto(newCfg)})
 	return hookResult2(call, err, call.ConfigFromProto(resp.GetReplacementConfig()), call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -597,10 +460,9 @@ func (x *HooksClient) ConfigurationWillBeSaved(newCfg *model.Config) (*model.Con
 // be changed; identifiers and context of the notification are fixed.
 // Minimum server version: 11.00.
 func (x *HooksClient) EmailNotificationWillBeSent(emailNotification *model.EmailNotification) (*model.EmailNotificationContent, string) {
-	call := x.hook("EmailNotificationWillBeSent", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.EmailNotificationWillBeSent, func() *pluginpb.EmailNotificationWillBeSentRequest {
-		return &pluginpb.EmailNotificationWillBeSentRequest{EmailNotification: call.EmailNotificationToProto(emailNotification)}
-	})
+	call := x.hook("EmailNotificationWillBeSent")
+	req := &pluginpb.EmailNotificationWillBeSentRequest{EmailNotification: call.EmailNotificationToProto(emailNotification)}
+	resp, err := hookUnary(call, x.client.EmailNotificationWillBeSent, req)
 	return hookResult2(call, err, call.EmailNotificationContentFromProto(resp.GetReplacementContent()), resp.GetRejectionReason(), nil)
 }
 
@@ -610,13 +472,9 @@ func (x *HooksClient) EmailNotificationWillBeSent(emailNotification *model.Email
 // leave it alone (empty results).
 // Minimum server version: 9.0.
 func (x *HooksClient) NotificationWillBePushed(pushNotification *model.PushNotification, userID string) (*model.PushNotification, string) {
-	call := x.hook("NotificationWillBePushed", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.NotificationWillBePushed, func() *pluginpb.NotificationWillBePushedRequest {
-		req := &pluginpb.NotificationWillBePushedRequest{}
-		req.PushNotification = call.PushNotificationToProto(pushNotification)
-		req.UserId = userID
-		return req
-	})
+	call := x.hook("NotificationWillBePushed")
+	req := &pluginpb.NotificationWillBePushedRequest{PushNotification: call.PushNotificationToProto(pushNotification), UserId: userID}
+	resp, err := hookUnary(call, x.client.NotificationWillBePushed, req)
 	return hookResult2(call, err, call.PushNotificationFromProto(resp.GetReplacementNotification()), resp.GetRejectionReason(), nil)
 }
 
@@ -624,11 +482,9 @@ func (x *HooksClient) NotificationWillBePushed(pushNotification *model.PushNotif
 // returned.
 // Minimum server version: 9.1.
 func (x *HooksClient) UserHasBeenDeactivated(c *plugin.Context, user *model.User) {
-	call := x.hook("UserHasBeenDeactivated", failure{}, failure{})
-	_, err := hookUnary(call, x.client.UserHasBeenDeactivated, func() *pluginpb.UserHasBeenDeactivatedRequest {
-		return &pluginpb.UserHasBeenDeactivatedRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
-	})
-	call.done(err)
+	call := x.hook("UserHasBeenDeactivated")
+	req := &pluginpb.UserHasBeenDeactivatedRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
+	hookNotify(call, x.client.UserHasBeenDeactivated, req)
 }
 
 // ServeMetrics is fired for requests to /plugins/{plugin id}/metrics on the server's
@@ -637,44 +493,10 @@ func (x *HooksClient) UserHasBeenDeactivated(c *plugin.Context, user *model.User
 // frames out, written to the metrics client's http.ResponseWriter.
 // Minimum server version: 9.2.
 func (x *HooksClient) ServeMetrics(c *plugin.Context, w http.ResponseWriter, r *http.Request) {
-	implemented, err := x.gate.has("ServeMetrics", x.Implemented)
-	if err != nil {
-		x.report("ServeMetrics", err)
-		httpFailure(w, false, 502, err)
-		return
-	}
-	if !implemented {
-		httpError(w, 404)
-		return
-	}
-	var conv Converter
-	pc := conv.PluginContextToProto(c)
-	stream, err := x.client.ServeMetrics(r.Context())
-	headWritten := false
-	if err == nil {
-		sendFirst := func(f *pluginpb.HTTPRequest) error {
-			return stream.Send(&pluginpb.ServeMetricsRequest{Context: pc, Request: f})
-		}
-		send := func(f *pluginpb.HTTPRequest) error {
-			return stream.Send(&pluginpb.ServeMetricsRequest{Request: f})
-		}
-		recv := func() (*pluginpb.HTTPResponse, error) {
-			m, err := stream.Recv()
-			return m.GetResponse(), err
-		}
-		headWritten, err = relayHTTP(r.Context(), sendFirst, send, stream.CloseSend, recv, w, r)
-	}
-	if err == nil {
-		err = conv.Err()
-	}
-	if err != nil {
-		x.report("ServeMetrics", err)
-		if isUnimplemented(err) && !headWritten {
-			httpError(w, 404)
-			return
-		}
-		httpFailure(w, headWritten, 502, err)
-	}
+	call := x.hook("ServeMetrics")
+	head := &pluginpb.ServeMetricsRequest{Context: call.PluginContextToProto(c)}
+	setFrame := func(m *pluginpb.ServeMetricsRequest, f *pluginpb.HTTPRequest) { m.Request = f }
+	relayHook(call, x.client.ServeMetrics, head, setFrame, (*pluginpb.ServeMetricsResponse).GetResponse, w, r, 404, 502)
 }
 
 // OnSharedChannelsSyncMsg delivers a batch of Shared Channels updates (posts, reactions, users,
@@ -684,10 +506,9 @@ func (x *HooksClient) ServeMetrics(c *plugin.Context, w http.ResponseWriter, r *
 // that the batch was not handled.
 // Minimum server version: 9.5.
 func (x *HooksClient) OnSharedChannelsSyncMsg(msg *model.SyncMsg, rc *model.RemoteCluster) (model.SyncResponse, error) {
-	call := x.hook("OnSharedChannelsSyncMsg", failure{"plugin.bridge.on_shared_channels_sync_msg.unavailable", 503}, failure{})
-	resp, err := hookUnary(call, x.client.OnSharedChannelsSyncMsg, func() *pluginpb.OnSharedChannelsSyncMsgRequest {
-		return &pluginpb.OnSharedChannelsSyncMsgRequest{Msg: call.SyncMsgToProto(msg), Rc: call.RemoteClusterToProto(rc)}
-	})
+	call := x.hook("OnSharedChannelsSyncMsg").answers(failure{"plugin.bridge.on_shared_channels_sync_msg.unavailable", 503}, failure{})
+	req := &pluginpb.OnSharedChannelsSyncMsgRequest{Msg: call.SyncMsgToProto(msg), Rc: call.RemoteClusterToProto(rc)}
+	resp, err := hookUnary(call, x.client.OnSharedChannelsSyncMsg, req)
 	return hookResult2(call, err, deref(call.SyncResponseFromProto(resp.GetResponse())), call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -697,26 +518,18 @@ func (x *HooksClient) OnSharedChannelsSyncMsg(msg *model.SyncMsg, rc *model.Remo
 // messages until it recovers.
 // Minimum server version: 9.5.
 func (x *HooksClient) OnSharedChannelsPing(rc *model.RemoteCluster) bool {
-	call := x.hook("OnSharedChannelsPing", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.OnSharedChannelsPing, func() *pluginpb.OnSharedChannelsPingRequest {
-		return &pluginpb.OnSharedChannelsPingRequest{Rc: call.RemoteClusterToProto(rc)}
-	})
-	fallback := func(notImplemented bool) bool { return notImplemented }
-	return hookResult1(call, err, resp.GetHealthy(), fallback)
+	call := x.hook("OnSharedChannelsPing")
+	resp, err := hookUnary(call, x.client.OnSharedChannelsPing, &pluginpb.OnSharedChannelsPingRequest{Rc: call.RemoteClusterToProto(rc)})
+	return hookResult1(call, err, resp.GetHealthy(), func(notImplemented bool) bool { return notImplemented })
 }
 
 // PreferencesHaveChanged is a notification that one or more preferences of a user changed, including
 // changes made by plugins. Nothing is returned.
 // Minimum server version: 9.5.
 func (x *HooksClient) PreferencesHaveChanged(c *plugin.Context, preferences []model.Preference) {
-	call := x.hook("PreferencesHaveChanged", failure{}, failure{})
-	_, err := hookUnary(call, x.client.PreferencesHaveChanged, func() *pluginpb.PreferencesHaveChangedRequest {
-		req := &pluginpb.PreferencesHaveChangedRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.Preferences = sliceToProto(preferences, call.PreferenceToProto)
-		return req
-	})
-	call.done(err)
+	call := x.hook("PreferencesHaveChanged")
+	req := &pluginpb.PreferencesHaveChangedRequest{Context: call.PluginContextToProto(c), Preferences: sliceToProto(preferences, call.PreferenceToProto)}
+	hookNotify(call, x.client.PreferencesHaveChanged, req)
 }
 
 // OnSharedChannelsAttachmentSyncMsg delivers one file attachment to synchronize to a plugin acting as a
@@ -724,14 +537,9 @@ func (x *HooksClient) PreferencesHaveChanged(c *plugin.Context, preferences []mo
 // cursor; with one the cursor stays where it was.
 // Minimum server version: 9.5.
 func (x *HooksClient) OnSharedChannelsAttachmentSyncMsg(fi *model.FileInfo, post *model.Post, rc *model.RemoteCluster) error {
-	call := x.hook("OnSharedChannelsAttachmentSyncMsg", failure{"plugin.bridge.on_shared_channels_attachment_sync_msg.unavailable", 503}, failure{})
-	resp, err := hookUnary(call, x.client.OnSharedChannelsAttachmentSyncMsg, func() *pluginpb.OnSharedChannelsAttachmentSyncMsgRequest {
-		req := &pluginpb.OnSharedChannelsAttachmentSyncMsgRequest{}
-		req.Fi = call.FileInfoToProto(fi)
-		req.Post = call.PostToProto(post)
-		req.Rc = call.RemoteClusterToProto(rc)
-		return req
-	})
+	call := x.hook("OnSharedChannelsAttachmentSyncMsg").answers(failure{"plugin.bridge.on_shared_channels_attachment_sync_msg.unavailable", 503}, failure{})
+	req := &pluginpb.OnSharedChannelsAttachmentSyncMsgRequest{Fi: call.FileInfoToProto(fi), Post: call.PostToProto(post), Rc: call.RemoteClusterToProto(rc)}
+	resp, err := hookUnary(call, x.client.OnSharedChannelsAttachmentSyncMsg, req)
 	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -740,10 +548,9 @@ func (x *HooksClient) OnSharedChannelsAttachmentSyncMsg(fi *model.FileInfo, post
 // through the API). Without an error the server advances its sync cursor.
 // Minimum server version: 9.5.
 func (x *HooksClient) OnSharedChannelsProfileImageSyncMsg(user *model.User, rc *model.RemoteCluster) error {
-	call := x.hook("OnSharedChannelsProfileImageSyncMsg", failure{"plugin.bridge.on_shared_channels_profile_image_sync_msg.unavailable", 503}, failure{})
-	resp, err := hookUnary(call, x.client.OnSharedChannelsProfileImageSyncMsg, func() *pluginpb.OnSharedChannelsProfileImageSyncMsgRequest {
-		return &pluginpb.OnSharedChannelsProfileImageSyncMsgRequest{User: call.UserToProto(user), Rc: call.RemoteClusterToProto(rc)}
-	})
+	call := x.hook("OnSharedChannelsProfileImageSyncMsg").answers(failure{"plugin.bridge.on_shared_channels_profile_image_sync_msg.unavailable", 503}, failure{})
+	req := &pluginpb.OnSharedChannelsProfileImageSyncMsgRequest{User: call.UserToProto(user), Rc: call.RemoteClusterToProto(rc)}
+	resp, err := hookUnary(call, x.client.OnSharedChannelsProfileImageSyncMsg, req)
 	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -753,10 +560,8 @@ func (x *HooksClient) OnSharedChannelsProfileImageSyncMsg(user *model.User, rc *
 // or an error.
 // Minimum server version: 9.8.
 func (x *HooksClient) GenerateSupportData(c *plugin.Context) ([]*model.FileData, error) {
-	call := x.hook("GenerateSupportData", failure{"plugin.bridge.generate_support_data.unavailable", 503}, failure{})
-	resp, err := hookUnary(call, x.client.GenerateSupportData, func() *pluginpb.GenerateSupportDataRequest {
-		return &pluginpb.GenerateSupportDataRequest{Context: call.PluginContextToProto(c)}
-	})
+	call := x.hook("GenerateSupportData").answers(failure{"plugin.bridge.generate_support_data.unavailable", 503}, failure{})
+	resp, err := hookUnary(call, x.client.GenerateSupportData, &pluginpb.GenerateSupportDataRequest{Context: call.PluginContextToProto(c)})
 	return hookResult2(call, err, sliceFromProto[[]*model.FileData](resp.GetFiles(), call.FileDataFromProto), call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -765,14 +570,12 @@ func (x *HooksClient) GenerateSupportData(c *plugin.Context) ([]*model.FileData,
 // the server's SAML login flow.
 // Minimum server version: 10.7.
 func (x *HooksClient) OnSAMLLogin(c *plugin.Context, user *model.User, assertion *saml2.AssertionInfo) error {
-	call := x.hook("OnSAMLLogin", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.OnSAMLLogin, func() *pluginpb.OnSAMLLoginRequest {
-		req := &pluginpb.OnSAMLLoginRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.User = call.UserToProto(user)
-		req.Assertion = call.SamlAssertionInfoToProto(assertion)
-		return req
-	})
+	call := x.hook("OnSAMLLogin")
+	req := &pluginpb.OnSAMLLoginRequest{}
+	req.Context = call.PluginContextToProto(c)
+	req.User = call.UserToProto(user)
+	req.Assertion = call.SamlAssertionInfoToProto(assertion)
+	resp, err := hookUnary(call, x.client.OnSAMLLogin, req)
 	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -782,14 +585,12 @@ func (x *HooksClient) OnSAMLLogin(c *plugin.Context, user *model.User, assertion
 // replacement and no reason), or block the update (a reason).
 // Minimum server version: 11.9.
 func (x *HooksClient) ChannelWillBeUpdated(c *plugin.Context, newChannel *model.Channel, oldChannel *model.Channel) (*model.Channel, string) {
-	call := x.hook("ChannelWillBeUpdated", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.ChannelWillBeUpdated, func() *pluginpb.ChannelWillBeUpdatedRequest {
-		req := &pluginpb.ChannelWillBeUpdatedRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.NewChannel = call.ChannelToProto(newChannel)
-		req.OldChannel = call.ChannelToProto(oldChannel)
-		return req
-	})
+	call := x.hook("ChannelWillBeUpdated")
+	req := &pluginpb.ChannelWillBeUpdatedRequest{}
+	req.Context = call.PluginContextToProto(c)
+	req.NewChannel = call.ChannelToProto(newChannel)
+	req.OldChannel = call.ChannelToProto(oldChannel)
+	resp, err := hookUnary(call, x.client.ChannelWillBeUpdated, req)
 	return hookResult2(call, err, call.ChannelFromProto(resp.GetReplacementChannel()), resp.GetRejectionReason(), nil)
 }
 
@@ -798,10 +599,9 @@ func (x *HooksClient) ChannelWillBeUpdated(c *plugin.Context, newChannel *model.
 // one lets it go ahead.
 // Minimum server version: 11.9.
 func (x *HooksClient) ChannelWillBeRestored(c *plugin.Context, channel *model.Channel) string {
-	call := x.hook("ChannelWillBeRestored", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.ChannelWillBeRestored, func() *pluginpb.ChannelWillBeRestoredRequest {
-		return &pluginpb.ChannelWillBeRestoredRequest{Context: call.PluginContextToProto(c), Channel: call.ChannelToProto(channel)}
-	})
+	call := x.hook("ChannelWillBeRestored")
+	req := &pluginpb.ChannelWillBeRestoredRequest{Context: call.PluginContextToProto(c), Channel: call.ChannelToProto(channel)}
+	resp, err := hookUnary(call, x.client.ChannelWillBeRestored, req)
 	return hookResult1(call, err, resp.GetRejectionReason(), nil)
 }
 
@@ -810,13 +610,9 @@ func (x *HooksClient) ChannelWillBeRestored(c *plugin.Context, channel *model.Ch
 // a reason rejects.
 // Minimum server version: 11.9.
 func (x *HooksClient) ScheduledPostWillBeCreated(c *plugin.Context, scheduledPost *model.ScheduledPost) (*model.ScheduledPost, string) {
-	call := x.hook("ScheduledPostWillBeCreated", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.ScheduledPostWillBeCreated, func() *pluginpb.ScheduledPostWillBeCreatedRequest {
-		req := &pluginpb.ScheduledPostWillBeCreatedRequest{}
-		req.Context = call.PluginContextToProto(c)
-		req.ScheduledPost = call.ScheduledPostToProto(scheduledPost)
-		return req
-	})
+	call := x.hook("ScheduledPostWillBeCreated")
+	req := &pluginpb.ScheduledPostWillBeCreatedRequest{Context: call.PluginContextToProto(c), ScheduledPost: call.ScheduledPostToProto(scheduledPost)}
+	resp, err := hookUnary(call, x.client.ScheduledPostWillBeCreated, req)
 	return hookResult2(call, err, call.ScheduledPostFromProto(resp.GetReplacementScheduledPost()), resp.GetRejectionReason(), nil)
 }
 
@@ -825,9 +621,8 @@ func (x *HooksClient) ScheduledPostWillBeCreated(c *plugin.Context, scheduledPos
 // reason rejects.
 // Minimum server version: 11.9.
 func (x *HooksClient) DraftWillBeUpserted(c *plugin.Context, draft *model.Draft) (*model.Draft, string) {
-	call := x.hook("DraftWillBeUpserted", failure{}, failure{})
-	resp, err := hookUnary(call, x.client.DraftWillBeUpserted, func() *pluginpb.DraftWillBeUpsertedRequest {
-		return &pluginpb.DraftWillBeUpsertedRequest{Context: call.PluginContextToProto(c), Draft: call.DraftToProto(draft)}
-	})
+	call := x.hook("DraftWillBeUpserted")
+	req := &pluginpb.DraftWillBeUpsertedRequest{Context: call.PluginContextToProto(c), Draft: call.DraftToProto(draft)}
+	resp, err := hookUnary(call, x.client.DraftWillBeUpserted, req)
 	return hookResult2(call, err, call.DraftFromProto(resp.GetReplacementDraft()), resp.GetRejectionReason(), nil)
 }

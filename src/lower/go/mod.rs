@@ -202,7 +202,7 @@ impl Target for Go {
                         service: view.service.clone(),
                         hooks: view.hooks,
                     });
-                    if view.methods.iter().any(|m| matches!(m.shape, Shape::HttpCall | Shape::HttpHandler))
+                    if view.methods.iter().any(|m| matches!(m.shape(), Shape::HttpCall | Shape::HttpHandler))
                         && !needs.contains(&Part::Http)
                     {
                         needs.push(Part::Http);

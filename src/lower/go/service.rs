@@ -4,11 +4,14 @@
 //! gates calls on the plugin's `Implemented` answer and falls back as the
 //! model's resolved hook fallbacks say.
 //!
-//! A method's view holds its names (the interface's parameter names, and
-//! generated locals chosen not to collide with them), its types, and the
-//! conversion expression of each value; the templates lay out one function
-//! skeleton per shape, and the call, conversion check and error path they
-//! share are generic helpers of the runtime (`runtime/go/call.go`).
+//! A method's view is one variant per shape, each with a client and a
+//! server view holding only what that shape lays out: names (the
+//! interface's parameter names, and generated locals chosen not to collide
+//! with them), types, and the conversion expression of each value; the
+//! statements are data (a decoded parameter, a request field, a result) and
+//! the templates lay out the Go, one partial per shape. The call,
+//! conversion check and error path every method shares are generic helpers
+//! of the runtime (`runtime/go/call.go`, `runtime/go/http.go`).
 
 use std::collections::HashSet;
 
@@ -23,9 +26,8 @@ use crate::model::{
     BridgeError, Fallback, FallbackCase, Field, GoType, GoValue, Method, Model, Role, Service, Streaming,
 };
 
-/// The shape of a method, which picks its function skeletons.
-#[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]
-#[serde(rename_all = "snake_case")]
+/// The shape of a method, which picks its view and its function skeletons.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Shape {
     /// One request, one response.
     Unary,
@@ -52,38 +54,289 @@ pub struct ServiceView {
     pub methods: Vec<MethodView>,
 }
 
+/// A method, by shape: each shape has its own client and server view,
+/// holding only what that shape lays out. Serialised with a `shape` tag
+/// the templates dispatch on.
 #[derive(Serialize)]
-pub struct MethodView {
+#[serde(tag = "shape", rename_all = "snake_case")]
+pub enum MethodView {
+    Unary {
+        #[serde(flatten)]
+        head: MethodHead,
+        client: CallClient,
+        server: CallServer,
+    },
+    ClientReader {
+        #[serde(flatten)]
+        head: MethodHead,
+        client: ReaderClient,
+        server: ReaderServer,
+    },
+    HttpCall {
+        #[serde(flatten)]
+        head: MethodHead,
+        client: HttpCallClient,
+        server: HttpServer,
+    },
+    HttpHandler {
+        #[serde(flatten)]
+        head: MethodHead,
+        client: HttpHandlerClient,
+        server: HttpServer,
+    },
+    ReaderWriter {
+        #[serde(flatten)]
+        head: MethodHead,
+        client: ExchangeClient,
+        server: ExchangeServer,
+    },
+}
+
+impl MethodView {
+    pub fn shape(&self) -> Shape {
+        match self {
+            MethodView::Unary { .. } => Shape::Unary,
+            MethodView::ClientReader { .. } => Shape::ClientReader,
+            MethodView::HttpCall { .. } => Shape::HttpCall,
+            MethodView::HttpHandler { .. } => Shape::HttpHandler,
+            MethodView::ReaderWriter { .. } => Shape::ReaderWriter,
+        }
+    }
+}
+
+/// What every method has, whatever its shape.
+#[derive(Serialize)]
+pub struct MethodHead {
     /// The RPC name, `GetUser`.
     pub name: String,
     /// The Go method name.
     pub go_name: String,
-    pub shape: Shape,
     /// The godoc comment of the client method, one `//` line each.
     pub doc: Vec<String>,
     /// `pluginpb.GetUserRequest`, `pluginpb.GetUserResponse`.
     pub request: String,
     pub response: String,
-    pub server: ServerView,
-    pub client: ClientView,
 }
 
-/// A field of a composite literal: `UserId: userID`.
+/// A field of a composite literal or an assignment: `UserId: userID`.
 #[derive(Serialize)]
 pub struct FieldInit {
     pub name: String,
     pub value: String,
 }
 
-/// The server method: decode the request into the interface's parameters,
+/// A parameter of a client method: `teamID string`.
+#[derive(Serialize)]
+pub struct Param {
+    pub name: String,
+    pub ty: String,
+}
+
+/// The receiver and signature of a client method.
+#[derive(Serialize)]
+pub struct Signature {
+    pub receiver: String,
+    pub params: Vec<Param>,
+    /// The result type: ``, `error` or `(*model.User, *model.AppError)`.
+    pub results: String,
+}
+
+/// The error a failed call answers in the error result:
+/// `failure{"plugin.bridge.get_user.unavailable", 503}`.
+#[derive(Serialize, Clone)]
+pub struct Failure {
+    pub id: String,
+    pub status: u16,
+}
+
+/// A client method that goes through the shared call path of the runtime:
+/// start the call, convert the request, run the RPC, return the converted
+/// results or the method's answer to a failure.
+#[derive(Serialize)]
+pub struct CallClient {
+    #[serde(flatten)]
+    pub sig: Signature,
+    /// Locals: the call (which converts), the response and the error.
+    pub call: String,
+    pub resp: String,
+    pub err: String,
+    /// What a failed call answers in the error result (none: a nil error);
+    /// hooks also when the plugin does not implement the hook.
+    pub unavailable: Option<Failure>,
+    pub not_implemented: Option<Failure>,
+    /// Hooks other than `Implemented` ask the gate first.
+    pub gated: bool,
+    pub request: RequestInit,
+    /// Output parameters, filled in only after a successful call.
+    pub outputs: Vec<OutputInto>,
+    /// What the method returns; none for a method without results.
+    pub returns: Option<Results>,
+    /// Whether anything reads the response.
+    pub uses_response: bool,
+    /// A gated hook that reads nothing back: the runtime's `hookNotify`.
+    pub notify: bool,
+}
+
+/// The request of a call, laid out as its length allows.
+#[derive(Serialize)]
+pub struct RequestInit {
+    /// The local holding it, unless it is `Inline`.
+    pub req: String,
+    pub fields: Vec<FieldInit>,
+    pub layout: RequestLayout,
+}
+
+/// Where a request is built.
+#[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestLayout {
+    /// A literal in the call.
+    Inline,
+    /// A literal in the local, on the line before the call.
+    Local,
+    /// The local, set field by field.
+    Fields,
+}
+
+/// An output parameter the callee fills in: `call.structInto(resp.GetConfig(), dest)`.
+#[derive(Serialize)]
+pub struct OutputInto {
+    /// The response field.
+    pub field: String,
+    /// The parameter.
+    pub name: String,
+}
+
+/// The results of a client method, converted from the response.
+#[derive(Serialize)]
+pub struct Results {
+    /// The runtime helper that returns them or the answer to a failure:
+    /// `result2`, `hookResult1`...
+    pub helper: String,
+    /// The converted results, read through the response's nil-safe getters.
+    pub values: Vec<String>,
+    /// Hooks: what the hook answers without the plugin, when a result is
+    /// not a zero value (else the helper gets `nil`).
+    pub fallback: Option<FallbackView>,
+}
+
+/// The results a hook answers without the plugin: a small function of
+/// whether the plugin does not implement the hook.
+#[derive(Serialize)]
+pub struct FallbackView {
+    /// The local holding the function; none when it is passed inline.
+    pub name: Option<String>,
+    /// The parameter's name when the answer depends on it.
+    pub flag: Option<String>,
+    /// `(*model.Post, string)` or `bool`.
+    pub results: String,
+    /// The results when both cases answer the same (which may be the
+    /// flag itself), else none.
+    pub same: Option<Vec<String>>,
+    /// Else the results of each case.
+    pub not_implemented: Vec<String>,
+    pub unavailable: Vec<String>,
+}
+
+/// A client method that streams an `io.Reader` parameter in chunks.
+#[derive(Serialize)]
+pub struct ReaderClient {
+    #[serde(flatten)]
+    pub call: CallClient,
+    pub chunks: ChunksIn,
+}
+
+/// The chunks a reader parameter sends: the parameter, the request field
+/// and the local setting a chunk into a request.
+#[derive(Serialize)]
+pub struct ChunksIn {
+    pub reader: String,
+    pub field: String,
+    pub set_chunk: String,
+}
+
+/// A client method that streams a reader out and a writer back
+/// (FileWillBeUploaded).
+#[derive(Serialize)]
+pub struct ExchangeClient {
+    #[serde(flatten)]
+    pub call: CallClient,
+    pub chunks: ChunksIn,
+    /// The writer parameter, and the response field of its chunks.
+    pub writer: String,
+    pub output_field: String,
+}
+
+/// `*http.Request` in, `*http.Response` out (PluginHTTP).
+#[derive(Serialize)]
+pub struct HttpCallClient {
+    #[serde(flatten)]
+    pub sig: Signature,
+    /// The request parameter.
+    pub request: String,
+    /// The request and response fields carrying the frames.
+    pub request_field: String,
+    pub response_field: String,
+}
+
+/// An HTTP handler hook (ServeHTTP, ServeMetrics), relayed by the runtime.
+#[derive(Serialize)]
+pub struct HttpHandlerClient {
+    #[serde(flatten)]
+    pub sig: Signature,
+    /// Locals: the call, the first request message and the function that
+    /// sets a frame into a request message.
+    pub call: String,
+    pub head: String,
+    pub set_frame: String,
+    /// The fields of the first message besides the frame (the plugin
+    /// context).
+    pub head_fields: Vec<FieldInit>,
+    pub request_field: String,
+    pub response_field: String,
+    /// The handler's parameters.
+    pub w: String,
+    pub r: String,
+    /// The statuses answered when the plugin does not implement the hook
+    /// and when the call fails.
+    pub status_not_implemented: u32,
+    pub status_unavailable: u32,
+}
+
+/// A statement decoding a parameter of a server method.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Decode {
+    /// `name := value`.
+    Value { name: String, value: String },
+    /// An output parameter the implementation fills in: `var name map[string]any`.
+    Output { name: String },
+    /// The variadic parameter, from a list of values:
+    /// `name := convSliceTo[[]elem](req.Field, valueToAny)`.
+    Variadic { name: String, elem: String, field: String },
+    /// A reader of the chunks of a request field (the first in the
+    /// request, the others in the stream's later messages).
+    Reader { name: String, field: String },
+    /// A writer sending its chunks in the response field.
+    Writer { name: String, field: String },
+}
+
+/// The implementation's method as the server calls it:
+/// `user, appErr := s.impl.GetUser(userID)`.
+#[derive(Serialize)]
+pub struct ImplCall {
+    pub results: Vec<String>,
+    pub args: Vec<String>,
+}
+
+/// A server method: decode the request into the interface's parameters,
 /// call the implementation, encode the results.
-#[derive(Serialize, Default)]
-pub struct ServerView {
-    /// Locals: the receiver, the request (or stream), the Converter, the
-    /// response, and the error of a conversion check.
+#[derive(Serialize)]
+pub struct CallServer {
+    /// Locals: the receiver, the request (`_` when unread), the
+    /// Converter, the response, and the error of a conversion check.
     pub receiver: String,
     pub req: String,
-    pub stream: String,
     pub conv: String,
     pub resp: String,
     pub err: String,
@@ -92,96 +345,50 @@ pub struct ServerView {
     pub uses_conv: bool,
     pub decode_checked: bool,
     pub encode_checked: bool,
-    /// `userID := req.UserId`, one per parameter.
-    pub decode: Vec<String>,
-    /// `user, appErr := s.impl.GetUser(userID)`, or the bare call.
-    pub call: String,
+    pub decode: Vec<Decode>,
+    pub call: ImplCall,
     /// The response fields.
     pub response: Vec<FieldInit>,
-    /// Streams: the writer the implementation writes to, flushed before
-    /// the response.
-    pub writer: String,
-    /// HTTP: the request frame field, the handler's parameter names, and
-    /// the response message around a frame `f`.
-    pub http_request_field: String,
-    pub http_w: String,
-    pub http_r: String,
-    pub response_frame: String,
 }
 
-/// The client method: convert the parameters into the request, run the
-/// RPC, return the converted results or the method's answer to a failure.
-#[derive(Serialize, Default)]
-pub struct ClientView {
-    /// `teamID string, trigger string`.
-    pub params: String,
-    /// ``, ` error` or ` (*model.User, *model.AppError)`.
-    pub results: String,
-    /// Locals: the receiver, the call, the response and the error.
+/// A client-streaming server method: the first message is received from
+/// the stream.
+#[derive(Serialize)]
+pub struct ReaderServer {
+    #[serde(flatten)]
+    pub body: CallServer,
+    pub stream: String,
+}
+
+/// The server side of the reader and writer exchange: the writer is
+/// flushed before the response goes out.
+#[derive(Serialize)]
+pub struct ExchangeServer {
+    #[serde(flatten)]
+    pub body: CallServer,
+    pub stream: String,
+    pub writer: String,
+}
+
+/// The server side of both HTTP shapes: the runtime serves the frames and
+/// calls the implementation as a handler.
+#[derive(Serialize)]
+pub struct HttpServer {
     pub receiver: String,
-    pub call: String,
-    pub resp: String,
-    pub err: String,
-    /// What a failure answers in the error result: `failure{}` or
-    /// `failure{"plugin.bridge.get_user.unavailable", 503}`; hooks also
-    /// when the plugin does not implement the hook.
-    pub unavailable: String,
-    pub not_implemented: String,
-    /// Hooks other than `Implemented` ask the gate first.
-    pub gated: bool,
-    /// The request's fields, in a one-line literal when `inline`, else
-    /// set one by one on the local `req`.
-    pub request_fields: Vec<FieldInit>,
-    pub inline: bool,
     pub req: String,
-    /// Whether the results read the response.
-    pub uses_response: bool,
-    /// The arguments of `result_fn`.
-    pub result_args: String,
-    /// Statements run only after a successful call (output parameters).
-    pub outputs: Vec<String>,
-    /// `result2`, `hookResult1`, ...; empty when the method has no results.
-    pub result_fn: String,
-    /// The converted results, read through the response's nil-safe getters.
-    pub values: Vec<String>,
-    /// Hooks: the function giving the fallback results; its `name` is
-    /// empty (and `nil` passed) when they are all zero values.
-    pub fallback: FallbackView,
-    /// Streams: the reader and the writer parameters, and the fields that
-    /// carry their chunks.
-    pub reader: String,
-    pub writer: String,
-    pub chunk_field: String,
-    pub output_field: String,
-    /// HTTP shapes.
-    pub http_request: String,
-    pub http_writer: String,
-    pub http_response_field: String,
-    pub http_request_field: String,
-    /// The plugin context field and its encoding (ServeHTTP).
-    pub context_field: String,
-    pub context_encode: String,
+    pub stream: String,
     pub conv: String,
-    pub http_status_not_implemented: u32,
-    pub http_status_unavailable: u32,
-}
-
-/// The results a hook answers without the plugin.
-#[derive(Serialize, Default)]
-pub struct FallbackView {
-    /// The local holding the function.
-    pub name: String,
-    /// `notImplemented bool` when the answer depends on the case, else
-    /// `bool`; `flag` is the parameter's name.
-    pub param: String,
-    pub flag: String,
-    /// `(*model.Post, string)` or `bool`.
-    pub results: String,
-    /// The results when both cases answer the same.
-    pub same: String,
-    /// Else the results of each case.
-    pub not_implemented: String,
-    pub unavailable: String,
+    pub err: String,
+    pub uses_conv: bool,
+    pub decode_checked: bool,
+    pub decode: Vec<Decode>,
+    pub call: ImplCall,
+    /// The request and response fields carrying the frames.
+    pub request_field: String,
+    pub response_field: String,
+    /// The handler's parameters.
+    pub w: String,
+    pub r: String,
 }
 
 /// Builds the view of a service; errors name the unsupported fields.
@@ -280,6 +487,13 @@ impl Names {
         name
     }
 }
+
+/// The columns a generated statement may take (a tab counting four),
+/// where a shorter layout exists.
+const WIDTH: usize = 160;
+
+/// The columns of a `return` line with a fallback function inline.
+const INLINE_FALLBACK_WIDTH: usize = 120;
 
 /// Keywords and predeclared names a generated name must not take.
 const GO_RESERVED: &[&str] = &[
@@ -407,7 +621,6 @@ fn method(
     server: &mut Imports,
     client: &mut Imports,
 ) -> Result<MethodView, Vec<Diagnostic>> {
-    let hooks = service.hooks;
     let req_msg = model.message(&m.request).expect("validated");
     let resp_msg = model.message(&m.response).expect("validated");
     let mut problems = Vec::new();
@@ -447,44 +660,129 @@ fn method(
     if matches!(shape, Shape::HttpCall | Shape::HttpHandler) {
         server.add(HTTP);
     }
-    let request = format!("{PB}.{}", go_camel_case(converter_name(&m.request)));
-    let response = format!("{PB}.{}", go_camel_case(converter_name(&m.response)));
+    let head = MethodHead {
+        name: m.name.clone(),
+        go_name: m.go_name.clone(),
+        doc: godoc(m, service.go_interface.as_deref().unwrap_or_default()),
+        request: format!("{PB}.{}", go_camel_case(converter_name(&m.request))),
+        response: format!("{PB}.{}", go_camel_case(converter_name(&m.response))),
+    };
 
     // The interface's parameter names, kept clear of the packages.
     let mut names = Names::new(packages);
     let param_names: Vec<String> = params.iter().map(|p| names.fresh(&p.go.name)).collect();
+    let sig = Sig { params: &params, results: &results, names: &param_names };
 
-    let server_view = server_method(m, shape, &params, &results, &param_names, &names, &response);
-    let client_view = client_method(m, hooks, &params, &results, &param_names, &names);
-    Ok(MethodView {
-        name: m.name.clone(),
-        go_name: m.go_name.clone(),
-        shape,
-        doc: godoc(m, service.go_interface.as_deref().unwrap_or_default()),
-        request,
-        response,
-        server: server_view,
-        client: client_view,
+    let server = server_method(shape, &sig, &names);
+    let mut client_names = Names { taken: names.taken.clone() };
+    let receiver = client_names.fresh("x");
+    let signature = signature(&sig, receiver);
+    Ok(match shape {
+        Shape::Unary => MethodView::Unary {
+            client: client_call(m, service.hooks, &sig, signature, &mut client_names, false, &head.request),
+            server: server.body,
+            head,
+        },
+        Shape::ClientReader => {
+            let call = client_call(m, service.hooks, &sig, signature, &mut client_names, true, &head.request);
+            MethodView::ClientReader {
+                client: ReaderClient { call, chunks: chunks_in(&sig, &mut client_names) },
+                server: ReaderServer { body: server.body, stream: server.stream },
+                head,
+            }
+        }
+        Shape::ReaderWriter => {
+            let call = client_call(m, service.hooks, &sig, signature, &mut client_names, true, &head.request);
+            let (writer, output_field) = sig.named(&Kind::Writer).unwrap_or_default();
+            MethodView::ReaderWriter {
+                client: ExchangeClient { call, chunks: chunks_in(&sig, &mut client_names), writer, output_field },
+                server: ExchangeServer { body: server.body, stream: server.stream, writer: server.writer },
+                head,
+            }
+        }
+        Shape::HttpCall => {
+            let (request, request_field) = sig.named(&Kind::Request).unwrap_or_default();
+            let (_, response_field) = sig.named(&Kind::Response).unwrap_or_default();
+            MethodView::HttpCall {
+                client: HttpCallClient { sig: signature, request, request_field, response_field },
+                server: server.http(),
+                head,
+            }
+        }
+        Shape::HttpHandler => MethodView::HttpHandler {
+            client: http_handler_client(m, &sig, signature, &mut client_names),
+            server: server.http(),
+            head,
+        },
     })
 }
 
-fn server_method(
-    m: &Method,
-    shape: Shape,
-    params: &[Value],
-    results: &[Value],
-    param_names: &[String],
-    names: &Names,
-    response: &str,
-) -> ServerView {
+/// The values of a method's signature with the names they take.
+struct Sig<'a> {
+    params: &'a [Value<'a>],
+    results: &'a [Value<'a>],
+    names: &'a [String],
+}
+
+impl Sig<'_> {
+    /// The parameters with their names.
+    fn params(&self) -> impl Iterator<Item = (&Value<'_>, &String)> {
+        self.params.iter().zip(self.names)
+    }
+
+    /// The name and proto field (as a Go field name) of the first value of
+    /// a kind, parameters first.
+    fn named(&self, k: &Kind) -> Option<(String, String)> {
+        self.params().find(|(p, _)| kind(p.go) == *k).map(|(p, n)| (n.clone(), go_camel_case(&p.field.name))).or_else(
+            || self.results.iter().find(|r| kind(r.go) == *k).map(|r| (String::new(), go_camel_case(&r.field.name))),
+        )
+    }
+
+    /// Whether the last result is the error, carried in field 1.
+    fn has_error(&self) -> bool {
+        self.results.last().is_some_and(|r| r.field.number == 1)
+    }
+}
+
+/// The server method, with what the streaming and HTTP shapes add.
+struct ServerParts {
+    body: CallServer,
+    stream: String,
+    writer: String,
+    request_field: String,
+    response_field: String,
+    w: String,
+    r: String,
+}
+
+impl ServerParts {
+    fn http(self) -> HttpServer {
+        let b = self.body;
+        HttpServer {
+            receiver: b.receiver,
+            req: b.req,
+            stream: self.stream,
+            conv: b.conv,
+            err: b.err,
+            uses_conv: b.uses_conv,
+            decode_checked: b.decode_checked,
+            decode: b.decode,
+            call: b.call,
+            request_field: self.request_field,
+            response_field: self.response_field,
+            w: self.w,
+            r: self.r,
+        }
+    }
+}
+
+fn server_method(shape: Shape, sig: &Sig, names: &Names) -> ServerParts {
     let mut names = Names { taken: names.taken.clone() };
-    let mut v = ServerView {
-        receiver: names.fresh("s"),
-        req: names.fresh("req"),
-        stream: names.fresh("stream"),
-        ..Default::default()
-    };
-    let result_names: Vec<String> = results
+    let receiver = names.fresh("s");
+    let mut req = names.fresh("req");
+    let stream = names.fresh("stream");
+    let result_names: Vec<String> = sig
+        .results
         .iter()
         .map(|r| match &r.go.ty {
             _ if r.go.role != Role::Error => names.fresh(&r.go.name),
@@ -492,64 +790,57 @@ fn server_method(
             _ => names.fresh("appErr"),
         })
         .collect();
-    v.conv = names.pick(&["c", "conv"]);
-    v.resp = names.fresh("resp");
-    v.err = names.pick(&["err", "convErr"]);
+    let conv = names.pick(&["c", "conv"]);
+    let resp = names.fresh("resp");
+    let err = names.pick(&["err", "convErr"]);
+    let (mut w, mut r) = (String::new(), String::new());
     if matches!(shape, Shape::HttpCall | Shape::HttpHandler) {
-        let named = |k: Kind| params.iter().zip(param_names).find(|(p, _)| kind(p.go) == k).map(|(_, n)| n.clone());
-        v.http_w = named(Kind::ResponseWriter).unwrap_or_else(|| names.fresh("w"));
-        v.http_r = named(Kind::Request).unwrap_or_else(|| names.fresh("r"));
+        w = sig.named(&Kind::ResponseWriter).map(|(n, _)| n).unwrap_or_else(|| names.fresh("w"));
+        r = sig.named(&Kind::Request).map(|(n, _)| n).unwrap_or_else(|| names.fresh("r"));
     }
-    let (req, c) = (v.req.clone(), v.conv.clone());
+    let (mut uses_conv, mut decode_checked, mut encode_checked) = (false, false, false);
+    let mut decode = Vec::new();
+    let mut response = Vec::new();
     let mut args = Vec::new();
-    for (p, name) in params.iter().zip(param_names) {
+    let mut writer = String::new();
+    for (p, name) in sig.params() {
         let pb = go_camel_case(&p.field.name);
         match kind(p.go) {
             Kind::Reader => {
-                v.decode.push(format!(
-                    "{name} := recvChunks({req}.{pb}, {}.Recv, func(m *{}) []byte {{ return m.{pb} }})",
-                    v.stream,
-                    request_of(m)
-                ));
+                decode.push(Decode::Reader { name: name.clone(), field: pb });
                 args.push(name.clone());
             }
             Kind::Writer => {
-                v.decode.push(format!(
-                    "{name} := newChunkWriter(func(b []byte) error {{ return {}.Send(&{response}{{{pb}: b}}) }})",
-                    v.stream
-                ));
-                v.writer = name.clone();
+                decode.push(Decode::Writer { name: name.clone(), field: pb });
+                writer = name.clone();
                 args.push(name.clone());
             }
-            Kind::ResponseWriter => args.push(v.http_w.clone()),
-            Kind::Request => {
-                v.http_request_field = pb;
-                args.push(v.http_r.clone());
-            }
+            Kind::ResponseWriter => args.push(w.clone()),
+            Kind::Request => args.push(r.clone()),
             Kind::Output => {
                 // An output parameter the callee fills in (LoadPluginConfiguration's dest).
-                v.decode.push(format!("var {name} map[string]any"));
-                v.response.push(FieldInit { name: pb, value: format!("{c}.mapToStruct({name})") });
-                v.uses_conv = true;
-                v.encode_checked = true;
+                decode.push(Decode::Output { name: name.clone() });
+                response.push(FieldInit { name: pb, value: format!("{conv}.mapToStruct({name})") });
+                uses_conv = true;
+                encode_checked = true;
                 args.push(format!("&{name}"));
             }
             Kind::Variadic(elem) => {
-                v.decode.push(format!("{name} := convSliceTo[[]{elem}]({req}.{pb}, valueToAny)"));
+                decode.push(Decode::Variadic { name: name.clone(), elem, field: pb });
                 args.push(format!("{name}..."));
             }
             Kind::Response | Kind::Plain => {
-                let conv = p.conv.as_ref().expect("plain parameters have a conversion");
-                if conv.converts() {
-                    v.uses_conv = true;
-                    v.decode_checked = true;
+                let c = p.conv.as_ref().expect("plain parameters have a conversion");
+                if c.converts() {
+                    uses_conv = true;
+                    decode_checked = true;
                 }
-                v.decode.push(format!("{name} := {}", conv.decode(&format!("{req}.{pb}"), &c)));
+                decode.push(Decode::Value { name: name.clone(), value: c.decode(&format!("{req}.{pb}"), &conv) });
                 args.push(name.clone());
             }
         }
     }
-    for (r, name) in results.iter().zip(&result_names) {
+    for (r, name) in sig.results.iter().zip(&result_names) {
         let pb = go_camel_case(&r.field.name);
         if r.field.number == 1 {
             let to = if r.go.ty.as_ref().is_some_and(|t| t.is_builtin("error")) {
@@ -558,228 +849,252 @@ fn server_method(
                 "AppErrorToProto"
             };
             // Error conversions cannot fail: no check follows them.
-            v.response.push(FieldInit { name: pb, value: format!("{c}.{to}({name})") });
-            v.uses_conv = true;
-        } else if kind(r.go) == Kind::Response {
-            continue;
-        } else {
-            let conv = r.conv.as_ref().expect("plain results have a conversion");
-            if conv.converts() {
-                v.uses_conv = true;
-                v.encode_checked = true;
+            response.push(FieldInit { name: pb, value: format!("{conv}.{to}({name})") });
+            uses_conv = true;
+        } else if kind(r.go) != Kind::Response {
+            let c = r.conv.as_ref().expect("plain results have a conversion");
+            if c.converts() {
+                uses_conv = true;
+                encode_checked = true;
             }
-            v.response.push(FieldInit { name: pb, value: conv.encode(name, &c) });
+            response.push(FieldInit { name: pb, value: c.encode(name, &conv) });
         }
     }
-    let reads_request = params.iter().any(|p| matches!(kind(p.go), Kind::Plain | Kind::Variadic(_)));
+    let reads_request = sig.params.iter().any(|p| matches!(kind(p.go), Kind::Plain | Kind::Variadic(_)));
     if shape == Shape::Unary && !reads_request {
-        v.req = "_".to_string();
+        req = "_".to_string();
     }
-    let called = format!("{}.impl.{}({})", v.receiver, m.go_name, args.join(", "));
-    v.call = if results.is_empty() || shape == Shape::HttpCall {
-        called
-    } else {
-        format!("{} := {called}", result_names.join(", "))
+    let results = if shape == Shape::HttpCall { Vec::new() } else { result_names };
+    let (request_field, response_field) = match shape {
+        Shape::HttpCall | Shape::HttpHandler => (
+            sig.named(&Kind::Request).unwrap_or_default().1,
+            sig.named(&Kind::Response).or_else(|| sig.named(&Kind::ResponseWriter)).unwrap_or_default().1,
+        ),
+        _ => Default::default(),
     };
-    if matches!(shape, Shape::HttpCall | Shape::HttpHandler) {
-        let field = results
-            .iter()
-            .chain(params)
-            .find(|p| matches!(kind(p.go), Kind::Response | Kind::ResponseWriter))
-            .map(|p| go_camel_case(&p.field.name))
-            .unwrap_or_default();
-        v.response_frame = format!("&{response}{{{field}: f}}");
+    ServerParts {
+        body: CallServer {
+            receiver,
+            req,
+            conv,
+            resp,
+            err,
+            uses_conv,
+            decode_checked,
+            encode_checked,
+            decode,
+            call: ImplCall { results, args },
+            response,
+        },
+        stream,
+        writer,
+        request_field,
+        response_field,
+        w,
+        r,
     }
-    v
 }
 
-fn request_of(m: &Method) -> String {
-    format!("{PB}.{}", go_camel_case(converter_name(&m.request)))
+/// The receiver and signature of a client method.
+fn signature(sig: &Sig, receiver: String) -> Signature {
+    let params = sig
+        .params()
+        .map(|(p, n)| Param { name: n.clone(), ty: p.go.ty.as_ref().map(ToString::to_string).unwrap_or_default() })
+        .collect();
+    let types: Vec<String> =
+        sig.results.iter().map(|r| r.go.ty.as_ref().map(ToString::to_string).unwrap_or_default()).collect();
+    let results = match types.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        many => format!("({})", many.join(", ")),
+    };
+    Signature { receiver, params, results }
 }
 
-fn client_method(
+/// The chunks of the reader parameter of a streaming client method.
+fn chunks_in(sig: &Sig, names: &mut Names) -> ChunksIn {
+    let (reader, field) = sig.named(&Kind::Reader).unwrap_or_default();
+    ChunksIn { reader, field, set_chunk: names.fresh("setChunk") }
+}
+
+/// A client method through the shared call path; a streaming one sets its
+/// request up in a local, since the helper's other arguments are long.
+fn client_call(
     m: &Method,
     hooks: bool,
-    params: &[Value],
-    results: &[Value],
-    param_names: &[String],
-    names: &Names,
-) -> ClientView {
-    let mut names = Names { taken: names.taken.clone() };
-    let mut v = ClientView {
-        receiver: names.fresh("x"),
-        call: names.fresh("call"),
-        resp: names.fresh("resp"),
-        err: names.fresh("err"),
-        req: names.fresh("req"),
-        gated: m.hook.as_ref().is_some_and(|h| h.gated),
-        ..Default::default()
-    };
-    v.params = params
-        .iter()
-        .zip(param_names)
-        .map(|(p, n)| format!("{n} {}", p.go.ty.as_ref().map(ToString::to_string).unwrap_or_default()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let types: Vec<String> =
-        results.iter().map(|r| r.go.ty.as_ref().map(ToString::to_string).unwrap_or_default()).collect();
-    v.results = match types.as_slice() {
-        [] => String::new(),
-        [one] => format!(" {one}"),
-        many => format!(" ({})", many.join(", ")),
-    };
-    let (call, resp) = (v.call.clone(), v.resp.clone());
-    for (p, name) in params.iter().zip(param_names) {
+    sig: &Sig,
+    signature: Signature,
+    names: &mut Names,
+    streams: bool,
+    request_type: &str,
+) -> CallClient {
+    let call = names.fresh("call");
+    let resp = names.fresh("resp");
+    let err = names.fresh("err");
+    let req = names.fresh("req");
+    let mut fields = Vec::new();
+    let mut outputs = Vec::new();
+    for (p, name) in sig.params() {
         let pb = go_camel_case(&p.field.name);
         match kind(p.go) {
-            Kind::Reader => {
-                v.reader = name.clone();
-                v.chunk_field = pb;
-            }
-            Kind::Writer => {
-                v.writer = name.clone();
-                v.output_field = pb;
-            }
-            Kind::ResponseWriter => {
-                v.http_writer = name.clone();
-                v.http_response_field = pb;
-            }
-            Kind::Request => {
-                v.http_request = name.clone();
-                v.http_request_field = pb;
-            }
-            Kind::Output => v.outputs.push(format!("{call}.structInto({resp}.Get{pb}(), {name})")),
+            Kind::Output => outputs.push(OutputInto { field: pb, name: name.clone() }),
             Kind::Variadic(_) => {
-                v.request_fields.push(FieldInit { name: pb, value: format!("convSlice({name}, {call}.anyToValue)") })
+                fields.push(FieldInit { name: pb, value: format!("convSlice({name}, {call}.anyToValue)") })
             }
             Kind::Response | Kind::Plain => {
                 let conv = p.conv.as_ref().expect("plain parameters have a conversion");
-                if p.go.ty.as_ref().is_some_and(|t| t.is_pointer_to(PLUGIN, "Context")) {
-                    v.conv = names.pick(&["conv", "c"]);
-                    v.context_field = pb.clone();
-                    v.context_encode = conv.encode(name, &v.conv);
-                }
-                v.request_fields.push(FieldInit { name: pb, value: conv.encode(name, &call) });
+                fields.push(FieldInit { name: pb, value: conv.encode(name, &call) });
             }
+            // Streams travel beside the request.
+            Kind::Reader | Kind::Writer | Kind::ResponseWriter | Kind::Request => {}
         }
     }
-    let literal: usize = v.request_fields.iter().map(|f| f.name.len() + f.value.len() + 4).sum();
-    v.inline = literal <= 80;
+    // The request goes in the call, or in a literal on the line before,
+    // when the line stays within WIDTH columns; else it is set field by
+    // field.
+    let fields_len =
+        fields.iter().map(|f| f.name.len() + 2 + f.value.len()).sum::<usize>() + 2 * fields.len().saturating_sub(1);
+    let literal = "&{}".len() + request_type.len() + fields_len;
+    let in_call = "    resp, err := hookUnary(call, x.client., )".len() + m.name.len() + literal;
+    let in_local = "    req := ".len() + literal;
+    let layout = if in_call <= WIDTH && !streams {
+        RequestLayout::Inline
+    } else if in_local <= WIDTH {
+        RequestLayout::Local
+    } else {
+        RequestLayout::Fields
+    };
+    let request = RequestInit { req, fields, layout };
 
-    for r in results {
-        let pb = go_camel_case(&r.field.name);
-        let getter = format!("{resp}.Get{pb}()");
+    let mut values = Vec::new();
+    for r in sig.results {
+        let getter = format!("{resp}.Get{}()", go_camel_case(&r.field.name));
         if r.field.number == 1 {
             let from = if r.go.ty.as_ref().is_some_and(|t| t.is_builtin("error")) {
                 "ErrorFromProto"
             } else {
                 "AppErrorFromProto"
             };
-            v.values.push(format!("{call}.{from}({getter})"));
-        } else if kind(r.go) == Kind::Response {
-            v.http_response_field = pb;
+            values.push(format!("{call}.{from}({getter})"));
         } else {
             let conv = r.conv.as_ref().expect("plain results have a conversion");
-            v.values.push(conv.decode(&getter, &call));
+            values.push(conv.decode(&getter, &call));
         }
     }
 
     // Failures: the error result's answer, and for hooks the other results.
-    let has_error = results.last().is_some_and(|r| r.field.number == 1);
     let failure = |e: Option<BridgeError>| match e {
-        Some(e) if has_error => format!("failure{{\"{}\", {}}}", e.id, e.status),
-        _ => "failure{}".to_string(),
+        Some(e) if sig.has_error() => Some(Failure { id: e.id, status: e.status }),
+        _ => None,
     };
-    match &m.hook {
-        None => v.unavailable = failure(Some(BridgeError::new(&m.go_name, FallbackCase::Unavailable))),
-        Some(h) => {
-            v.unavailable = failure(h.unavailable.error.clone());
-            v.not_implemented = failure(h.not_implemented.error.clone());
-            v.http_status_not_implemented = h.not_implemented.http_status.unwrap_or(0);
-            v.http_status_unavailable = h.unavailable.http_status.unwrap_or(0);
-            // Hooks without results have no fallback values.
-            if let Some(mut f) = fallback(h.not_implemented.clone(), h.unavailable.clone(), results, param_names) {
-                f.name = names.fresh("fallback");
-                if !f.same.is_empty() {
-                    f.param = "bool".into();
-                } else {
-                    let flag = names.fresh("notImplemented");
-                    f.param = format!("{flag} bool");
-                    // A bool answering true exactly when the hook is not implemented.
-                    if f.not_implemented == "true" && f.unavailable == "false" {
-                        f.same = flag.clone();
-                    }
-                    f.flag = flag;
-                }
-                v.fallback = f;
+    let (unavailable, not_implemented, fallback) = match &m.hook {
+        None => (failure(Some(BridgeError::new(&m.go_name, FallbackCase::Unavailable))), None, None),
+        Some(h) => (
+            failure(h.unavailable.error.clone()),
+            failure(h.not_implemented.error.clone()),
+            fallback(&h.not_implemented, &h.unavailable, sig, names),
+        ),
+    };
+    let returns = (!values.is_empty()).then(|| {
+        let helper = format!("{}{}", if hooks { "hookResult" } else { "result" }, values.len());
+        let mut fallback = fallback;
+        if let Some(f) = &mut fallback {
+            // A one-line fallback goes inline when the line stays short
+            // enough to read it at a glance; else it is named.
+            let same = f.same.as_ref().map(|s| s.join(", ")).unwrap_or_default();
+            let flag = f.flag.as_ref().map(|f| format!("{f} ")).unwrap_or_default();
+            let literal = format!("func({flag}bool) {} {{ return {same} }}", f.results);
+            let line = format!("    return {helper}({call}, {err}, {}, {literal})", values.join(", "));
+            if f.same.is_none() || line.len() > INLINE_FALLBACK_WIDTH {
+                f.name = Some(names.fresh("fallback"));
             }
         }
+        Results { helper, values, fallback }
+    });
+    let gated = m.hook.as_ref().is_some_and(|h| h.gated);
+    let uses_response = returns.is_some() || !outputs.is_empty();
+    CallClient {
+        sig: signature,
+        call,
+        resp,
+        err,
+        unavailable,
+        not_implemented,
+        gated,
+        request,
+        outputs,
+        returns,
+        uses_response,
+        notify: gated && !uses_response,
     }
-    v.uses_response = !v.values.is_empty() || !v.outputs.is_empty();
-    if !results.is_empty() {
-        v.result_fn = format!("{}{}", if hooks { "hookResult" } else { "result" }, results.len());
-        let mut args = vec![v.call.clone(), v.err.clone()];
-        args.extend(v.values.iter().cloned());
-        if hooks {
-            args.push(if v.fallback.name.is_empty() { "nil".to_string() } else { v.fallback.name.clone() });
-        }
-        v.result_args = args.join(", ");
+}
+
+/// The client of an HTTP handler hook: the runtime's `relayHook`.
+fn http_handler_client(m: &Method, sig: &Sig, signature: Signature, names: &mut Names) -> HttpHandlerClient {
+    let call = names.fresh("call");
+    let head = names.fresh("head");
+    let set_frame = names.fresh("setFrame");
+    let head_fields = sig
+        .params()
+        .filter(|(p, _)| matches!(kind(p.go), Kind::Plain))
+        .map(|(p, name)| {
+            let conv = p.conv.as_ref().expect("plain parameters have a conversion");
+            FieldInit { name: go_camel_case(&p.field.name), value: conv.encode(name, &call) }
+        })
+        .collect();
+    let (w, _) = sig.named(&Kind::ResponseWriter).unwrap_or_default();
+    let (r, request_field) = sig.named(&Kind::Request).unwrap_or_default();
+    let (_, response_field) = sig.named(&Kind::ResponseWriter).unwrap_or_default();
+    let status = |f: Option<&Fallback>| f.and_then(|f| f.http_status).unwrap_or(0);
+    HttpHandlerClient {
+        sig: signature,
+        call,
+        head,
+        set_frame,
+        head_fields,
+        request_field,
+        response_field,
+        w,
+        r,
+        status_not_implemented: status(m.hook.as_ref().map(|h| &h.not_implemented)),
+        status_unavailable: status(m.hook.as_ref().map(|h| &h.unavailable)),
     }
-    v
 }
 
 /// The fallback results of a hook, when any differs from the zero value
 /// (the error result is set by the runtime from the failures).
-fn fallback(
-    not_implemented: Fallback,
-    unavailable: Fallback,
-    results: &[Value],
-    param_names: &[String],
-) -> Option<FallbackView> {
+fn fallback(not_implemented: &Fallback, unavailable: &Fallback, sig: &Sig, names: &mut Names) -> Option<FallbackView> {
     let answer = |f: &Fallback| -> Vec<String> {
-        results
+        sig.results
             .iter()
             .enumerate()
-            .map(|(i, r)| {
-                if i == 0 && f.echo_param.is_some() {
-                    param_names[f.echo_param.unwrap_or_default()].clone()
-                } else if f.true_result == Some(i) {
-                    "true".to_string()
-                } else {
-                    zero(r.go.ty.as_ref())
-                }
+            .map(|(i, r)| match f.echo_param {
+                Some(p) if i == 0 => sig.names[p].clone(),
+                _ if f.true_result == Some(i) => "true".to_string(),
+                _ => zero(r.go.ty.as_ref()),
             })
             .collect()
     };
-    let (ni, un) = (answer(&not_implemented), answer(&unavailable));
-    let zeros: Vec<String> = results.iter().map(|r| zero(r.go.ty.as_ref())).collect();
+    let (ni, un) = (answer(not_implemented), answer(unavailable));
+    let zeros: Vec<String> = sig.results.iter().map(|r| zero(r.go.ty.as_ref())).collect();
     if ni == zeros && un == zeros {
         return None;
     }
     let types: Vec<String> =
-        results.iter().map(|r| r.go.ty.as_ref().map(ToString::to_string).unwrap_or_default()).collect();
+        sig.results.iter().map(|r| r.go.ty.as_ref().map(ToString::to_string).unwrap_or_default()).collect();
     let results = if types.len() == 1 { types[0].clone() } else { format!("({})", types.join(", ")) };
-    Some(if ni == un {
-        FallbackView {
-            name: String::new(),
-            param: String::new(),
-            flag: String::new(),
-            results,
-            same: ni.join(", "),
-            not_implemented: String::new(),
-            unavailable: String::new(),
-        }
+    let mut view = FallbackView { name: None, flag: None, results, same: None, not_implemented: ni, unavailable: un };
+    if view.not_implemented == view.unavailable {
+        view.same = Some(view.not_implemented.clone());
     } else {
-        FallbackView {
-            name: String::new(),
-            param: String::new(),
-            flag: String::new(),
-            results,
-            same: String::new(),
-            not_implemented: ni.join(", "),
-            unavailable: un.join(", "),
+        let flag = names.fresh("notImplemented");
+        // A bool answering true exactly when the hook is not implemented.
+        if view.not_implemented == ["true"] && view.unavailable == ["false"] {
+            view.same = Some(vec![flag.clone()]);
         }
-    })
+        view.flag = Some(flag);
+    }
+    Some(view)
 }
 
 fn value<'a>(v: &'a GoValue, req: &'a crate::model::Message, resp: &'a crate::model::Message) -> Value<'a> {
