@@ -47,7 +47,7 @@ func (x *HooksClient) hook(method string) *call {
 // Minimum server version: 5.2.
 func (x *HooksClient) OnActivate() error {
 	call := x.hook("OnActivate").answers(failure{"plugin.bridge.on_activate.unavailable", 503}, failure{})
-	resp, err := hookUnary(call, x.client.OnActivate, &pluginpb.OnActivateRequest{})
+	resp, err := hookUnary(call, x.client.OnActivate, noRequest[pluginpb.OnActivateRequest])
 	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -69,7 +69,7 @@ func (x *HooksClient) Implemented() ([]string, error) {
 // Minimum server version: 5.2.
 func (x *HooksClient) OnDeactivate() error {
 	call := x.hook("OnDeactivate").answers(failure{"plugin.bridge.on_deactivate.unavailable", 503}, failure{})
-	resp, err := hookUnary(call, x.client.OnDeactivate, &pluginpb.OnDeactivateRequest{})
+	resp, err := hookUnary(call, x.client.OnDeactivate, noRequest[pluginpb.OnDeactivateRequest])
 	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -80,7 +80,7 @@ func (x *HooksClient) OnDeactivate() error {
 // Minimum server version: 5.2.
 func (x *HooksClient) OnConfigurationChange() error {
 	call := x.hook("OnConfigurationChange").answers(failure{"plugin.bridge.on_configuration_change.unavailable", 503}, failure{})
-	resp, err := hookUnary(call, x.client.OnConfigurationChange, &pluginpb.OnConfigurationChangeRequest{})
+	resp, err := hookUnary(call, x.client.OnConfigurationChange, noRequest[pluginpb.OnConfigurationChangeRequest])
 	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -107,8 +107,9 @@ func (x *HooksClient) ServeHTTP(c *plugin.Context, w http.ResponseWriter, r *htt
 // Minimum server version: 5.2.
 func (x *HooksClient) ExecuteCommand(c *plugin.Context, args *model.CommandArgs) (*model.CommandResponse, *model.AppError) {
 	call := x.hook("ExecuteCommand").answers(failure{"plugin.bridge.execute_command.unavailable", 503}, failure{"plugin.bridge.execute_command.not_implemented", 501})
-	req := &pluginpb.ExecuteCommandRequest{Context: call.PluginContextToProto(c), Args: call.CommandArgsToProto(args)}
-	resp, err := hookUnary(call, x.client.ExecuteCommand, req)
+	resp, err := hookUnary(call, x.client.ExecuteCommand, func() *pluginpb.ExecuteCommandRequest {
+		return &pluginpb.ExecuteCommandRequest{Context: call.PluginContextToProto(c), Args: call.CommandArgsToProto(args)}
+	})
 	return hookResult2(call, err, call.CommandResponseFromProto(resp.GetResponse()), call.AppErrorFromProto(resp.GetError()), nil)
 }
 
@@ -117,8 +118,9 @@ func (x *HooksClient) ExecuteCommand(c *plugin.Context, args *model.CommandArgs)
 // Minimum server version: 5.10.
 func (x *HooksClient) UserHasBeenCreated(c *plugin.Context, user *model.User) {
 	call := x.hook("UserHasBeenCreated")
-	req := &pluginpb.UserHasBeenCreatedRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
-	hookNotify(call, x.client.UserHasBeenCreated, req)
+	hookNotify(call, x.client.UserHasBeenCreated, func() *pluginpb.UserHasBeenCreatedRequest {
+		return &pluginpb.UserHasBeenCreatedRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
+	})
 }
 
 // UserWillLogIn is fired while a user logs in, before the login completes. A non-empty
@@ -128,7 +130,9 @@ func (x *HooksClient) UserHasBeenCreated(c *plugin.Context, user *model.User) {
 // Minimum server version: 5.2.
 func (x *HooksClient) UserWillLogIn(c *plugin.Context, user *model.User) string {
 	call := x.hook("UserWillLogIn")
-	resp, err := hookUnary(call, x.client.UserWillLogIn, &pluginpb.UserWillLogInRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)})
+	resp, err := hookUnary(call, x.client.UserWillLogIn, func() *pluginpb.UserWillLogInRequest {
+		return &pluginpb.UserWillLogInRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
+	})
 	return hookResult1(call, err, resp.GetRejectionReason(), nil)
 }
 
@@ -136,8 +140,9 @@ func (x *HooksClient) UserWillLogIn(c *plugin.Context, user *model.User) string 
 // Minimum server version: 5.2.
 func (x *HooksClient) UserHasLoggedIn(c *plugin.Context, user *model.User) {
 	call := x.hook("UserHasLoggedIn")
-	req := &pluginpb.UserHasLoggedInRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
-	hookNotify(call, x.client.UserHasLoggedIn, req)
+	hookNotify(call, x.client.UserHasLoggedIn, func() *pluginpb.UserHasLoggedInRequest {
+		return &pluginpb.UserHasLoggedInRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
+	})
 }
 
 // MessageWillBePosted is fired for a new post before it is stored, including posts created by
@@ -150,8 +155,9 @@ func (x *HooksClient) UserHasLoggedIn(c *plugin.Context, user *model.User) {
 // Minimum server version: 5.2.
 func (x *HooksClient) MessageWillBePosted(c *plugin.Context, post *model.Post) (*model.Post, string) {
 	call := x.hook("MessageWillBePosted")
-	req := &pluginpb.MessageWillBePostedRequest{Context: call.PluginContextToProto(c), Post: call.PostToProto(post)}
-	resp, err := hookUnary(call, x.client.MessageWillBePosted, req)
+	resp, err := hookUnary(call, x.client.MessageWillBePosted, func() *pluginpb.MessageWillBePostedRequest {
+		return &pluginpb.MessageWillBePostedRequest{Context: call.PluginContextToProto(c), Post: call.PostToProto(post)}
+	})
 	fallback := func(bool) (*model.Post, string) { return post, "" }
 	return hookResult2(call, err, call.PostFromProto(resp.GetReplacementPost()), resp.GetRejectionReason(), fallback)
 }
@@ -163,8 +169,13 @@ func (x *HooksClient) MessageWillBePosted(c *plugin.Context, post *model.Post) (
 // Minimum server version: 5.2.
 func (x *HooksClient) MessageWillBeUpdated(c *plugin.Context, newPost *model.Post, oldPost *model.Post) (*model.Post, string) {
 	call := x.hook("MessageWillBeUpdated")
-	req := &pluginpb.MessageWillBeUpdatedRequest{Context: call.PluginContextToProto(c), NewPost: call.PostToProto(newPost), OldPost: call.PostToProto(oldPost)}
-	resp, err := hookUnary(call, x.client.MessageWillBeUpdated, req)
+	resp, err := hookUnary(call, x.client.MessageWillBeUpdated, func() *pluginpb.MessageWillBeUpdatedRequest {
+		req := &pluginpb.MessageWillBeUpdatedRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.NewPost = call.PostToProto(newPost)
+		req.OldPost = call.PostToProto(oldPost)
+		return req
+	})
 	fallback := func(bool) (*model.Post, string) { return newPost, "" }
 	return hookResult2(call, err, call.PostFromProto(resp.GetReplacementPost()), resp.GetRejectionReason(), fallback)
 }
@@ -175,8 +186,9 @@ func (x *HooksClient) MessageWillBeUpdated(c *plugin.Context, newPost *model.Pos
 // Minimum server version: 5.2.
 func (x *HooksClient) MessageHasBeenPosted(c *plugin.Context, post *model.Post) {
 	call := x.hook("MessageHasBeenPosted")
-	req := &pluginpb.MessageHasBeenPostedRequest{Context: call.PluginContextToProto(c), Post: call.PostToProto(post)}
-	hookNotify(call, x.client.MessageHasBeenPosted, req)
+	hookNotify(call, x.client.MessageHasBeenPosted, func() *pluginpb.MessageHasBeenPostedRequest {
+		return &pluginpb.MessageHasBeenPostedRequest{Context: call.PluginContextToProto(c), Post: call.PostToProto(post)}
+	})
 }
 
 // MessageHasBeenUpdated is a notification that an edited post has been stored, with the new and the
@@ -185,8 +197,13 @@ func (x *HooksClient) MessageHasBeenPosted(c *plugin.Context, post *model.Post) 
 // Minimum server version: 5.2.
 func (x *HooksClient) MessageHasBeenUpdated(c *plugin.Context, newPost *model.Post, oldPost *model.Post) {
 	call := x.hook("MessageHasBeenUpdated")
-	req := &pluginpb.MessageHasBeenUpdatedRequest{Context: call.PluginContextToProto(c), NewPost: call.PostToProto(newPost), OldPost: call.PostToProto(oldPost)}
-	hookNotify(call, x.client.MessageHasBeenUpdated, req)
+	hookNotify(call, x.client.MessageHasBeenUpdated, func() *pluginpb.MessageHasBeenUpdatedRequest {
+		req := &pluginpb.MessageHasBeenUpdatedRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.NewPost = call.PostToProto(newPost)
+		req.OldPost = call.PostToProto(oldPost)
+		return req
+	})
 }
 
 // MessagesWillBeConsumed is fired when a client fetches posts, before the server hands them out. The
@@ -195,7 +212,9 @@ func (x *HooksClient) MessageHasBeenUpdated(c *plugin.Context, newPost *model.Po
 // Minimum server version: 9.3.
 func (x *HooksClient) MessagesWillBeConsumed(posts []*model.Post) []*model.Post {
 	call := x.hook("MessagesWillBeConsumed")
-	resp, err := hookUnary(call, x.client.MessagesWillBeConsumed, &pluginpb.MessagesWillBeConsumedRequest{Posts: sliceToProto(posts, call.PostToProto)})
+	resp, err := hookUnary(call, x.client.MessagesWillBeConsumed, func() *pluginpb.MessagesWillBeConsumedRequest {
+		return &pluginpb.MessagesWillBeConsumedRequest{Posts: sliceToProto(posts, call.PostToProto)}
+	})
 	fallback := func(bool) []*model.Post { return posts }
 	return hookResult1(call, err, sliceFromProto[[]*model.Post](resp.GetPosts(), call.PostFromProto), fallback)
 }
@@ -206,8 +225,9 @@ func (x *HooksClient) MessagesWillBeConsumed(posts []*model.Post) []*model.Post 
 // Minimum server version: 11.9.
 func (x *HooksClient) MessagesWillBeConsumedWithContext(c *plugin.Context, posts []*model.Post) []*model.Post {
 	call := x.hook("MessagesWillBeConsumedWithContext")
-	req := &pluginpb.MessagesWillBeConsumedWithContextRequest{Context: call.PluginContextToProto(c), Posts: sliceToProto(posts, call.PostToProto)}
-	resp, err := hookUnary(call, x.client.MessagesWillBeConsumedWithContext, req)
+	resp, err := hookUnary(call, x.client.MessagesWillBeConsumedWithContext, func() *pluginpb.MessagesWillBeConsumedWithContextRequest {
+		return &pluginpb.MessagesWillBeConsumedWithContextRequest{Context: call.PluginContextToProto(c), Posts: sliceToProto(posts, call.PostToProto)}
+	})
 	fallback := func(bool) []*model.Post { return posts }
 	return hookResult1(call, err, sliceFromProto[[]*model.Post](resp.GetPosts(), call.PostFromProto), fallback)
 }
@@ -217,16 +237,18 @@ func (x *HooksClient) MessagesWillBeConsumedWithContext(c *plugin.Context, posts
 // Minimum server version: 9.1.
 func (x *HooksClient) MessageHasBeenDeleted(c *plugin.Context, post *model.Post) {
 	call := x.hook("MessageHasBeenDeleted")
-	req := &pluginpb.MessageHasBeenDeletedRequest{Context: call.PluginContextToProto(c), Post: call.PostToProto(post)}
-	hookNotify(call, x.client.MessageHasBeenDeleted, req)
+	hookNotify(call, x.client.MessageHasBeenDeleted, func() *pluginpb.MessageHasBeenDeletedRequest {
+		return &pluginpb.MessageHasBeenDeletedRequest{Context: call.PluginContextToProto(c), Post: call.PostToProto(post)}
+	})
 }
 
 // ChannelHasBeenCreated is a notification that a new channel has been stored. Nothing is returned.
 // Minimum server version: 5.2.
 func (x *HooksClient) ChannelHasBeenCreated(c *plugin.Context, channel *model.Channel) {
 	call := x.hook("ChannelHasBeenCreated")
-	req := &pluginpb.ChannelHasBeenCreatedRequest{Context: call.PluginContextToProto(c), Channel: call.ChannelToProto(channel)}
-	hookNotify(call, x.client.ChannelHasBeenCreated, req)
+	hookNotify(call, x.client.ChannelHasBeenCreated, func() *pluginpb.ChannelHasBeenCreatedRequest {
+		return &pluginpb.ChannelHasBeenCreatedRequest{Context: call.PluginContextToProto(c), Channel: call.ChannelToProto(channel)}
+	})
 }
 
 // ChannelWillBeArchived is fired before a channel is archived. A non-empty reason blocks the
@@ -234,8 +256,9 @@ func (x *HooksClient) ChannelHasBeenCreated(c *plugin.Context, channel *model.Ch
 // Minimum server version: 11.7.
 func (x *HooksClient) ChannelWillBeArchived(c *plugin.Context, channel *model.Channel) string {
 	call := x.hook("ChannelWillBeArchived")
-	req := &pluginpb.ChannelWillBeArchivedRequest{Context: call.PluginContextToProto(c), Channel: call.ChannelToProto(channel)}
-	resp, err := hookUnary(call, x.client.ChannelWillBeArchived, req)
+	resp, err := hookUnary(call, x.client.ChannelWillBeArchived, func() *pluginpb.ChannelWillBeArchivedRequest {
+		return &pluginpb.ChannelWillBeArchivedRequest{Context: call.PluginContextToProto(c), Channel: call.ChannelToProto(channel)}
+	})
 	return hookResult1(call, err, resp.GetRejectionReason(), nil)
 }
 
@@ -245,8 +268,9 @@ func (x *HooksClient) ChannelWillBeArchived(c *plugin.Context, channel *model.Ch
 // Minimum server version: 11.7.
 func (x *HooksClient) ChannelMemberWillBeAdded(c *plugin.Context, channelMember *model.ChannelMember) (*model.ChannelMember, string) {
 	call := x.hook("ChannelMemberWillBeAdded")
-	req := &pluginpb.ChannelMemberWillBeAddedRequest{Context: call.PluginContextToProto(c), ChannelMember: call.ChannelMemberToProto(channelMember)}
-	resp, err := hookUnary(call, x.client.ChannelMemberWillBeAdded, req)
+	resp, err := hookUnary(call, x.client.ChannelMemberWillBeAdded, func() *pluginpb.ChannelMemberWillBeAddedRequest {
+		return &pluginpb.ChannelMemberWillBeAddedRequest{Context: call.PluginContextToProto(c), ChannelMember: call.ChannelMemberToProto(channelMember)}
+	})
 	fallback := func(bool) (*model.ChannelMember, string) { return channelMember, "" }
 	return hookResult2(call, err, call.ChannelMemberFromProto(resp.GetReplacementMember()), resp.GetRejectionReason(), fallback)
 }
@@ -256,11 +280,13 @@ func (x *HooksClient) ChannelMemberWillBeAdded(c *plugin.Context, channelMember 
 // Minimum server version: 5.2.
 func (x *HooksClient) UserHasJoinedChannel(c *plugin.Context, channelMember *model.ChannelMember, actor *model.User) {
 	call := x.hook("UserHasJoinedChannel")
-	req := &pluginpb.UserHasJoinedChannelRequest{}
-	req.Context = call.PluginContextToProto(c)
-	req.ChannelMember = call.ChannelMemberToProto(channelMember)
-	req.Actor = call.UserToProto(actor)
-	hookNotify(call, x.client.UserHasJoinedChannel, req)
+	hookNotify(call, x.client.UserHasJoinedChannel, func() *pluginpb.UserHasJoinedChannelRequest {
+		req := &pluginpb.UserHasJoinedChannelRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.ChannelMember = call.ChannelMemberToProto(channelMember)
+		req.Actor = call.UserToProto(actor)
+		return req
+	})
 }
 
 // UserHasLeftChannel is a notification that a channel membership has been removed. The actor is
@@ -268,11 +294,13 @@ func (x *HooksClient) UserHasJoinedChannel(c *plugin.Context, channelMember *mod
 // Minimum server version: 5.2.
 func (x *HooksClient) UserHasLeftChannel(c *plugin.Context, channelMember *model.ChannelMember, actor *model.User) {
 	call := x.hook("UserHasLeftChannel")
-	req := &pluginpb.UserHasLeftChannelRequest{}
-	req.Context = call.PluginContextToProto(c)
-	req.ChannelMember = call.ChannelMemberToProto(channelMember)
-	req.Actor = call.UserToProto(actor)
-	hookNotify(call, x.client.UserHasLeftChannel, req)
+	hookNotify(call, x.client.UserHasLeftChannel, func() *pluginpb.UserHasLeftChannelRequest {
+		req := &pluginpb.UserHasLeftChannelRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.ChannelMember = call.ChannelMemberToProto(channelMember)
+		req.Actor = call.UserToProto(actor)
+		return req
+	})
 }
 
 // TeamMemberWillBeAdded is fired before a user is added to a team. The plugin may accept the
@@ -281,8 +309,9 @@ func (x *HooksClient) UserHasLeftChannel(c *plugin.Context, channelMember *model
 // Minimum server version: 11.7.
 func (x *HooksClient) TeamMemberWillBeAdded(c *plugin.Context, teamMember *model.TeamMember) (*model.TeamMember, string) {
 	call := x.hook("TeamMemberWillBeAdded")
-	req := &pluginpb.TeamMemberWillBeAddedRequest{Context: call.PluginContextToProto(c), TeamMember: call.TeamMemberToProto(teamMember)}
-	resp, err := hookUnary(call, x.client.TeamMemberWillBeAdded, req)
+	resp, err := hookUnary(call, x.client.TeamMemberWillBeAdded, func() *pluginpb.TeamMemberWillBeAddedRequest {
+		return &pluginpb.TeamMemberWillBeAddedRequest{Context: call.PluginContextToProto(c), TeamMember: call.TeamMemberToProto(teamMember)}
+	})
 	fallback := func(bool) (*model.TeamMember, string) { return teamMember, "" }
 	return hookResult2(call, err, call.TeamMemberFromProto(resp.GetReplacementMember()), resp.GetRejectionReason(), fallback)
 }
@@ -292,11 +321,13 @@ func (x *HooksClient) TeamMemberWillBeAdded(c *plugin.Context, teamMember *model
 // Minimum server version: 5.2.
 func (x *HooksClient) UserHasJoinedTeam(c *plugin.Context, teamMember *model.TeamMember, actor *model.User) {
 	call := x.hook("UserHasJoinedTeam")
-	req := &pluginpb.UserHasJoinedTeamRequest{}
-	req.Context = call.PluginContextToProto(c)
-	req.TeamMember = call.TeamMemberToProto(teamMember)
-	req.Actor = call.UserToProto(actor)
-	hookNotify(call, x.client.UserHasJoinedTeam, req)
+	hookNotify(call, x.client.UserHasJoinedTeam, func() *pluginpb.UserHasJoinedTeamRequest {
+		req := &pluginpb.UserHasJoinedTeamRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.TeamMember = call.TeamMemberToProto(teamMember)
+		req.Actor = call.UserToProto(actor)
+		return req
+	})
 }
 
 // UserHasLeftTeam is a notification that a team membership has been removed. The actor is set
@@ -304,11 +335,13 @@ func (x *HooksClient) UserHasJoinedTeam(c *plugin.Context, teamMember *model.Tea
 // Minimum server version: 5.2.
 func (x *HooksClient) UserHasLeftTeam(c *plugin.Context, teamMember *model.TeamMember, actor *model.User) {
 	call := x.hook("UserHasLeftTeam")
-	req := &pluginpb.UserHasLeftTeamRequest{}
-	req.Context = call.PluginContextToProto(c)
-	req.TeamMember = call.TeamMemberToProto(teamMember)
-	req.Actor = call.UserToProto(actor)
-	hookNotify(call, x.client.UserHasLeftTeam, req)
+	hookNotify(call, x.client.UserHasLeftTeam, func() *pluginpb.UserHasLeftTeamRequest {
+		req := &pluginpb.UserHasLeftTeamRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.TeamMember = call.TeamMemberToProto(teamMember)
+		req.Actor = call.UserToProto(actor)
+		return req
+	})
 }
 
 // FileWillBeUploaded is fired for an uploaded file before it is written to the file store,
@@ -331,9 +364,10 @@ func (x *HooksClient) UserHasLeftTeam(c *plugin.Context, teamMember *model.TeamM
 // Minimum server version: 5.2.
 func (x *HooksClient) FileWillBeUploaded(c *plugin.Context, info *model.FileInfo, file io.Reader, output io.Writer) (*model.FileInfo, string) {
 	call := x.hook("FileWillBeUploaded")
-	req := &pluginpb.FileWillBeUploadedRequest{Context: call.PluginContextToProto(c), Info: call.FileInfoToProto(info)}
 	setChunk := func(m *pluginpb.FileWillBeUploadedRequest, b []byte) { m.File = b }
-	resp, err := hookExchange(call, x.client.FileWillBeUploaded, req, file, setChunk, (*pluginpb.FileWillBeUploadedResponse).GetOutput, output)
+	resp, err := hookExchange(call, x.client.FileWillBeUploaded, func() *pluginpb.FileWillBeUploadedRequest {
+		return &pluginpb.FileWillBeUploadedRequest{Context: call.PluginContextToProto(c), Info: call.FileInfoToProto(info)}
+	}, file, setChunk, (*pluginpb.FileWillBeUploadedResponse).GetOutput, output)
 	fallback := func(bool) (*model.FileInfo, string) { return info, "" }
 	return hookResult2(call, err, call.FileInfoFromProto(resp.GetReplacementInfo()), resp.GetRejectionReason(), fallback)
 }
@@ -344,12 +378,14 @@ func (x *HooksClient) FileWillBeUploaded(c *plugin.Context, info *model.FileInfo
 // Minimum server version: 11.5.
 func (x *HooksClient) FileWillBeDownloaded(c *plugin.Context, fileInfo *model.FileInfo, userID string, downloadType model.FileDownloadType) string {
 	call := x.hook("FileWillBeDownloaded")
-	req := &pluginpb.FileWillBeDownloadedRequest{}
-	req.Context = call.PluginContextToProto(c)
-	req.FileInfo = call.FileInfoToProto(fileInfo)
-	req.UserId = userID
-	req.DownloadType = string(downloadType)
-	resp, err := hookUnary(call, x.client.FileWillBeDownloaded, req)
+	resp, err := hookUnary(call, x.client.FileWillBeDownloaded, func() *pluginpb.FileWillBeDownloadedRequest {
+		req := &pluginpb.FileWillBeDownloadedRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.FileInfo = call.FileInfoToProto(fileInfo)
+		req.UserId = userID
+		req.DownloadType = string(downloadType)
+		return req
+	})
 	return hookResult1(call, err, resp.GetRejectionReason(), nil)
 }
 
@@ -358,8 +394,9 @@ func (x *HooksClient) FileWillBeDownloaded(c *plugin.Context, fileInfo *model.Fi
 // Minimum server version: 5.30.
 func (x *HooksClient) ReactionHasBeenAdded(c *plugin.Context, reaction *model.Reaction) {
 	call := x.hook("ReactionHasBeenAdded")
-	req := &pluginpb.ReactionHasBeenAddedRequest{Context: call.PluginContextToProto(c), Reaction: call.ReactionToProto(reaction)}
-	hookNotify(call, x.client.ReactionHasBeenAdded, req)
+	hookNotify(call, x.client.ReactionHasBeenAdded, func() *pluginpb.ReactionHasBeenAddedRequest {
+		return &pluginpb.ReactionHasBeenAddedRequest{Context: call.PluginContextToProto(c), Reaction: call.ReactionToProto(reaction)}
+	})
 }
 
 // ReactionHasBeenRemoved is a notification that a reaction has been removed, including removals done
@@ -367,8 +404,9 @@ func (x *HooksClient) ReactionHasBeenAdded(c *plugin.Context, reaction *model.Re
 // Minimum server version: 5.30.
 func (x *HooksClient) ReactionHasBeenRemoved(c *plugin.Context, reaction *model.Reaction) {
 	call := x.hook("ReactionHasBeenRemoved")
-	req := &pluginpb.ReactionHasBeenRemovedRequest{Context: call.PluginContextToProto(c), Reaction: call.ReactionToProto(reaction)}
-	hookNotify(call, x.client.ReactionHasBeenRemoved, req)
+	hookNotify(call, x.client.ReactionHasBeenRemoved, func() *pluginpb.ReactionHasBeenRemovedRequest {
+		return &pluginpb.ReactionHasBeenRemovedRequest{Context: call.PluginContextToProto(c), Reaction: call.ReactionToProto(reaction)}
+	})
 }
 
 // OnPluginClusterEvent delivers an event that another instance of this plugin, on another node
@@ -377,8 +415,9 @@ func (x *HooksClient) ReactionHasBeenRemoved(c *plugin.Context, reaction *model.
 // Minimum server version: 5.36.
 func (x *HooksClient) OnPluginClusterEvent(c *plugin.Context, ev model.PluginClusterEvent) {
 	call := x.hook("OnPluginClusterEvent")
-	req := &pluginpb.OnPluginClusterEventRequest{Context: call.PluginContextToProto(c), Ev: call.PluginClusterEventToProto(&ev)}
-	hookNotify(call, x.client.OnPluginClusterEvent, req)
+	hookNotify(call, x.client.OnPluginClusterEvent, func() *pluginpb.OnPluginClusterEventRequest {
+		return &pluginpb.OnPluginClusterEventRequest{Context: call.PluginContextToProto(c), Ev: call.PluginClusterEventToProto(&ev)}
+	})
 }
 
 // OnWebSocketConnect is a notification that a websocket connection to the server was opened, so a
@@ -386,7 +425,9 @@ func (x *HooksClient) OnPluginClusterEvent(c *plugin.Context, ev model.PluginClu
 // Minimum server version: 6.0.
 func (x *HooksClient) OnWebSocketConnect(webConnID string, userID string) {
 	call := x.hook("OnWebSocketConnect")
-	hookNotify(call, x.client.OnWebSocketConnect, &pluginpb.OnWebSocketConnectRequest{WebConnId: webConnID, UserId: userID})
+	hookNotify(call, x.client.OnWebSocketConnect, func() *pluginpb.OnWebSocketConnectRequest {
+		return &pluginpb.OnWebSocketConnectRequest{WebConnId: webConnID, UserId: userID}
+	})
 }
 
 // OnWebSocketDisconnect is a notification that a websocket connection to the server was closed.
@@ -394,7 +435,9 @@ func (x *HooksClient) OnWebSocketConnect(webConnID string, userID string) {
 // Minimum server version: 6.0.
 func (x *HooksClient) OnWebSocketDisconnect(webConnID string, userID string) {
 	call := x.hook("OnWebSocketDisconnect")
-	hookNotify(call, x.client.OnWebSocketDisconnect, &pluginpb.OnWebSocketDisconnectRequest{WebConnId: webConnID, UserId: userID})
+	hookNotify(call, x.client.OnWebSocketDisconnect, func() *pluginpb.OnWebSocketDisconnectRequest {
+		return &pluginpb.OnWebSocketDisconnectRequest{WebConnId: webConnID, UserId: userID}
+	})
 }
 
 // WebSocketMessageHasBeenPosted delivers a message that a client sent over its websocket connection.
@@ -402,8 +445,9 @@ func (x *HooksClient) OnWebSocketDisconnect(webConnID string, userID string) {
 // Minimum server version: 6.0.
 func (x *HooksClient) WebSocketMessageHasBeenPosted(webConnID string, userID string, req *model.WebSocketRequest) {
 	call := x.hook("WebSocketMessageHasBeenPosted")
-	req2 := &pluginpb.WebSocketMessageHasBeenPostedRequest{WebConnId: webConnID, UserId: userID, Req: call.WebSocketRequestToProto(req)}
-	hookNotify(call, x.client.WebSocketMessageHasBeenPosted, req2)
+	hookNotify(call, x.client.WebSocketMessageHasBeenPosted, func() *pluginpb.WebSocketMessageHasBeenPostedRequest {
+		return &pluginpb.WebSocketMessageHasBeenPostedRequest{WebConnId: webConnID, UserId: userID, Req: call.WebSocketRequestToProto(req)}
+	})
 }
 
 // RunDataRetention is fired while the data retention job runs, so the plugin can purge its own
@@ -412,7 +456,9 @@ func (x *HooksClient) WebSocketMessageHasBeenPosted(webConnID string, userID str
 // Minimum server version: 6.4.
 func (x *HooksClient) RunDataRetention(nowTime int64, batchSize int64) (int64, error) {
 	call := x.hook("RunDataRetention").answers(failure{"plugin.bridge.run_data_retention.unavailable", 503}, failure{})
-	resp, err := hookUnary(call, x.client.RunDataRetention, &pluginpb.RunDataRetentionRequest{NowTime: nowTime, BatchSize: batchSize})
+	resp, err := hookUnary(call, x.client.RunDataRetention, func() *pluginpb.RunDataRetentionRequest {
+		return &pluginpb.RunDataRetentionRequest{NowTime: nowTime, BatchSize: batchSize}
+	})
 	return hookResult2(call, err, resp.GetDeletedCount(), call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -422,8 +468,9 @@ func (x *HooksClient) RunDataRetention(nowTime int64, batchSize int64) (int64, e
 // Minimum server version: 6.5.
 func (x *HooksClient) OnInstall(c *plugin.Context, event model.OnInstallEvent) error {
 	call := x.hook("OnInstall").answers(failure{"plugin.bridge.on_install.unavailable", 503}, failure{})
-	req := &pluginpb.OnInstallRequest{Context: call.PluginContextToProto(c), Event: call.OnInstallEventToProto(&event)}
-	resp, err := hookUnary(call, x.client.OnInstall, req)
+	resp, err := hookUnary(call, x.client.OnInstall, func() *pluginpb.OnInstallRequest {
+		return &pluginpb.OnInstallRequest{Context: call.PluginContextToProto(c), Event: call.OnInstallEventToProto(&event)}
+	})
 	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -432,7 +479,7 @@ func (x *HooksClient) OnInstall(c *plugin.Context, event model.OnInstallEvent) e
 // Minimum server version: 6.5.
 func (x *HooksClient) OnSendDailyTelemetry() {
 	call := x.hook("OnSendDailyTelemetry")
-	hookNotify(call, x.client.OnSendDailyTelemetry, &pluginpb.OnSendDailyTelemetryRequest{})
+	hookNotify(call, x.client.OnSendDailyTelemetry, noRequest[pluginpb.OnSendDailyTelemetryRequest])
 }
 
 // OnCloudLimitsUpdated is a notification that the cloud product limits changed, e.g. after a plan
@@ -440,7 +487,9 @@ func (x *HooksClient) OnSendDailyTelemetry() {
 // Minimum server version: 7.0.
 func (x *HooksClient) OnCloudLimitsUpdated(limits *model.ProductLimits) {
 	call := x.hook("OnCloudLimitsUpdated")
-	hookNotify(call, x.client.OnCloudLimitsUpdated, &pluginpb.OnCloudLimitsUpdatedRequest{Limits: call.ProductLimitsToProto(limits)})
+	hookNotify(call, x.client.OnCloudLimitsUpdated, func() *pluginpb.OnCloudLimitsUpdatedRequest {
+		return &pluginpb.OnCloudLimitsUpdatedRequest{Limits: call.ProductLimitsToProto(limits)}
+	})
 }
 
 // ConfigurationWillBeSaved is fired before a new server configuration is written to its store. The
@@ -450,7 +499,9 @@ func (x *HooksClient) OnCloudLimitsUpdated(limits *model.ProductLimits) {
 // Minimum server version: 8.0.
 func (x *HooksClient) ConfigurationWillBeSaved(newCfg *model.Config) (*model.Config, error) {
 	call := x.hook("ConfigurationWillBeSaved")
-	resp, err := hookUnary(call, x.client.ConfigurationWillBeSaved, &pluginpb.ConfigurationWillBeSavedRequest{NewCfg: call.ConfigToProto(newCfg)})
+	resp, err := hookUnary(call, x.client.ConfigurationWillBeSaved, func() *pluginpb.ConfigurationWillBeSavedRequest {
+		return &pluginpb.ConfigurationWillBeSavedRequest{NewCfg: call.ConfigToProto(newCfg)}
+	})
 	return hookResult2(call, err, call.ConfigFromProto(resp.GetReplacementConfig()), call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -461,8 +512,9 @@ func (x *HooksClient) ConfigurationWillBeSaved(newCfg *model.Config) (*model.Con
 // Minimum server version: 11.00.
 func (x *HooksClient) EmailNotificationWillBeSent(emailNotification *model.EmailNotification) (*model.EmailNotificationContent, string) {
 	call := x.hook("EmailNotificationWillBeSent")
-	req := &pluginpb.EmailNotificationWillBeSentRequest{EmailNotification: call.EmailNotificationToProto(emailNotification)}
-	resp, err := hookUnary(call, x.client.EmailNotificationWillBeSent, req)
+	resp, err := hookUnary(call, x.client.EmailNotificationWillBeSent, func() *pluginpb.EmailNotificationWillBeSentRequest {
+		return &pluginpb.EmailNotificationWillBeSentRequest{EmailNotification: call.EmailNotificationToProto(emailNotification)}
+	})
 	return hookResult2(call, err, call.EmailNotificationContentFromProto(resp.GetReplacementContent()), resp.GetRejectionReason(), nil)
 }
 
@@ -473,8 +525,9 @@ func (x *HooksClient) EmailNotificationWillBeSent(emailNotification *model.Email
 // Minimum server version: 9.0.
 func (x *HooksClient) NotificationWillBePushed(pushNotification *model.PushNotification, userID string) (*model.PushNotification, string) {
 	call := x.hook("NotificationWillBePushed")
-	req := &pluginpb.NotificationWillBePushedRequest{PushNotification: call.PushNotificationToProto(pushNotification), UserId: userID}
-	resp, err := hookUnary(call, x.client.NotificationWillBePushed, req)
+	resp, err := hookUnary(call, x.client.NotificationWillBePushed, func() *pluginpb.NotificationWillBePushedRequest {
+		return &pluginpb.NotificationWillBePushedRequest{PushNotification: call.PushNotificationToProto(pushNotification), UserId: userID}
+	})
 	return hookResult2(call, err, call.PushNotificationFromProto(resp.GetReplacementNotification()), resp.GetRejectionReason(), nil)
 }
 
@@ -483,8 +536,9 @@ func (x *HooksClient) NotificationWillBePushed(pushNotification *model.PushNotif
 // Minimum server version: 9.1.
 func (x *HooksClient) UserHasBeenDeactivated(c *plugin.Context, user *model.User) {
 	call := x.hook("UserHasBeenDeactivated")
-	req := &pluginpb.UserHasBeenDeactivatedRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
-	hookNotify(call, x.client.UserHasBeenDeactivated, req)
+	hookNotify(call, x.client.UserHasBeenDeactivated, func() *pluginpb.UserHasBeenDeactivatedRequest {
+		return &pluginpb.UserHasBeenDeactivatedRequest{Context: call.PluginContextToProto(c), User: call.UserToProto(user)}
+	})
 }
 
 // ServeMetrics is fired for requests to /plugins/{plugin id}/metrics on the server's
@@ -507,8 +561,9 @@ func (x *HooksClient) ServeMetrics(c *plugin.Context, w http.ResponseWriter, r *
 // Minimum server version: 9.5.
 func (x *HooksClient) OnSharedChannelsSyncMsg(msg *model.SyncMsg, rc *model.RemoteCluster) (model.SyncResponse, error) {
 	call := x.hook("OnSharedChannelsSyncMsg").answers(failure{"plugin.bridge.on_shared_channels_sync_msg.unavailable", 503}, failure{})
-	req := &pluginpb.OnSharedChannelsSyncMsgRequest{Msg: call.SyncMsgToProto(msg), Rc: call.RemoteClusterToProto(rc)}
-	resp, err := hookUnary(call, x.client.OnSharedChannelsSyncMsg, req)
+	resp, err := hookUnary(call, x.client.OnSharedChannelsSyncMsg, func() *pluginpb.OnSharedChannelsSyncMsgRequest {
+		return &pluginpb.OnSharedChannelsSyncMsgRequest{Msg: call.SyncMsgToProto(msg), Rc: call.RemoteClusterToProto(rc)}
+	})
 	return hookResult2(call, err, deref(call.SyncResponseFromProto(resp.GetResponse())), call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -519,7 +574,9 @@ func (x *HooksClient) OnSharedChannelsSyncMsg(msg *model.SyncMsg, rc *model.Remo
 // Minimum server version: 9.5.
 func (x *HooksClient) OnSharedChannelsPing(rc *model.RemoteCluster) bool {
 	call := x.hook("OnSharedChannelsPing")
-	resp, err := hookUnary(call, x.client.OnSharedChannelsPing, &pluginpb.OnSharedChannelsPingRequest{Rc: call.RemoteClusterToProto(rc)})
+	resp, err := hookUnary(call, x.client.OnSharedChannelsPing, func() *pluginpb.OnSharedChannelsPingRequest {
+		return &pluginpb.OnSharedChannelsPingRequest{Rc: call.RemoteClusterToProto(rc)}
+	})
 	return hookResult1(call, err, resp.GetHealthy(), func(notImplemented bool) bool { return notImplemented })
 }
 
@@ -528,8 +585,9 @@ func (x *HooksClient) OnSharedChannelsPing(rc *model.RemoteCluster) bool {
 // Minimum server version: 9.5.
 func (x *HooksClient) PreferencesHaveChanged(c *plugin.Context, preferences []model.Preference) {
 	call := x.hook("PreferencesHaveChanged")
-	req := &pluginpb.PreferencesHaveChangedRequest{Context: call.PluginContextToProto(c), Preferences: sliceToProto(preferences, call.PreferenceToProto)}
-	hookNotify(call, x.client.PreferencesHaveChanged, req)
+	hookNotify(call, x.client.PreferencesHaveChanged, func() *pluginpb.PreferencesHaveChangedRequest {
+		return &pluginpb.PreferencesHaveChangedRequest{Context: call.PluginContextToProto(c), Preferences: sliceToProto(preferences, call.PreferenceToProto)}
+	})
 }
 
 // OnSharedChannelsAttachmentSyncMsg delivers one file attachment to synchronize to a plugin acting as a
@@ -538,8 +596,9 @@ func (x *HooksClient) PreferencesHaveChanged(c *plugin.Context, preferences []mo
 // Minimum server version: 9.5.
 func (x *HooksClient) OnSharedChannelsAttachmentSyncMsg(fi *model.FileInfo, post *model.Post, rc *model.RemoteCluster) error {
 	call := x.hook("OnSharedChannelsAttachmentSyncMsg").answers(failure{"plugin.bridge.on_shared_channels_attachment_sync_msg.unavailable", 503}, failure{})
-	req := &pluginpb.OnSharedChannelsAttachmentSyncMsgRequest{Fi: call.FileInfoToProto(fi), Post: call.PostToProto(post), Rc: call.RemoteClusterToProto(rc)}
-	resp, err := hookUnary(call, x.client.OnSharedChannelsAttachmentSyncMsg, req)
+	resp, err := hookUnary(call, x.client.OnSharedChannelsAttachmentSyncMsg, func() *pluginpb.OnSharedChannelsAttachmentSyncMsgRequest {
+		return &pluginpb.OnSharedChannelsAttachmentSyncMsgRequest{Fi: call.FileInfoToProto(fi), Post: call.PostToProto(post), Rc: call.RemoteClusterToProto(rc)}
+	})
 	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -549,8 +608,9 @@ func (x *HooksClient) OnSharedChannelsAttachmentSyncMsg(fi *model.FileInfo, post
 // Minimum server version: 9.5.
 func (x *HooksClient) OnSharedChannelsProfileImageSyncMsg(user *model.User, rc *model.RemoteCluster) error {
 	call := x.hook("OnSharedChannelsProfileImageSyncMsg").answers(failure{"plugin.bridge.on_shared_channels_profile_image_sync_msg.unavailable", 503}, failure{})
-	req := &pluginpb.OnSharedChannelsProfileImageSyncMsgRequest{User: call.UserToProto(user), Rc: call.RemoteClusterToProto(rc)}
-	resp, err := hookUnary(call, x.client.OnSharedChannelsProfileImageSyncMsg, req)
+	resp, err := hookUnary(call, x.client.OnSharedChannelsProfileImageSyncMsg, func() *pluginpb.OnSharedChannelsProfileImageSyncMsgRequest {
+		return &pluginpb.OnSharedChannelsProfileImageSyncMsgRequest{User: call.UserToProto(user), Rc: call.RemoteClusterToProto(rc)}
+	})
 	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -561,7 +621,9 @@ func (x *HooksClient) OnSharedChannelsProfileImageSyncMsg(user *model.User, rc *
 // Minimum server version: 9.8.
 func (x *HooksClient) GenerateSupportData(c *plugin.Context) ([]*model.FileData, error) {
 	call := x.hook("GenerateSupportData").answers(failure{"plugin.bridge.generate_support_data.unavailable", 503}, failure{})
-	resp, err := hookUnary(call, x.client.GenerateSupportData, &pluginpb.GenerateSupportDataRequest{Context: call.PluginContextToProto(c)})
+	resp, err := hookUnary(call, x.client.GenerateSupportData, func() *pluginpb.GenerateSupportDataRequest {
+		return &pluginpb.GenerateSupportDataRequest{Context: call.PluginContextToProto(c)}
+	})
 	return hookResult2(call, err, sliceFromProto[[]*model.FileData](resp.GetFiles(), call.FileDataFromProto), call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -571,11 +633,13 @@ func (x *HooksClient) GenerateSupportData(c *plugin.Context) ([]*model.FileData,
 // Minimum server version: 10.7.
 func (x *HooksClient) OnSAMLLogin(c *plugin.Context, user *model.User, assertion *saml2.AssertionInfo) error {
 	call := x.hook("OnSAMLLogin")
-	req := &pluginpb.OnSAMLLoginRequest{}
-	req.Context = call.PluginContextToProto(c)
-	req.User = call.UserToProto(user)
-	req.Assertion = call.SamlAssertionInfoToProto(assertion)
-	resp, err := hookUnary(call, x.client.OnSAMLLogin, req)
+	resp, err := hookUnary(call, x.client.OnSAMLLogin, func() *pluginpb.OnSAMLLoginRequest {
+		req := &pluginpb.OnSAMLLoginRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.User = call.UserToProto(user)
+		req.Assertion = call.SamlAssertionInfoToProto(assertion)
+		return req
+	})
 	return hookResult1(call, err, call.ErrorFromProto(resp.GetError()), nil)
 }
 
@@ -586,11 +650,13 @@ func (x *HooksClient) OnSAMLLogin(c *plugin.Context, user *model.User, assertion
 // Minimum server version: 11.9.
 func (x *HooksClient) ChannelWillBeUpdated(c *plugin.Context, newChannel *model.Channel, oldChannel *model.Channel) (*model.Channel, string) {
 	call := x.hook("ChannelWillBeUpdated")
-	req := &pluginpb.ChannelWillBeUpdatedRequest{}
-	req.Context = call.PluginContextToProto(c)
-	req.NewChannel = call.ChannelToProto(newChannel)
-	req.OldChannel = call.ChannelToProto(oldChannel)
-	resp, err := hookUnary(call, x.client.ChannelWillBeUpdated, req)
+	resp, err := hookUnary(call, x.client.ChannelWillBeUpdated, func() *pluginpb.ChannelWillBeUpdatedRequest {
+		req := &pluginpb.ChannelWillBeUpdatedRequest{}
+		req.Context = call.PluginContextToProto(c)
+		req.NewChannel = call.ChannelToProto(newChannel)
+		req.OldChannel = call.ChannelToProto(oldChannel)
+		return req
+	})
 	return hookResult2(call, err, call.ChannelFromProto(resp.GetReplacementChannel()), resp.GetRejectionReason(), nil)
 }
 
@@ -600,8 +666,9 @@ func (x *HooksClient) ChannelWillBeUpdated(c *plugin.Context, newChannel *model.
 // Minimum server version: 11.9.
 func (x *HooksClient) ChannelWillBeRestored(c *plugin.Context, channel *model.Channel) string {
 	call := x.hook("ChannelWillBeRestored")
-	req := &pluginpb.ChannelWillBeRestoredRequest{Context: call.PluginContextToProto(c), Channel: call.ChannelToProto(channel)}
-	resp, err := hookUnary(call, x.client.ChannelWillBeRestored, req)
+	resp, err := hookUnary(call, x.client.ChannelWillBeRestored, func() *pluginpb.ChannelWillBeRestoredRequest {
+		return &pluginpb.ChannelWillBeRestoredRequest{Context: call.PluginContextToProto(c), Channel: call.ChannelToProto(channel)}
+	})
 	return hookResult1(call, err, resp.GetRejectionReason(), nil)
 }
 
@@ -611,8 +678,9 @@ func (x *HooksClient) ChannelWillBeRestored(c *plugin.Context, channel *model.Ch
 // Minimum server version: 11.9.
 func (x *HooksClient) ScheduledPostWillBeCreated(c *plugin.Context, scheduledPost *model.ScheduledPost) (*model.ScheduledPost, string) {
 	call := x.hook("ScheduledPostWillBeCreated")
-	req := &pluginpb.ScheduledPostWillBeCreatedRequest{Context: call.PluginContextToProto(c), ScheduledPost: call.ScheduledPostToProto(scheduledPost)}
-	resp, err := hookUnary(call, x.client.ScheduledPostWillBeCreated, req)
+	resp, err := hookUnary(call, x.client.ScheduledPostWillBeCreated, func() *pluginpb.ScheduledPostWillBeCreatedRequest {
+		return &pluginpb.ScheduledPostWillBeCreatedRequest{Context: call.PluginContextToProto(c), ScheduledPost: call.ScheduledPostToProto(scheduledPost)}
+	})
 	return hookResult2(call, err, call.ScheduledPostFromProto(resp.GetReplacementScheduledPost()), resp.GetRejectionReason(), nil)
 }
 
@@ -622,7 +690,8 @@ func (x *HooksClient) ScheduledPostWillBeCreated(c *plugin.Context, scheduledPos
 // Minimum server version: 11.9.
 func (x *HooksClient) DraftWillBeUpserted(c *plugin.Context, draft *model.Draft) (*model.Draft, string) {
 	call := x.hook("DraftWillBeUpserted")
-	req := &pluginpb.DraftWillBeUpsertedRequest{Context: call.PluginContextToProto(c), Draft: call.DraftToProto(draft)}
-	resp, err := hookUnary(call, x.client.DraftWillBeUpserted, req)
+	resp, err := hookUnary(call, x.client.DraftWillBeUpserted, func() *pluginpb.DraftWillBeUpsertedRequest {
+		return &pluginpb.DraftWillBeUpsertedRequest{Context: call.PluginContextToProto(c), Draft: call.DraftToProto(draft)}
+	})
 	return hookResult2(call, err, call.DraftFromProto(resp.GetReplacementDraft()), resp.GetRejectionReason(), nil)
 }

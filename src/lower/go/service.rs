@@ -196,6 +196,13 @@ pub enum RequestLayout {
     Local,
     /// The local, set field by field.
     Fields,
+    /// A hook's request, built only once the plugin is known to implement
+    /// the hook: a function in the call returning the literal,
+    Later,
+    /// or setting the local field by field,
+    LaterFields,
+    /// or the runtime's `noRequest` for a hook without parameters.
+    LaterEmpty,
 }
 
 /// An output parameter the callee fills in: `call.structInto(resp.GetConfig(), dest)`.
@@ -957,7 +964,19 @@ fn client_call(
     let literal = "&{}".len() + request_type.len() + fields_len;
     let in_call = "    resp, err := hookUnary(call, x.client., )".len() + m.name.len() + literal;
     let in_local = "    req := ".len() + literal;
-    let layout = if in_call <= WIDTH && !streams {
+    // A hook converts its arguments only when the plugin implements it:
+    // a server that sees every hook as implemented (the shim) calls them
+    // all, and converting the posts of every fetch for nothing would cost
+    // more than the call.
+    let gated = m.hook.as_ref().is_some_and(|h| h.gated);
+    let in_function = "        return ".len() + literal;
+    let layout = if gated && fields.is_empty() {
+        RequestLayout::LaterEmpty
+    } else if gated && in_function <= WIDTH {
+        RequestLayout::Later
+    } else if gated {
+        RequestLayout::LaterFields
+    } else if in_call <= WIDTH && !streams {
         RequestLayout::Inline
     } else if in_local <= WIDTH {
         RequestLayout::Local
@@ -1011,7 +1030,6 @@ fn client_call(
         }
         Results { helper, values, fallback }
     });
-    let gated = m.hook.as_ref().is_some_and(|h| h.gated);
     let uses_response = returns.is_some() || !outputs.is_empty();
     CallClient {
         sig: signature,

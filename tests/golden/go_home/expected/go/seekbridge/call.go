@@ -64,20 +64,25 @@ func (c *call) answers(unavailable, notImplemented failure) *call {
 	return c
 }
 
-// hookUnary runs a unary hook RPC with req when the plugin implements the
-// hook, unless converting req failed.
-func hookUnary[Req, Resp any](c *call, rpc func(context.Context, *Req, ...grpc.CallOption) (*Resp, error), req *Req) (*Resp, error) {
+// hookUnary runs a unary hook RPC when the plugin implements the hook: only
+// then is its request built by req, and sent unless converting it failed.
+func hookUnary[Req, Resp any](c *call, rpc func(context.Context, *Req, ...grpc.CallOption) (*Resp, error), req func() *Req) (*Resp, error) {
 	if err := c.open(); err != nil {
 		return nil, err
 	}
-	return unary(c, rpc, req)
+	return unary(c, rpc, req())
 }
 
 // hookNotify runs a unary hook RPC as hookUnary does, for a hook without
 // results, and ends the call.
-func hookNotify[Req, Resp any](c *call, rpc func(context.Context, *Req, ...grpc.CallOption) (*Resp, error), req *Req) {
+func hookNotify[Req, Resp any](c *call, rpc func(context.Context, *Req, ...grpc.CallOption) (*Resp, error), req func() *Req) {
 	_, err := hookUnary(c, rpc, req)
 	c.done(err)
+}
+
+// noRequest builds the empty request of a hook without parameters.
+func noRequest[Req any]() *Req {
+	return new(Req)
 }
 
 // sendReader runs a client-streaming RPC: req, then the chunks of r, each
@@ -105,12 +110,13 @@ func sendReader[Req, Resp any](
 }
 
 // hookExchange runs a bidirectional hook RPC when the plugin implements the
-// hook, unless converting req failed: req and the chunks of r go out while
-// the output chunks come back into w (see exchangeChunks).
+// hook, unless converting the request req builds failed: the request and
+// the chunks of r go out while the output chunks come back into w (see
+// exchangeChunks).
 func hookExchange[Req, Resp any](
 	c *call,
 	rpc func(context.Context, ...grpc.CallOption) (grpc.BidiStreamingClient[Req, Resp], error),
-	req *Req,
+	req func() *Req,
 	r io.Reader,
 	setChunk func(*Req, []byte),
 	output func(*Resp) []byte,
@@ -119,6 +125,7 @@ func hookExchange[Req, Resp any](
 	if err := c.open(); err != nil {
 		return nil, err
 	}
+	first := req()
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
@@ -128,7 +135,7 @@ func hookExchange[Req, Resp any](
 	if err != nil {
 		return nil, err
 	}
-	return exchangeChunks(stream, req, r, setChunk, output, w)
+	return exchangeChunks(stream, first, r, setChunk, output, w)
 }
 
 // open asks the gate whether the plugin implements the hook.
