@@ -507,3 +507,27 @@ fn plugins_run_without_garbage_collection_unless_the_environment_says_otherwise(
     let log = fs::read_to_string(p.dir.path().join("env.log")).unwrap();
     assert_eq!(log, "GOGC=off GOMEMLIMIT=1GiB\nGOGC=100 GOMEMLIMIT=\nGOGC= GOMEMLIMIT=2GiB\n");
 }
+
+/// The strict check skips a branch on a variant tag the view never has
+/// (`m.shape == "http_call"` in a file without such a method); a misspelt
+/// tag would skip its branch too, so each dispatch over shapes ends in an
+/// `else` that fails the render.
+#[test]
+fn a_misspelt_shape_in_a_go_dispatch_exits_2_and_writes_nothing() {
+    for template in ["client.go.tera", "server.go.tera"] {
+        let dir = tempfile::tempdir().unwrap();
+        let templates = dir.path().join("templates");
+        copy_tree(Path::new("templates"), &templates);
+        let path = templates.join("go").join(template);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains("m.shape == \"unary\""), "{template} dispatches on m.shape");
+        fs::write(&path, text.replace("m.shape == \"unary\"", "m.shape == \"unray\"")).unwrap();
+        let out = dir.path().join("out");
+        let r = run(&["--templates", templates.to_str().unwrap(), "--out", out.to_str().unwrap(), "generate"]);
+        let stderr = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{template}: {stderr}");
+        assert!(stderr.contains(&format!("go/{template}")), "{template}: names the template: {stderr}");
+        assert!(stderr.contains("a method shape this template does not lay out"), "{template}: {stderr}");
+        assert!(!out.exists(), "{template}: nothing written");
+    }
+}

@@ -13,7 +13,9 @@
 //! where `name` is a string the view never sets to that text (the variant
 //! tag of a list of tagged views, `m.shape == "http_call"` in a file
 //! without such a method). The branch of each variant is checked with the
-//! views that hold it.
+//! views that hold it; a misspelt tag would be skipped too, so a template
+//! that dispatches over tags ends in an `else` that fails the render
+//! (`throw`).
 
 use std::collections::BTreeMap;
 
