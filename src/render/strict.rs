@@ -373,13 +373,17 @@ fn is_existence_test(rest: &str) -> bool {
 
 /// What the check knows of a value: the union of every value an expression
 /// may take (the items of a list merged into one shape).
+/// The most values a string may take and still count as a tag.
+const TAG_VALUES: usize = 16;
+
 #[derive(Debug, Clone, PartialEq)]
 enum Shape {
     /// Anything: an argument, a computed value, a list with no items.
     Unknown,
     /// A number or boolean, or a string of unknown value.
     Scalar,
-    /// A string, with the values it takes.
+    /// A string, with the values it takes: a tag, which has a few; a
+    /// string with more than [`TAG_VALUES`] is free text, a `Scalar`.
     Text(std::collections::BTreeSet<String>),
     /// `null`: merges into whatever else the place holds.
     Null,
@@ -420,7 +424,7 @@ impl Shape {
             },
             (Shape::Text(mut a), Shape::Text(b)) => {
                 a.extend(b);
-                Shape::Text(a)
+                if a.len() > TAG_VALUES { Shape::Scalar } else { Shape::Text(a) }
             }
             (Shape::Scalar | Shape::Text(_), Shape::Scalar | Shape::Text(_)) => Shape::Scalar,
             _ => Shape::Unknown,
@@ -513,15 +517,15 @@ impl Walk<'_> {
             }
             Node::For { names, target, simple, body, otherwise } => {
                 self.read(target, scope);
-                let item = simple.as_ref().map_or(Shape::Unknown, |p| self.resolve(p, scope).unwrap_or(Shape::Unknown));
+                let item = simple.as_ref().and_then(|p| self.resolve(p, scope)).map_or(Shape::Unknown, Shape::item);
                 let mut frame = BTreeMap::new();
                 match names.as_slice() {
                     [value] => {
-                        frame.insert(value.clone(), item.item());
+                        frame.insert(value.clone(), item);
                     }
                     [key, value] => {
                         frame.insert(key.clone(), Shape::Scalar);
-                        frame.insert(value.clone(), item.item());
+                        frame.insert(value.clone(), item);
                     }
                     _ => names.iter().for_each(|n| {
                         frame.insert(n.clone(), Shape::Unknown);
@@ -534,7 +538,7 @@ impl Walk<'_> {
             }
             Node::Set { name, global, value, simple } => {
                 self.read(value, scope);
-                let shape = simple.as_ref().and_then(|p| self.resolve(p, scope)).unwrap_or(Shape::Unknown);
+                let shape = simple.as_ref().and_then(|p| self.resolve(p, scope)).cloned().unwrap_or(Shape::Unknown);
                 scope.bind(name, shape, *global);
             }
             Node::SetBlock { name, global, body } => {
@@ -582,22 +586,23 @@ impl Walk<'_> {
     }
 
     /// The shape of a path in the scope, `None` when it does not exist.
-    fn resolve(&self, path: &[String], scope: &Scope) -> Option<Shape> {
+    fn resolve<'s>(&'s self, path: &[String], scope: &'s Scope) -> Option<&'s Shape> {
+        static UNKNOWN: Shape = Shape::Unknown;
         let (head, rest) = path.split_first()?;
         let mut shape = match scope.get(head) {
-            Some(s) => s.clone(),
+            Some(s) => s,
             None if scope.view => match &self.root {
-                Shape::Object(map) => map.get(head)?.clone(),
+                Shape::Object(map) => map.get(head)?,
                 _ => return None,
             },
             None => return None,
         };
         for key in rest {
             shape = match shape {
-                Shape::Object(mut map) => map.remove(key)?,
-                Shape::Unknown | Shape::Null => return Some(Shape::Unknown),
+                Shape::Object(map) => map.get(key)?,
+                Shape::Unknown | Shape::Null => return Some(&UNKNOWN),
                 // Lists are indexed by number (`xs.0`).
-                Shape::List(item) if key.parse::<usize>().is_ok() => *item,
+                Shape::List(item) if key.parse::<usize>().is_ok() => item,
                 Shape::List(_) | Shape::Scalar | Shape::Text(_) => return None,
             };
         }
