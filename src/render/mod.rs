@@ -103,7 +103,14 @@ fn render_one(engine: &Engine, f: &OutputFile) -> Result<Rendered> {
     if !undefined.is_empty() {
         return Ok(Rendered::Undefined(undefined));
     }
-    let context = tera::Context::from_serialize(&f.view).map_err(|e| anyhow::anyhow!("view of {}: {e}", f.path))?;
+    // Copies of tera's values share their contents: the context costs a
+    // reference per top-level name.
+    let mut context = tera::Context::new();
+    let names = f.view.as_map().ok_or_else(|| anyhow::anyhow!("view of {}: not a map", f.path))?;
+    for (name, value) in names {
+        let name = name.as_str().ok_or_else(|| anyhow::anyhow!("view of {}: a name that is not a string", f.path))?;
+        context.insert_value(name.to_string(), value.clone());
+    }
     Ok(match engine.tera.render(f.template, &context) {
         // Every file ends with exactly one line end, whatever the
         // whitespace control of the template's last tags left.

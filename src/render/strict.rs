@@ -19,7 +19,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use tera::Value;
+use tera::value::ValueKind;
 
 /// Words inside an expression that are not variables.
 const KEYWORDS: &[&str] = &["and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "None", "null"];
@@ -393,15 +394,18 @@ enum Shape {
 
 impl Shape {
     fn of(v: &Value) -> Shape {
-        match v {
-            Value::Null => Shape::Null,
-            Value::Bool(_) | Value::Number(_) => Shape::Scalar,
-            Value::String(text) => Shape::Text([text.clone()].into()),
-            Value::Array(items) => {
+        match v.kind() {
+            ValueKind::Undefined | ValueKind::None => Shape::Null,
+            ValueKind::String => Shape::Text([v.as_str().unwrap_or_default().to_string()].into()),
+            ValueKind::Array => {
+                let items = v.as_array().unwrap_or(&[]);
                 let item = items.iter().map(Shape::of).reduce(Shape::merge).unwrap_or(Shape::Unknown);
                 Shape::List(Box::new(item))
             }
-            Value::Object(map) => Shape::Object(map.iter().map(|(k, v)| (k.clone(), Shape::of(v))).collect()),
+            ValueKind::Map => {
+                Shape::Object(v.as_map().into_iter().flatten().map(|(k, v)| (k.to_string(), Shape::of(v))).collect())
+            }
+            _ => Shape::Scalar,
         }
     }
 
@@ -615,9 +619,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn check(sources: &[(&str, &str)], view: Value) -> Vec<String> {
+    fn check(sources: &[(&str, &str)], view: serde_json::Value) -> Vec<String> {
         let templates = sources.iter().map(|(n, s)| (n.to_string(), parse(s))).collect();
-        undefined(&templates, sources[0].0, &view)
+        undefined(&templates, sources[0].0, &Value::from_serializable(&view))
             .into_iter()
             .map(|u| {
                 let from: Vec<String> = u.included_from.iter().map(|(t, l)| format!("{t}:{l}")).collect();

@@ -229,15 +229,9 @@ impl Target for Go {
             return Err(Failure::Input(problems));
         }
         // Tests ship too, so the runtime is tested where it runs.
-        let mut runtime = super::runtime(&RUNTIME, "go", &dir, "runtime/go", "go/runtime.go.tera");
+        let in_home = |text: String| if *home == GoHome::default() { text } else { runtime_home(&text, home) };
+        let mut runtime = super::runtime(&RUNTIME, "go", &dir, "runtime/go", "go/runtime.go.tera", in_home);
         runtime.retain(|f| needs.contains(&part(f.path.rsplit('/').next().unwrap_or_default())));
-        if *home != GoHome::default() {
-            for f in &mut runtime {
-                if let Some(text) = f.view.get_mut("text") {
-                    *text = serde_json::Value::String(runtime_home(text.as_str().unwrap_or_default(), home));
-                }
-            }
-        }
         files.extend(runtime);
         let converters = files.iter().any(|f| f.template == "go/convert.go.tera");
         files.push(file(

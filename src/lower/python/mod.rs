@@ -163,7 +163,7 @@ impl Target for Python {
         ));
         let init = InitView { api: !api.is_empty(), hooks: !hook_services.is_empty() };
         files.push(file(&format!("python/{PACKAGE}/__init__.py"), "python/init.py.tera", Vec::new(), init));
-        files.extend(super::runtime(&RUNTIME, "py", "python", "runtime/python", "python/runtime.py.tera"));
+        files.extend(super::runtime(&RUNTIME, "py", "python", "runtime/python", "python/runtime.py.tera", |t| t));
         Ok(files)
     }
 }
