@@ -13,6 +13,7 @@ pub mod load;
 pub mod lower;
 pub mod model;
 pub mod output;
+pub mod parallel;
 pub mod pipeline;
 pub mod plugins;
 pub mod render;

@@ -175,20 +175,8 @@ struct Parsed {
 
 impl Parsed {
     fn new(root: &Path, names: &[String]) -> Parsed {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-        let chunk = names.len().div_ceil(threads).max(1);
-        let files = std::thread::scope(|scope| {
-            let workers: Vec<_> = names
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter().map(|name| (name.clone(), File::open(name, &root.join(name)))).collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers.into_iter().flat_map(|w| w.join().expect("parsing does not panic")).collect()
-        });
-        Parsed { files: std::sync::Mutex::new(files) }
+        let parsed = crate::parallel::map(names, |name| (name.clone(), File::open(name, &root.join(name))));
+        Parsed { files: std::sync::Mutex::new(parsed.into_iter().collect()) }
     }
 }
 

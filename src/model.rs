@@ -256,6 +256,20 @@ pub struct GoSignature {
     pub results: Vec<GoValue>,
 }
 
+impl GoSignature {
+    /// `Name(a T, b U) (R, error)`, the method `name` with this signature.
+    pub fn method(&self, name: &str) -> String {
+        let params: Vec<String> = self.params.iter().map(|p| format!("{} {}", p.name, p.go_type)).collect();
+        let results: Vec<&str> = self.results.iter().map(|r| r.go_type.as_str()).collect();
+        let results = match results.as_slice() {
+            [] => String::new(),
+            [one] => format!(" {one}"),
+            many => format!(" ({})", many.join(", ")),
+        };
+        format!("{name}({}){results}", params.join(", "))
+    }
+}
+
 /// One Go parameter or result and the proto field that carries it.
 #[derive(Debug, Clone, Serialize)]
 pub struct GoValue {

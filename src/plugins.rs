@@ -11,7 +11,7 @@
 //! generates each file on its own (`split`) runs as several processes at
 //! once, each on a part of the files, balanced by size.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -56,7 +56,7 @@ fn jobs() -> Result<usize> {
         Ok(v) => v.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
             Failure::one(Diagnostic::new(format!("{JOBS_ENV}={v:?}: not a number of processes (1 or more)")))
         }),
-        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)),
+        Err(_) => Ok(crate::parallel::threads()),
     }
 }
 
@@ -234,8 +234,9 @@ impl<'a> Descriptors<'a> {
     /// size: the largest file first, each into the lightest part. Each part
     /// keeps the order of the proto root; empty parts are dropped.
     fn parts(&self, n: usize) -> Vec<Vec<&'a str>> {
-        let size = |name: &str| self.files.iter().find(|f| f.0 == name).map_or(0, |f| f.2.len());
-        let mut by_size: Vec<(usize, usize)> = self.generate.iter().enumerate().map(|(i, f)| (size(f), i)).collect();
+        let sizes: HashMap<&str, usize> = self.files.iter().map(|f| (f.0.as_str(), f.2.len())).collect();
+        let mut by_size: Vec<(usize, usize)> =
+            self.generate.iter().enumerate().map(|(i, f)| (sizes.get(f).copied().unwrap_or(0), i)).collect();
         by_size.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut load = vec![0usize; n.max(1)];
         let mut part_of = vec![0usize; self.generate.len()];

@@ -10,6 +10,9 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+use common::copy_tree;
+
 const BIN: &str = env!("CARGO_BIN_EXE_mm-bindgen");
 const WORKFLOW: &str = "examples/ci/mm-bindgen.yml";
 
@@ -79,18 +82,6 @@ fn expand(value: &str) -> String {
 fn sh(dir: &Path, script: &str) {
     let out = Command::new("bash").arg("-ec").arg(script).current_dir(dir).output().unwrap();
     assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target).unwrap();
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Runs the workflow's steps in `repo`; returns each step's exit code and

@@ -10,6 +10,9 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod common;
+use common::copy_tree;
+
 const BIN: &str = env!("CARGO_BIN_EXE_mm-bindgen");
 
 /// Runs mm-bindgen in the repository root without its protoc plugins.
@@ -19,18 +22,6 @@ fn run(args: &[&str]) -> Output {
 
 fn run_in(proto: &Path, out: &Path, command: &str) -> Output {
     run(&["--proto", proto.to_str().unwrap(), "--out", out.to_str().unwrap(), command])
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target).unwrap();
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {

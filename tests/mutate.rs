@@ -15,6 +15,9 @@ use mm_bindgen::diag::Failure;
 use mm_bindgen::pipeline;
 use mm_bindgen::render::Templates;
 
+mod common;
+use common::copy_protos;
+
 const SEED: u64 = 0x6d6d_2d62_696e_6467;
 const CASES: usize = 1000;
 
@@ -139,22 +142,6 @@ fn mutate(src: &mut Vec<u8>, rng: &mut Rng) -> String {
             format!("truncated at {at}")
         }
     }
-}
-
-/// Copies the `.proto` files of `from` into `to`.
-fn copy_protos(from: &Path, to: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(from).sort_by_file_name() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target).unwrap();
-        } else if entry.path().extension().is_some_and(|x| x == "proto") {
-            fs::copy(entry.path(), &target).unwrap();
-            files.push(target);
-        }
-    }
-    files
 }
 
 /// Whether the pipeline rendered the tree (`Ok(true)`) or refused it with

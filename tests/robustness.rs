@@ -5,28 +5,14 @@
 
 use std::fs;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use mm_bindgen::diag::Failure;
 use mm_bindgen::pipeline;
 use mm_bindgen::render::Templates;
 
-/// Copies the `.proto` files of `from` into `to`.
-fn copy_protos(from: &Path, to: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let rel = entry.path().strip_prefix(from).unwrap();
-        let target = to.join(rel);
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target).unwrap();
-        } else if entry.path().extension().is_some_and(|x| x == "proto") {
-            fs::copy(entry.path(), &target).unwrap();
-            files.push(target);
-        }
-    }
-    files
-}
+mod common;
+use common::copy_protos;
 
 /// Runs the pipeline; returns a description of the panic, if any.
 fn panics(root: &Path) -> Option<String> {

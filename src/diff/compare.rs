@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use prost::Message as _;
 
 use super::{Change, Element, Impact, Kind, Report, Scope};
-use crate::model::{Answer, Cardinality, Fallback, Field, GoSignature, Location, Method, Model, Service, TypeRef};
+use crate::model::{Answer, Cardinality, Fallback, Field, Location, Method, Model, Service, TypeRef};
 
 use Impact::{Breaking, Compatible};
 
@@ -473,18 +473,7 @@ pub fn go_signature(m: &Method) -> String {
     if m.go.params.is_empty() && m.go.results.is_empty() && m.hook.is_none() {
         return String::new();
     }
-    signature(&m.go_name, &m.go)
-}
-
-fn signature(name: &str, sig: &GoSignature) -> String {
-    let params: Vec<String> = sig.params.iter().map(|p| format!("{} {}", p.name, p.go_type)).collect();
-    let results: Vec<&str> = sig.results.iter().map(|r| r.go_type.as_str()).collect();
-    let results = match results.as_slice() {
-        [] => String::new(),
-        [one] => format!(" {one}"),
-        many => format!(" ({})", many.join(", ")),
-    };
-    format!("{name}({}){results}", params.join(", "))
+    m.go.method(&m.go_name)
 }
 
 /// What the hooks client answers, without the reason.

@@ -123,15 +123,7 @@ fn render_one(engine: &Engine, f: &OutputFile) -> Result<Rendered> {
 /// files are rendered on every available core; the outcome (output and
 /// diagnostics, in file order) does not depend on how many there are.
 pub fn render(engine: &Engine, files: &[OutputFile]) -> Result<BTreeMap<String, String>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    let chunk = files.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Rendered>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|f| render_one(engine, f)).collect::<Vec<_>>()))
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().expect("rendering does not panic")).collect()
-    });
+    let results: Vec<Result<Rendered>> = crate::parallel::map(files, |f| render_one(engine, f));
     let mut out = BTreeMap::new();
     let mut problems = Vec::new();
     // A partial shared by many files is reported once per place.

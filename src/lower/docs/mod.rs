@@ -30,8 +30,7 @@ use serde::Serialize;
 use super::{Header, OutputFile, Target};
 use crate::diag::Result;
 use crate::model::{
-    Answer, Cardinality, Enum, Extension, Fallback, Field, File, GoSignature, Message, Method, Model, Service,
-    Streaming, TypeRef,
+    Answer, Cardinality, Enum, Extension, Fallback, Field, File, Message, Method, Model, Service, Streaming, TypeRef,
 };
 use markdown::Anchors;
 
@@ -453,7 +452,7 @@ impl<'a> Site<'a> {
             facts.push(Fact { label: "Experimental", value: "yes: may change without notice".into() });
         }
         if s.go_interface.is_some() {
-            facts.push(Fact { label: "Go", value: markdown::cell_code(&go_signature(&m.go_name, &m.go)) });
+            facts.push(Fact { label: "Go", value: markdown::cell_code(&m.go.method(&m.go_name)) });
         }
         if let Some(signature) = self.python.get(&format!("{}.{}", s.full_name, m.name)) {
             facts.push(Fact { label: "Python", value: markdown::cell_code(signature) });
@@ -870,18 +869,6 @@ fn fallback(m: &Method, f: &Fallback) -> String {
     };
     let text = if f.reason.is_empty() { answer } else { format!("{answer}. {}", f.reason) };
     markdown::cell(&text)
-}
-
-/// `Name(a T, b U) (R, error)`.
-fn go_signature(name: &str, sig: &GoSignature) -> String {
-    let params: Vec<String> = sig.params.iter().map(|p| format!("{} {}", p.name, p.go_type)).collect();
-    let results: Vec<&str> = sig.results.iter().map(|r| r.go_type.as_str()).collect();
-    let results = match results.as_slice() {
-        [] => String::new(),
-        [one] => format!(" {one}"),
-        many => format!(" ({})", many.join(", ")),
-    };
-    format!("{name}({}){results}", params.join(", "))
 }
 
 fn first_paragraph(text: &str) -> &str {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"mmbindgen.dev/conformance/internal/scratch"
+	"mmbindgen.dev/conformance/parity"
 )
 
 const (
@@ -20,16 +21,13 @@ const (
 )
 
 func TestAnotherGoHome(t *testing.T) {
-	root, err := filepath.Abs("../../../..")
+	root, err := parity.RepoRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := os.Getenv("MM_BINDGEN")
-	if bin == "" {
-		bin = filepath.Join(root, "target", "release", "mm-bindgen")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("mm-bindgen binary not found at %s (build it with cargo build --release, or set MM_BINDGEN): %v", bin, err)
+	bin, err := parity.Binary(root)
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	// The protos, with their go_package moved into the other module.

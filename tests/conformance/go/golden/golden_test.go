@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"mmbindgen.dev/conformance/internal/scratch"
+	"mmbindgen.dev/conformance/parity"
 )
 
 const defaultModule = "mmbindgen.dev/generated/go"
@@ -25,16 +26,13 @@ const defaultModule = "mmbindgen.dev/generated/go"
 var moduleLine = regexp.MustCompile(`(?m)^module\s*=\s*"([^"]+)"`)
 
 func TestGoldenCasesBuild(t *testing.T) {
-	root, err := filepath.Abs("../../../..")
+	root, err := parity.RepoRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := os.Getenv("MM_BINDGEN")
-	if bin == "" {
-		bin = filepath.Join(root, "target", "release", "mm-bindgen")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("mm-bindgen binary not found at %s (build it with cargo build --release, or set MM_BINDGEN): %v", bin, err)
+	bin, err := parity.Binary(root)
+	if err != nil {
+		t.Fatal(err)
 	}
 	cases, err := filepath.Glob(filepath.Join(root, "tests", "golden", "*", "expected", "go"))
 	if err != nil {
